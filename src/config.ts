@@ -1,0 +1,144 @@
+// The only reader of process.env. Everything else receives a typed, validated Config.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ROLE: z.enum(['all', 'api', 'worker'], { message: 'must be all, api or worker' }).default('all'),
+  MAX_FILE_SIZE_MB: int(1).default(1000),
+  PROCESSING_TIMEOUT_SECONDS: int(1).default(3600),
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
+  JOB_RETENTION_HOURS: int(1).default(168),
+  /** Retries after the first attempt for a transient processing failure. */
+  JOB_MAX_RETRIES: int(0, 20).default(3),
+  /** First retry delay in seconds; later ones double. */
+  JOB_RETRY_DELAY_SECONDS: int(1).default(1),
+  /** Credits a user created without --credits starts with. */
+  DEFAULT_USER_CREDITS: int(0).default(100),
+  /** Port of the embedded PostgreSQL (never 5432, where a system PostgreSQL may listen). */
+  EMBEDDED_PG_PORT: int(1024, 65535)
+    .refine((p) => p !== 5432, { message: 'must not be 5432 (a system PostgreSQL may hold it)' })
+    .default(54329),
+  WORKER_CONCURRENCY: int(1, 64).default(2),
+  SHUTDOWN_GRACE_SECONDS: int(0).default(30),
+  HEARTBEAT_SECONDS: int(10).default(10),
+  MONITOR_INTERVAL_SECONDS: int(1).default(2),
+  ADMIN_ALERT_WEBHOOK_URL: z.url({ message: 'must be a URL' }).optional(),
+  QUEUED_ALERT_SECONDS: int(1).default(600),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  PUBLIC_URL: z.url({ message: 'must be a URL' }).optional(),
+});
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  role: Role;
+  maxFileSizeBytes: number;
+  maxFileSizeMb: number;
+  processingTimeoutSeconds: number;
+  webhookAllowPrivateUrls: boolean;
+  jobRetentionHours: number;
+  jobMaxRetries: number;
+  jobRetryDelaySeconds: number;
+  defaultUserCredits: number;
+  embeddedPgPort: number;
+  workerConcurrency: number;
+  shutdownGraceSeconds: number;
+  heartbeatSeconds: number;
+  monitorIntervalSeconds: number;
+  adminAlertWebhookUrl: string | undefined;
+  queuedAlertSeconds: number;
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  logLevel: string;
+  /** Base URL used to build download links; defaults to http://localhost:PORT. */
+  publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment. A bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", the way shells and .env files usually intend.
+  const cleaned = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    role: e.ROLE,
+    maxFileSizeMb: e.MAX_FILE_SIZE_MB,
+    maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
+    processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    jobRetentionHours: e.JOB_RETENTION_HOURS,
+    jobMaxRetries: e.JOB_MAX_RETRIES,
+    jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+    defaultUserCredits: e.DEFAULT_USER_CREDITS,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
+    monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
+    adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
+    queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: e.PUBLIC_URL,
+  };
+}
+
+/** Where each kind of file lives under DATA_DIR. */
+export function dataPaths(config: Pick<Config, 'dataDir'>) {
+  return {
+    uploads: path.join(config.dataDir, 'uploads'),
+    uploadsTmp: path.join(config.dataDir, 'uploads', '.tmp'),
+    outputs: path.join(config.dataDir, 'outputs'),
+    postgres: path.join(config.dataDir, 'postgres'),
+  };
+}
