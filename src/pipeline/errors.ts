@@ -1,0 +1,112 @@
+// Errors the job system classifies: `retryable` decides whether another attempt can help, `code`
+// is from the shared catalog, `detail` says what the decoder said (never a stack).
+import path from 'node:path';
+import { ERROR_CATALOG, type ErrorCode } from '../graphql/error-catalog.ts';
+
+const MAX_DETAIL = 1000;
+
+export class StageError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, detail: string, retryable: boolean, message?: string) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = new.target.name;
+    this.code = code;
+    this.detail = detail;
+    this.retryable = retryable;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, detail: this.detail, retryable: this.retryable };
+  }
+}
+
+/** Retrying cannot help: the input is corrupt (VIDEO_CORRUPT) or the options are invalid (INVALID_INPUT). */
+export class PermanentStageError extends StageError {
+  constructor(code: ErrorCode, detail: string, message?: string) {
+    super(code, detail, false, message);
+  }
+}
+
+/** The machine, not the input, failed (crash, OOM kill, full disk, spawn failure): try again. */
+export class TransientStageError extends StageError {
+  constructor(code: ErrorCode, detail: string, message?: string) {
+    super(code, detail, true, message);
+  }
+}
+
+/**
+ * The stage's AbortSignal fired. Not a verdict on the input: the job system knows why it aborted
+ * (timeout, cancel, shutdown) and should check for this class before looking at `retryable`.
+ */
+export class StageAbortedError extends StageError {
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
+    const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
+    super(isTimeout ? 'JOB_TIMEOUT' : 'JOB_FAILED', `stopped: ${why}`, false, `The stage was stopped: ${why}`);
+    this.reason = reason;
+  }
+}
+
+const NOISE = /^(Last message repeated|Press \[q\]|frame=|size=|video:\d|Conversion failed!|\s*$)/;
+
+/** The last meaningful stderr lines, at most ~1000 chars, with absolute file paths cut to basenames. */
+export function summarizeStderr(stderr: string, args: readonly string[] = []): string {
+  const lines = stderr.split(/\r?\n|\r/).filter((l) => !NOISE.test(l));
+  let text = lines.slice(-8).join('\n').trim();
+  // Users see the detail: name their file, not where the server keeps it.
+  for (const a of args) {
+    const p = a.startsWith('file:') ? a.slice(5) : a;
+    if (path.isAbsolute(p) && p.length > 1) text = text.split(a).join(path.basename(p)).split(p).join(path.basename(p));
+  }
+  return text.length > MAX_DETAIL ? `…${text.slice(-MAX_DETAIL)}` : text;
+}
+
+const DISK_FULL = /No space left on device|ENOSPC|Disk quota exceeded/i;
+const CORRUPT =
+  /Invalid data found when processing input|moov atom not found|partial file|Error while decoding|error while decoding|Invalid NAL|Invalid EBML|Read error|could not find codec parameters|Header missing|Truncating packet/;
+
+export interface ExitInfo {
+  bin: string;
+  args: readonly string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** Callers that only read the input (ffprobe, decode checks) treat any failure as a bad input. */
+  exitMeansCorrupt?: boolean;
+}
+
+/** Turns a failed ffmpeg/ffprobe run we did not abort into the right StageError. */
+export function classifyExit(info: ExitInfo): StageError {
+  const said = summarizeStderr(info.stderr, info.args);
+  const name = path.basename(info.bin);
+  if (info.signal) {
+    return new TransientStageError(
+      'SERVICE_UNAVAILABLE',
+      `${name} was killed by ${info.signal} (crash or out of memory)${said ? `: ${said}` : ''}`,
+    );
+  }
+  if (DISK_FULL.test(info.stderr)) return new TransientStageError('SERVICE_UNAVAILABLE', `disk full: ${said}`);
+  if (info.exitMeansCorrupt || CORRUPT.test(info.stderr)) {
+    return new PermanentStageError('VIDEO_CORRUPT', said || `${name} could not read the file`);
+  }
+  return new TransientStageError('INTERNAL_ERROR', `${name} exited with code ${info.exitCode}${said ? `: ${said}` : ''}`);
+}
+
+/** A process we could not start (EAGAIN, ENOENT, EMFILE…): the service, not the input, is at fault. */
+export function spawnFailure(bin: string, err: NodeJS.ErrnoException): StageError {
+  return new TransientStageError('SERVICE_UNAVAILABLE', `could not start ${path.basename(bin)}: ${err.code ?? err.message}`);
+}
+
+/** Normalises anything a stage throws, so the job system always gets a StageError. */
+export function toStageError(err: unknown): StageError {
+  if (err instanceof StageError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new TransientStageError('SERVICE_UNAVAILABLE', `disk full (${e.code})`);
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return new StageAbortedError(e);
+  const detail = e?.code ? `${e.code}${e.syscall ? ` in ${e.syscall}` : ''}` : String(e?.message ?? err).slice(0, MAX_DETAIL);
+  return new TransientStageError('INTERNAL_ERROR', detail);
+}

@@ -1,0 +1,173 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PermanentStageError, StageAbortedError, StageError, TransientStageError, classifyExit, summarizeStderr, toStageError,
+} from '../../src/pipeline/errors.ts';
+import { runFfmpeg, runFfprobe } from '../../src/pipeline/ffmpeg.ts';
+import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
+import { binaries, makeVideo } from '../helpers/media.ts';
+
+let dir: string;
+let clip: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vidq-ffmpeg-'));
+  clip = await makeVideo(dir, { format: 'mp4', seconds: 3 });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** An encode that never ends on its own: an endless test pattern into x264. */
+const endless = ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'];
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const rejection = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as StageError);
+
+describe('runFfmpeg', () => {
+  it('reports progress that only increases, stays within 0..1 and ends at 1', async () => {
+    const seen: number[] = [];
+    const r = await runFfmpeg(['-v', 'error', '-re', '-i', clip, '-f', 'null', '-'], {
+      ffmpeg: binaries.ffmpeg,
+      durationSeconds: 3,
+      onProgress: (f) => seen.push(f),
+    });
+    expect(seen.length).toBeGreaterThan(1); // -re paces it, so there are reports before the end
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(0);
+    expect(seen.at(-1)).toBeLessThanOrEqual(1);
+    expect(seen.at(-1)).toBeGreaterThan(0.9);
+    expect(r.frames).toBe(75);
+  });
+
+  it('kills ffmpeg at once when the signal aborts, waits for it and rejects with StageAbortedError', async () => {
+    const controller = new AbortController();
+    let pid = 0;
+    const run = runFfmpeg(endless, {
+      ffmpeg: binaries.ffmpeg,
+      signal: controller.signal,
+      durationSeconds: 3600,
+      onSpawn: (p) => (pid = p),
+      onProgress: () => controller.abort(new Error('cancelled by user')),
+    });
+    const err = await rejection(run);
+    expect(err).toBeInstanceOf(StageAbortedError);
+    expect((err as StageAbortedError).reason).toEqual(new Error('cancelled by user'));
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('marks an abort by timeout as JOB_TIMEOUT', async () => {
+    const err = await rejection(runFfmpeg(endless, { ffmpeg: binaries.ffmpeg, signal: AbortSignal.timeout(300) }));
+    expect(err).toBeInstanceOf(StageAbortedError);
+    expect(err.code).toBe('JOB_TIMEOUT');
+  });
+
+  it('does not start ffmpeg when the signal has already fired', async () => {
+    let spawned = false;
+    const err = await rejection(runFfmpeg(endless, { ffmpeg: binaries.ffmpeg, signal: AbortSignal.abort('gone'), onSpawn: () => (spawned = true) }));
+    expect(err).toBeInstanceOf(StageAbortedError);
+    expect(spawned).toBe(false);
+  });
+
+  it('kills ffmpeg and rethrows when a progress callback throws', async () => {
+    let pid = 0;
+    const err = await rejection(runFfmpeg(endless, {
+      ffmpeg: binaries.ffmpeg,
+      durationSeconds: 3600,
+      onSpawn: (p) => (pid = p),
+      onProgress: () => { throw new Error('listener bug'); },
+    }));
+    expect((err as Error).message).toBe('listener bug');
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('treats a binary that cannot start as a transient SERVICE_UNAVAILABLE', async () => {
+    const err = await rejection(runFfmpeg(['-version'], { ffmpeg: path.join(dir, 'no-such-ffmpeg') }));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  });
+
+  it('treats a full disk as a transient SERVICE_UNAVAILABLE', async () => {
+    const err = await rejection(runFfmpeg(['-v', 'error', '-i', clip, '-c', 'copy', '-f', 'mp4', '-y', 'file:/dev/full'], { ffmpeg: binaries.ffmpeg }));
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(err.detail).toMatch(/No space left on device/);
+  });
+
+  it('treats an unreadable input as a permanent VIDEO_CORRUPT', async () => {
+    const err = await rejection(runFfmpeg(['-v', 'error', '-i', path.join(dir, 'missing.mp4'), '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }));
+    expect(err).toBeInstanceOf(PermanentStageError);
+    expect(err.code).toBe('VIDEO_CORRUPT');
+  });
+});
+
+describe('faulty ffmpeg wrapper', () => {
+  it('crashes on the first call (TransientStageError) and succeeds on the next', async () => {
+    const faulty = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 1, mode: 'crash' });
+    const args = ['-v', 'error', '-i', clip, '-f', 'null', '-'];
+    const err = await rejection(runFfmpeg(args, { ffmpeg: faulty.path }));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(err.detail).toMatch(/SIGKILL/);
+    await expect(runFfmpeg(args, { ffmpeg: faulty.path })).resolves.toBeDefined();
+    expect(await faulty.invocations()).toBe(2);
+  });
+
+  it('exits 1 as a retryable INTERNAL_ERROR carrying what it printed', async () => {
+    const faulty = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 1, mode: 'exit1' });
+    const err = await rejection(runFfmpeg(['-version'], { ffmpeg: faulty.path }));
+    expect(err).toMatchObject({ code: 'INTERNAL_ERROR', retryable: true });
+    expect(err.detail).toMatch(/injected failure/);
+  });
+
+  it('only fails invocations whose arguments contain the `when` marker', async () => {
+    const faulty = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 5, mode: 'exit1', when: 'libx264' });
+    await expect(runFfmpeg(['-v', 'error', '-i', clip, '-f', 'null', '-'], { ffmpeg: faulty.path })).resolves.toBeDefined();
+    await expect(runFfmpeg(['-v', 'error', '-i', clip, '-c:v', 'libx264', '-f', 'null', '-'], { ffmpeg: faulty.path })).rejects.toBeInstanceOf(TransientStageError);
+    expect(await faulty.invocations()).toBe(1);
+  });
+
+  it('hangs until aborted, and the abort leaves no process behind', async () => {
+    const faulty = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 1, mode: 'hang' });
+    const err = await rejection(runFfmpeg(['-version'], { ffmpeg: faulty.path, signal: AbortSignal.timeout(500) }));
+    expect(err).toBeInstanceOf(StageAbortedError);
+    const [pid] = await faulty.pids();
+    expect(alive(pid)).toBe(false);
+  });
+});
+
+describe('runFfprobe', () => {
+  it('returns ffprobe output as parsed JSON', async () => {
+    const out = (await runFfprobe(['-show_format', clip], { ffprobe: binaries.ffprobe })) as { format: { nb_streams: number } };
+    expect(out.format.nb_streams).toBe(2);
+  });
+});
+
+describe('stage errors', () => {
+  it('keeps only the last meaningful stderr lines, about 1000 characters at most', () => {
+    const noisy = `${'x'.repeat(5000)}\n${'[h264] error while decoding MB 1 2\n'.repeat(100)}Conversion failed!\n`;
+    const detail = summarizeStderr(noisy);
+    expect(detail.length).toBeLessThanOrEqual(1001);
+    expect(detail).toMatch(/error while decoding MB 1 2$/);
+  });
+
+  it('treats a kill by a signal we did not send as transient', () => {
+    const err = classifyExit({ bin: '/x/ffmpeg', args: [], exitCode: null, signal: 'SIGSEGV', stderr: '' });
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  });
+
+  it('maps Node errors: ENOSPC is transient, anything else still becomes a StageError without a stack', () => {
+    expect(toStageError(Object.assign(new Error('write failed'), { code: 'ENOSPC' }))).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    const other = toStageError(new TypeError('boom'));
+    expect(other).toMatchObject({ code: 'INTERNAL_ERROR', retryable: true, detail: 'boom' });
+    expect(JSON.stringify(other)).not.toMatch(/at .*\.ts/);
+  });
+});

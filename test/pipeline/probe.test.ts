@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentStageError } from '../../src/pipeline/errors.ts';
+import { probeVideo, verifyDecodable } from '../../src/pipeline/probe.ts';
+import {
+  binaries, CONTAINERS, ffmpeg, makeGarbageAfterHeader, makePng, makeStreamedWebm, makeTruncated, makeVideo, renamedCopy,
+  type Container,
+} from '../helpers/media.ts';
+
+let dir: string;
+const clips = {} as Record<Container, string>;
+let silent: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vidq-probe-'));
+  await Promise.all(CONTAINERS.map(async (format) => (clips[format] = await makeVideo(dir, { format, name: format }))));
+  silent = await makeVideo(dir, { format: 'mp4', audio: false, name: 'silent' });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function corruptError(p: Promise<unknown>): Promise<PermanentStageError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentStageError);
+  expect((err as PermanentStageError).code).toBe('VIDEO_CORRUPT');
+  expect((err as PermanentStageError).retryable).toBe(false);
+  return err as PermanentStageError;
+}
+
+describe('probeVideo', () => {
+  const expected: Record<Container, { video: string; audio: string; format: RegExp }> = {
+    mp4: { video: 'h264', audio: 'aac', format: /mp4/ },
+    mov: { video: 'h264', audio: 'aac', format: /mov/ },
+    avi: { video: 'mpeg4', audio: 'mp3', format: /^avi$/ },
+    mkv: { video: 'h264', audio: 'aac', format: /matroska/ },
+    webm: { video: 'vp9', audio: 'opus', format: /webm/ },
+  };
+
+  it.each(CONTAINERS)('reads size, codecs, frame rate and duration of a %s file as numbers', async (format) => {
+    const meta = await probeVideo(clips[format], binaries);
+    expect(meta).toMatchObject({
+      width: 320,
+      height: 240,
+      videoCodec: expected[format].video,
+      audioCodec: expected[format].audio,
+      hasAudio: true,
+      frameRate: 25,
+    });
+    expect(meta.formatName).toMatch(expected[format].format);
+    expect(meta.durationSeconds).toBeGreaterThan(1.9);
+    expect(meta.durationSeconds).toBeLessThan(2.2);
+    expect(typeof meta.bitRate).toBe('number');
+  });
+
+  it('reports no audio codec for a video without an audio stream', async () => {
+    expect(await probeVideo(silent, binaries)).toMatchObject({ hasAudio: false, audioCodec: null });
+  });
+
+  it('reports the displayed size of a video rotated by 90 degrees, as players show it', async () => {
+    const rotated = path.join(dir, 'rotated.mp4');
+    await ffmpeg(['-i', clips.mp4, '-c', 'copy', '-metadata:s:v', 'rotate=90', rotated]);
+    expect(await probeVideo(rotated, binaries)).toMatchObject({ width: 240, height: 320 });
+  });
+
+  it('measures the duration of a streamed WebM whose header has none', async () => {
+    const meta = await probeVideo(await makeStreamedWebm(dir), binaries);
+    expect(meta.durationSeconds).toBeCloseTo(2, 1);
+  });
+
+  it('rejects a file that is not a video with VIDEO_CORRUPT in ffprobe\'s own words', async () => {
+    const err = await corruptError(probeVideo(await makeTruncated(clips.mov, 0.5), binaries));
+    expect(err.detail).toMatch(/moov atom not found|Invalid data/);
+    expect(err.detail).not.toContain(dir); // users see the file name, not where the server keeps it
+  });
+
+  it('rejects a PNG renamed to .mp4 as a still image', async () => {
+    const png = await renamedCopy(await makePng(dir), 'picture-renamed.mp4');
+    expect((await corruptError(probeVideo(png, binaries))).detail).toMatch(/still image/);
+  });
+
+  it('rejects a truncated AVI because its header announces more frames than the file holds', async () => {
+    expect((await corruptError(probeVideo(await makeTruncated(clips.avi, 0.5), binaries))).detail).toMatch(/cut short/);
+  });
+
+  it('rejects a missing file with VIDEO_CORRUPT', async () => {
+    await corruptError(probeVideo(path.join(dir, 'nope.mp4'), binaries));
+  });
+});
+
+describe('verifyDecodable', () => {
+  it.each(CONTAINERS)('accepts a valid %s file', async (format) => {
+    await expect(verifyDecodable(clips[format], binaries)).resolves.toBeUndefined();
+  });
+
+  it('accepts a streamed WebM without a header duration, using the measured one', async () => {
+    const webm = await makeStreamedWebm(dir);
+    await expect(verifyDecodable(webm, { ...binaries, metadata: await probeVideo(webm, binaries) })).resolves.toBeUndefined();
+  });
+
+  it('accepts valid files when given their metadata (seeking by duration instead of -sseof)', async () => {
+    for (const format of CONTAINERS) {
+      await verifyDecodable(clips[format], { ...binaries, metadata: await probeVideo(clips[format], binaries) });
+    }
+  });
+
+  it('rejects a truncated mkv, saying the decoder could not read it', async () => {
+    const err = await corruptError(verifyDecodable(await makeTruncated(clips.mkv, 0.5), binaries));
+    expect(err.detail).toMatch(/Read error/);
+  });
+
+  it('rejects a truncated webm', async () => {
+    await corruptError(verifyDecodable(await makeTruncated(clips.webm, 0.6), binaries));
+  });
+
+  it('rejects a truncated mp4 whose index sits before the cut', async () => {
+    const err = await corruptError(verifyDecodable(await makeTruncated(clips.mp4, 0.5), binaries));
+    expect(err.detail.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('rejects an mp4 with garbage after a valid header', async () => {
+    const err = await corruptError(verifyDecodable(await makeGarbageAfterHeader(clips.mp4), binaries));
+    expect(err.detail).toMatch(/Invalid data|error/i);
+  });
+
+  it('rejects an mkv with garbage after a valid header', async () => {
+    await corruptError(verifyDecodable(await makeGarbageAfterHeader(clips.mkv), binaries));
+  });
+
+  it('rejects a PNG renamed to .mp4, which decodes to a single picture', async () => {
+    const png = await renamedCopy(await makePng(dir, 'other.png'), 'other-renamed.mp4');
+    expect((await corruptError(verifyDecodable(png, binaries))).detail).toMatch(/single picture/);
+  });
+});
