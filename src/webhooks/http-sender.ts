@@ -1,0 +1,132 @@
+// One webhook HTTP attempt. Uses node:http/https directly (not fetch) because we need the socket's
+// `lookup` hook for the connect-time SSRF check. Never throws: every failure is a SendResult, so
+// the delivery loop records it and decides on retries without try/catch around network code.
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { parseRetryAfter } from './backoff';
+import { createGuardedLookup, literalHostRefusal, type Resolver } from './url-guard';
+
+export interface SendResult {
+  ok: boolean;
+  statusCode: number | null;
+  latencyMs: number;
+  retryAfterSeconds: number | null;
+  error: string | null;
+  responseBodySnippet: string | null;
+  gone: boolean;
+}
+
+export interface SendOptions {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  /** Covers connect, response headers and the (truncated) response body together. */
+  timeoutMs?: number;
+  allowPrivate: boolean;
+  /** DNS override for the connect-time lookup (tests, custom resolvers); defaults to the system's. */
+  resolve?: Resolver;
+}
+
+/** Enough of a response body to show in a delivery log; we never need more. */
+const MAX_RESPONSE_BYTES = 4096;
+
+function statusError(status: number, location: string | undefined): string | null {
+  if (status >= 200 && status < 300) return null;
+  if (status === 410) return 'HTTP 410 Gone: the receiver asked for this endpoint to be disabled';
+  if (status >= 300 && status < 400) {
+    // Following redirects would let a public URL bounce us to an internal one.
+    return `HTTP ${status} redirect${location ? ` to ${location}` : ''} not followed; register the final URL instead`;
+  }
+  return `HTTP ${status}`;
+}
+
+export function sendWebhook(options: SendOptions): Promise<SendResult> {
+  const { body, headers, timeoutMs = 10_000, allowPrivate } = options;
+  const started = performance.now();
+  const fail = (error: string): SendResult => ({
+    ok: false,
+    statusCode: null,
+    latencyMs: Math.round(performance.now() - started),
+    retryAfterSeconds: null,
+    error,
+    responseBodySnippet: null,
+    gone: false,
+  });
+
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    return Promise.resolve(fail(`invalid URL ${JSON.stringify(options.url)}`));
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return Promise.resolve(fail(`unsupported URL scheme ${url.protocol}`));
+  }
+  const refusal = allowPrivate ? null : literalHostRefusal(url);
+  if (refusal) return Promise.resolve(fail(refusal));
+
+  const request = url.protocol === 'https:' ? https.request : http.request;
+  const lookup =
+    allowPrivate && !options.resolve ? undefined : createGuardedLookup({ resolve: options.resolve, allowPrivate });
+
+  return new Promise<SendResult>((resolvePromise) => {
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+    const settle = (result: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolvePromise(result);
+      req?.destroy(); // frees the socket whether we finished, truncated or timed out
+    };
+    const timer = setTimeout(() => settle(fail(`timeout after ${timeoutMs} ms`)), timeoutMs);
+
+    try {
+      req = request(url, {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'vidq-webhooks/1',
+        },
+        lookup,
+        // No shared agent: pooled keep-alive sockets are keyed by host:port, not by the lookup
+        // used, so a socket opened for an allowPrivate delivery could be reused for a guarded one.
+        agent: false,
+      });
+    } catch (err) {
+      // e.g. ERR_INVALID_CHAR for a header value containing a newline: a result, not a throw.
+      return settle(fail((err as Error).message));
+    }
+
+    req.on('error', (err) => settle(fail(err.message || String(err))));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = () => {
+        const error = statusError(status, res.headers.location);
+        settle({
+          ok: error === null,
+          statusCode: status,
+          latencyMs: Math.round(performance.now() - started),
+          // Only 429 and 503 carry a meaningful "come back later" per the contract.
+          retryAfterSeconds: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : null,
+          error,
+          responseBodySnippet: size > 0 ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') : null,
+          gone: status === 410,
+        });
+      };
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= MAX_RESPONSE_BYTES) finish(); // stop reading a huge or endless body
+      });
+      res.on('end', finish);
+      res.on('error', (err) => settle(fail(`response aborted: ${err.message}`)));
+    });
+    req.end(body);
+  });
+}
