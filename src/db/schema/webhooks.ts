@@ -1,0 +1,102 @@
+// Webhook endpoints, one delivery row per event and target, and every attempt made.
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { users } from './users';
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text().primaryKey(), // whe_…
+    ownerId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    url: text().notNull(),
+    description: text(),
+    /** Event types this endpoint receives, e.g. job.completed. */
+    events: text().array().notNull(),
+    secret: text().notNull(),
+    /** After a rotation the old secret keeps signing until it expires. */
+    previousSecret: text(),
+    previousSecretExpiresAt: timestamp({ withTimezone: true }),
+    enabled: boolean().notNull().default(true),
+    disabledReason: text(),
+    /** Circuit breaker, shared by every worker: CLOSED OPEN HALF_OPEN */
+    circuitState: text().notNull().default('CLOSED'),
+    consecutiveFailures: integer().notNull().default(0),
+    circuitOpenedAt: timestamp({ withTimezone: true }),
+    nextProbeAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('webhook_endpoints_owner_idx').on(t.ownerId)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    /** Also the id of the pg-boss job that delivers it, so it can be enqueued only once. */
+    id: uuid().primaryKey(),
+    ownerId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    endpointId: text().references(() => webhookEndpoints.id, { onDelete: 'set null' }),
+    jobId: text(),
+    /** The event's id, sent as webhook-id on every attempt (evt_…). */
+    eventId: text().notNull(),
+    eventType: text().notNull(),
+    /** endpoint id, or "job" for the job's own webhookUrl: one delivery per event and target. */
+    targetKey: text().notNull(),
+    url: text().notNull(),
+    /** The exact body sent, so every retry signs the same bytes. */
+    body: text().notNull(),
+    /** PENDING DELIVERED FAILED */
+    status: text().notNull().default('PENDING'),
+    attempts: integer().notNull().default(0),
+    lastStatusCode: integer(),
+    lastError: text(),
+    errorCode: text(),
+    nextAttemptAt: timestamp({ withTimezone: true }),
+    deliveredAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_target_idx').on(t.eventId, t.targetKey),
+    index('webhook_deliveries_job_idx').on(t.jobId),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt),
+  ],
+);
+
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    deliveryId: uuid()
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer().notNull(),
+    statusCode: integer(),
+    latencyMs: integer().notNull(),
+    error: text(),
+    responseSnippet: text(),
+    at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('webhook_delivery_attempts_delivery_idx').on(t.deliveryId)],
+);
+
+/** Operator alerts: timeouts, failures after retries, stuck queues, open circuits. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: text().primaryKey(), // alr_…
+    kind: text().notNull(),
+    code: text().notNull(),
+    ownerId: text(),
+    jobId: text(),
+    endpointId: text(),
+    message: text().notNull(),
+    nextStep: text().notNull(),
+    data: jsonb().$type<Record<string, unknown>>(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('alerts_created_idx').on(t.createdAt)],
+);

@@ -1,0 +1,45 @@
+// Boot order and graceful shutdown of `vidq serve` (what `npm start` runs).
+import { type Config, ConfigError, loadConfig, type Role } from './config';
+import { createLogger } from './logger';
+import { startRuntime } from './runtime';
+import { type RunningApi, startApi } from './server/app';
+
+export async function serve(overrides: { role?: Role } = {}): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (overrides.role) config = { ...config, role: overrides.role };
+  const log = createLogger(config.logLevel, { role: config.role });
+
+  const runtime = await startRuntime(config, log);
+  let api: RunningApi | null = null;
+  try {
+    if (config.role !== 'worker') api = await startApi(runtime.services);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
+    await api?.close(); // stop taking requests first
+    await runtime.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

@@ -1,0 +1,30 @@
+// Opens what every vidq process needs, in order: database (migrated), queue, services.
+import { type Config, dataPaths } from './config';
+import { openDatabase } from './db/open';
+import type { Logger } from './logger';
+import { startQueue } from './queue/boss';
+import type { Services } from './services';
+
+export interface Runtime {
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const opened = await openDatabase(config, log);
+  try {
+    // Only processes that run workers supervise the queues (expiry, heartbeats, schedules).
+    const boss = await startQueue(opened.database.url, config, log, { supervise: config.role !== 'api' });
+    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config) };
+    return {
+      services,
+      async close() {
+        await boss.stop({ graceful: false, close: true, timeout: 5000 }).catch((err) => log.warn({ err }, 'queue stop failed'));
+        await opened.close();
+      },
+    };
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+// Liveness of the parts a request needs: the database and the queue, each checked for real.
+import { builder } from '../graphql/builder';
+import type { Services } from '../services';
+
+const CHECK_TIMEOUT_MS = 2000;
+const startedAt = Date.now();
+
+export interface HealthReport {
+  status: 'ok' | 'error';
+  database: string;
+  queue: string;
+  role: string;
+  uptimeSeconds: number;
+}
+
+async function check(run: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return `error: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function checkHealth(services: Services): Promise<HealthReport> {
+  const [database, queue] = await Promise.all([
+    check(() => services.database.sql`select 1`),
+    // pg-boss has its own connection pool: check it through pg-boss itself.
+    check(() => services.boss.getDb().executeSql(`select count(*) from ${'pgboss'}.queue`)),
+  ]);
+  return {
+    status: database === 'ok' && queue === 'ok' ? 'ok' : 'error',
+    database,
+    queue,
+    role: services.config.role,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+  };
+}
+
+const HealthRef = builder.objectRef<HealthReport>('Health').implement({
+  fields: (t) => ({
+    status: t.exposeString('status', { description: '"ok" when every part is ok.' }),
+    database: t.exposeString('database'),
+    queue: t.exposeString('queue'),
+    role: t.exposeString('role'),
+    uptimeSeconds: t.exposeInt('uptimeSeconds'),
+  }),
+});
+
+builder.queryField('health', (t) =>
+  t.field({ type: HealthRef, resolve: (_root, _args, ctx) => checkHealth(ctx.services) }),
+);

@@ -1,0 +1,82 @@
+// node:http in front of everything: request ids and access logs, /health, file downloads, multipart
+// uploads (streamed to disk before Yoga sees the request), then Yoga.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Services } from '../services';
+import { checkHealth } from './health';
+import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
+import type { Yoga } from './yoga';
+
+/** A plain HTTP route outside GraphQL (file downloads). Returns false when it does not match. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+/** Parses a multipart GraphQL request (the uploads domain provides it). */
+export type MultipartParser = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
+
+export interface HttpOptions {
+  routes?: HttpRoute[];
+  parseMultipart?: MultipartParser;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function isMultipart(req: IncomingMessage) {
+  return req.method === 'POST' && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+}
+
+export function createHttpServer(services: Services, yoga: Yoga, options: HttpOptions = {}) {
+  const accessLog = services.log.child({ component: 'http' });
+
+  async function route(req: IncomingMessage, res: ServerResponse, info: RequestInfo) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const report = await checkHealth(services);
+      return sendJson(res, report.status === 'ok' ? 200 : 503, report);
+    }
+    for (const handle of options.routes ?? []) {
+      if (await handle(req, res, url)) return;
+    }
+    if (url.pathname === '/graphql' && isMultipart(req) && options.parseMultipart) {
+      const uploadParams = await options.parseMultipart(req, res);
+      if (res.writableEnded) return; // the parser already answered (malformed request)
+      return yoga(req, res, { req, res, uploadParams });
+    }
+    if (url.pathname === '/graphql') return yoga(req, res, { req, res });
+    sendJson(res, 404, { error: 'Not found. GraphQL is served at /graphql, health at /health.' });
+    void info;
+  }
+
+  return http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const info: RequestInfo = { requestId: requestIdFrom(req.headers['x-request-id']) };
+    res.setHeader('x-request-id', info.requestId);
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      accessLog.info(
+        {
+          requestId: info.requestId,
+          userId: info.userId,
+          operationName: info.operationName,
+          method: req.method,
+          path: req.url?.split('?')[0],
+          status: res.statusCode,
+          durationMs: Math.round(durationMs * 10) / 10,
+        },
+        'request',
+      );
+    });
+    requestStore.run(info, () => {
+      route(req, res, info).catch((error) => {
+        accessLog.error({ err: error, requestId: info.requestId }, 'request failed');
+        if (!res.headersSent) {
+          sendJson(res, 500, {
+            errors: [{ message: `Unexpected error. Quote request id ${info.requestId}.`, extensions: { code: 'INTERNAL_ERROR', requestId: info.requestId } }],
+          });
+        } else res.destroy();
+      });
+    });
+  });
+}

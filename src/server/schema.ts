@@ -1,0 +1,23 @@
+// Assembles the schema from every domain's types and fields. Importing a domain's graphql module
+// registers its fields on the shared builder.
+import { assertValidSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from '../graphql/builder';
+import '../graphql/scalars';
+import '../graphql/errors';
+import '../auth/graphql';
+import './health';
+
+let schema: GraphQLSchema | undefined;
+
+export function buildSchema(): GraphQLSchema {
+  if (!schema) {
+    schema = builder.toSchema();
+    assertValidSchema(schema); // fail at start, not on the first request
+  }
+  return schema;
+}
+
+/** The printed schema, as committed in schema.graphql. */
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
+}

@@ -1,0 +1,93 @@
+// Yoga: the one GraphQL engine. HTTP requests and WebSocket operations both go through its envelope,
+// so authentication, query limits and error masking apply the same way to both.
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from '../auth/authenticate';
+import type { GraphQLContext } from '../graphql/context';
+import type { Services } from '../services';
+import { currentRequest } from './request-context';
+
+export interface ServerContext {
+  req: IncomingMessage;
+  res?: ServerResponse;
+  /** Operations already parsed by the multipart upload parser, for Yoga to use as they are. */
+  uploadParams?: unknown;
+  /** WebSocket operations: the connection_init payload. */
+  connectionParams?: Record<string, unknown>;
+}
+
+export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+/** Unexpected exceptions never reach the client: it sees a generic error and the request id. */
+function maskUnexpected(services: Services) {
+  return (error: unknown): Error => {
+    if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
+      return error.originalError instanceof GraphQLError ? error.originalError : error;
+    }
+    const requestId = currentRequest()?.requestId;
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    services.log.error({ err: original, requestId }, 'unexpected error (masked from the client)');
+    return new GraphQLError(`Unexpected error. Quote request id ${requestId ?? 'unknown'} when reporting it.`, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'INTERNAL_ERROR', requestId },
+    });
+  };
+}
+
+/** Records the operation name for the access log. */
+const useOperationName: Plugin = {
+  onParams({ params }) {
+    const info = currentRequest();
+    if (info && params.operationName) info.operationName = params.operationName;
+  },
+};
+
+/** Lets the multipart upload parser, which ran before Yoga, hand over the operations it parsed. */
+const useParsedUploads: Plugin = {
+  onRequestParse({ serverContext, setRequestParser }) {
+    const params = (serverContext as Partial<ServerContext>).uploadParams;
+    if (params) setRequestParser(() => params as never);
+  },
+};
+
+export function createYogaServer(schema: GraphQLSchema, services: Services): Yoga {
+  const armor = new EnvelopArmor({
+    maxDepth: { n: 12 },
+    maxAliases: { n: 30 },
+    maxTokens: { n: 5000 },
+    costLimit: { maxCost: 20_000 },
+    maxDirectives: { n: 50 },
+    blockFieldSuggestion: { enabled: false }, // suggestions help integrators; the schema is public
+  });
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    multipart: false, // graphql-upload-ts streams uploads to disk before Yoga runs (DESIGN.md)
+    graphiql: {
+      title: 'vidq',
+      subscriptionsProtocol: 'WS',
+      headers: JSON.stringify({ Authorization: 'Bearer vq_…' }),
+    },
+    maskedErrors: { maskError: maskUnexpected(services) },
+    logging: {
+      debug: (...args) => services.log.debug(args.map(String).join(' ')),
+      info: (...args) => services.log.info(args.map(String).join(' ')),
+      warn: (...args) => services.log.warn(args.map(String).join(' ')),
+      error: (...args) => services.log.error(args.map(String).join(' ')),
+    },
+    plugins: [...armor.protect().plugins, useOperationName, useParsedUploads],
+    context: async (initial) => {
+      const authorization = initial.connectionParams
+        ? initial.connectionParams.authorization
+        : initial.request.headers.get('authorization');
+      const viewer = await authenticate(services.database.db, authorization);
+      const info = currentRequest();
+      if (info) info.userId = viewer.id;
+      const requestId = info?.requestId ?? 'unknown';
+      return { requestId, viewer, services, log: services.log.child({ requestId, userId: viewer.id }) };
+    },
+  });
+}

@@ -1,0 +1,14 @@
+// What every domain is handed at start: the validated config, the database, the queue, the logger.
+// Built once in main.ts (or by a test), never imported as a global.
+import type { PgBoss } from 'pg-boss';
+import { type Config, dataPaths } from './config';
+import type { Database } from './db/client';
+import type { Logger } from './logger';
+
+export interface Services {
+  config: Config;
+  database: Database;
+  boss: PgBoss;
+  log: Logger;
+  paths: ReturnType<typeof dataPaths>;
+}

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeApiKey } from '../../src/auth/keys';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { gql, wsClient, wsCollect } from '../helpers/graphql';
+
+let app: TestApp;
+let alice: TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  alice = await app.createUser({ name: 'alice', credits: 250 });
+});
+afterAll(() => app?.close());
+
+const VIEWER = '{ viewer { id name isAdmin credits } }';
+
+describe('HTTP authentication', () => {
+  it('answers the viewer for a valid key', async () => {
+    const res = await gql(app.url, alice.key, VIEWER);
+    expect(res.status).toBe(200);
+    expect(res.body.data.viewer).toEqual({ id: alice.id, name: 'alice', isAdmin: false, credits: 250 });
+  });
+
+  it('refuses a request without a key with 401 UNAUTHENTICATED', async () => {
+    const res = await gql(app.url, null, VIEWER);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(res.body.data ?? null).toBeNull();
+  });
+
+  it('refuses an unknown key with 401 INVALID_API_KEY', async () => {
+    const res = await gql(app.url, 'vq_thisKeyDoesNotExist000000000000', VIEWER);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0].extensions?.code).toBe('INVALID_API_KEY');
+  });
+
+  it('refuses a key that is not even shaped like one with INVALID_API_KEY', async () => {
+    const res = await gql(app.url, 'hello', VIEWER);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0].extensions?.code).toBe('INVALID_API_KEY');
+  });
+
+  it('refuses a revoked key on the very next request', async () => {
+    const bob = await app.createUser({ name: 'bob' });
+    expect((await gql(app.url, bob.key, VIEWER)).status).toBe(200);
+    expect(await revokeApiKey(app.services.database.db, bob.keyId)).toBe(true);
+    const res = await gql(app.url, bob.key, VIEWER);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0].extensions?.code).toBe('INVALID_API_KEY');
+  });
+
+  it('stores keys hashed, never in clear', async () => {
+    const rows = await app.services.database.sql`select key_hash, prefix from api_keys where id = ${alice.keyId}`;
+    expect(rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0].key_hash).not.toContain(alice.key);
+    expect(alice.key.startsWith(rows[0].prefix)).toBe(true);
+  });
+
+  it('lets a user revoke their own key through the API but not somebody else’s', async () => {
+    const carol = await app.createUser({ name: 'carol' });
+    const other = await app.createUser({ name: 'dave' });
+    const created = await gql(app.url, carol.key, 'mutation { createApiKey(name: "ci") { id key prefix } }');
+    const second = created.body.data.createApiKey;
+    expect(second.key.startsWith(second.prefix)).toBe(true);
+    expect((await gql(app.url, other.key, `mutation { revokeApiKey(id: "${second.id}") }`)).body.data.revokeApiKey).toBe(false);
+    expect((await gql(app.url, second.key, VIEWER)).status).toBe(200);
+    expect((await gql(app.url, carol.key, `mutation { revokeApiKey(id: "${second.id}") }`)).body.data.revokeApiKey).toBe(true);
+    expect((await gql(app.url, second.key, VIEWER)).status).toBe(401);
+  });
+});
+
+describe('WebSocket authentication', () => {
+  it('runs operations for a valid key given in connection_init', async () => {
+    const client = wsClient(app.url, alice.key);
+    const { done } = wsCollect(client, VIEWER);
+    const results = await done;
+    expect(results[0].data.viewer.id).toBe(alice.id);
+    await client.dispose();
+  });
+
+  it('closes the socket with 4403 when connection_init carries no key', async () => {
+    let code = 0;
+    const client = wsClient(app.url, null, { onClose: (c) => (code = c) });
+    await expect(wsCollect(client, VIEWER).done).rejects.toBeDefined();
+    expect(code).toBe(4403);
+    await client.dispose();
+  });
+
+  it('closes the socket with 4403 for an unknown key', async () => {
+    let code = 0;
+    const client = wsClient(app.url, 'vq_unknownunknownunknown', { onClose: (c) => (code = c) });
+    await expect(wsCollect(client, VIEWER).done).rejects.toBeDefined();
+    expect(code).toBe(4403);
+    await client.dispose();
+  });
+
+  it('closes an open socket with 4403 at its next operation once the key is revoked', async () => {
+    const erin = await app.createUser({ name: 'erin' });
+    let code = 0;
+    const client = wsClient(app.url, erin.key, { onClose: (c) => (code = c) });
+    const first = await wsCollect(client, VIEWER).done;
+    expect(first[0].data.viewer.id).toBe(erin.id);
+    await revokeApiKey(app.services.database.db, erin.keyId);
+    await expect(wsCollect(client, VIEWER).done).rejects.toBeDefined();
+    expect(code).toBe(4403);
+    await client.dispose();
+  });
+});

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('configuration', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      port: 4000,
+      role: 'all',
+      maxFileSizeMb: 1000,
+      maxFileSizeBytes: 1000 * 1024 * 1024,
+      processingTimeoutSeconds: 3600,
+      webhookAllowPrivateUrls: false,
+      jobRetentionHours: 168,
+    });
+    expect(config.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('rejects a bad value with a message naming the variable and the value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT="eighty": must be a number/);
+    expect(() => loadConfig({ ROLE: 'boss' })).toThrowError(/ROLE="boss": must be all, api or worker/);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' })).toThrowError(/WEBHOOK_ALLOW_PRIVATE_URLS="maybe"/);
+    expect(() => loadConfig({ MAX_FILE_SIZE_MB: '0' })).toThrowError(/MAX_FILE_SIZE_MB="0": must be at least 1/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL=.*postgres/);
+  });
+
+  it('reports every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: '-1', PROCESSING_TIMEOUT_SECONDS: 'soon' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems).toHaveLength(2);
+    }
+  });
+
+  it('stops `vidq serve` before it starts anything, naming the variable', () => {
+    const result = spawnSync(process.execPath, ['bin/vidq.js', 'serve'], {
+      env: { ...process.env, PROCESSING_TIMEOUT_SECONDS: 'forever', DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PROCESSING_TIMEOUT_SECONDS="forever"');
+  });
+});

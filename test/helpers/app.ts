@@ -1,0 +1,67 @@
+// A real vidq for a test file: its own database and DATA_DIR, a real HTTP + WebSocket server on a free
+// port, the real queue and workers.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiKey } from '../../src/auth/keys';
+import { createUser } from '../../src/auth/users';
+import { type Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startRuntime } from '../../src/runtime';
+import { startApi, type RunningApi } from '../../src/server/app';
+import type { Services } from '../../src/services';
+import { createTestDatabase, type TestDatabase } from './db';
+
+export interface TestUser {
+  id: string;
+  key: string;
+  keyId: string;
+}
+
+export interface TestApp {
+  url: string;
+  config: Config;
+  services: Services;
+  database: TestDatabase;
+  dataDir: string;
+  api: RunningApi | null;
+  createUser(opts?: { name?: string; admin?: boolean; credits?: number }): Promise<TestUser>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(opts: { env?: Record<string, string>; database?: TestDatabase } = {}): Promise<TestApp> {
+  const database = opts.database ?? (await createTestDatabase());
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-test-data-'));
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    SHUTDOWN_GRACE_SECONDS: '2',
+    ...opts.env,
+  });
+  const log = createLogger(config.logLevel, { test: true });
+  const runtime = await startRuntime(config, log);
+  const api = config.role === 'worker' ? null : await startApi(runtime.services);
+  return {
+    url: api?.url ?? '',
+    config,
+    services: runtime.services,
+    database,
+    dataDir,
+    api,
+    async createUser({ name = 'tester', admin = false, credits = 1000 } = {}) {
+      const user = await createUser(runtime.services.database.db, { name, isAdmin: admin, credits });
+      const key = await createApiKey(runtime.services.database.db, user.id);
+      return { id: user.id, key: key.key, keyId: key.id };
+    },
+    async close() {
+      await api?.close();
+      await runtime.close();
+      if (!opts.database) await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
