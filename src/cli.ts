@@ -6,7 +6,6 @@ import { createUser } from './auth/users';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/open';
 import { createLogger } from './logger';
-import { serve } from './main';
 
 const USAGE = `Usage:
   vidq serve [--role all|api|worker]      serve GraphQL and/or run the workers
@@ -38,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     const { values } = parseArgs({ args: argv.slice(1), options: { role: { type: 'string' } } });
     if (values.role && !['all', 'api', 'worker'].includes(values.role)) throw new UsageError(`--role must be all, api or worker`);
+    // Loaded only here: the server's modules take a second to load, which the other commands need not pay.
+    const { serve } = await import('./main');
     return serve({ role: values.role as 'all' | 'api' | 'worker' | undefined });
   }
   if (command === 'migrate') {
@@ -51,8 +52,8 @@ async function main(argv: string[]): Promise<void> {
       options: { name: { type: 'string' }, admin: { type: 'boolean' }, credits: { type: 'string' }, json: { type: 'boolean' } },
     });
     if (!values.name?.trim()) throw new UsageError('--name is required');
+    if (values.credits !== undefined && !/^\d+$/.test(values.credits.trim())) throw new UsageError('--credits must be a whole number ≥ 0');
     const credits = values.credits === undefined ? loadConfig().defaultUserCredits : Number(values.credits);
-    if (!Number.isInteger(credits) || credits < 0) throw new UsageError('--credits must be a whole number ≥ 0');
     const user = await withDatabase((db) => createUser(db, { name: values.name!.trim(), isAdmin: values.admin, credits }));
     const out = { id: user.id, name: user.name, isAdmin: user.isAdmin, credits: user.credits };
     console.log(values.json ? JSON.stringify(out) : `created user ${out.id} (${out.name}${out.isAdmin ? ', admin' : ''}, ${out.credits} credits)`);
@@ -70,14 +71,20 @@ async function main(argv: string[]): Promise<void> {
     const keyId = rest[0];
     if (!keyId) throw new UsageError('KEY_ID is required');
     const revoked = await withDatabase((db) => revokeApiKey(db, keyId));
-    if (!revoked) throw new UsageError(`No active key with id '${keyId}'.`);
+    if (!revoked) throw new Error(`No active key with id '${keyId}' (unknown or already revoked).`);
     console.log(`revoked ${keyId}`);
     return;
   }
   throw new UsageError(`Unknown command: ${argv.join(' ')}`);
 }
 
+/** node:util parseArgs rejects unknown options and missing values with these codes: bad usage too. */
+function isParseArgsError(error: unknown): error is Error {
+  return error instanceof Error && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}
+
 main(process.argv.slice(2)).catch((error) => {
+  if (isParseArgsError(error)) error = new UsageError(error.message);
   if (error instanceof UsageError || error instanceof ConfigError) {
     console.error(`${error.message}\n\n${error instanceof UsageError ? USAGE : ''}`.trimEnd());
     process.exit(2);

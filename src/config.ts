@@ -50,6 +50,11 @@ const envSchema = z.object({
     })
     .default('info'),
   PUBLIC_URL: z.url({ message: 'must be a URL' }).optional(),
+  /** Comma-separated stage names a job runs, in registry order; default: every stage. */
+  JOB_STAGES: z
+    .string()
+    .regex(/^[a-z0-9_-]+(,[a-z0-9_-]+)*$/, { message: 'must be a comma-separated list of stage names' })
+    .optional(),
 });
 
 export type Role = 'all' | 'api' | 'worker';
@@ -80,6 +85,8 @@ export interface Config {
   logLevel: string;
   /** Base URL used to build download links; defaults to http://localhost:PORT. */
   publicUrl: string | undefined;
+  /** Stage names to run, or undefined for all. */
+  jobStages: string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -129,7 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     logLevel: e.LOG_LEVEL,
-    publicUrl: e.PUBLIC_URL,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    jobStages: e.JOB_STAGES?.split(','),
   };
 }
 

@@ -3,6 +3,7 @@ import { type Config, ConfigError, loadConfig, type Role } from './config';
 import { createLogger } from './logger';
 import { startRuntime } from './runtime';
 import { type RunningApi, startApi } from './server/app';
+import { startWorkers, type Workers } from './workers';
 
 export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   let config: Config;
@@ -20,9 +21,12 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
 
   const runtime = await startRuntime(config, log);
   let api: RunningApi | null = null;
+  let workers: Workers | null = null;
   try {
     if (config.role !== 'worker') api = await startApi(runtime.services);
+    if (config.role !== 'api') workers = await startWorkers(runtime.services);
   } catch (error) {
+    await api?.close();
     await runtime.close();
     throw error;
   }
@@ -36,6 +40,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     stopping = true;
     log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     await api?.close(); // stop taking requests first
+    await workers?.stop(); // running jobs get the grace period, then go back to the queue
     await runtime.close();
     log.info('stopped');
     process.exit(0);

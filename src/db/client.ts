@@ -32,3 +32,8 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     close: () => sql.end({ timeout: 5 }),
   };
 }
+
+/** A transaction handed out by db.transaction(). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Functions that must run inside the caller's transaction take this, so they also work without one. */
+export type DbOrTx = Db | Tx;

@@ -1,3 +1,4 @@
+import type { JobEventBus } from '../jobs/pubsub';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 
@@ -10,7 +11,11 @@ export interface Viewer {
 
 export interface GraphQLContext {
   requestId: string;
+  /** Base URL clients reach this server at (PUBLIC_URL, else the request's host), for links. */
+  origin: string;
   viewer: Viewer;
   services: Services;
+  /** Live job events (API processes only). */
+  jobEvents: JobEventBus | null;
   log: Logger;
 }

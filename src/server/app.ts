@@ -1,5 +1,7 @@
 // The API process: HTTP + WebSocket on one port.
 import type { AddressInfo } from 'node:net';
+import { fileDownloadRoute } from '../jobs/outputs';
+import { startJobEventBus } from '../jobs/pubsub';
 import type { Services } from '../services';
 import { createHttpServer, type HttpOptions } from './http';
 import { buildSchema } from './schema';
@@ -13,8 +15,9 @@ export interface RunningApi {
 }
 
 export async function startApi(services: Services, options: HttpOptions & { port?: number; host?: string } = {}): Promise<RunningApi> {
-  const yoga = createYogaServer(buildSchema(), services);
-  const httpServer = createHttpServer(services, yoga, options);
+  const jobEvents = await startJobEventBus(services.database.url, services.log);
+  const yoga = createYogaServer(buildSchema(), services, jobEvents);
+  const httpServer = createHttpServer(services, yoga, { ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
   const ws = attachWebSocketServer(httpServer, yoga, services);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;
@@ -29,6 +32,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     port: actualPort,
     async close() {
       await ws.close();
+      await jobEvents.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

@@ -5,7 +5,11 @@ import { builder } from '../graphql/builder';
 import '../graphql/scalars';
 import '../graphql/errors';
 import '../auth/graphql';
+import '../uploads/graphql';
 import './health';
+import '../jobs/graphql/types';
+import '../jobs/graphql/operations';
+import '../jobs/graphql/subscriptions';
 
 let schema: GraphQLSchema | undefined;
 

@@ -6,6 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/authenticate';
 import type { GraphQLContext } from '../graphql/context';
+import type { JobEventBus } from '../jobs/pubsub';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
 
@@ -52,7 +53,12 @@ const useParsedUploads: Plugin = {
   },
 };
 
-export function createYogaServer(schema: GraphQLSchema, services: Services): Yoga {
+function originOf(initial: { request?: Request; req?: IncomingMessage }): string {
+  const host = initial.req?.headers.host ?? (initial.request ? new URL(initial.request.url).host : 'localhost');
+  return `http://${host}`;
+}
+
+export function createYogaServer(schema: GraphQLSchema, services: Services, jobEvents: JobEventBus | null = null): Yoga {
   const armor = new EnvelopArmor({
     maxDepth: { n: 12 },
     maxAliases: { n: 30 },
@@ -87,7 +93,8 @@ export function createYogaServer(schema: GraphQLSchema, services: Services): Yog
       const info = currentRequest();
       if (info) info.userId = viewer.id;
       const requestId = info?.requestId ?? 'unknown';
-      return { requestId, viewer, services, log: services.log.child({ requestId, userId: viewer.id }) };
+      const origin = services.config.publicUrl ?? originOf(initial);
+      return { requestId, origin, viewer, services, jobEvents, log: services.log.child({ requestId, userId: viewer.id }) };
     },
   });
 }

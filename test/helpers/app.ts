@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger';
 import { startRuntime } from '../../src/runtime';
 import { startApi, type RunningApi } from '../../src/server/app';
 import type { Services } from '../../src/services';
+import { startWorkers, type Workers } from '../../src/workers';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export interface TestUser {
@@ -45,6 +46,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; databas
   const log = createLogger(config.logLevel, { test: true });
   const runtime = await startRuntime(config, log);
   const api = config.role === 'worker' ? null : await startApi(runtime.services);
+  const workers: Workers | null = config.role === 'api' ? null : await startWorkers(runtime.services);
   return {
     url: api?.url ?? '',
     config,
@@ -59,6 +61,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; databas
     },
     async close() {
       await api?.close();
+      await workers?.stop();
       await runtime.close();
       if (!opts.database) await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });

@@ -2,3 +2,4 @@ export * from './users';
 export * from './videos';
 export * from './jobs';
 export * from './webhooks';
+export * from './settings';

@@ -1,0 +1,32 @@
+// Credit movements for a job. Each one changes users.credits and writes a ledger row in the same
+// transaction: reserved at submit, charged on completion, released on failure, timeout or cancel.
+import { eq, sql } from 'drizzle-orm';
+import { creditLedger, users } from '../db/schema/index';
+import { InsufficientCreditsError } from '../graphql/errors';
+import type { DbOrTx } from '../db/client';
+
+async function move(tx: DbOrTx, userId: string, jobId: string, kind: string, amount: number, note: string) {
+  const [user] = await tx
+    .update(users)
+    .set({ credits: sql`${users.credits} + ${amount}` })
+    .where(eq(users.id, userId))
+    .returning({ credits: users.credits });
+  await tx.insert(creditLedger).values({ userId, jobId, kind, amount, balanceAfter: user.credits, note });
+  return user.credits;
+}
+
+/** Takes the job's cost off the available credits, or refuses with the amounts. Locks the user row. */
+export async function reserveCredits(tx: DbOrTx, userId: string, jobId: string, cost: number) {
+  const [user] = await tx.select({ credits: users.credits }).from(users).where(eq(users.id, userId)).for('update');
+  if (!user || user.credits < cost) throw new InsufficientCreditsError(cost, user?.credits ?? 0);
+  return move(tx, userId, jobId, 'RESERVE', -cost, `reserved ${cost} credits`);
+}
+
+/** The reservation becomes a charge: no change to the balance, one ledger row for the record. */
+export async function chargeCredits(tx: DbOrTx, userId: string, jobId: string, cost: number) {
+  return move(tx, userId, jobId, 'CHARGE', 0, `charged ${cost} reserved credits`);
+}
+
+export async function releaseCredits(tx: DbOrTx, userId: string, jobId: string, cost: number, why: string) {
+  return move(tx, userId, jobId, 'RELEASE', cost, `released ${cost} credits: ${why}`);
+}

@@ -1,0 +1,189 @@
+// GraphQL types of the jobs domain: Job, its stages, events and output.
+import { builder } from '../../graphql/builder';
+import { ERROR_CATALOG } from '../../graphql/error-catalog';
+import { JobErrorRef, type JobErrorShape, JobStatusEnum, type JobStatus } from '../../graphql/errors';
+import type { jobEvents, OutputFileJson } from '../../db/schema/index';
+import { WebhookDeliveryRef } from '../../webhooks/graphql';
+import { JOB_EVENT_TYPES } from '../events';
+import { signedDownloadUrl } from '../outputs';
+import { deliveriesOf, eventsOf, stagesOf } from '../queries';
+import type { JobRow, StageRow } from '../transitions';
+
+export type EventRow = typeof jobEvents.$inferSelect;
+
+export const ProcessingModelEnum = builder.enumType('ProcessingModel', {
+  values: {
+    FAST: { description: 'At most 480p, fast preset: previews and drafts.' },
+    ORIGINAL: { description: 'Source resolution, balanced preset.' },
+    PRO: { description: 'Source resolution, slower preset, higher quality.' },
+  },
+});
+export const OutputFormatEnum = builder.enumType('OutputFormat', {
+  values: {
+    MP4: { description: 'H.264/AAC. Cannot carry transparency.' },
+    WEBM: { description: 'VP9/Opus. Keeps an alpha channel when the background is removed.' },
+  },
+});
+export const StageStatusEnum = builder.enumType('StageStatus', { values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const });
+export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
+
+interface BackgroundShape {
+  remove: boolean;
+  color: string;
+  similarity: number;
+  replaceWith: string | null;
+}
+interface OptionsShape {
+  model: 'FAST' | 'ORIGINAL' | 'PRO';
+  outputFormat: 'MP4' | 'WEBM';
+  background: BackgroundShape | null;
+}
+
+const BackgroundRef = builder.objectRef<BackgroundShape>('BackgroundOptions').implement({
+  fields: (t) => ({
+    remove: t.exposeBoolean('remove'),
+    color: t.exposeString('color', { description: 'The keyed colour, e.g. #00ff00.' }),
+    similarity: t.exposeFloat('similarity'),
+    replaceWith: t.exposeString('replaceWith', { nullable: true, description: 'Colour behind the subject; null = transparent.' }),
+  }),
+});
+
+const JobOptionsRef = builder.objectRef<OptionsShape>('JobOptions').implement({
+  fields: (t) => ({
+    model: t.field({ type: ProcessingModelEnum, resolve: (o) => o.model }),
+    outputFormat: t.field({ type: OutputFormatEnum, resolve: (o) => o.outputFormat }),
+    background: t.field({ type: BackgroundRef, nullable: true, resolve: (o) => o.background }),
+  }),
+});
+
+export const JobStageRef = builder.objectRef<StageRow>('JobStage').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    status: t.field({ type: StageStatusEnum, resolve: (s) => s.status as 'PENDING' }),
+    attempts: t.exposeInt('attempts', { description: 'How many times this stage was started.' }),
+    progress: t.exposeFloat('progress'),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.finishedAt }),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (s) => s.error as JobErrorShape | null }),
+    output: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.output }),
+  }),
+});
+
+export const JobEventRef = builder.objectRef<EventRow>('JobEvent').implement({
+  description: "One entry of a job's log. Sequences run 1, 2, 3… per job, without gaps.",
+  fields: (t) => ({
+    sequence: t.exposeInt('sequence'),
+    jobId: t.exposeID('jobId'),
+    type: t.field({ type: JobEventTypeEnum, resolve: (e) => e.type as 'QUEUED' }),
+    status: t.field({ type: JobStatusEnum, resolve: (e) => e.status as JobStatus }),
+    progress: t.exposeFloat('progress'),
+    stage: t.exposeString('stage', { nullable: true }),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (e) => e.error as JobErrorShape | null }),
+    data: t.field({ type: 'JSON', nullable: true, description: 'Details: attempt, retry reason, credits…', resolve: (e) => e.data }),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+  }),
+});
+
+export interface OutputFileShape extends OutputFileJson {
+  jobId: string;
+  stage: string;
+}
+
+export const OutputFileRef = builder.objectRef<OutputFileShape>('OutputFile').implement({
+  fields: (t) => ({
+    kind: t.exposeString('kind', { description: 'video, poster, thumbnail…' }),
+    stage: t.exposeString('stage'),
+    url: t.string({
+      description: 'Signed download URL, valid for 24 hours; ask again for a fresh one.',
+      resolve: (f, _args, ctx) => signedDownloadUrl(ctx.services.database.db, ctx.origin, f.jobId, f.path),
+    }),
+    contentType: t.exposeString('contentType'),
+    sizeBytes: t.exposeFloat('sizeBytes'),
+  }),
+});
+
+export interface JobOutputShape {
+  job: JobRow;
+  stages: StageRow[];
+}
+
+export const JobOutputRef = builder.objectRef<JobOutputShape>('JobOutput').implement({
+  fields: (t) => ({
+    jobId: t.id({ resolve: (o) => o.job.id }),
+    files: t.field({
+      type: [OutputFileRef],
+      resolve: (o) => o.stages.flatMap((s) => (s.files ?? []).map((f) => ({ ...f, jobId: o.job.id, stage: s.name }))),
+    }),
+    results: t.field({
+      type: 'JSON',
+      description: "Every stage's result, by stage name (skipped stages are null).",
+      resolve: (o) => Object.fromEntries(o.stages.map((s) => [s.name, s.output])),
+    }),
+    probe: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'probe') }),
+    thumbnails: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'thumbnails') }),
+    transcode: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'transcode') }),
+    audio: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'audio') }),
+    scenes: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'scenes') }),
+  }),
+});
+
+function stageOutput(o: JobOutputShape, name: string) {
+  return o.stages.find((s) => s.name === name)?.output ?? null;
+}
+
+/** What the user should do now, in one sentence. */
+export function nextStepFor(job: JobRow): string {
+  switch (job.status) {
+    case 'QUEUED':
+      return job.error
+        ? `A transient failure (${job.error.code}) is being retried automatically; follow it with the jobUpdated subscription.`
+        : 'Waiting for a worker. Follow it with the jobUpdated subscription, or poll every 5–15 seconds.';
+    case 'PROCESSING':
+      return 'Processing. Follow it with the jobUpdated subscription; results come with jobOutput once COMPLETED.';
+    case 'COMPLETED':
+      return 'Done. Fetch the results and download URLs with jobOutput.';
+    case 'TIMED_OUT':
+      return ERROR_CATALOG.JOB_TIMEOUT.description;
+    case 'CANCELLED':
+      return 'Cancelled; reserved credits were released. Call retryJob to run it again, keeping finished stages.';
+    default:
+      return job.error?.retryable
+        ? 'Failed after its automatic retries on a transient problem: call retryJob to try again (finished stages are kept).'
+        : `Failed: ${job.error ? ERROR_CATALOG[job.error.code as keyof typeof ERROR_CATALOG]?.description ?? job.error.detail : 'see error'}`;
+  }
+}
+
+export const JobRef = builder.objectRef<JobRow>('Job').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    videoId: t.exposeID('videoId'),
+    status: t.field({ type: JobStatusEnum, resolve: (j) => j.status as JobStatus }),
+    progress: t.exposeFloat('progress', { description: '0..1 over all stages.' }),
+    stage: t.exposeString('stage', { nullable: true, description: 'The stage running now.' }),
+    stages: t.field({ type: [JobStageRef], resolve: (j, _a, ctx) => stagesOf(ctx.services.database.db, j.id) }),
+    attempt: t.exposeInt('attempt', { description: 'Attempts started so far (automatic retries and retryJob included).' }),
+    maxAttempts: t.exposeInt('maxAttempts', { description: 'The attempt after which automatic retries stop.' }),
+    options: t.field({ type: JobOptionsRef, resolve: (j) => j.options as unknown as OptionsShape }),
+    webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
+    timeoutSeconds: t.exposeInt('timeoutSeconds'),
+    costCredits: t.exposeInt('costCredits'),
+    error: t.field({ type: JobErrorRef, nullable: true, resolve: (j) => j.error as JobErrorShape | null }),
+    nextStep: t.string({ description: 'What to do now, in one sentence.', resolve: nextStepFor }),
+    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt }),
+    deadlineAt: t.field({ type: 'DateTime', nullable: true, description: 'When the job times out (set at its first start).', resolve: (j) => j.deadlineAt }),
+    events: t.field({
+      type: [JobEventRef],
+      args: { afterSequence: t.arg.int({ required: false }) },
+      resolve: (j, args, ctx) => eventsOf(ctx.services.database.db, j.id, args.afterSequence ?? 0),
+    }),
+    output: t.field({
+      type: JobOutputRef,
+      nullable: true,
+      description: 'Null unless COMPLETED.',
+      resolve: async (j, _a, ctx) => (j.status === 'COMPLETED' ? { job: j, stages: await stagesOf(ctx.services.database.db, j.id) } : null),
+    }),
+    webhookDeliveries: t.field({ type: [WebhookDeliveryRef], resolve: (j, _a, ctx) => deliveriesOf(ctx.services.database.db, j.id) }),
+  }),
+});

@@ -1,0 +1,201 @@
+// Runs one processing job: its stages in order, resuming after the last checkpointed one. This is where
+// a failure is classified and a retry decided:
+//   - permanent (corrupt input, invalid options)  → FAILED now;
+//   - transient (ffmpeg crashed, DB lost, disk full) → RETRY_SCHEDULED, thrown so pg-boss retries it with
+//     exponential backoff, or FAILED once the retries are used up;
+//   - deadline passed → TIMED_OUT, never retried; cancelled or superseded → stop quietly.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { JobWithMetadata } from 'pg-boss';
+import { jobs, videos, type JobErrorJson } from '../db/schema/index';
+import { ERROR_CATALOG } from '../graphql/error-catalog';
+import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
+import type { Services } from '../services';
+import { jobOutputDir } from './outputs';
+import { jobProgress, selectedStages } from './stages';
+import {
+  AttemptSupersededError,
+  finishJob,
+  type JobRow,
+  markStageFinished,
+  markStageStarted,
+  recordProgress,
+  scheduleRetry,
+  startAttempt,
+  type StageRow,
+} from './transitions';
+
+export interface ProcessingJobData {
+  jobId: string;
+}
+
+/** Why a running job was stopped from outside its stages. */
+export class DeadlineReached extends Error {
+  override name = 'TimeoutError';
+}
+export class WorkerShuttingDown extends Error {}
+export class NoLongerOwned extends Error {}
+
+const PROGRESS_INTERVAL_MS = 500;
+const OWNERSHIP_CHECK_MS = 1000;
+
+export function timeoutError(job: JobRow, now = Date.now()): JobErrorJson {
+  const ranFor = Math.max(1, Math.round((now - (job.startedAt ?? job.createdAt).getTime()) / 1000));
+  return {
+    code: 'JOB_TIMEOUT',
+    message: ERROR_CATALOG.JOB_TIMEOUT.message,
+    detail: `Job ran for ${ranFor} seconds, exceeding the limit of ${job.timeoutSeconds} seconds.`,
+    stage: job.stage,
+    retryable: false,
+  };
+}
+
+function jobErrorFrom(error: StageError, stage: string | null): JobErrorJson {
+  return { code: error.code, message: error.message, detail: error.detail, stage, retryable: error.retryable };
+}
+
+export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
+  const { database, boss, config } = services;
+  const db = database.db;
+  const stagesToRun = selectedStages(config);
+  const binaries = resolveBinaries(config);
+
+  return async function handle([queueJob]: JobWithMetadata<ProcessingJobData>[]) {
+    const jobId = queueJob.data.jobId;
+    const log = services.log.child({ jobId, queueJobId: queueJob.id });
+    const started = await startAttempt(db, jobId, {
+      worker: `${os.hostname()}:${process.pid}`,
+      queueRetryCount: queueJob.retryCount,
+      scheduledFor: queueJob.startAfter,
+    });
+    if (!started) return; // finished meanwhile (cancelled while queued, timed out…): nothing to do
+    let job = started.job;
+    log.info({ attempt: job.attempt }, 'job attempt started');
+
+    const controller = new AbortController();
+    const stop = (reason: Error) => controller.abort(reason);
+    state.running.set(jobId, controller);
+    const deadlineMs = job.deadlineAt!.getTime() - Date.now();
+    const deadlineTimer = setTimeout(() => stop(new DeadlineReached(`deadline of ${job.timeoutSeconds} s passed`)), Math.max(0, deadlineMs));
+    const onQueueAbort = () => stop(state.shuttingDown ? new WorkerShuttingDown('worker shutting down') : new NoLongerOwned('queue claim lost'));
+    queueJob.signal.addEventListener('abort', onQueueAbort);
+    // Cancellation and stale attempts are noticed here within a second, whatever the stage is doing.
+    const ownershipTimer = setInterval(async () => {
+      try {
+        const [row] = await db.select({ status: jobs.status, attempt: jobs.attempt }).from(jobs).where(eq(jobs.id, jobId));
+        if (!row || row.status !== 'PROCESSING' || row.attempt !== job.attempt) stop(new NoLongerOwned(`job is ${row?.status ?? 'gone'}`));
+      } catch {
+        // a lost connection is the stage's problem to report, not the watchdog's
+      }
+    }, OWNERSHIP_CHECK_MS);
+
+    try {
+      if (deadlineMs <= 0) throw new DeadlineReached('deadline passed before this attempt started');
+      await runStages(job, started.stages, controller.signal);
+      const done = await finishJob(db, boss, jobId, { status: 'COMPLETED', attempt: job.attempt, from: ['PROCESSING'] });
+      if (done) log.info({ attempt: job.attempt }, 'job completed');
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : null;
+      if (reason instanceof DeadlineReached || error instanceof DeadlineReached) {
+        const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+        await finishJob(db, boss, jobId, { status: 'TIMED_OUT', attempt: job.attempt, from: ['PROCESSING'], error: timeoutError(current ?? job) });
+        log.warn({ attempt: job.attempt }, 'job timed out');
+        return;
+      }
+      if (reason instanceof NoLongerOwned || error instanceof AttemptSupersededError) {
+        log.info({ attempt: job.attempt, reason: String(reason ?? error) }, 'attempt stopped: job no longer owned by it');
+        return;
+      }
+      const stageError = reason instanceof WorkerShuttingDown
+        ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
+        : toStageError(error);
+      if (stageError instanceof StageAbortedError) throw error; // aborted for an unknown reason: let pg-boss decide
+      const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      job = current ?? job;
+      const jobError = jobErrorFrom(stageError, job.stage);
+      if (!stageError.retryable) {
+        await finishJob(db, boss, jobId, { status: 'FAILED', attempt: job.attempt, from: ['PROCESSING'], error: jobError });
+        log.warn({ err: error, code: jobError.code }, 'job failed permanently');
+        return;
+      }
+      if (queueJob.retryCount < queueJob.retryLimit) {
+        await scheduleRetry(db, job, jobError, {
+          attempt: job.attempt,
+          reason: jobError.detail,
+          retriesLeft: queueJob.retryLimit - queueJob.retryCount,
+          backoff: `exponential from ${queueJob.retryDelay}s`,
+        });
+        log.warn({ err: error, attempt: job.attempt }, 'transient failure: retry scheduled');
+        throw error; // pg-boss schedules the retry with backoff
+      }
+      await finishJob(db, boss, jobId, {
+        status: 'FAILED',
+        attempt: job.attempt,
+        from: ['PROCESSING'],
+        error: jobError,
+        data: { retriesExhausted: true, attempts: job.attempt },
+      });
+      log.warn({ err: error, attempts: job.attempt }, 'job failed after its retries');
+    } finally {
+      clearTimeout(deadlineTimer);
+      clearInterval(ownershipTimer);
+      queueJob.signal.removeEventListener('abort', onQueueAbort);
+      state.running.delete(jobId);
+    }
+  };
+
+  async function runStages(job: JobRow, stageRows: StageRow[], signal: AbortSignal) {
+    const [video] = await db.select().from(videos).where(eq(videos.id, job.videoId));
+    if (!video) throw new StageError('VIDEO_NOT_FOUND', `Video '${job.videoId}' no longer exists.`, false);
+    const outputDir = jobOutputDir(config, job.id);
+    await fs.mkdir(outputDir, { recursive: true });
+    const names = stageRows.map((s) => s.name);
+    const finished = new Set(stageRows.filter((s) => s.status === 'COMPLETED' || s.status === 'SKIPPED').map((s) => s.name));
+    const previous: Record<string, unknown> = Object.fromEntries(stageRows.filter((s) => finished.has(s.name)).map((s) => [s.name, s.output]));
+
+    for (const row of stageRows) {
+      if (finished.has(row.name)) continue;
+      signal.throwIfAborted();
+      const stage = stagesToRun.find((s) => s.name === row.name);
+      if (!stage) throw new StageError('INTERNAL_ERROR', `Stage '${row.name}' is not available on this worker.`, true);
+      let lastWrite = 0;
+      let progressWrite: Promise<void> = Promise.resolve();
+      const ctx = {
+        jobId: job.id,
+        inputPath: path.join(config.dataDir, video.storagePath),
+        outputDir,
+        options: job.options as unknown as ProcessingOptions,
+        source: video.metadata as VideoMetadata,
+        previous,
+        binaries,
+        signal,
+        reportProgress(fraction: number) {
+          const now = Date.now();
+          if (now - lastWrite < PROGRESS_INTERVAL_MS) return;
+          lastWrite = now;
+          const overall = jobProgress(names, finished, { name: row.name, fraction });
+          progressWrite = progressWrite
+            .then(() => recordProgress(db, job, row.name, fraction, overall))
+            .catch((error) => {
+              if (error instanceof AttemptSupersededError) signal.throwIfAborted();
+            });
+        },
+      };
+      const skipReason = stage.shouldSkip?.(ctx) ?? null;
+      if (skipReason) {
+        finished.add(row.name);
+        await markStageFinished(db, job, row.name, { status: 'SKIPPED', output: null, files: [], jobProgress: jobProgress(names, finished), data: { reason: skipReason } });
+        continue;
+      }
+      await markStageStarted(db, job, row.name);
+      job = { ...job, stage: row.name };
+      const result = await stage.run(ctx);
+      await progressWrite;
+      finished.add(row.name);
+      previous[row.name] = result.output;
+      await markStageFinished(db, job, row.name, { status: 'COMPLETED', output: result.output, files: result.files, jobProgress: jobProgress(names, finished) });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// Output files: where they live, and signed, expiring download URLs served by the same server, so a
+// browser or a <video> tag can fetch them without the API key.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { type Config, dataPaths } from '../config';
+import type { Db } from '../db/client';
+import { settings } from '../db/schema/index';
+import type { HttpRoute } from '../server/http';
+import type { Services } from '../services';
+
+export const DOWNLOAD_URL_TTL_SECONDS = 24 * 3600;
+const SECRET_KEY = 'download_url_secret';
+
+export function jobOutputDir(config: Pick<Config, 'dataDir'>, jobId: string): string {
+  return path.join(dataPaths(config).outputs, jobId);
+}
+
+let cachedSecret: { db: Db; value: string } | null = null;
+
+/** The key that signs download URLs, shared by every process through the database. */
+export async function downloadSecret(db: Db): Promise<string> {
+  if (cachedSecret?.db === db) return cachedSecret.value;
+  await db
+    .insert(settings)
+    .values({ key: SECRET_KEY, value: randomBytes(32).toString('base64url') })
+    .onConflictDoNothing();
+  const [row] = await db.select().from(settings).where(eq(settings.key, SECRET_KEY));
+  cachedSecret = { db, value: row.value };
+  return row.value;
+}
+
+function signature(secret: string, jobId: string, file: string, expires: number): string {
+  return createHmac('sha256', secret).update(`${jobId}/${file}:${expires}`).digest('base64url');
+}
+
+export async function signedDownloadUrl(db: Db, origin: string, jobId: string, file: string, now = Date.now()): Promise<string> {
+  const expires = Math.floor(now / 1000) + DOWNLOAD_URL_TTL_SECONDS;
+  const sig = signature(await downloadSecret(db), jobId, file, expires);
+  const encoded = file.split('/').map(encodeURIComponent).join('/');
+  return `${origin}/files/${jobId}/${encoded}?expires=${expires}&signature=${sig}`;
+}
+
+function fail(res: ServerResponse, status: number, message: string) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify({ error: message }));
+}
+
+/** GET /files/<jobId>/<file>?expires=…&signature=… with single-range support for video players. */
+export function fileDownloadRoute(services: Services): HttpRoute {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const match = /^\/files\/(job_[a-z0-9]+)\/(.+)$/.exec(url.pathname);
+    if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const [, jobId, rawFile] = match;
+    const file = decodeURIComponent(rawFile);
+    const expires = Number(url.searchParams.get('expires'));
+    const given = Buffer.from(url.searchParams.get('signature') ?? '');
+    const expected = Buffer.from(signature(await downloadSecret(services.database.db), jobId, file, expires));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      fail(res, 403, 'Invalid download signature. Ask the API for a fresh URL (jobOutput).');
+      return true;
+    }
+    if (!Number.isFinite(expires) || expires * 1000 < Date.now()) {
+      fail(res, 410, 'This download URL has expired. Ask the API for a fresh one (jobOutput).');
+      return true;
+    }
+    const dir = jobOutputDir(services.config, jobId);
+    const full = path.resolve(dir, file);
+    if (!full.startsWith(dir + path.sep)) {
+      fail(res, 404, 'No such file.');
+      return true;
+    }
+    const stat = await fs.stat(full).catch(() => null);
+    const [{ exists }] = await services.database.sql`select exists(select 1 from jobs where id = ${jobId}) as exists`;
+    if (!stat?.isFile() || !exists) {
+      fail(res, 404, 'No such file: the job may have been removed after its retention period.');
+      return true;
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': contentTypeOf(full),
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, max-age=3600',
+    };
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    let start = 0;
+    let end = stat.size - 1;
+    let status = 200;
+    if (range && (range[1] || range[2])) {
+      start = range[1] ? Number(range[1]) : Math.max(0, stat.size - Number(range[2]));
+      end = range[1] && range[2] ? Math.min(Number(range[2]), stat.size - 1) : stat.size - 1;
+      if (start > end || start >= stat.size) {
+        res.writeHead(416, { 'content-range': `bytes */${stat.size}` });
+        res.end();
+        return true;
+      }
+      status = 206;
+      headers['content-range'] = `bytes ${start}-${end}/${stat.size}`;
+    }
+    headers['content-length'] = end - start + 1;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(full, { start, end }).pipe(res);
+    return true;
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.jpg': 'image/jpeg', '.json': 'application/json' };
+function contentTypeOf(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+

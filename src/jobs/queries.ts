@@ -1,0 +1,42 @@
+// Reading jobs as a given viewer: another user's job answers exactly as an unknown one does.
+import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { canSee } from '../auth/permissions';
+import type { Db } from '../db/client';
+import { jobEvents, jobs, jobStages, webhookDeliveries } from '../db/schema/index';
+import type { Viewer } from '../graphql/context';
+import { JobNotFoundError } from '../graphql/errors';
+import { pageQuery, toPage } from '../graphql/pagination';
+import type { JobRow } from './transitions';
+
+export async function getVisibleJob(db: Db, viewer: Viewer, jobId: string): Promise<JobRow> {
+  const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+  if (!job || !canSee(viewer, job.ownerId)) throw new JobNotFoundError(jobId);
+  return job;
+}
+
+export async function listJobs(
+  db: Db,
+  viewer: Viewer,
+  args: { first?: number | null; after?: string | null; status?: string[] | null; videoId?: string | null; ownerId?: string | null },
+) {
+  const page = pageQuery(args, { createdAt: jobs.createdAt, id: jobs.id });
+  const filters: (SQL | undefined)[] = [page.where];
+  if (!viewer.isAdmin) filters.push(eq(jobs.ownerId, viewer.id));
+  else if (args.ownerId) filters.push(eq(jobs.ownerId, args.ownerId));
+  if (args.status?.length) filters.push(inArray(jobs.status, args.status));
+  if (args.videoId) filters.push(eq(jobs.videoId, args.videoId));
+  const rows = await db.select().from(jobs).where(and(...filters)).orderBy(...page.orderBy).limit(page.limit);
+  return toPage(rows, page.limit);
+}
+
+export function stagesOf(db: Db, jobId: string) {
+  return db.select().from(jobStages).where(eq(jobStages.jobId, jobId)).orderBy(asc(jobStages.position));
+}
+
+export function eventsOf(db: Db, jobId: string, afterSequence = 0) {
+  return db.select().from(jobEvents).where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.sequence, afterSequence))).orderBy(asc(jobEvents.sequence));
+}
+
+export function deliveriesOf(db: Db, jobId: string) {
+  return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.jobId, jobId)).orderBy(desc(webhookDeliveries.createdAt));
+}

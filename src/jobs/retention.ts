@@ -1,0 +1,22 @@
+// Finished jobs are kept JOB_RETENTION_HOURS, then removed with their output files by a scheduled
+// pg-boss job (any worker runs it, once per schedule).
+import fs from 'node:fs/promises';
+import { and, inArray, lt, sql } from 'drizzle-orm';
+import { jobs } from '../db/schema/index';
+import type { Services } from '../services';
+import { jobOutputDir } from './outputs';
+
+const TERMINAL = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
+
+export async function removeExpiredJobs(services: Services): Promise<string[]> {
+  const { config, database } = services;
+  const removed = await database.db
+    .delete(jobs)
+    .where(and(inArray(jobs.status, TERMINAL), lt(jobs.finishedAt, sql`now() - ${config.jobRetentionHours} * interval '1 hour'`)))
+    .returning({ id: jobs.id });
+  for (const { id } of removed) {
+    await fs.rm(jobOutputDir(config, id), { recursive: true, force: true });
+  }
+  if (removed.length) services.log.info({ count: removed.length }, 'removed jobs past their retention');
+  return removed.map((r) => r.id);
+}

@@ -1,0 +1,143 @@
+// submitJob: validate, refuse a second active job for the video, reserve credits, then insert the job,
+// its stages, its first event and its pg-boss job in one transaction.
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { fromDrizzle } from 'pg-boss';
+import { canSee } from '../auth/permissions';
+import { newId } from '../db/ids';
+import { jobs, jobStages, videos } from '../db/schema/index';
+import type { Viewer } from '../graphql/context';
+import { type FieldError, InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../graphql/errors';
+import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
+import { QUEUES } from '../queue/queues';
+import type { Services } from '../services';
+import { checkWebhookUrl } from '../webhooks/url-guard';
+import { reserveCredits } from './credits';
+import { appendJobEvent } from './events';
+import { jobCost } from './pricing';
+import { selectedStages } from './stages';
+import { ACTIVE_STATUSES, type JobRow } from './transitions';
+
+export interface SubmitJobInput {
+  videoId: string;
+  model?: string | null;
+  outputFormat?: string | null;
+  background?: Record<string, unknown> | null;
+  webhookUrl?: string | null;
+  timeoutSeconds?: number | null;
+  idempotencyKey?: string | null;
+}
+
+/** pg-boss's own expiry sits a little after the job's deadline: vidq's timer ends the job first, precisely. */
+export const QUEUE_EXPIRY_MARGIN_SECONDS = 30;
+
+async function validate(services: Services, input: SubmitJobInput) {
+  const fieldErrors: FieldError[] = [];
+  const parsed = validateProcessingOptions({
+    model: input.model ?? undefined,
+    outputFormat: input.outputFormat ?? undefined,
+    background: input.background ?? undefined,
+  });
+  if ('fieldErrors' in parsed) fieldErrors.push(...parsed.fieldErrors.map((f) => ({ path: ['input', ...f.path], message: f.message })));
+  const limit = services.config.processingTimeoutSeconds;
+  if (input.timeoutSeconds != null && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 1 || input.timeoutSeconds > limit)) {
+    fieldErrors.push({ path: ['input', 'timeoutSeconds'], message: `must be a whole number of seconds between 1 and ${limit} (PROCESSING_TIMEOUT_SECONDS)` });
+  }
+  if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
+    fieldErrors.push({ path: ['input', 'idempotencyKey'], message: 'must be 1 to 200 characters' });
+  }
+  if (input.webhookUrl != null) {
+    const check = await checkWebhookUrl(input.webhookUrl, { allowPrivate: services.config.webhookAllowPrivateUrls });
+    if (!check.ok) fieldErrors.push({ path: ['input', 'webhookUrl'], message: check.reason });
+  }
+  if (fieldErrors.length || 'fieldErrors' in parsed) throw new InvalidInputError(fieldErrors);
+  return parsed.options;
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as { code?: string; constraint_name?: string; cause?: unknown };
+  if (e?.code === '23505' && e.constraint_name === constraint) return true;
+  return e?.cause ? isUniqueViolation(e.cause, constraint) : false;
+}
+
+export async function submitJob(services: Services, viewer: Viewer, input: SubmitJobInput): Promise<JobRow> {
+  const { db } = services.database;
+  const options = await validate(services, input);
+  const [video] = await db.select().from(videos).where(eq(videos.id, input.videoId));
+  if (!video || !canSee(viewer, video.ownerId)) throw new VideoNotFoundError(input.videoId);
+  const ownerId = video.ownerId;
+
+  const findByKey = async () => {
+    if (!input.idempotencyKey) return null;
+    const [existing] = await db.select().from(jobs).where(and(eq(jobs.ownerId, ownerId), eq(jobs.idempotencyKey, input.idempotencyKey)));
+    return existing ?? null;
+  };
+  const repeated = await findByKey();
+  if (repeated) return repeated;
+
+  const stageNames = selectedStages(services.config).map((s) => s.name);
+  const timeoutSeconds = input.timeoutSeconds ?? services.config.processingTimeoutSeconds;
+  try {
+    return await db.transaction(async (tx) => {
+      const [active] = await tx
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
+      if (active) throw new JobAlreadyProcessingError(active.id, video.id);
+      const jobId = newId('job');
+      const cost = jobCost(options.model, video.metadata.durationSeconds);
+      await reserveCredits(tx, ownerId, jobId, cost);
+      const queueJobId = randomUUID();
+      const [job] = await tx
+        .insert(jobs)
+        .values({
+          id: jobId,
+          videoId: video.id,
+          ownerId,
+          status: 'QUEUED',
+          maxAttempts: services.config.jobMaxRetries + 1,
+          options: options as unknown as Record<string, unknown>,
+          webhookUrl: input.webhookUrl ?? null,
+          timeoutSeconds,
+          costCredits: cost,
+          queueJobId,
+          idempotencyKey: input.idempotencyKey ?? null,
+        })
+        .returning();
+      await tx.insert(jobStages).values(stageNames.map((name, position) => ({ jobId, name, position })));
+      await appendJobEvent(tx, jobId, {
+        type: 'QUEUED',
+        status: 'QUEUED',
+        progress: 0,
+        data: { costCredits: cost, options, stages: stageNames, timeoutSeconds, submittedBy: viewer.id },
+      });
+      await enqueueProcessing(services, tx, job);
+      return job;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'jobs_owner_idempotency_idx')) {
+      const first = await findByKey();
+      if (first) return first;
+    }
+    if (isUniqueViolation(error, 'jobs_one_active_per_video_idx')) {
+      const [active] = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
+      throw new JobAlreadyProcessingError(active?.id ?? 'unknown', video.id);
+    }
+    throw error;
+  }
+}
+
+/** Sends the job's pg-boss job inside the caller's transaction: both exist, or neither. */
+export async function enqueueProcessing(services: Services, tx: unknown, job: JobRow) {
+  await services.boss.send(
+    QUEUES.videoProcessing,
+    { jobId: job.id },
+    {
+      id: job.queueJobId!,
+      expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS,
+      db: fromDrizzle(tx as never, sql as never),
+    },
+  );
+}
+
+export type { ProcessingOptions };

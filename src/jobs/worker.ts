@@ -1,0 +1,51 @@
+// The processing workers of this process: pg-boss work() on the video-processing queue, the scheduled
+// housekeeping, and a graceful stop (running jobs get the grace period, then are aborted so that pg-boss
+// hands them to another worker).
+import type { PgBoss } from 'pg-boss';
+import { QUEUES } from '../queue/queues';
+import type { Services } from '../services';
+import { createProcessingHandler } from './handler';
+import { removeExpiredJobs } from './retention';
+
+export interface ProcessingWorkers {
+  running: Map<string, AbortController>;
+  stop(): Promise<void>;
+}
+
+const MAINTENANCE_CRON = '*/5 * * * *';
+
+export async function startProcessingWorkers(services: Services): Promise<ProcessingWorkers> {
+  const { boss, config } = services;
+  const state = { shuttingDown: false, running: new Map<string, AbortController>() };
+  const handler = createProcessingHandler(services, state);
+  await boss.work(
+    QUEUES.videoProcessing,
+    {
+      includeMetadata: true as const,
+      batchSize: 1,
+      localConcurrency: config.workerConcurrency,
+      pollingIntervalSeconds: 0.5,
+      heartbeatRefreshSeconds: Math.max(1, Math.floor(config.heartbeatSeconds / 3)),
+    },
+    handler,
+  );
+  await boss.work(QUEUES.maintenance, async () => {
+    await removeExpiredJobs(services);
+  });
+  await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
+  return {
+    running: state.running,
+    async stop() {
+      state.shuttingDown = true;
+      await stopWorkers(boss, config.shutdownGraceSeconds);
+      // Aborted handlers still record RETRY_SCHEDULED before they return: let them, briefly.
+      const until = Date.now() + 5000;
+      while (state.running.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}
+
+/** Stops fetching; waits up to the grace period for running jobs; then fails (→ retried elsewhere) and aborts them. */
+async function stopWorkers(boss: PgBoss, graceSeconds: number) {
+  await boss.stop({ graceful: true, close: false, timeout: Math.max(graceSeconds, 0.1) * 1000 });
+}
