@@ -24,7 +24,9 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
       includeMetadata: true as const,
       batchSize: 1,
       localConcurrency: config.workerConcurrency,
+      // New jobs wake the worker through NOTIFY; retries come due silently, so keep polling briskly too.
       pollingIntervalSeconds: 0.5,
+      notifyPollingIntervalSeconds: 0.5,
       heartbeatRefreshSeconds: Math.max(1, Math.floor(config.heartbeatSeconds / 3)),
     },
     handler,

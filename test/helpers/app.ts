@@ -30,9 +30,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(opts: { env?: Record<string, string>; database?: TestDatabase } = {}): Promise<TestApp> {
+/** `database` and `dataDir` let several apps (API and workers) share one installation. */
+export async function startTestApp(opts: { env?: Record<string, string>; database?: TestDatabase; dataDir?: string } = {}): Promise<TestApp> {
   const database = opts.database ?? (await createTestDatabase());
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-test-data-'));
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-test-data-')));
   const config = loadConfig({
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
@@ -64,7 +65,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; databas
       await workers?.stop();
       await runtime.close();
       if (!opts.database) await database.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,118 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
+import { gql } from '../helpers/graphql';
+import { eventsOfJob, seedVideo, SUBMIT, waitFor, waitForStatus } from '../helpers/jobs';
+import { binaries, makeVideo } from '../helpers/media';
+
+let mediaDir: string;
+let clip: string;
+const apps: TestApp[] = [];
+
+beforeAll(async () => {
+  mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-media-'));
+  clip = await makeVideo(mediaDir, { format: 'mp4', seconds: 1, audio: true });
+});
+afterAll(async () => {
+  for (const app of apps) await app.close();
+  await fs.rm(mediaDir, { recursive: true, force: true });
+});
+
+async function appWithFfmpeg(ffmpegPath: string, env: Record<string, string> = {}) {
+  const app = await startTestApp({ env: { FFMPEG_PATH: ffmpegPath, JOB_STAGES: 'probe,thumbnails,transcode', ...env } });
+  apps.push(app);
+  return app;
+}
+
+async function submit(app: TestApp, credits = 10) {
+  const user = await app.createUser({ credits });
+  const video = await seedVideo(app, user.id, clip);
+  const res = await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
+  return { user, video, jobId: res.body.data.submitJob.job.id as string };
+}
+
+const stageAttempts = async (app: TestApp, jobId: string) =>
+  Object.fromEntries(
+    (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [s.name, `${s.status}×${s.attempts}`]),
+  );
+
+const queueState = async (app: TestApp, jobId: string) =>
+  (await app.services.database.sql`select state from pgboss.job where data->>'jobId' = ${jobId}`)[0]?.state;
+
+describe('transient failures', () => {
+  it('are retried with growing delays, resuming at the failed stage without re-running finished ones', async () => {
+    const faulty = await makeFaultyFfmpeg(mediaDir, { realFfmpeg: binaries.ffmpeg, failures: 2, mode: 'crash', when: 'libx264' });
+    const app = await appWithFfmpeg(faulty.path, { JOB_MAX_RETRIES: '3', JOB_RETRY_DELAY_SECONDS: '1' });
+    const { jobId } = await submit(app);
+    const job = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
+    expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
+    expect(job.attempt).toBe(3);
+    expect(await stageAttempts(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×3' });
+    expect(await faulty.invocations()).toBe(3);
+
+    const events = await eventsOfJob(app, jobId);
+    const retries = events.filter((e) => e.type === 'RETRY_SCHEDULED');
+    const starts = events.filter((e) => e.type === 'STARTED');
+    expect(retries).toHaveLength(2);
+    expect(starts.map((e) => e.data?.attempt)).toEqual([1, 2, 3]);
+    for (const retry of retries) {
+      expect(retry.status).toBe('QUEUED');
+      expect(retry.stage).toBe('transcode');
+      expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true, stage: 'transcode' });
+      expect(retry.data?.reason).toMatch(/killed|signal/i);
+    }
+    // pg-boss's backoff: retryDelay × 2^(n-1), with jitter up to the same again: 1–2 s, then 2–4 s.
+    const delays = [0, 1].map((i) => (new Date(starts[i + 1].data!.scheduledFor as string).getTime() - retries[i].at.getTime()) / 1000);
+    expect(delays[0]).toBeGreaterThanOrEqual(0.9);
+    expect(delays[0]).toBeLessThanOrEqual(2.1);
+    expect(delays[1]).toBeGreaterThanOrEqual(1.9);
+    expect(delays[1]).toBeLessThanOrEqual(4.1);
+    expect(delays[1]).toBeGreaterThan(delays[0]);
+  });
+
+  it('fail the job once the retries are used up, saying retryJob may help', async () => {
+    const faulty = await makeFaultyFfmpeg(mediaDir, { realFfmpeg: binaries.ffmpeg, failures: 100, mode: 'exit1', when: 'libx264' });
+    const app = await appWithFfmpeg(faulty.path, { JOB_MAX_RETRIES: '1' });
+    const { jobId, user } = await submit(app);
+    const job = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
+    expect(job.status).toBe('FAILED');
+    expect(job.attempt).toBe(2);
+    expect(job.error).toMatchObject({ stage: 'transcode', retryable: true });
+    const events = await eventsOfJob(app, jobId);
+    expect(events.filter((e) => e.type === 'RETRY_SCHEDULED')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'FAILED', status: 'FAILED' });
+    expect(events.at(-1)!.data).toMatchObject({ retriesExhausted: true });
+    await waitFor('the queue job to settle', async () => (await queueState(app, jobId)) === 'completed');
+    const out = await gql(app.url, user.key, `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobFailedError { code error { code stage retryable detail } } } }`, { id: jobId });
+    expect(out.body.data.jobOutput).toMatchObject({ __typename: 'JobFailedError', code: 'JOB_FAILED', error: { stage: 'transcode', retryable: true } });
+    const q = await gql(app.url, user.key, `query($id: ID!) { job(id: $id) { ... on Job { nextStep } } }`, { id: jobId });
+    expect(q.body.data.job.nextStep).toMatch(/retryJob/);
+  });
+});
+
+describe('permanent failures', () => {
+  it('fail the job at once with the decoder’s words, without a retry, releasing the credits', async () => {
+    const app = await appWithFfmpeg(binaries.ffmpeg);
+    const user = await app.createUser({ credits: 10 });
+    const video = await seedVideo(app, user.id, clip);
+    // The stored source got damaged after upload.
+    await fs.writeFile(path.join(app.dataDir, video.storagePath), Buffer.alloc(4096, 7));
+    const res = await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
+    const jobId = res.body.data.submitJob.job.id;
+    const job = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
+    expect(job.status).toBe('FAILED');
+    expect(job.attempt).toBe(1);
+    expect(job.error).toMatchObject({ code: 'VIDEO_CORRUPT', stage: 'probe', retryable: false });
+    expect(job.error!.detail.length).toBeGreaterThan(5);
+    const events = await eventsOfJob(app, jobId);
+    expect(events.some((e) => e.type === 'RETRY_SCHEDULED')).toBe(false);
+    await waitFor('the queue job to settle', async () => (await queueState(app, jobId)) === 'completed');
+    const ledger = await app.services.database.sql`select kind, amount from credit_ledger where job_id = ${jobId} order by id`;
+    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([['RESERVE', -1], ['RELEASE', 1]]);
+    const [{ credits }] = await app.services.database.sql`select credits from users where id = ${user.id}`;
+    expect(credits).toBe(10);
+  });
+});

@@ -1,0 +1,53 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobOutputDir } from '../../src/jobs/outputs';
+import { removeExpiredJobs } from '../../src/jobs/retention';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { gql } from '../helpers/graphql';
+import { seedVideo, SUBMIT } from '../helpers/jobs';
+import { makeVideo } from '../helpers/media';
+
+let app: TestApp;
+let mediaDir: string;
+
+beforeAll(async () => {
+  mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-media-'));
+  app = await startTestApp({ env: { JOB_RETENTION_HOURS: '24', ROLE: 'api' } });
+});
+afterAll(async () => {
+  await app?.close();
+  await fs.rm(mediaDir, { recursive: true, force: true });
+});
+
+describe('retention of finished jobs', () => {
+  it('removes jobs finished longer ago than JOB_RETENTION_HOURS with their files, and keeps the others', async () => {
+    const clip = await makeVideo(mediaDir, { format: 'mp4', seconds: 1 });
+    const user = await app.createUser({ credits: 50 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const video = await seedVideo(app, user.id, clip);
+      ids.push((await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } })).body.data.submitJob.job.id);
+    }
+    const [old, recent, active] = ids;
+    const sql = app.services.database.sql;
+    // Backdated instead of waiting a day:
+    await sql`update jobs set status = 'COMPLETED', finished_at = now() - interval '25 hours', created_at = now() - interval '26 hours' where id = ${old}`;
+    await sql`update jobs set status = 'FAILED', finished_at = now() - interval '23 hours' where id = ${recent}`;
+    await sql`update jobs set created_at = now() - interval '30 days' where id = ${active}`;
+    for (const id of ids) {
+      await fs.mkdir(jobOutputDir(app.config, id), { recursive: true });
+      await fs.writeFile(path.join(jobOutputDir(app.config, id), 'poster.jpg'), 'x');
+    }
+
+    expect(await removeExpiredJobs(app.services)).toEqual([old]);
+    const q = `query($id: ID!) { job(id: $id) { __typename } }`;
+    expect((await gql(app.url, user.key, q, { id: old })).body.data.job.__typename).toBe('JobNotFoundError');
+    expect((await gql(app.url, user.key, q, { id: recent })).body.data.job.__typename).toBe('Job');
+    expect((await gql(app.url, user.key, q, { id: active })).body.data.job.__typename).toBe('Job');
+    await expect(fs.stat(jobOutputDir(app.config, old))).rejects.toThrow();
+    await expect(fs.stat(jobOutputDir(app.config, recent))).resolves.toBeTruthy();
+    expect((await sql`select count(*)::int as n from job_events where job_id = ${old}`)[0].n).toBe(0);
+  });
+});
