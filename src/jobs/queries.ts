@@ -1,6 +1,6 @@
 // Reading jobs as a given viewer: another user's job answers exactly as an unknown one does.
 import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
-import { canSee } from '../auth/permissions';
+import { actingOwnerId, canSee } from '../auth/permissions';
 import type { Db } from '../db/client';
 import { jobEvents, jobs, jobStages, webhookDeliveries } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
@@ -21,8 +21,9 @@ export async function listJobs(
 ) {
   const page = pageQuery(args, { createdAt: jobs.createdAt, id: jobs.id });
   const filters: (SQL | undefined)[] = [page.where];
-  if (!viewer.isAdmin) filters.push(eq(jobs.ownerId, viewer.id));
-  else if (args.ownerId) filters.push(eq(jobs.ownerId, args.ownerId));
+  // Users list their own jobs; admins everyone's, or one owner's (a user naming another is refused).
+  if (args.ownerId) filters.push(eq(jobs.ownerId, actingOwnerId(viewer, args.ownerId)));
+  else if (!viewer.isAdmin) filters.push(eq(jobs.ownerId, viewer.id));
   if (args.status?.length) filters.push(inArray(jobs.status, args.status));
   if (args.videoId) filters.push(eq(jobs.videoId, args.videoId));
   const rows = await db.select().from(jobs).where(and(...filters)).orderBy(...page.orderBy).limit(page.limit);

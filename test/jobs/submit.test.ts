@@ -167,14 +167,16 @@ describe('submitJob', () => {
       const video = await seedVideo(app, lister.id, clip);
       ids.push((await gql(app.url, lister.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } })).body.data.submitJob.job.id);
     }
-    const q = `query($after: String) { jobs(first: 2, after: $after, status: [QUEUED]) { __typename ... on JobsSuccess { jobs { nodes { id } pageInfo { hasNextPage endCursor } } } } }`;
-    const page1 = (await gql(app.url, lister.key, q)).body.data.jobs.jobs;
+    const q = `query($after: String) { jobs(first: 2, after: $after, status: [QUEUED]) { __typename ... on JobConnection { nodes { id } pageInfo { hasNextPage endCursor } } } }`;
+    const page1 = (await gql(app.url, lister.key, q)).body.data.jobs;
     expect(page1.nodes.map((n: { id: string }) => n.id)).toEqual([ids[2], ids[1]]);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = (await gql(app.url, lister.key, q, { after: page1.pageInfo.endCursor })).body.data.jobs.jobs;
+    const page2 = (await gql(app.url, lister.key, q, { after: page1.pageInfo.endCursor })).body.data.jobs;
     expect(page2.nodes.map((n: { id: string }) => n.id)).toEqual([ids[0]]);
     expect(page2.pageInfo.hasNextPage).toBe(false);
-    const none = await gql(app.url, lister.key, `{ jobs(status: [COMPLETED]) { ... on JobsSuccess { jobs { nodes { id } } } } }`);
-    expect(none.body.data.jobs.jobs.nodes).toEqual([]);
+    const none = await gql(app.url, lister.key, `{ jobs(status: [COMPLETED]) { ... on JobConnection { nodes { id } } } }`);
+    expect(none.body.data.jobs.nodes).toEqual([]);
+    const bad = await gql(app.url, lister.key, `{ jobs(first: 1000) { ... on InvalidInputError { code fieldErrors { path } } } }`);
+    expect(bad.body.data.jobs).toEqual({ code: 'INVALID_INPUT', fieldErrors: [{ path: ['first'] }] });
   });
 });

@@ -49,7 +49,7 @@ builder.queryField('jobs', (t) =>
       videoId: t.arg.id({ required: false }),
       ownerId: t.arg.id({ required: false }),
     },
-    errors: { types: [InvalidInputError], union: { name: 'JobsResult' }, result: { name: 'JobsSuccess' }, dataField: { name: 'jobs' } },
+    errors: { types: [InvalidInputError, ForbiddenError], directResult: true, union: { name: 'JobsResult' } },
     resolve: (_root, args, ctx) => listJobs(ctx.services.database.db, ctx.viewer, args),
   }),
 );
