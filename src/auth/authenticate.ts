@@ -28,5 +28,5 @@ export async function authenticate(db: Db, authorization: unknown): Promise<View
   const owner = key.startsWith('vq_') ? await findActiveKey(db, key) : null;
   if (!owner) throw new AuthenticationError('INVALID_API_KEY');
   void touchKey(db, owner).catch(() => {}); // bookkeeping only: never fail a request on it
-  return { id: owner.userId, name: owner.name, isAdmin: owner.isAdmin, keyId: owner.keyId };
+  return { id: owner.userId, name: owner.name, isAdmin: owner.isAdmin, keyId: owner.keyId, user: owner.user };
 }

@@ -28,7 +28,8 @@ builder.queryField('viewer', (t) =>
     type: UserRef,
     description: 'The user the API key belongs to.',
     resolve: async (_root, _args, ctx) => {
-      const user = await findUser(ctx.services.database.db, ctx.viewer.id);
+      // Authentication read the user in the same request: no second query on the hot path.
+      const user = ctx.viewer.user ?? (await findUser(ctx.services.database.db, ctx.viewer.id));
       if (!user) throw new Error('authenticated user vanished');
       return user;
     },

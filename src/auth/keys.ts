@@ -5,6 +5,9 @@ import type { Db } from '../db/client';
 import { newId } from '../db/ids';
 import { apiKeys, users } from '../db/schema/index';
 
+/** NOTIFY channel on which a revoked key's id is announced. */
+export const API_KEYS_CHANNEL = 'vidq_api_keys';
+
 export const KEY_PREFIX_LENGTH = 10; // "vq_" + 7 characters, enough to tell keys apart in a list
 
 export function hashApiKey(key: string): string {
@@ -26,14 +29,18 @@ export async function createApiKey(db: Db, userId: string, name?: string) {
   return { id: row.id, key, prefix: row.prefix, userId, createdAt: row.createdAt };
 }
 
-/** Revokes a key at once: the next request (HTTP or WebSocket operation) with it is refused. */
+/** Revokes a key at once: the next request with it is refused, and its open subscriptions are closed. */
 export async function revokeApiKey(db: Db, keyId: string): Promise<boolean> {
-  const rows = await db
-    .update(apiKeys)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.length > 0;
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    // Open WebSockets and SSE streams on that key are closed at once by every API process.
+    if (rows.length) await tx.execute(sql`select pg_notify(${API_KEYS_CHANNEL}, ${keyId})`);
+    return rows.length > 0;
+  });
 }
 
 export interface KeyOwner {
@@ -42,22 +49,33 @@ export interface KeyOwner {
   name: string;
   isAdmin: boolean;
   lastUsedAt: Date | null;
+  /** The key's user as read by the same query, so that a request needs no second read of it. */
+  user: typeof users.$inferSelect;
+}
+
+/**
+ * The lookup every request makes, built once per database handle: building it with drizzle's query
+ * builder costs ~0.3 ms of CPU per call and sends it unprepared (PostgreSQL plans it every time); the
+ * prepared query costs about a quarter of that (BENCHMARKS.md, GraphQL).
+ */
+const activeKeyQueries = new WeakMap<Db, ReturnType<typeof prepareActiveKeyQuery>>();
+function prepareActiveKeyQuery(db: Db) {
+  return db
+    .select({ keyId: apiKeys.id, lastUsedAt: apiKeys.lastUsedAt, user: users })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(and(eq(apiKeys.keyHash, sql.placeholder('keyHash')), isNull(apiKeys.revokedAt), isNull(users.disabledAt)))
+    .prepare('vidq_find_active_key');
 }
 
 /** The active key and its user, or null when the key is unknown, revoked or its user disabled. */
 export async function findActiveKey(db: Db, key: string): Promise<KeyOwner | null> {
-  const [row] = await db
-    .select({
-      keyId: apiKeys.id,
-      userId: users.id,
-      name: users.name,
-      isAdmin: users.isAdmin,
-      lastUsedAt: apiKeys.lastUsedAt,
-    })
-    .from(apiKeys)
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
-  return row ?? null;
+  let query = activeKeyQueries.get(db);
+  if (!query) activeKeyQueries.set(db, (query = prepareActiveKeyQuery(db)));
+  const [row] = await query.execute({ keyHash: hashApiKey(key) });
+  if (!row) return null;
+  const { user } = row;
+  return { keyId: row.keyId, lastUsedAt: row.lastUsedAt, userId: user.id, name: user.name, isAdmin: user.isAdmin, user };
 }
 
 /** Records use, at most once a minute per key, so that auth stays one read on the hot path. */

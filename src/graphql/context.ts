@@ -1,3 +1,4 @@
+import type { users } from '../db/schema/index';
 import type { JobEventBus } from '../jobs/pubsub';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -7,6 +8,8 @@ export interface Viewer {
   name: string;
   isAdmin: boolean;
   keyId: string;
+  /** The user's row as read while authenticating this request (absent when a Viewer is built by hand). */
+  user?: typeof users.$inferSelect;
 }
 
 export interface GraphQLContext {

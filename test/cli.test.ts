@@ -1,0 +1,326 @@
+// `vidq …` run the way an operator runs it: `node bin/vidq.js` as a child process, on real PostgreSQL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { gql } from './helpers/graphql';
+import { databaseUrl, freePort } from './helpers/pg-urls';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VIEWER = '{ viewer { id name isAdmin credits } }';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a vidq process: ours minus anything vidq reads, plus `env`. */
+function vidqEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = { ...process.env };
+  for (const name of ['DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'ROLE', 'EMBEDDED_PG_PORT', 'LOG_LEVEL']) delete base[name];
+  return { ...base, LOG_LEVEL: 'warn', ...env };
+}
+
+/** Runs `vidq ARGS` to completion (asynchronously: the test's own server keeps answering meanwhile). */
+function vidq(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/vidq.js', ...args], { cwd: ROOT, env: vidqEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Polls until check() returns something other than null (conditions, never fixed sleeps). */
+async function waitFor<T>(what: string, check: () => Promise<T | null>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function portIsOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// Each command is a node process of its own (~1.5 s on an idle machine): generous timeouts for busy CI.
+describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
+  let database: TestDatabase;
+  let app: TestApp;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    app = await startTestApp({ database });
+    env = { DATABASE_URL: database.url };
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('`users create --json` prints the new user as JSON', async () => {
+    const result = await vidq(['users', 'create', '--name', 'a', '--admin', '--credits', '50', '--json'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const user = JSON.parse(result.stdout);
+    expect(user).toEqual({ id: expect.stringMatching(/^usr_[0-9a-z]{20}$/), name: 'a', isAdmin: true, credits: 50 });
+    const [row] = await app.services.database.sql`select name, is_admin, credits from users where id = ${user.id}`;
+    expect(row).toEqual({ name: 'a', is_admin: true, credits: 50 });
+  });
+
+  it('`users create` without --credits gives the default credits and prints a readable line', async () => {
+    const result = await vidq(['users', 'create', '--name', 'Grace Hopper'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^created user usr_[0-9a-z]{20} \(Grace Hopper, 100 credits\)\n$/);
+  });
+
+  it('`keys create --json` prints the key once, and that key authenticates on the running server at once', async () => {
+    const user = JSON.parse((await vidq(['users', 'create', '--name', 'keyholder', '--credits', '7', '--json'], env)).stdout);
+    const result = await vidq(['keys', 'create', '--user', user.id, '--json'], env);
+    expect(result.code).toBe(0);
+    const key = JSON.parse(result.stdout);
+    expect(key).toMatchObject({ id: expect.stringMatching(/^key_[0-9a-z]{20}$/), key: expect.stringMatching(/^vq_[A-Za-z0-9_-]{20,}$/) });
+
+    const res = await gql(app.url, key.key, VIEWER);
+    expect(res.status).toBe(200);
+    expect(res.body.data.viewer).toEqual({ id: user.id, name: 'keyholder', isAdmin: false, credits: 7 });
+  });
+
+  it('`keys revoke KEY_ID` makes the key answer 401 on the very next request', async () => {
+    const user = JSON.parse((await vidq(['users', 'create', '--name', 'revoked', '--json'], env)).stdout);
+    const key = JSON.parse((await vidq(['keys', 'create', '--user', user.id, '--json'], env)).stdout);
+    expect((await gql(app.url, key.key, VIEWER)).status).toBe(200);
+
+    const result = await vidq(['keys', 'revoke', key.id], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`revoked ${key.id}`);
+
+    const res = await gql(app.url, key.key, VIEWER);
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0].extensions?.code).toBe('INVALID_API_KEY');
+  });
+
+  it('`keys revoke` of an unknown or already revoked key fails and says so', async () => {
+    const result = await vidq(['keys', 'revoke', 'key_doesnotexist000000000'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("No active key with id 'key_doesnotexist000000000'");
+  });
+
+  it('`keys create` for an unknown user fails clearly and creates nothing', async () => {
+    const result = await vidq(['keys', 'create', '--user', 'usr_nobody00000000000000', '--json'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("No user with id 'usr_nobody00000000000000' exists.");
+    const rows = await app.services.database.sql`select 1 from api_keys where user_id = 'usr_nobody00000000000000'`;
+    expect(rows).toHaveLength(0);
+  });
+
+  it.each([
+    [['frobnicate'], /Unknown command: frobnicate/],
+    [['users'], /Unknown command: users/],
+    [['users', 'create'], /--name is required/],
+    [['users', 'create', '--name', 'x', '--credits', 'lots'], /--credits must be a whole number/],
+    [['users', 'create', '--name', 'x', '--credits=-5'], /--credits must be a whole number/],
+    [['users', 'create', '--nme', 'x'], /Unknown option '--nme'/],
+    [['keys', 'create'], /--user is required/],
+    [['keys', 'revoke'], /KEY_ID is required/],
+    [['serve', '--role', 'boss'], /--role must be all, api or worker/],
+  ])('bad usage `vidq %s` exits 2, says what is wrong and shows the usage', async (args, problem) => {
+    const result = await vidq(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(problem);
+    expect(result.stderr).toContain('Usage:');
+    expect(result.stderr).toContain('vidq users create --name NAME');
+  });
+
+  it('`vidq help` prints the usage and exits 0', async () => {
+    const result = await vidq(['help'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('vidq keys revoke KEY_ID');
+  });
+});
+
+describe('vidq migrate', { timeout: 120_000 }, () => {
+  let serverUrl: string;
+  let name: string;
+
+  beforeAll(async () => {
+    serverUrl = inject('pgServerUrl');
+    name = `vidq_m_${randomBytes(5).toString('hex')}`;
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`); // empty: not cloned from the migrated template
+    await admin.end({ timeout: 5 });
+  });
+  afterAll(async () => {
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+    await admin.end({ timeout: 5 });
+  });
+
+  it('creates every table on an empty database, and a second run changes nothing', async () => {
+    const env = { DATABASE_URL: databaseUrl(serverUrl, name) };
+    const sql = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
+    try {
+      const tables = async () =>
+        (await sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`).map((r) => r.table_name);
+      expect(await tables()).toEqual([]);
+
+      const first = await vidq(['migrate'], env);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('migrations applied');
+      const created = await tables();
+      expect(created).toEqual(expect.arrayContaining(['users', 'api_keys', 'videos', 'jobs', 'job_events', 'webhook_deliveries']));
+      const applied = await sql`select hash, created_at from drizzle.__drizzle_migrations order by id`;
+      expect(applied.length).toBeGreaterThan(0);
+
+      const second = await vidq(['migrate'], env);
+      expect(second.code).toBe(0);
+      expect(await tables()).toEqual(created);
+      expect(await sql`select hash, created_at from drizzle.__drizzle_migrations order by id`).toEqual(applied);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  });
+});
+
+describe('vidq serve on the embedded PostgreSQL', () => {
+  let dataDir: string;
+  let server: ChildProcess | null = null;
+  let serverLog = '';
+  const pidFile = () => path.join(dataDir, 'postgres', 'postmaster.pid');
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-cli-embedded-'));
+    // As root the cluster runs as the "postgres" user, which must be able to reach DATA_DIR.
+    await fs.chmod(dataDir, 0o755);
+  });
+
+  /** Kills whatever a failed test left behind: the server's process group, then the cluster. */
+  async function killLeftovers() {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      try {
+        process.kill(-server.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    server = null;
+    if (dataDir && existsSync(pidFile())) {
+      const pid = Number(readFileSync(pidFile(), 'utf8').split('\n')[0]);
+      try {
+        process.kill(pid, 'SIGQUIT'); // immediate shutdown of the postmaster and its backends
+      } catch {
+        // already gone
+      }
+    }
+  }
+  afterEach(killLeftovers);
+  afterAll(async () => {
+    await killLeftovers();
+    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  function startServer(env: Record<string, string>) {
+    serverLog = '';
+    const child = spawn(process.execPath, ['bin/vidq.js', 'serve'], {
+      cwd: ROOT,
+      env: vidqEnv({ ...env, LOG_LEVEL: 'info' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so that cleanup can take the cluster down with it
+    });
+    child.stdout!.on('data', (chunk) => (serverLog += chunk));
+    child.stderr!.on('data', (chunk) => (serverLog += chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    server = child;
+    return { child, exited };
+  }
+
+  async function waitHealthy(baseUrl: string, exited: Promise<unknown>) {
+    let dead = false;
+    void exited.then(() => (dead = true));
+    await waitFor('/health 200', async () => {
+      if (dead) throw new Error(`vidq serve exited early:\n${serverLog}`);
+      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
+      return res.status === 200 ? true : null;
+    }).catch((error) => {
+      throw new Error(`${(error as Error).message}\n--- server output ---\n${serverLog}`);
+    });
+  }
+
+  it('starts its own cluster, lets the CLI attach to it, stops it on SIGTERM, and keeps the data across restarts', { timeout: 240_000 }, async () => {
+    const port = await freePort();
+    let pgPort = await freePort();
+    while (pgPort === 5432 || pgPort === port) pgPort = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort) };
+    const baseUrl = `http://127.0.0.1:${port}`;
+
+    // First start: initialises the cluster under DATA_DIR.
+    const first = startServer(env);
+    await waitHealthy(baseUrl, first.exited);
+    expect(await portIsOpen(pgPort)).toBe(true);
+    const postmasterPid = () => readFileSync(pidFile(), 'utf8').split('\n')[0];
+    const serverCluster = postmasterPid();
+
+    // The CLI attaches to the running cluster rather than starting a second one on the same directory.
+    const created = await vidq(['users', 'create', '--name', 'embedded', '--credits', '5', '--json'], env);
+    expect(created.code).toBe(0);
+    const user = JSON.parse(created.stdout);
+    const keyResult = await vidq(['keys', 'create', '--user', user.id, '--json'], env);
+    expect(keyResult.code).toBe(0);
+    const key = JSON.parse(keyResult.stdout);
+    expect(postmasterPid()).toBe(serverCluster); // the CLI neither stopped nor replaced the server's cluster
+
+    const res = await gql(baseUrl, key.key, VIEWER);
+    expect(res.status).toBe(200);
+    expect(res.body.data.viewer).toEqual({ id: user.id, name: 'embedded', isAdmin: false, credits: 5 });
+
+    // SIGTERM: a clean exit, and the cluster is stopped with it.
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(pidFile())).toBe(false);
+    expect(await portIsOpen(pgPort)).toBe(false);
+    expect(await portIsOpen(port)).toBe(false);
+
+    // Second start on the same DATA_DIR: the user and the key are still there.
+    const second = startServer(env);
+    await waitHealthy(baseUrl, second.exited);
+    const again = await gql(baseUrl, key.key, VIEWER);
+    expect(again.status).toBe(200);
+    expect(again.body.data.viewer.id).toBe(user.id);
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(pidFile())).toBe(false);
+  });
+});

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { gql } from '../helpers/graphql';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+
+/** Polls until check() returns something other than null (no fixed sleeps: conditions only). */
+async function waitFor<T>(check: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function getHealth(baseUrl: string) {
+  const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(15_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('GET /health on a healthy server', () => {
+  let app: TestApp;
+  let user: TestUser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    user = await app.createUser({ name: 'health' });
+  });
+  afterAll(() => app?.close());
+
+  it('answers 200 with every part ok, without an API key', async () => {
+    const { status, body } = await getHealth(app.url);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ok', database: 'ok', queue: 'ok', role: 'all' });
+    expect(typeof body.uptimeSeconds).toBe('number');
+  });
+
+  it('answers HEAD /health with the status and no body', async () => {
+    const res = await fetch(`${app.url}/health`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  it('reports the same through the health query', async () => {
+    const res = await gql(app.url, user.key, '{ health { status database queue role uptimeSeconds } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data.health).toMatchObject({ status: 'ok', database: 'ok', queue: 'ok', role: 'all' });
+  });
+});
+
+describe('GET /health when PostgreSQL becomes unreachable', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let app: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const target = new URL(database.url);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    app = await startTestApp({ database, env: { DATABASE_URL: viaProxy.toString() } });
+    user = await app.createUser({ name: 'cut-off' });
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await app?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 naming the database and the queue as failing, then 200 again once PostgreSQL is back', async () => {
+    expect((await getHealth(app.url)).status).toBe(200);
+
+    proxy.cut();
+    const down = await getHealth(app.url);
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('error');
+    expect(down.body.database).not.toBe('ok');
+    expect(down.body.queue).not.toBe('ok');
+    expect(String(down.body.database)).toMatch(/^error: /);
+
+    proxy.restore();
+    // Both pools (the application's and pg-boss's) reconnect on their own.
+    const up = await waitFor(async () => {
+      const health = await getHealth(app.url);
+      return health.status === 200 ? health : null;
+    });
+    expect(up.body).toMatchObject({ status: 'ok', database: 'ok', queue: 'ok' });
+    const res = await gql(app.url, user.key, '{ viewer { id } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data.viewer.id).toBe(user.id);
+  });
+});
