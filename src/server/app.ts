@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startJobEventBus } from '../jobs/pubsub';
 import type { Services } from '../services';
+import { createMultipartParser } from '../uploads/multipart';
 import { createHttpServer, type HttpOptions } from './http';
 import { buildSchema } from './schema';
 import { attachWebSocketServer } from './websocket';
@@ -17,7 +18,7 @@ export interface RunningApi {
 export async function startApi(services: Services, options: HttpOptions & { port?: number; host?: string } = {}): Promise<RunningApi> {
   const jobEvents = await startJobEventBus(services.database.url, services.log);
   const yoga = createYogaServer(buildSchema(), services, jobEvents);
-  const httpServer = createHttpServer(services, yoga, { ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
+  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services), ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
   const ws = attachWebSocketServer(httpServer, yoga, services);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;

@@ -17,6 +17,8 @@ export interface HttpOptions {
   parseMultipart?: MultipartParser;
 }
 
+const UPLOAD_REQUEST_TIMEOUT_MS = 6 * 3600 * 1000;
+
 export function sendJson(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -49,7 +51,10 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
     void info;
   }
 
-  return http.createServer((req, res) => {
+  // Node ends requests that take over 5 minutes to arrive: a 1 GB upload on a slow link needs longer.
+  // Headers must still arrive promptly (headersTimeout), so idle connections cannot pile up.
+  const serverOptions = { requestTimeout: UPLOAD_REQUEST_TIMEOUT_MS, headersTimeout: 60_000 };
+  return http.createServer(serverOptions, (req, res) => {
     const started = process.hrtime.bigint();
     const info: RequestInfo = { requestId: requestIdFrom(req.headers['x-request-id']) };
     res.setHeader('x-request-id', info.requestId);

@@ -1,0 +1,115 @@
+// Reading and deleting videos, with the visibility rule applied: another user's video answers
+// exactly like an unknown id. The jobs domain uses getVisibleVideo and videoSourcePath.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { and, eq, type SQL } from 'drizzle-orm';
+import { actingOwnerId, canSee } from '../auth/permissions';
+import { findUser } from '../auth/users';
+import type { Config } from '../config';
+import { dataPaths } from '../config';
+import type { Db } from '../db/client';
+import { jobs, videos } from '../db/schema/index';
+import type { Viewer } from '../graphql/context';
+import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../graphql/errors';
+import { pageQuery, toPage } from '../graphql/pagination';
+import { absoluteStoragePath, removeStoredVideo } from './storage';
+
+export type VideoRow = typeof videos.$inferSelect;
+
+/** The video, if the viewer may see it; VideoNotFoundError otherwise (unknown and foreign alike). */
+export async function getVisibleVideo(db: Db, viewer: Viewer, id: string): Promise<VideoRow> {
+  const [row] = await db.select().from(videos).where(eq(videos.id, id));
+  if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
+  return row;
+}
+
+/** Absolute path of the video's stored source file. */
+export function videoSourcePath(config: Pick<Config, 'dataDir'>, row: Pick<VideoRow, 'storagePath'>): string {
+  return absoluteStoragePath(config, row.storagePath);
+}
+
+export async function findByIdempotencyKey(db: Db, ownerId: string, key: string): Promise<VideoRow | null> {
+  const [row] = await db
+    .select()
+    .from(videos)
+    .where(and(eq(videos.ownerId, ownerId), eq(videos.idempotencyKey, key)));
+  return row ?? null;
+}
+
+/**
+ * Inserts the row; null when the owner already has a video with this idempotency key (a concurrent
+ * upload won the race).
+ */
+export async function insertVideo(db: Db, row: typeof videos.$inferInsert): Promise<VideoRow | null> {
+  const [inserted] = await db
+    .insert(videos)
+    .values(row)
+    .onConflictDoNothing({ target: [videos.ownerId, videos.idempotencyKey] })
+    .returning();
+  return inserted ?? null;
+}
+
+export interface VideoListArgs {
+  first?: number | null;
+  after?: string | null;
+  ownerId?: string | null;
+}
+
+/** Newest first. Admins: everyone's, or one owner's; users: their own (naming another is forbidden). */
+export async function listVideos(db: Db, viewer: Viewer, args: VideoListArgs) {
+  const page = pageQuery(args, { createdAt: videos.createdAt, id: videos.id });
+  const filters: (SQL | undefined)[] = [page.where];
+  if (viewer.isAdmin && !args.ownerId) {
+    // every owner
+  } else {
+    filters.push(eq(videos.ownerId, actingOwnerId(viewer, args.ownerId)));
+  }
+  const rows = await db
+    .select()
+    .from(videos)
+    .where(and(...filters))
+    .orderBy(...page.orderBy)
+    .limit(page.limit);
+  return toPage(rows, page.limit);
+}
+
+/** The owner a new upload belongs to: the viewer, or (admins) an existing user they name. */
+export async function resolveUploadOwner(db: Db, viewer: Viewer, ownerId: string | null | undefined): Promise<string> {
+  const owner = actingOwnerId(viewer, ownerId);
+  if (owner !== viewer.id && !(await findUser(db, owner))) {
+    throw new InvalidInputError([{ path: ['input', 'ownerId'], message: `no user with id '${owner}' exists` }]);
+  }
+  return owner;
+}
+
+const ACTIVE_JOB_STATUSES = ['QUEUED', 'PROCESSING'];
+const JOB_ID = /^job_[0-9a-z]+$/;
+
+/**
+ * Deletes a video, its jobs (rows cascade) and their files. Refused while one of its jobs is QUEUED or
+ * PROCESSING. The video row is locked first, so a job submitted at the same moment either commits
+ * before (and is seen here) or fails on the missing video afterwards.
+ */
+export async function deleteVideo(
+  db: Db,
+  config: Pick<Config, 'dataDir'>,
+  viewer: Viewer,
+  id: string,
+): Promise<{ row: VideoRow; jobIds: string[] }> {
+  const result = await db.transaction(async (tx) => {
+    const [row] = await tx.select().from(videos).where(eq(videos.id, id)).for('update');
+    if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
+    const videoJobs = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(eq(jobs.videoId, id));
+    const active = videoJobs.find((j) => ACTIVE_JOB_STATUSES.includes(j.status));
+    if (active) throw new JobAlreadyProcessingError(active.id, id);
+    await tx.delete(videos).where(eq(videos.id, id)); // its jobs, stages and events cascade
+    return { row, jobIds: videoJobs.map((j) => j.id) };
+  });
+  // Files go after the commit: a failure here leaves orphan files, never a row without its file.
+  await removeStoredVideo(config, result.row.storagePath);
+  const outputs = dataPaths(config).outputs;
+  for (const jobId of result.jobIds) {
+    if (JOB_ID.test(jobId)) await rm(path.join(outputs, jobId), { recursive: true, force: true });
+  }
+  return result;
+}

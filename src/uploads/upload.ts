@@ -1,0 +1,278 @@
+// uploadVideo: checks in a fixed order, each failure a typed error, and whatever fails, no row, no
+// stored file and no temp file are left behind.
+//   1. fields (file present and alone, title, recordedAt, idempotencyKey)  → InvalidInputError
+//   2. owner (admins may name another, existing user)                      → ForbiddenError / InvalidInputError
+//   3. idempotency key seen before                                         → the first video, nothing stored
+//   4. extension                                                           → UnsupportedFormatError
+//   5. the file's first bytes                                              → UnsupportedFormatError
+//   6. size, as soon as MAX_FILE_SIZE_MB is passed                         → FileTooLargeError
+//   7. ffprobe + a decode of both ends                                     → VideoCorruptError
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileUpload } from 'graphql-upload-ts';
+import { newId } from '../db/ids';
+import type { GraphQLContext } from '../graphql/context';
+import type { Logger } from '../logger';
+import {
+  type FieldError,
+  FileTooLargeError,
+  InvalidInputError,
+  UnsupportedFormatError,
+  VideoCorruptError,
+} from '../graphql/errors';
+import { InvalidDateTime } from '../graphql/scalars';
+import { PermanentStageError, probeVideo, resolveBinaries, verifyDecodable } from '../pipeline/index';
+import type { VideoMetadata } from '../pipeline/types';
+import {
+  CONTENT_TYPES,
+  contentMismatchDetail,
+  extensionDetail,
+  extensionOf,
+  isSupportedFormat,
+  sanitizeFilename,
+  sniffContainer,
+  type VideoFormat,
+} from './formats';
+import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './multipart';
+import { type StreamedFile, streamedFile, UploadStreamError } from './parse-multipart';
+import { findByIdempotencyKey, insertVideo, resolveUploadOwner, type VideoRow } from './queries';
+import {
+  type Received,
+  receiveToFile,
+  removeStoredVideo,
+  SizeLimitExceeded,
+  storagePathFor,
+  storeUpload,
+  tempUploadPath,
+} from './storage';
+
+export interface UploadVideoInput {
+  file: Promise<FileUpload>;
+  title?: string | null;
+  ownerId?: string | null;
+  recordedAt?: Date | InvalidDateTime | null;
+  idempotencyKey?: string | null;
+}
+
+export const MAX_TITLE_CHARS = 200;
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+const MiB = 1024 * 1024;
+
+/** The client went away or the body ended before the file did. */
+function interrupted(error: UploadStreamError): InvalidInputError {
+  return new InvalidInputError([
+    { path: ['input', 'file'], message: `the request ended before the whole file arrived (${error.message})` },
+  ]);
+}
+
+function tooLarge(maxBytes: number, maxMb: number, info: UploadRequestInfo | undefined, atLeast: number): FileTooLargeError {
+  // The stream is cut at the limit, so the true size is known only from the declared Content-Length
+  // (minus the JSON fields around the file). Claim a number only when it is clearly over the limit.
+  const estimate = info?.contentLength != null ? Math.max(atLeast, info.contentLength - info.overheadEstimate) : null;
+  const mb = estimate !== null ? Math.round(estimate / MiB) : null;
+  const size = mb !== null && mb > maxMb ? `${mb} MB` : `more than ${maxMb} MB`;
+  return new FileTooLargeError(maxBytes, `File size is ${size}. Maximum allowed is ${maxMb} MB.`);
+}
+
+function validateFields(input: UploadVideoInput): FieldError[] {
+  const errors: FieldError[] = [];
+  if (input.title != null) {
+    const chars = Array.from(input.title.trim()).length;
+    if (chars === 0) errors.push({ path: ['input', 'title'], message: 'must not be empty (leave it out instead)' });
+    if (chars > MAX_TITLE_CHARS) {
+      errors.push({ path: ['input', 'title'], message: `must be at most ${MAX_TITLE_CHARS} characters (got ${chars})` });
+    }
+  }
+  if (input.recordedAt instanceof InvalidDateTime) {
+    errors.push({
+      path: ['input', 'recordedAt'],
+      message: `must be an ISO-8601 timestamp with a time zone, e.g. 2026-04-20T10:00:00Z (got ${JSON.stringify(input.recordedAt.received)})`,
+    });
+  }
+  if (input.idempotencyKey != null) {
+    const key = input.idempotencyKey;
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_CHARS || /[\u0000-\u001f\u007f]/.test(key)) {
+      errors.push({
+        path: ['input', 'idempotencyKey'],
+        message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} printable characters`,
+      });
+    }
+  }
+  return errors;
+}
+
+/** The file, or why there is none. Not awaited for a request with several files: none is read then. */
+async function awaitFile(input: UploadVideoInput, info: UploadRequestInfo | undefined): Promise<StreamedFile | FieldError> {
+  if (info && info.files > 1) {
+    return { path: ['input', 'file'], message: `send exactly one file per request; this request carried ${info.files}` };
+  }
+  try {
+    return await streamedFile(input.file);
+  } catch (error) {
+    if (error instanceof UploadStreamError && error.reason === 'interrupted') {
+      return { path: ['input', 'file'], message: `the request ended before the file arrived (${error.message})` };
+    }
+    if (error instanceof UploadStreamError) return { path: ['input', 'file'], message: 'no file was sent for this field' };
+    throw error;
+  }
+}
+
+/** What ffprobe and the decoder say, with the temp file's name replaced by the client's. */
+async function inspectVideo(file: string, filename: string, ctx: GraphQLContext): Promise<VideoMetadata> {
+  const binaries = resolveBinaries(ctx.services.config);
+  try {
+    const metadata = await probeVideo(file, { ffprobe: binaries.ffprobe });
+    await verifyDecodable(file, { ffmpeg: binaries.ffmpeg, metadata });
+    return metadata;
+  } catch (error) {
+    if (error instanceof PermanentStageError && error.code === 'VIDEO_CORRUPT') {
+      throw new VideoCorruptError(error.detail.split(path.basename(file)).join(filename));
+    }
+    throw error; // ffprobe missing or crashed: not the file's fault (masked, logged)
+  }
+}
+
+interface Attempt {
+  ctx: GraphQLContext;
+  videoId: string;
+  info: UploadRequestInfo | undefined;
+  log: Logger;
+  elapsedMs(): number;
+}
+
+/** Steps 5 and 6: the file into a temp file, its head sniffed first, its size counted. */
+async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
+  const { config } = attempt.ctx.services;
+  const { info, log } = attempt;
+  const maxBytes = config.maxFileSizeBytes;
+  const refuseSize = () => tooLarge(maxBytes, config.maxFileSizeMb, info, maxBytes + 1);
+  let format: VideoFormat = ext;
+  let tempPath: string | undefined;
+  try {
+    const source = file.createReadStream();
+    tempPath = await tempUploadPath(config, attempt.videoId);
+    const received = await receiveToFile(source, tempPath, {
+      maxBytes,
+      inspectHead(head) {
+        const sniffed = sniffContainer(head);
+        if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description));
+        format = sniffed.format;
+        // A declared length far over the limit (more than any JSON fields could explain) is refused now.
+        if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
+      },
+    });
+    return { ...received, format, tempPath };
+  } catch (error) {
+    if (tempPath) await rm(tempPath, { force: true });
+    let refusal = error;
+    // The request's own failure (the client left, the body broke off) explains a stream error best.
+    const broken = error instanceof UploadStreamError ? error : file.failure();
+    if (error instanceof SizeLimitExceeded) {
+      refusal = refuseSize();
+    } else if (broken) {
+      log.info({ reason: broken.message, ms: attempt.elapsedMs() }, 'upload interrupted: the client went away');
+      throw interrupted(broken);
+    }
+    if (refusal instanceof UnsupportedFormatError || refusal instanceof FileTooLargeError) {
+      log.info({ code: refusal.code, detail: refusal.detail, ms: attempt.elapsedMs() }, 'upload refused');
+    }
+    throw refusal;
+  }
+}
+
+export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput): Promise<VideoRow> {
+  const { config, database } = ctx.services;
+  const db = database.db;
+  const info = uploadRequestInfo(input.file);
+  const startedAt = info?.startedAt ?? process.hrtime.bigint();
+  const videoId = newId('vid');
+  const attempt: Attempt = {
+    ctx,
+    videoId,
+    info,
+    log: ctx.log.child({ videoId }),
+    elapsedMs: () => Math.round(Number(process.hrtime.bigint() - startedAt) / 1e6),
+  };
+
+  // 1. Fields.
+  const fieldErrors = validateFields(input);
+  const file = await awaitFile(input, info);
+  if (!('createReadStream' in file)) fieldErrors.unshift(file);
+  if (fieldErrors.length > 0 || !('createReadStream' in file)) throw new InvalidInputError(fieldErrors);
+  const filename = sanitizeFilename(file.filename);
+  attempt.log = attempt.log.child({ filename });
+  const { log } = attempt;
+
+  // 2. Owner.
+  const ownerId = await resolveUploadOwner(db, ctx.viewer, input.ownerId);
+
+  // 3. Idempotency: a repeat returns the first video; the file it carries is discarded unread.
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey) {
+    const existing = await findByIdempotencyKey(db, ownerId, idempotencyKey);
+    if (existing) {
+      log.info({ existingVideoId: existing.id, idempotencyKey }, 'upload repeated with a known idempotency key: returning the first video');
+      return existing;
+    }
+  }
+
+  // 4. Extension.
+  const ext = extensionOf(filename);
+  if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext));
+
+  // 5 + 6. Bytes and size.
+  const received = await receive(attempt, file, ext);
+  const receiveMs = attempt.elapsedMs();
+
+  // 7. Can the decoder read it? Then store it under its generated name, and the row.
+  const { format, tempPath } = received;
+  const storagePath = storagePathFor(videoId, format);
+  let stored = false;
+  try {
+    const metadata = await inspectVideo(tempPath, filename, ctx);
+    await storeUpload(config, tempPath, storagePath);
+    stored = true;
+    const row = await insertVideo(db, {
+      id: videoId,
+      ownerId,
+      filename,
+      title: input.title?.trim() || null,
+      format,
+      contentType: CONTENT_TYPES[format],
+      sizeBytes: received.sizeBytes,
+      sha256: received.sha256,
+      storagePath,
+      metadata: metadata as VideoRow['metadata'],
+      recordedAt: input.recordedAt instanceof Date ? input.recordedAt : null,
+      idempotencyKey,
+    });
+    if (!row) {
+      // A concurrent upload with the same idempotency key committed first: it is the answer.
+      await removeStoredVideo(config, storagePath);
+      stored = false;
+      const winner = await findByIdempotencyKey(db, ownerId, idempotencyKey!);
+      if (!winner) throw new Error('idempotency conflict without a winning row');
+      log.info({ existingVideoId: winner.id, idempotencyKey }, 'concurrent upload with the same idempotency key won: returning it');
+      return winner;
+    }
+    log.info(
+      {
+        ownerId,
+        sizeBytes: row.sizeBytes,
+        format,
+        durationSeconds: metadata.durationSeconds,
+        receiveMs,
+        totalMs: attempt.elapsedMs(),
+        mbPerSecond: Math.round((row.sizeBytes / MiB / Math.max(receiveMs, 1)) * 1000 * 10) / 10,
+      },
+      'video uploaded',
+    );
+    return row;
+  } catch (error) {
+    if (stored) await removeStoredVideo(config, storagePath).catch(() => {});
+    if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
+    throw error;
+  } finally {
+    await rm(tempPath, { force: true });
+  }
+}
