@@ -6,13 +6,13 @@
 //   - deadline passed → TIMED_OUT, never retried; cancelled or superseded → stop quietly.
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { JobWithMetadata } from 'pg-boss';
 import { jobs, videos, type JobErrorJson } from '../db/schema/index';
 import { ERROR_CATALOG } from '../graphql/error-catalog';
 import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
 import type { Services } from '../services';
+import { videoSourcePath } from '../uploads/queries';
 import { jobOutputDir } from './outputs';
 import { jobProgress, selectedStages } from './stages';
 import {
@@ -164,7 +164,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       let progressWrite: Promise<void> = Promise.resolve();
       const ctx = {
         jobId: job.id,
-        inputPath: path.join(config.dataDir, video.storagePath),
+        inputPath: videoSourcePath(config, video),
         outputDir,
         options: job.options as unknown as ProcessingOptions,
         source: video.metadata as VideoMetadata,

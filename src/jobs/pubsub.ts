@@ -1,77 +1,261 @@
-// Live job events across processes: every API process LISTENs on one dedicated connection and fans
-// the notices out to its subscribers through Yoga's pub/sub. A notice carries ids only; subscribers
-// read the events themselves from job_events, which is what makes replay and gap-free order possible.
-import { createPubSub } from 'graphql-yoga';
-import postgres from 'postgres';
+// Live job events across processes. Every API process LISTENs on one dedicated connection (see
+// live/listener.ts). A NOTIFY carries ids only; the process then reads each new event ONCE from
+// job_events and fans the row out to every local subscriber of that job (and to `jobEvents`
+// subscribers who may see it). Subscribers never query the table per notice, so 5,000 subscribers of
+// one job cost one read per event, not 5,000.
+//
+// Per job, a feed remembers the last sequence it read and reads "everything after it", so rows go out
+// in sequence order without gaps, however notices are batched. After the LISTEN connection comes back,
+// every feed reads what was committed meanwhile; jobs that started during the outage are found in the
+// table by time.
+import { and, asc, eq, gt, gte, sql as rawSql } from 'drizzle-orm';
+import { createAlertFeed, type AlertFeed } from '../alerts/live';
+import { ALERTS_CHANNEL } from '../alerts/alerts';
+import { API_KEYS_CHANNEL } from '../auth/keys';
+import { connectDatabase, type Database } from '../db/client';
+import { jobEvents } from '../db/schema/index';
+import type { Revocable, Sink } from '../live/follower';
+import { type PgListener, startPgListener } from '../live/listener';
+import { markShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
-import { JOB_EVENTS_CHANNEL, type JobEventNotice } from './events';
+import { JOB_EVENTS_CHANNEL, type JobEventNotice, TERMINAL_EVENT_TYPES, type JobEventType } from './events';
 
-/** Sent to every subscriber when the LISTEN connection was re-established: re-read what you missed. */
-export const RESYNC = 'resync' as const;
+export type EventRow = typeof jobEvents.$inferSelect;
 
-type Topics = {
-  job: [jobId: string, notice: JobEventNotice | typeof RESYNC];
-  all: [notice: JobEventNotice | typeof RESYNC];
-};
+export const LISTENER_APPLICATION_NAME = 'vidq-events';
+
+/** A feed nobody watches is dropped after this long without events. */
+const IDLE_FEED_MS = 10 * 60_000;
+/** How far before an outage began the catch-up looks for jobs it has not seen (clock skew, long transactions). */
+const RESYNC_MARGIN_MS = 60_000;
+const READ_RETRY_MS = 1_000;
+
+export interface AllEventsFilter {
+  viewerId: string;
+  isAdmin: boolean;
+  statuses: ReadonlySet<string> | null;
+}
 
 export interface JobEventBus {
-  subscribeJob(jobId: string): AsyncIterable<JobEventNotice | typeof RESYNC>;
-  subscribeAll(): AsyncIterable<JobEventNotice | typeof RESYNC>;
+  /**
+   * Pushes one job's rows from now on into `sink` (callers replay the table themselves after this
+   * call). `knownSequence` is the job's lastSequence as the caller read it just before. Every sink gets
+   * the same row objects, marked shared (live/shared-execution.ts). (Pairs of calls rather than
+   * returned closures: thousands of registrations stay small.)
+   */
+  watchJob(jobId: string, knownSequence: number, sink: Sink<EventRow>): void;
+  unwatchJob(jobId: string, sink: Sink<EventRow>): void;
+  /** Pushes the rows of every job the viewer may see (all jobs for an admin), optionally by status. */
+  watchAll(filter: AllEventsFilter, sink: Sink<EventRow>): void;
+  unwatchAll(sink: Sink<EventRow>): void;
+  alerts: AlertFeed;
+  /** Calls `target.revoked()` once if the key is revoked while registered. */
+  onKeyRevoked(keyId: string, target: Revocable): void;
+  offKeyRevoked(keyId: string, target: Revocable): void;
+  stats(): { feeds: number; jobWatchers: number; allWatchers: number; reads: number; reconnects: number; connected: boolean };
   close(): Promise<void>;
 }
 
+interface Feed {
+  jobId: string;
+  last: number;
+  watchers: Set<Sink<EventRow>>;
+  reading: boolean;
+  again: boolean;
+  touchedAt: number;
+}
+
+interface AllWatcher {
+  filter: AllEventsFilter;
+  sink: Sink<EventRow>;
+}
+
+
 export async function startJobEventBus(databaseUrl: string, log: Logger): Promise<JobEventBus> {
-  const pubsub = createPubSub<Topics>();
-  // One connection of its own: a pool would spread notifications across connections and reorder them.
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'vidq-events' } });
-  let listening = false;
-  const subscription = await sql.listen(
-    JOB_EVENTS_CHANNEL,
-    (payload) => {
-      try {
-        const notice = JSON.parse(payload) as JobEventNotice;
-        pubsub.publish('job', notice.jobId, notice);
-        pubsub.publish('all', notice);
-      } catch (error) {
-        log.warn({ err: error, payload }, 'ignored a malformed job event notice');
-      }
-    },
-    () => {
-      // Called on the first LISTEN and again after every reconnect.
-      if (listening) {
-        log.info('job event listener reconnected: subscribers re-read missed events');
-        pubsub.publish('all', RESYNC);
-        // Topics are per job; subscribers of every job also get the resync through this broadcast.
-        resyncAll();
-      }
-      listening = true;
-    },
-  );
-  const activeJobs = new Map<string, number>();
-  function resyncAll() {
-    for (const jobId of activeJobs.keys()) pubsub.publish('job', jobId, RESYNC);
+  const logger = log.child({ component: 'job-events' });
+  // Reads of the fan-out get a small pool of their own, apart from request traffic.
+  const database: Database = connectDatabase(databaseUrl, { max: 3, applicationName: 'vidq-events-read' });
+  let listener: PgListener;
+  try {
+    listener = await startPgListener(databaseUrl, logger, {
+      applicationName: LISTENER_APPLICATION_NAME,
+      channels: [JOB_EVENTS_CHANNEL, ALERTS_CHANNEL, API_KEYS_CHANNEL],
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
   }
+  const db = database.db;
+  const feeds = new Map<string, Feed>();
+  const allWatchers = new Map<Sink<EventRow>, AllWatcher>();
+  const adminWatchers = { count: 0 };
+  const ownerWatchers = new Map<string, number>();
+  const revocations = new Map<string, Set<Revocable>>();
+  let reads = 0;
+  let closed = false;
+
+  function interestedInOwner(ownerId: string) {
+    return adminWatchers.count > 0 || (ownerWatchers.get(ownerId) ?? 0) > 0;
+  }
+
+  function feedFor(jobId: string, last: number): Feed {
+    let feed = feeds.get(jobId);
+    if (!feed) {
+      feed = { jobId, last, watchers: new Set(), reading: false, again: false, touchedAt: Date.now() };
+      feeds.set(jobId, feed);
+    }
+    return feed;
+  }
+
+  function dispatch(feed: Feed, row: EventRow) {
+    markShared(row);
+    for (const sink of feed.watchers) sink.push(row);
+    if (!allWatchers.size) return;
+    for (const w of allWatchers.values()) {
+      if (!w.filter.isAdmin && w.filter.viewerId !== row.ownerId) continue;
+      if (w.filter.statuses && !w.filter.statuses.has(row.status)) continue;
+      w.sink.push(row);
+    }
+  }
+
+  /** Reads everything after feed.last, once, however many notices asked for it meanwhile. */
+  function read(feed: Feed) {
+    feed.touchedAt = Date.now();
+    if (feed.reading) {
+      feed.again = true;
+      return;
+    }
+    feed.reading = true;
+    void (async () => {
+      try {
+        do {
+          feed.again = false;
+          reads++;
+          const rows = await db
+            .select()
+            .from(jobEvents)
+            .where(and(eq(jobEvents.jobId, feed.jobId), gt(jobEvents.sequence, feed.last)))
+            .orderBy(asc(jobEvents.sequence));
+          for (const row of rows) {
+            feed.last = row.sequence;
+            dispatch(feed, row);
+          }
+          const lastRow = rows.at(-1);
+          if (lastRow && TERMINAL_EVENT_TYPES.has(lastRow.type as JobEventType) && !feed.watchers.size) feeds.delete(feed.jobId);
+        } while (feed.again && !closed);
+        feed.reading = false;
+      } catch (error) {
+        feed.reading = false;
+        if (closed) return;
+        logger.warn({ err: error, jobId: feed.jobId }, 'reading new job events failed; retrying');
+        setTimeout(() => read(feed), READ_RETRY_MS).unref();
+      }
+    })();
+  }
+
+  listener.on(JOB_EVENTS_CHANNEL, (payload) => {
+    let notice: JobEventNotice;
+    try {
+      notice = JSON.parse(payload) as JobEventNotice;
+    } catch {
+      logger.warn({ payload }, 'ignored a malformed job event notice');
+      return;
+    }
+    let feed = feeds.get(notice.jobId);
+    if (!feed) {
+      if (!interestedInOwner(notice.ownerId)) return;
+      feed = feedFor(notice.jobId, notice.sequence - 1);
+    }
+    if (notice.sequence > feed.last) read(feed);
+  });
+
+  listener.on(API_KEYS_CHANNEL, (keyId) => {
+    const targets = revocations.get(keyId);
+    if (!targets) return;
+    revocations.delete(keyId);
+    for (const target of targets) target.revoked();
+  });
+
+  listener.onResync(async (lostAt) => {
+    for (const feed of feeds.values()) read(feed);
+    if (!allWatchers.size) return;
+    try {
+      // Jobs whose first event since the outage we never heard of.
+      const since = new Date(lostAt.getTime() - RESYNC_MARGIN_MS);
+      const rows = await db
+        .select({ jobId: jobEvents.jobId, ownerId: jobEvents.ownerId, first: rawSql<number>`min(${jobEvents.sequence})`.mapWith(Number) })
+        .from(jobEvents)
+        .where(gte(jobEvents.at, since))
+        .groupBy(jobEvents.jobId, jobEvents.ownerId);
+      for (const row of rows) {
+        if (feeds.has(row.jobId) || !interestedInOwner(row.ownerId)) continue;
+        read(feedFor(row.jobId, row.first - 1));
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'catching up on job events after reconnect failed');
+    }
+  });
+
+  const alerts = createAlertFeed({ listener, db, log: logger });
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [jobId, feed] of feeds) {
+      if (!feed.watchers.size && !feed.reading && now - feed.touchedAt > IDLE_FEED_MS) feeds.delete(jobId);
+    }
+  }, 60_000);
+  sweep.unref();
+
   return {
-    subscribeJob(jobId) {
-      activeJobs.set(jobId, (activeJobs.get(jobId) ?? 0) + 1);
-      const iterable = pubsub.subscribe('job', jobId);
-      const iterator = iterable[Symbol.asyncIterator]();
-      return {
-        [Symbol.asyncIterator]: () => ({
-          next: () => iterator.next(),
-          return: async (value?: unknown) => {
-            const n = (activeJobs.get(jobId) ?? 1) - 1;
-            if (n <= 0) activeJobs.delete(jobId);
-            else activeJobs.set(jobId, n);
-            return iterator.return ? iterator.return(value) : { done: true as const, value: undefined };
-          },
-        }),
-      };
+    watchJob(jobId, knownSequence, sink) {
+      feedFor(jobId, knownSequence).watchers.add(sink);
     },
-    subscribeAll: () => pubsub.subscribe('all'),
+    unwatchJob(jobId, sink) {
+      const feed = feeds.get(jobId);
+      if (!feed) return;
+      feed.watchers.delete(sink);
+      if (!feed.watchers.size && !allWatchers.size) feeds.delete(jobId);
+    },
+    watchAll(filter, sink) {
+      allWatchers.set(sink, { filter, sink });
+      if (filter.isAdmin) adminWatchers.count++;
+      else ownerWatchers.set(filter.viewerId, (ownerWatchers.get(filter.viewerId) ?? 0) + 1);
+    },
+    unwatchAll(sink) {
+      const watcher = allWatchers.get(sink);
+      if (!watcher) return;
+      allWatchers.delete(sink);
+      const { filter } = watcher;
+      if (filter.isAdmin) adminWatchers.count--;
+      else {
+        const n = (ownerWatchers.get(filter.viewerId) ?? 1) - 1;
+        if (n > 0) ownerWatchers.set(filter.viewerId, n);
+        else ownerWatchers.delete(filter.viewerId);
+      }
+    },
+    alerts,
+    onKeyRevoked(keyId, target) {
+      let set = revocations.get(keyId);
+      if (!set) revocations.set(keyId, (set = new Set()));
+      set.add(target);
+    },
+    offKeyRevoked(keyId, target) {
+      const set = revocations.get(keyId);
+      set?.delete(target);
+      if (set && !set.size) revocations.delete(keyId);
+    },
+    stats() {
+      let jobWatchers = 0;
+      for (const feed of feeds.values()) jobWatchers += feed.watchers.size;
+      return { feeds: feeds.size, jobWatchers, allWatchers: allWatchers.size, reads, reconnects: listener.reconnects, connected: listener.connected };
+    },
     async close() {
-      await subscription.unlisten().catch(() => {});
-      await sql.end({ timeout: 2 });
+      closed = true;
+      clearInterval(sweep);
+      feeds.clear();
+      allWatchers.clear();
+      await listener.close();
+      await database.close();
     },
   };
 }

@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
-import { canSee } from '../auth/permissions';
 import { newId } from '../db/ids';
-import { jobs, jobStages, videos } from '../db/schema/index';
+import { jobs, jobStages } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { type FieldError, InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../graphql/errors';
+import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../graphql/errors';
 import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
 import { QUEUES } from '../queue/queues';
+import { getVisibleVideo } from '../uploads/queries';
 import type { Services } from '../services';
 import { checkWebhookUrl } from '../webhooks/url-guard';
 import { reserveCredits } from './credits';
@@ -63,8 +63,7 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 export async function submitJob(services: Services, viewer: Viewer, input: SubmitJobInput): Promise<JobRow> {
   const { db } = services.database;
   const options = await validate(services, input);
-  const [video] = await db.select().from(videos).where(eq(videos.id, input.videoId));
-  if (!video || !canSee(viewer, video.ownerId)) throw new VideoNotFoundError(input.videoId);
+  const video = await getVisibleVideo(db, viewer, input.videoId);
   const ownerId = video.ownerId;
 
   const findByKey = async () => {

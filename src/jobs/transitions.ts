@@ -11,6 +11,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
 import { jobs, jobStages, type JobErrorJson, type OutputFileJson } from '../db/schema/index';
+import { alertForFinishedJob, raiseAlert } from '../alerts/alerts';
 import { enqueueJobWebhooks } from '../webhooks/enqueue';
 import { chargeCredits, releaseCredits } from './credits';
 import { appendJobEvent } from './events';
@@ -188,6 +189,9 @@ export async function finishJob(db: Db, boss: PgBoss, jobId: string, opts: Finis
       data: opts.data,
     });
     await enqueueJobWebhooks(tx, boss, job, event);
+    // TIMED_OUT, and FAILED (permanently or after its retries), tell the operators too.
+    const alert = alertForFinishedJob(job, opts.data);
+    if (alert) await raiseAlert(tx, alert);
     return job;
   });
 }

@@ -149,8 +149,8 @@ describe('submitJob', () => {
     const video = await seedVideo(app, owner.id, clip);
     const res = await gql(app.url, owner.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
     const id = res.body.data.submitJob.job.id;
-    const q = `query($id: ID!) { job(id: $id) { __typename ... on Job { id nextStep } ... on JobNotFoundError { detail } } }`;
-    expect((await gql(app.url, owner.key, q, { id })).body.data.job).toMatchObject({ __typename: 'Job', id });
+    const q = `query($id: ID!) { job(id: $id) { __typename ... on Job { id nextStep video { id jobs { id } } } ... on JobNotFoundError { detail } } }`;
+    expect((await gql(app.url, owner.key, q, { id })).body.data.job).toMatchObject({ __typename: 'Job', id, video: { id: video.id, jobs: [{ id }] } });
     expect((await gql(app.url, stranger.key, q, { id })).body.data.job).toEqual({ __typename: 'JobNotFoundError', detail: `No job with id '${id}' exists.` });
     const pricing = await gql(app.url, owner.key, '{ pricing { unit models { model creditsPerStartedMinute } } }');
     expect(pricing.body.data.pricing.models).toEqual([

@@ -1,63 +1,192 @@
-// jobUpdated: first every stored event after afterSequence, then live ones, in sequence order without
-// gaps or duplicates, completing after the terminal event.
+// Live job events.
+//   jobUpdated(jobId, afterSequence): the stored events after afterSequence, then live ones, in sequence
+//     order without gaps or duplicates; completes after the terminal event. Resubscribing with the last
+//     sequence seen misses nothing, whichever API process the client reconnects to.
+//   jobEvents(status): every event of the viewer's jobs (every job for an admin) from now on.
+// Both work over graphql-ws and over SSE (Yoga serves text/event-stream on the same /graphql path).
+// An expected failure is the stream's one item before it completes (JobNotFoundError), as in the
+// contract's result unions.
 import { builder } from '../../graphql/builder';
 import type { GraphQLContext } from '../../graphql/context';
-import { JobNotFoundError } from '../../graphql/errors';
+import { JobNotFoundError, JobStatusEnum } from '../../graphql/errors';
+import { type Consumer, Follower, PullStream } from '../../live/follower';
+import { markShared } from '../../live/shared-execution';
+import { asResult, eventBus, resultTypeName } from '../../live/streams';
 import { TERMINAL_EVENT_TYPES, type JobEventType } from '../events';
-import { RESYNC } from '../pubsub';
+import type { AllEventsFilter, EventRow } from '../pubsub';
 import { eventsOf, getVisibleJob } from '../queries';
-import { type EventRow, JobEventRef } from './types';
+import { JobEventRef } from './types';
 
-builder.subscriptionType({});
+builder.subscriptionType({
+  description: 'Live updates, over graphql-ws (WebSocket, `graphql-transport-ws`) or SSE (`Accept: text/event-stream`).',
+});
 
 const JobUpdatedResult = builder.unionType('JobUpdatedResult', {
   types: [JobEventRef, JobNotFoundError],
-  resolveType: (value) => (value instanceof JobNotFoundError ? 'JobNotFoundError' : 'JobEvent'),
+  resolveType: (value) => resultTypeName(value, 'JobEvent') as 'JobEvent',
 });
 
-const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const isTerminal = (row: EventRow) => TERMINAL_EVENT_TYPES.has(row.type as JobEventType);
+/** Live rows kept while the table is being read; past it, the next read of the table covers them. */
+const HELD_LIMIT = 1_000;
 
-export async function* followJob(ctx: GraphQLContext, jobId: string, afterSequence: number): AsyncGenerator<EventRow | JobNotFoundError> {
-  const db = ctx.services.database.db;
-  let job;
-  try {
-    job = await getVisibleJob(db, ctx.viewer, jobId);
-  } catch (error) {
-    if (error instanceof JobNotFoundError) {
-      yield error;
+/**
+ * One job's events: the table after `last`, then the rows the bus pushes, dropping what arrives twice
+ * by sequence and reading the table again when a row is missing. The watch starts before the table is
+ * read, so nothing committed in between is missed; live rows that arrive while the table is being read
+ * are held and handed out after it.
+ */
+class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
+  /** Reading the table: live rows wait in `held`. */
+  private reading = true;
+  private held: EventRow[] = [];
+  private readAgain = false;
+  private watching = false;
+
+  constructor(
+    ctx: GraphQLContext,
+    consumer: Consumer<EventRow | JobNotFoundError>,
+    private readonly jobId: string,
+    private last: number,
+  ) {
+    super(ctx, consumer);
+  }
+
+  start() {
+    void this.begin().catch((error) => this.fail(error));
+  }
+
+  private async begin() {
+    let job;
+    try {
+      job = await getVisibleJob(this.ctx.services.database.db, this.ctx.viewer, this.jobId);
+    } catch (error) {
+      if (!(error instanceof JobNotFoundError)) throw error;
+      this.emit(asResult(error, JobNotFoundError));
+      return this.finish();
+    }
+    if (this.ended) return;
+    const bus = eventBus(this.ctx);
+    bus.watchJob(this.jobId, job.lastSequence, this);
+    if (this.watchesRevocation) bus.onKeyRevoked(this.ctx.viewer.keyId, this);
+    this.watching = true;
+    const before = this.last;
+    await this.readTable();
+    // A finished job with nothing after afterSequence: nothing more will come.
+    if (!this.ended && this.last === before && TERMINAL_STATUSES.has(job.status) && this.last >= job.lastSequence) this.finish();
+  }
+
+  protected detach() {
+    if (!this.watching) return;
+    const bus = eventBus(this.ctx);
+    bus.unwatchJob(this.jobId, this);
+    if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
+  }
+
+  push(row: EventRow) {
+    if (this.ended) return;
+    if (this.reading) {
+      if (this.held.length < HELD_LIMIT) this.held.push(row);
+      else this.readAgain = true;
       return;
     }
-    throw error;
+    this.live(row);
   }
-  if (!ctx.jobEvents) throw new Error('subscriptions need the job event bus (API role)');
-  // Listen before reading the table, so that nothing committed in between is missed.
-  const live = ctx.jobEvents.subscribeJob(jobId)[Symbol.asyncIterator]();
-  let last = afterSequence;
-  try {
-    if (TERMINAL_STATUSES.has(job.status) && last >= job.lastSequence) return;
-    while (true) {
-      for (const event of await eventsOf(db, jobId, last)) {
-        last = event.sequence;
-        yield event;
-        if (TERMINAL_EVENT_TYPES.has(event.type as JobEventType)) return;
-      }
-      let notice;
-      do {
-        notice = await live.next();
-        if (notice.done) return;
-      } while (notice.value !== RESYNC && notice.value.sequence <= last);
+
+  private live(row: EventRow) {
+    if (row.sequence <= this.last) return;
+    if (row.sequence > this.last + 1) {
+      // A row is missing (it cannot normally be): the table has everything.
+      this.held.push(row);
+      void this.readTable().catch((error) => this.fail(error));
+      return;
     }
-  } finally {
-    await live.return?.();
+    this.last = row.sequence;
+    this.emit(row);
+    if (isTerminal(row)) this.finish();
+  }
+
+  /** Hands out the table's rows after `last`, then the live rows held meanwhile. */
+  private async readTable(): Promise<void> {
+    this.reading = true;
+    do {
+      this.readAgain = false;
+      const rows = await eventsOf(this.ctx.services.database.db, this.jobId, this.last);
+      for (let i = 0; i < rows.length && !this.ended; i++) {
+        const row = markShared(rows[i]);
+        this.last = row.sequence;
+        this.emit(row);
+        // The stream ends at a terminal event, unless more followed it (retryJob ran the job again).
+        if (isTerminal(row) && i === rows.length - 1) return this.finish();
+      }
+    } while (this.readAgain && !this.ended);
+    this.reading = false;
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length && !this.ended; i++) {
+      this.live(held[i]);
+      if (this.reading) {
+        // live() found a gap and is reading again: keep the rest for after it.
+        this.held.push(...held.slice(i + 1));
+        return;
+      }
+    }
   }
 }
 
 builder.subscriptionField('jobUpdated', (t) =>
   t.field({
     type: JobUpdatedResult,
-    description: 'Stored events after afterSequence, then live ones; completes after the terminal event. Resubscribe with the last sequence seen to miss nothing.',
-    args: { jobId: t.arg.id({ required: true }), afterSequence: t.arg.int({ required: false }) },
-    subscribe: (_root, args, ctx) => followJob(ctx, args.jobId, args.afterSequence ?? 0),
+    description:
+      "The job's stored events after afterSequence (default 0: all of them), then live ones, in sequence order without gaps or duplicates; completes after the terminal event. After a dropped connection, resubscribe with the last sequence seen to miss nothing. Another user's job or an unknown id: JobNotFoundError, then the stream completes.",
+    args: {
+      jobId: t.arg.id({ required: true }),
+      afterSequence: t.arg.int({ required: false, description: 'The last sequence already seen.' }),
+    },
+    subscribe: (_root, args, ctx) =>
+      new PullStream<EventRow | JobNotFoundError>((consumer) => new JobFollower(ctx, consumer, args.jobId, Math.max(0, args.afterSequence ?? 0))),
+    resolve: (value) => value,
+  }),
+);
+
+/** Every event of the jobs a viewer may see, as the bus pushes them. */
+class AllEventsFollower extends Follower<EventRow, EventRow> {
+  constructor(
+    ctx: GraphQLContext,
+    consumer: Consumer<EventRow>,
+    private readonly filter: AllEventsFilter,
+  ) {
+    super(ctx, consumer);
+  }
+
+  start() {
+    const bus = eventBus(this.ctx);
+    bus.watchAll(this.filter, this);
+    if (this.watchesRevocation) bus.onKeyRevoked(this.ctx.viewer.keyId, this);
+  }
+
+  protected detach() {
+    const bus = eventBus(this.ctx);
+    bus.unwatchAll(this);
+    if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
+  }
+
+  push(row: EventRow) {
+    this.emit(row);
+  }
+}
+
+builder.subscriptionField('jobEvents', (t) =>
+  t.field({
+    type: JobEventRef,
+    description:
+      "Every event of the viewer's jobs from now on (every job's for an admin); with `status`, only events that leave a job in one of those statuses. Each job's events arrive in sequence order; the stream does not complete.",
+    args: { status: t.arg({ type: [JobStatusEnum], required: false }) },
+    subscribe: (_root, args, ctx) => {
+      const filter = { viewerId: ctx.viewer.id, isAdmin: ctx.viewer.isAdmin, statuses: args.status?.length ? new Set(args.status) : null };
+      return new PullStream<EventRow>((consumer) => new AllEventsFollower(ctx, consumer, filter));
+    },
     resolve: (value) => value,
   }),
 );

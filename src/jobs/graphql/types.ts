@@ -2,7 +2,9 @@
 import { builder } from '../../graphql/builder';
 import { ERROR_CATALOG } from '../../graphql/error-catalog';
 import { JobErrorRef, type JobErrorShape, JobStatusEnum, type JobStatus } from '../../graphql/errors';
-import type { jobEvents, OutputFileJson } from '../../db/schema/index';
+import { desc, eq } from 'drizzle-orm';
+import { type jobEvents, jobs, type OutputFileJson, videos } from '../../db/schema/index';
+import { VideoRef } from '../../uploads/graphql';
 import { WebhookDeliveryRef } from '../../webhooks/graphql';
 import { JOB_EVENT_TYPES } from '../events';
 import { signedDownloadUrl } from '../outputs';
@@ -157,6 +159,13 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     videoId: t.exposeID('videoId'),
+    video: t.field({
+      type: VideoRef,
+      resolve: async (j, _a, ctx) => {
+        const [video] = await ctx.services.database.db.select().from(videos).where(eq(videos.id, j.videoId));
+        return video;
+      },
+    }),
     status: t.field({ type: JobStatusEnum, resolve: (j) => j.status as JobStatus }),
     progress: t.exposeFloat('progress', { description: '0..1 over all stages.' }),
     stage: t.exposeString('stage', { nullable: true, description: 'The stage running now.' }),
@@ -187,3 +196,12 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     webhookDeliveries: t.field({ type: [WebhookDeliveryRef], resolve: (j, _a, ctx) => deliveriesOf(ctx.services.database.db, j.id) }),
   }),
 });
+
+builder.objectField(VideoRef, 'jobs', (t) =>
+  t.field({
+    type: [JobRef],
+    description: "This video's jobs, newest first (at most 100).",
+    resolve: (video, _a, ctx) =>
+      ctx.services.database.db.select().from(jobs).where(eq(jobs.videoId, video.id)).orderBy(desc(jobs.createdAt)).limit(100),
+  }),
+);
