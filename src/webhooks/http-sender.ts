@@ -26,6 +26,25 @@ export interface SendOptions {
   allowPrivate: boolean;
   /** DNS override for the connect-time lookup (tests, custom resolvers); defaults to the system's. */
   resolve?: Resolver;
+  /**
+   * Reuse connections (keep-alive) across deliveries. Pools are kept per scheme and per guard mode,
+   * never shared between guarded and allowPrivate requests, and only with the system resolver; a
+   * pooled socket was vetted when it connected. Off by default: one connection per request.
+   */
+  keepAlive?: boolean;
+}
+
+// Keep-alive pools, one per scheme and guard mode (see SendOptions.keepAlive).
+const pools = new Map<string, http.Agent>();
+function pooledAgent(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate ? 'private' : 'guarded'}`;
+  let agent = pools.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, maxFreeSockets: 16, scheduling: 'lifo' as const, timeout: 30_000 };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    pools.set(key, agent);
+  }
+  return agent;
 }
 
 /** Enough of a response body to show in a delivery log; we never need more. */
@@ -41,7 +60,22 @@ function statusError(status: number, location: string | undefined): string | nul
   return `HTTP ${status}`;
 }
 
-export function sendWebhook(options: SendOptions): Promise<SendResult> {
+export async function sendWebhook(options: SendOptions): Promise<SendResult> {
+  const pooled = Boolean(options.keepAlive && !options.resolve);
+  const first = await sendOnce(options, pooled);
+  // A pooled connection the receiver had just closed fails before the request reached it: send again
+  // on a fresh connection rather than count a failed attempt.
+  return first.reusedSocketReset ? (await sendOnce(options, false)).result : first.result;
+}
+
+function sendOnce(options: SendOptions, pooled: boolean): Promise<{ result: SendResult; reusedSocketReset?: boolean }> {
+  return send(options, pooled).then(
+    (result) => ({ result }),
+    (reset: { result: SendResult }) => ({ result: reset.result, reusedSocketReset: true }),
+  );
+}
+
+function send(options: SendOptions, pooled: boolean): Promise<SendResult> {
   const { body, headers, timeoutMs = 10_000, allowPrivate } = options;
   const started = performance.now();
   const fail = (error: string): SendResult => ({
@@ -70,15 +104,17 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
   const lookup =
     allowPrivate && !options.resolve ? undefined : createGuardedLookup({ resolve: options.resolve, allowPrivate });
 
-  return new Promise<SendResult>((resolvePromise) => {
+  return new Promise<SendResult>((resolvePromise, rejectAsReset) => {
     let settled = false;
     let req: http.ClientRequest | undefined;
-    const settle = (result: SendResult) => {
+    const settle = (result: SendResult, keepSocket = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolvePromise(result);
-      req?.destroy(); // frees the socket whether we finished, truncated or timed out
+      // Frees the socket when we truncated, timed out or failed; a fully read response on a pooled
+      // connection leaves it to the pool.
+      if (!keepSocket) req?.destroy();
     };
     const timer = setTimeout(() => settle(fail(`timeout after ${timeoutMs} ms`)), timeoutMs);
 
@@ -92,21 +128,28 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
           'user-agent': 'vidq-webhooks/1',
         },
         lookup,
-        // No shared agent: pooled keep-alive sockets are keyed by host:port, not by the lookup
-        // used, so a socket opened for an allowPrivate delivery could be reused for a guarded one.
-        agent: false,
+        // Pooled sockets are keyed by host:port, not by the lookup used: hence one pool per guard
+        // mode, and none at all with a custom resolver.
+        agent: pooled ? pooledAgent(url.protocol, allowPrivate) : false,
       });
     } catch (err) {
       // e.g. ERR_INVALID_CHAR for a header value containing a newline: a result, not a throw.
       return settle(fail((err as Error).message));
     }
 
-    req.on('error', (err) => settle(fail(err.message || String(err))));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!settled && req?.reusedSocket && err.code === 'ECONNRESET') {
+        settled = true;
+        clearTimeout(timer);
+        return rejectAsReset({ result: fail(err.message) });
+      }
+      settle(fail(err.message || String(err)));
+    });
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let size = 0;
-      const finish = () => {
+      const finish = (complete: boolean) => {
         const error = statusError(status, res.headers.location);
         settle({
           ok: error === null,
@@ -117,14 +160,14 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
           error,
           responseBodySnippet: size > 0 ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') : null,
           gone: status === 410,
-        });
+        }, complete && pooled);
       };
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= MAX_RESPONSE_BYTES) finish(); // stop reading a huge or endless body
+        if (size >= MAX_RESPONSE_BYTES) finish(false); // stop reading a huge or endless body
       });
-      res.on('end', finish);
+      res.on('end', () => finish(true));
       res.on('error', (err) => settle(fail(`response aborted: ${err.message}`)));
     });
     req.end(body);

@@ -1,5 +1,7 @@
 // The sender against a real local HTTP server. The receiver lives on 127.0.0.1, so tests of
 // normal delivery pass allowPrivate: true; the guard tests pass false and expect a refusal.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendWebhook } from '../../src/webhooks/http-sender';
@@ -146,5 +148,55 @@ describe('sendWebhook connect-time guard', () => {
     const result = await sendWebhook({ url: `http://localhost:${port}/hook`, body, headers, allowPrivate: false });
     expect(result.error).toContain('refused to connect');
     expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('sendWebhook keep-alive', () => {
+  async function countingServer(reply: (n: number) => number) {
+    let connections = 0;
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(reply(++requests));
+        res.end('ok');
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+      connections: () => connections,
+      close: () => new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+    };
+  }
+
+  it('reuses one connection for consecutive deliveries when asked to, whatever their status', async () => {
+    const server = await countingServer((n) => (n === 2 ? 500 : 200));
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await sendWebhook({ url: server.url, body, headers, allowPrivate: true, keepAlive: true })).statusCode);
+      expect(statuses).toEqual([200, 500, 200, 200]);
+      expect(server.connections()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('opens a connection per request by default, and whenever a custom resolver is used', async () => {
+    const server = await countingServer(() => 200);
+    try {
+      await sendWebhook({ url: server.url, body, headers, allowPrivate: true });
+      await sendWebhook({ url: server.url, body, headers, allowPrivate: true });
+      const host = server.url.replace('127.0.0.1', 'hooks.example.com');
+      await sendWebhook({ url: host, body, headers, allowPrivate: true, keepAlive: true, resolve: async () => ['127.0.0.1'] });
+      await sendWebhook({ url: host, body, headers, allowPrivate: true, keepAlive: true, resolve: async () => ['127.0.0.1'] });
+      expect(server.connections()).toBe(4);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -54,7 +54,16 @@ export const webhookDeliveries = pgTable(
     lastStatusCode: integer(),
     lastError: text(),
     errorCode: text(),
+    /** When the next attempt is due; null while an attempt is in flight and once the delivery is final. */
     nextAttemptAt: timestamp({ withTimezone: true }),
+    /**
+     * The lease: the one pg-boss job that may act on this delivery now (null = the delivery's own id,
+     * the job created with it). Scheduling a retry or a wait hands the lease to the new job in the same
+     * transaction, so a stale or duplicated queue job can never send.
+     */
+    queueJobId: uuid(),
+    /** For a redelivery (redeliverWebhook): the delivery it repeats. */
+    redeliveryOf: uuid(),
     deliveredAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -80,7 +89,8 @@ export const webhookDeliveryAttempts = pgTable(
     responseSnippet: text(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('webhook_delivery_attempts_delivery_idx').on(t.deliveryId)],
+  // One row per attempt number: two workers can never both record (or send) the same attempt.
+  (t) => [uniqueIndex('webhook_delivery_attempts_delivery_attempt_idx').on(t.deliveryId, t.attempt)],
 );
 
 /** Operator alerts: timeouts, failures after retries, stuck queues, open circuits. */

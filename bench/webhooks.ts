@@ -1,0 +1,319 @@
+// Webhook delivery benchmark (npx tsx bench/webhooks.ts), all in one run against one receiver:
+//   baseline  a plain fetch() POST loop to the receiver, at the worker's concurrency (WEBHOOK_CONCURRENCY)
+//   drain     N terminal events published in one transaction; a `vidq serve --role worker` process
+//             delivers them: deliveries per second from the first request to the last (the ratio's figure)
+//   burst     N events published while the worker runs: end to end, publishing included, and latency
+//             from the event's `at` to the request reaching the receiver
+//   paced     events published at a steady RATE per second: the latency without a backlog
+//   failing   a burst while 10% of the receiver's answers are 500: published = delivered + failed, none
+//             missing, no event accepted twice
+// The receiver is a child process of its own (this file with --receiver); it stamps each request when
+// its headers arrive (Date.now(), same machine clock as the publisher) and reads the event's createdAt
+// from the body. Events are published exactly as finishJob publishes them: enqueueJobWebhooks in a
+// transaction, one event per transaction, for a synthetic job whose webhookUrl is the receiver.
+// Options: EVENTS=1000, ROUNDS=7 (baseline and drain, alternating), RATE=50 (paced, for 5 s),
+// CONCURRENCY=40 (WEBHOOK_CONCURRENCY of the worker, its default), BENCH_PROFILE=1 (CPU profiles in bench/.out).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { PgBoss } from 'pg-boss';
+import { createUser } from '../src/auth/users';
+import { connectDatabase } from '../src/db/client';
+import { newId } from '../src/db/ids';
+import type { JobRow } from '../src/jobs/transitions';
+import { PGBOSS_SCHEMA } from '../src/queue/queues';
+import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
+import { benchDatabase, percentile } from './lib/database';
+import { median } from './lib/load';
+import { firstLine, spawnNode, waitFor } from './lib/process';
+
+const TARGET_RATIO = 0.5;
+const EVENTS = Number(process.env.EVENTS ?? 1000);
+const RATE = Number(process.env.RATE ?? 50);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 40);
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+
+// ---------------------------------------------------------------------------------------------------
+// The receiver (child process).
+
+interface Hit {
+  id: string;
+  at: number;
+  createdAt: number;
+  status: number;
+}
+
+function runReceiver() {
+  let hits: Hit[] = [];
+  let failRate = 0;
+  const server = http.createServer((req, res) => {
+    const at = Date.now(); // headers have arrived: the request's first bytes
+    if (req.url === '/_stats') return void res.end(JSON.stringify(hits));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url?.startsWith('/_reset')) {
+        failRate = Number(new URL(req.url, 'http://x').searchParams.get('failRate') ?? 0);
+        hits = [];
+        return void res.end('{}');
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { createdAt: string };
+      const status = Math.random() < failRate ? 500 : 200;
+      hits.push({ id: String(req.headers['webhook-id']), at, createdAt: Date.parse(body.createdAt), status });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status === 200 ? 'ok' : 'try again');
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The benchmark.
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup() {
+  for (const fn of cleanups.reverse()) await fn().catch((error) => console.error('cleanup:', error));
+  cleanups.length = 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function syntheticJob(ownerId: string, webhookUrl: string): JobRow {
+  const now = new Date();
+  return {
+    id: newId('job'),
+    videoId: newId('vid'),
+    ownerId,
+    status: 'COMPLETED',
+    stage: null,
+    progress: 1,
+    attempt: 1,
+    maxAttempts: 4,
+    options: { model: 'FAST', outputFormat: 'MP4', background: null },
+    webhookUrl,
+    timeoutSeconds: 3600,
+    deadlineAt: null,
+    costCredits: 1,
+    queueJobId: null,
+    idempotencyKey: null,
+    error: null,
+    lastSequence: 6,
+    createdAt: now,
+    startedAt: now,
+    finishedAt: now,
+    updatedAt: now,
+  };
+}
+
+async function main() {
+  console.log(
+    `Webhook benchmark: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${EVENTS} events per burst, ` +
+      `worker concurrency ${CONCURRENCY}, database: ${process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL'}`,
+  );
+  const receiverChild = spawnNode(['--import', 'tsx', 'bench/webhooks.ts', '--receiver']);
+  cleanups.push(() => receiverChild.stop());
+  const { port } = JSON.parse(await firstLine(receiverChild)) as { port: number };
+  const receiverUrl = `http://127.0.0.1:${port}`;
+  const reset = (failRate = 0) => fetch(`${receiverUrl}/_reset?failRate=${failRate}`, { method: 'POST' }).then((r) => r.text());
+  const stats = async () => (await (await fetch(`${receiverUrl}/_stats`)).json()) as Hit[];
+
+  const bench = await benchDatabase();
+  cleanups.push(() => bench.close());
+  const database = connectDatabase(bench.url, { max: 10, applicationName: 'vidq-bench' });
+  cleanups.push(() => database.close());
+
+  const env = { ...process.env };
+  for (const name of ['DATABASE_URL', 'DATA_DIR', 'PORT', 'ROLE', 'EMBEDDED_PG_PORT']) delete env[name];
+  const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', 'bench/.out'] : [];
+  const worker = spawnNode([...prof, 'bin/vidq.js', 'serve', '--role', 'worker'], {
+    env: {
+      ...env,
+      DATABASE_URL: bench.url,
+      DATA_DIR: bench.dataDir,
+      LOG_LEVEL: 'warn',
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+      WEBHOOK_RETRY_BASE_SECONDS: '0.2',
+    },
+    stderr: 'inherit',
+    stdout: 'inherit',
+  });
+  cleanups.push(() => worker.stop(20_000));
+  // The worker creates the queues at start; publish only once they exist.
+  const boss = new PgBoss({ connectionString: bench.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 5 });
+  boss.on('error', (error) => console.error('publisher queue error:', error));
+  await waitFor('the worker to create its queues', async () => {
+    const rows = await database.sql`select 1 from pgboss.queue where name = 'webhook-delivery'`.catch(() => []);
+    return rows.length ? true : null;
+  });
+  await boss.start();
+  cleanups.push(() => boss.stop({ graceful: false, close: true }));
+  const owner = await createUser(database.db, { name: 'bench', credits: 0 });
+  const hookUrl = `${receiverUrl}/hooks`;
+
+  const publish = () => database.db.transaction((tx) => enqueueJobWebhooks(tx, boss, syntheticJob(owner.id, hookUrl), { at: new Date() }));
+  async function publishBurst(n: number) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next++ < n) await publish();
+      }),
+    );
+  }
+  async function settled(expected: number) {
+    await waitFor('every delivery to settle', async () => {
+      const [row] = await database.sql`select count(*) filter (where status <> 'PENDING')::int as done from webhook_deliveries`;
+      return row.done >= expected ? true : null;
+    }, 300_000);
+  }
+  const clearDeliveries = () => database.sql`truncate webhook_deliveries cascade`;
+
+  async function vidqBurst(n: number, failRate = 0) {
+    await clearDeliveries();
+    await reset(failRate);
+    const started = Date.now();
+    await publishBurst(n);
+    await settled(n);
+    const seconds = (Date.now() - started) / 1000;
+    const hits = await stats();
+    const firstByEvent = new Map<string, Hit>();
+    for (const h of hits) if (!firstByEvent.has(h.id)) firstByEvent.set(h.id, h);
+    const latencies = [...firstByEvent.values()].map((h) => h.at - h.createdAt);
+    return { seconds, perSecond: n / seconds, latencies, hits };
+  }
+
+  /**
+   * Deliveries alone: N events published in one transaction, so that the running worker finds them all
+   * at once when it commits; deliveries per second from the first request to the last.
+   */
+  async function vidqDrain(n: number) {
+    await clearDeliveries();
+    await reset(0);
+    await database.db.transaction(async (tx) => {
+      for (let i = 0; i < n; i++) await enqueueJobWebhooks(tx, boss, syntheticJob(owner.id, hookUrl), { at: new Date() });
+    });
+    await settled(n);
+    const hits = await stats();
+    const times = hits.map((h) => h.at);
+    const seconds = (Math.max(...times) - Math.min(...times)) / 1000;
+    return { seconds, perSecond: n / seconds, latencies: hits.map((h) => h.at - h.createdAt), hits };
+  }
+
+  async function baseline(n: number) {
+    await reset(0);
+    const body = (await database.sql`select body from webhook_deliveries limit 1`)[0]?.body as string | undefined;
+    const template = JSON.parse(body ?? '{"type":"job.completed","data":{}}') as Record<string, unknown>;
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < n) {
+          const id = newId('evt');
+          const res = await fetch(hookUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'webhook-id': id },
+            body: JSON.stringify({ ...template, id, createdAt: new Date().toISOString() }),
+          });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`baseline: HTTP ${res.status}`);
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const hits = await stats();
+    return { seconds, perSecond: n / seconds, latencies: hits.map((h) => h.at - h.createdAt) };
+  }
+
+  // A drain's latencies only say how long its backlog took; they are not printed.
+  const line = (name: string, r: { perSecond: number; latencies: number[] }, withLatency = true) =>
+    console.log(
+      `  ${name.padEnd(26)} ${fmt(r.perSecond).padStart(6)} /s` +
+        (withLatency ? `   latency p50 ${fmt(percentile(r.latencies, 50))} ms  p99 ${fmt(percentile(r.latencies, 99))} ms  max ${fmt(Math.max(...r.latencies))} ms` : ''),
+    );
+
+  // Warm-up: JIT, pools, PostgreSQL caches. Not counted.
+  await vidqBurst(Math.min(300, EVENTS));
+  await baseline(Math.min(300, EVENTS));
+
+  // Rounds of baseline and drain, in alternating order so that neither always runs on a machine warmed
+  // (or tired) by the other; the ratio is the median of the rounds' ratios.
+  const rounds: Array<{ base: Awaited<ReturnType<typeof baseline>>; drain: Awaited<ReturnType<typeof vidqDrain>> }> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    let base;
+    let drain;
+    if (round % 2) {
+      base = await baseline(EVENTS);
+      drain = await vidqDrain(EVENTS);
+    } else {
+      drain = await vidqDrain(EVENTS);
+      base = await baseline(EVENTS);
+    }
+    line(`round ${round} fetch() POST loop`, base);
+    line(`round ${round} vidq drain`, drain, false);
+    rounds.push({ base, drain });
+  }
+  const burst = await vidqBurst(EVENTS);
+  line('vidq burst (end to end)', burst);
+  const duplicates = [...rounds.map((r) => r.drain), burst].reduce((sum, r) => sum + r.hits.length - new Set(r.hits.map((h) => h.id)).size, 0);
+
+  // Paced: RATE events per second for 5 seconds, each published on time.
+  await clearDeliveries();
+  await reset(0);
+  const paced = RATE * 5;
+  const t0 = Date.now();
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = 0; i < paced; i++) {
+    const due = t0 + (i * 1000) / RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    inFlight.push(publish());
+  }
+  await Promise.all(inFlight);
+  await settled(paced);
+  const pacedHits = await stats();
+  line(`vidq paced (${RATE}/s)`, { perSecond: paced / 5, latencies: pacedHits.map((h) => h.at - h.createdAt) });
+
+  const failing = await vidqBurst(EVENTS, 0.1);
+  line('vidq burst, 10% 500s', failing);
+  const [counts] = await database.sql`select count(*)::int as published,
+      count(*) filter (where status = 'DELIVERED')::int as delivered,
+      count(*) filter (where status = 'FAILED')::int as failed,
+      count(*) filter (where status = 'PENDING')::int as pending,
+      coalesce(sum(attempts), 0)::int as attempts
+    from webhook_deliveries`;
+  const accepted = failing.hits.filter((h) => h.status === 200);
+  const acceptedTwice = accepted.length - new Set(accepted.map((h) => h.id)).size;
+  const refused = failing.hits.filter((h) => h.status !== 200).length;
+
+  const ratios = rounds.map((r) => r.drain.perSecond / r.base.perSecond);
+  const ratio = median(ratios);
+  console.log(`fetch loop ${fmt(median(rounds.map((r) => r.base.perSecond)))}/s, vidq drain ${fmt(median(rounds.map((r) => r.drain.perSecond)))}/s (medians); ratios ${ratios.map((r) => fmt(r, 2)).join(', ')}`);
+  console.log('');
+  console.log(`throughput ratio vidq / fetch loop : ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'OK' : 'BELOW TARGET'}`);
+  console.log(`drains and burst: ${EVENTS} published each, ${[...rounds.map((r) => r.drain), burst].map((r) => new Set(r.hits.map((h) => h.id)).size).join(', ')} received, ${duplicates} received twice`);
+  console.log(
+    `10% failing: published ${counts.published} = delivered ${counts.delivered} + failed ${counts.failed} (pending ${counts.pending}); ` +
+      `${counts.attempts} attempts, ${refused} answered 500, ${acceptedTwice} events accepted twice`,
+  );
+  const complete = counts.published === EVENTS && counts.published === counts.delivered + counts.failed && counts.pending === 0 && acceptedTwice === 0;
+  console.log(`none missing: ${complete ? 'OK' : 'NO'}`);
+  return ratio >= TARGET_RATIO && complete && duplicates === 0;
+}
+
+if (process.argv.includes('--receiver')) {
+  runReceiver();
+} else {
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  main()
+    .then(async (ok) => {
+      await cleanup();
+      process.exitCode = ok ? 0 : 1;
+    })
+    .catch(async (error) => {
+      console.error(error);
+      await cleanup();
+      process.exitCode = 1;
+    });
+}

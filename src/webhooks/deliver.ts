@@ -1,0 +1,285 @@
+// One run of a `webhook-delivery` queue job: at most one HTTP attempt of one delivery.
+//
+// The delivery row names the one queue job that may act on it (its lease, `queue_job_id`). A run:
+//   1. claims attempt n with one UPDATE guarded by (lease, PENDING, attempts = n - 1, not in flight),
+//      which also checks the target (job URL, or an enabled endpoint with a closed circuit) and reads
+//      the signing secrets (delivery-sql.ts; one statement for a whole fetched batch): no two workers
+//      ever send the same attempt;
+//   2. when that claim does not go through, reads the row to see why: not PENDING or not leased to
+//      this queue job → stale, do nothing; an attempt of this very queue job in flight → its worker
+//      died mid-attempt: log it as lost (outcome unknown) and go on as after a failure; endpoint
+//      deleted or disabled → FAILED without sending; circuit open → reschedule to the probe time
+//      without using an attempt; probe due → claim the one probe (circuit-store.ts), then the attempt;
+//   3. signs with a fresh timestamp and sends the stored body;
+//   4. records the outcome: a success in one statement (log row, DELIVERED, circuit closed; successes
+//      that come back together share it); a
+//      failure in one transaction (log row, the next attempt as a new queue job with startAfter that
+//      takes the lease, or FAILED with WEBHOOK_DELIVERY_FAILED; 410 disables the endpoint; the circuit).
+// Only a crash between the receiver's answer and step 4 can make it see an event twice (at-least-once
+// is unavoidable there); the lease makes every other crash or duplicate queue job harmless.
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
+import { fromDrizzle, type PgBoss } from 'pg-boss';
+import type { Config } from '../config';
+import type { Database, DbOrTx, Sql } from '../db/client';
+import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '../db/schema/index';
+import type { Logger } from '../logger';
+import { QUEUES } from '../queue/queues';
+import { webhookRetryDelaySeconds } from './backoff';
+import { canSend } from './circuit';
+import { circuitOf, claimProbe, type EndpointRow, recordCircuitResult } from './circuit-store';
+import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-sql';
+import { activeSecrets, type DeliveryJobData, type DeliveryRow, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './enqueue';
+import { type SendResult, sendWebhook } from './http-sender';
+import { signWebhook } from './signing';
+
+export const WEBHOOK_DELIVERY_FAILED = 'WEBHOOK_DELIVERY_FAILED';
+
+export interface DeliverySettings {
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  failureThreshold: number;
+  cooldownSeconds: number;
+  allowPrivate: boolean;
+}
+
+export function deliverySettings(config: Config): DeliverySettings {
+  return {
+    timeoutMs: config.webhookTimeoutMs,
+    maxRetries: config.webhookMaxRetries,
+    retryBaseSeconds: config.webhookRetryBaseSeconds,
+    retryMaxSeconds: 3600,
+    failureThreshold: config.webhookCircuitFailureThreshold,
+    cooldownSeconds: config.webhookCircuitCooldownSeconds,
+    allowPrivate: config.webhookAllowPrivateUrls,
+  };
+}
+
+export interface DeliveryDeps {
+  database: Database;
+  boss: PgBoss;
+  log: Logger;
+  settings: DeliverySettings;
+  /**
+   * Connections for the common path's statements (claim, success); the worker's own pool runs them
+   * with synchronous_commit=off (see worker.ts). Defaults to the database's pool.
+   */
+  stateSql?: Sql;
+  /** Records successes together (see SuccessRecorder); without it, one statement each. */
+  recorder?: SuccessRecorder;
+}
+
+export type DeliveryOutcome = 'stale' | 'delivered' | 'retry-scheduled' | 'failed' | 'waiting';
+
+/** The queue job id that holds the lease (the first job's id is the delivery's own). */
+const leaseOf = (d: Pick<DeliveryRow, 'queueJobId' | 'id'>) => d.queueJobId ?? d.id;
+
+/** The row is still PENDING, leased to this queue job, and has made exactly `attempts` attempts. */
+function guard(deliveryId: string, queueJobId: string, attempts: number) {
+  return and(
+    eq(webhookDeliveries.id, deliveryId),
+    eq(webhookDeliveries.status, 'PENDING'),
+    sql`coalesce(${webhookDeliveries.queueJobId}, ${webhookDeliveries.id}) = ${queueJobId}::uuid`,
+    eq(webhookDeliveries.attempts, attempts),
+  );
+}
+
+/** Runs a fetched batch of queue jobs: one statement claims them all, then each goes its own way. */
+export async function processBatch(deps: DeliveryDeps, jobs: Array<{ id: string; data: DeliveryJobData }>): Promise<Array<DeliveryOutcome | Error>> {
+  const claims = await claimBatch(deps.stateSql ?? deps.database.sql, jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })));
+  return Promise.all(
+    jobs.map((job) => {
+      const claim = claims.get(job.id);
+      const run = claim ? attempt(deps, claim, job.id) : processDelivery(deps, job.id, job.data);
+      return run.catch((err: Error) => err);
+    }),
+  );
+}
+
+export async function processDelivery(deps: DeliveryDeps, queueJobId: string, data: DeliveryJobData): Promise<DeliveryOutcome> {
+  const fast = await claimFast(deps.stateSql ?? deps.database.sql, data.deliveryId, queueJobId);
+  if (fast) return attempt(deps, fast, queueJobId);
+
+  // The slow path: find out why the claim did not go through, and act on it.
+  const db = deps.database.db;
+  const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, data.deliveryId));
+  if (!row || row.status !== 'PENDING' || leaseOf(row) !== queueJobId) return 'stale';
+  const isTest = row.eventType === TEST_EVENT_TYPE;
+
+  if (row.attempts > 0 && row.nextAttemptAt === null) {
+    const lost: SendResult = {
+      ok: false,
+      statusCode: null,
+      latencyMs: Math.max(0, Date.now() - row.updatedAt.getTime()),
+      retryAfterSeconds: null,
+      error: 'no outcome recorded: the worker stopped during this attempt (crash, kill or lost database); the receiver may or may not have received it',
+      responseBodySnippet: null,
+      gone: false,
+    };
+    deps.log.warn({ deliveryId: row.id, attempt: row.attempts }, 'webhook attempt lost with its worker; continuing');
+    const claim: Claim = { id: row.id, eventId: row.eventId, eventType: row.eventType, body: row.body, url: row.url, attempt: row.attempts, endpointId: null, secrets: [] };
+    return recordFailure(deps, claim, queueJobId, lost, { lost: true });
+  }
+
+  let endpoint: EndpointRow | null = null;
+  let url = row.url;
+  if (!isJobTarget(row)) {
+    [endpoint = null] = row.endpointId ? await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, row.endpointId)) : [];
+    if (!endpoint) return finishUnsent(deps, row, queueJobId, 'The endpoint was deleted before this delivery was sent.');
+    if (!endpoint.enabled && !isTest) {
+      return finishUnsent(deps, row, queueJobId, `The endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it, then use redeliverWebhook.`);
+    }
+    url = endpoint.url;
+    // A test event goes through whatever the circuit says: it is how an integrator checks a fix.
+    if (!isTest) {
+      const wait = await passCircuit(deps, endpoint);
+      if (wait) return reschedule(deps, row, queueJobId, wait);
+    }
+  }
+
+  const [claimed] = await db
+    .update(webhookDeliveries)
+    .set({ attempts: row.attempts + 1, nextAttemptAt: null, url, updatedAt: sql`now()` })
+    .where(and(guard(row.id, queueJobId, row.attempts), or(isNotNull(webhookDeliveries.nextAttemptAt), eq(webhookDeliveries.attempts, 0))))
+    .returning({ attempts: webhookDeliveries.attempts });
+  if (!claimed) return 'stale';
+  const secrets = endpoint
+    ? activeSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt)
+    : await signingSecretsFor(db, row);
+  const claim: Claim = { id: row.id, eventId: row.eventId, eventType: row.eventType, body: row.body, url, attempt: claimed.attempts, endpointId: endpoint?.id ?? null, secrets };
+  return attempt(deps, claim, queueJobId);
+}
+
+/** Signs with a fresh timestamp, sends the stored body as is, and records what happened. */
+async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Promise<DeliveryOutcome> {
+  const result: SendResult = claim.secrets.length
+    ? await sendWebhook({
+        url: claim.url,
+        body: claim.body,
+        headers: signWebhook({ id: claim.eventId, timestamp: new Date(), body: claim.body, secrets: claim.secrets }),
+        timeoutMs: deps.settings.timeoutMs,
+        allowPrivate: deps.settings.allowPrivate,
+        keepAlive: true,
+      })
+    : { ok: false, statusCode: null, latencyMs: 0, retryAfterSeconds: null, error: 'no signing secret (the owner was deleted)', responseBodySnippet: null, gone: false };
+  if (!result.ok) return recordFailure(deps, claim, queueJobId, result);
+  const success = { claim, statusCode: result.statusCode!, latencyMs: result.latencyMs, responseBodySnippet: result.responseBodySnippet };
+  const { delivered, circuitClosed } = deps.recorder
+    ? await deps.recorder.record(success)
+    : await recordSuccesses(deps.stateSql ?? deps.database.sql, [success]).then((r) => ({ delivered: r.delivered.has(claim.id), circuitClosed: r.closed.size > 0 }));
+  if (circuitClosed) deps.log.info({ endpointId: claim.endpointId }, 'webhook circuit closed');
+  return delivered ? 'delivered' : 'stale';
+}
+
+/** Null when the delivery may go now (and, if it is the probe, the probe is ours); else when to look again. */
+async function passCircuit(deps: DeliveryDeps, endpoint: EndpointRow): Promise<Date | null> {
+  const options = { cooldownSeconds: deps.settings.cooldownSeconds };
+  let current = endpoint;
+  for (let tries = 0; tries < 3; tries++) {
+    const decision = canSend(circuitOf(current), new Date(), options);
+    if (!decision.send) return decision.waitUntil;
+    if (!decision.probe || (await claimProbe(deps.database.db, current, decision.next))) {
+      if (decision.probe) deps.log.info({ endpointId: current.id }, 'webhook circuit half-open: sending the probe');
+      return null;
+    }
+    // Another worker changed the circuit first (took the probe, or a success closed it): look again.
+    [current] = await deps.database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
+    if (!current) return null; // deleted meanwhile: the claim below still works; the next run sees it
+  }
+  return new Date(Date.now() + deps.settings.cooldownSeconds * 1000);
+}
+
+/** Hands the lease to a new queue job that starts at `at`, in the caller's transaction. */
+async function scheduleNext(tx: DbOrTx, deps: DeliveryDeps, deliveryId: string, queueJobId: string, attempts: number, at: Date, extra: Partial<DeliveryRow> = {}) {
+  const next = randomUUID();
+  const moved = await tx
+    .update(webhookDeliveries)
+    .set({ ...extra, nextAttemptAt: at, queueJobId: next, updatedAt: sql`now()` })
+    .where(guard(deliveryId, queueJobId, attempts))
+    .returning({ id: webhookDeliveries.id });
+  if (!moved.length) return false;
+  const db = fromDrizzle(tx as never, sql as never);
+  await deps.boss.send(QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next, startAfter: at, db });
+  return true;
+}
+
+async function reschedule(deps: DeliveryDeps, row: DeliveryRow, queueJobId: string, at: Date): Promise<DeliveryOutcome> {
+  const moved = await deps.database.db.transaction((tx) => scheduleNext(tx, deps, row.id, queueJobId, row.attempts, at));
+  return moved ? 'waiting' : 'stale';
+}
+
+async function finishUnsent(deps: DeliveryDeps, row: DeliveryRow, queueJobId: string, reason: string): Promise<DeliveryOutcome> {
+  const done = await deps.database.db
+    .update(webhookDeliveries)
+    .set({ status: 'FAILED', errorCode: WEBHOOK_DELIVERY_FAILED, lastError: reason, nextAttemptAt: null, updatedAt: sql`now()` })
+    .where(guard(row.id, queueJobId, row.attempts))
+    .returning({ id: webhookDeliveries.id });
+  if (done.length) deps.log.warn({ deliveryId: row.id, reason }, 'webhook delivery failed without an attempt');
+  return done.length ? 'failed' : 'stale';
+}
+
+/**
+ * A failed attempt, in one transaction: its log row; then the next attempt (a new queue job that takes
+ * the lease, after the backoff or Retry-After), or FAILED with WEBHOOK_DELIVERY_FAILED once the
+ * attempts are used up or the receiver answered 410 (which also disables an endpoint); and the
+ * endpoint's circuit, which may open.
+ */
+async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: string, result: SendResult, opts: { lost?: boolean } = {}): Promise<DeliveryOutcome> {
+  const log = deps.log.child({ deliveryId: claim.id, eventId: claim.eventId, attempt: claim.attempt });
+  const isTest = claim.eventType === TEST_EVENT_TYPE;
+  const maxAttempts = isTest ? 1 : 1 + deps.settings.maxRetries;
+  const last = { lastStatusCode: result.statusCode, lastError: result.error };
+  return deps.database.db.transaction(async (tx) => {
+    const logRow = {
+      deliveryId: claim.id,
+      attempt: claim.attempt,
+      statusCode: result.statusCode,
+      latencyMs: result.latencyMs,
+      error: result.error,
+      responseSnippet: result.responseBodySnippet,
+    };
+    // One row per attempt. A real outcome replaces a "lost" entry written by a worker that presumed
+    // this one dead; a "lost" entry never replaces anything.
+    const target = [webhookDeliveryAttempts.deliveryId, webhookDeliveryAttempts.attempt];
+    const insert = tx.insert(webhookDeliveryAttempts).values(logRow);
+    await (opts.lost ? insert.onConflictDoNothing({ target }) : insert.onConflictDoUpdate({ target, set: { ...logRow, at: sql`now()` } }));
+
+    let outcome: DeliveryOutcome;
+    if (!result.gone && claim.attempt < maxAttempts) {
+      const delay = webhookRetryDelaySeconds(claim.attempt, result.retryAfterSeconds, {
+        baseSeconds: deps.settings.retryBaseSeconds,
+        maxSeconds: deps.settings.retryMaxSeconds,
+      });
+      const at = new Date(Date.now() + delay * 1000);
+      outcome = (await scheduleNext(tx, deps, claim.id, queueJobId, claim.attempt, at, last)) ? 'retry-scheduled' : 'stale';
+      if (outcome === 'retry-scheduled') log.info({ error: result.error, retryInSeconds: delay }, 'webhook attempt failed; retry scheduled');
+    } else {
+      const done = await tx
+        .update(webhookDeliveries)
+        .set({ status: 'FAILED', errorCode: WEBHOOK_DELIVERY_FAILED, nextAttemptAt: null, ...last, updatedAt: sql`now()` })
+        .where(guard(claim.id, queueJobId, claim.attempt))
+        .returning({ id: webhookDeliveries.id });
+      outcome = done.length ? 'failed' : 'stale';
+      if (done.length) log.warn({ error: result.error, attempts: claim.attempt }, 'webhook delivery failed: giving up');
+    }
+
+    if (claim.endpointId && result.gone) {
+      const reason = `The receiver answered 410 Gone at ${new Date().toISOString()} (delivery ${claim.id}); enable the endpoint again once it accepts deliveries.`;
+      await tx
+        .update(webhookEndpoints)
+        .set({ enabled: false, disabledReason: reason, updatedAt: sql`now()` })
+        .where(eq(webhookEndpoints.id, claim.endpointId));
+      log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
+    } else if (claim.endpointId && !isTest) {
+      // A failed test event says nothing new about a circuit.
+      const circuit = await recordCircuitResult(tx, claim.endpointId, false, {
+        options: { failureThreshold: deps.settings.failureThreshold, cooldownSeconds: deps.settings.cooldownSeconds },
+        timeoutMs: deps.settings.timeoutMs,
+      });
+      if (circuit.opened) log.warn({ endpointId: claim.endpointId, circuit: circuit.state }, 'webhook circuit opened');
+    }
+    return outcome;
+  });
+}

@@ -1,0 +1,77 @@
+// Reading deliveries and their attempt logs, and the two ways to send an event on demand:
+// redeliverWebhook (the same event again) and sendTestWebhook (a webhook.test event).
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { webhookDeliveries, webhookDeliveryAttempts } from '../db/schema/index';
+import type { Viewer } from '../graphql/context';
+import { InvalidInputError } from '../graphql/errors';
+import { pageQuery, toPage } from '../graphql/pagination';
+import { canSee } from '../auth/permissions';
+import type { Services } from '../services';
+import { getVisibleEndpoint } from './endpoints';
+import { type DeliveryRow, enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './enqueue';
+
+export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function getVisibleDelivery(db: Db, viewer: Viewer, id: string, path: string[]): Promise<DeliveryRow> {
+  // Checked first: PostgreSQL would reject a malformed uuid with an error, not an empty result.
+  const [row] = UUID.test(id) ? await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)) : [];
+  if (!row || !canSee(viewer, row.ownerId)) {
+    throw new InvalidInputError([{ path, message: `No webhook delivery with id '${id}' exists.` }]);
+  }
+  return row;
+}
+
+export function attemptsOf(db: Db, deliveryId: string): Promise<AttemptRow[]> {
+  return db.select().from(webhookDeliveryAttempts).where(eq(webhookDeliveryAttempts.deliveryId, deliveryId)).orderBy(asc(webhookDeliveryAttempts.attempt));
+}
+
+export async function deliveriesOfEndpoint(
+  db: Db,
+  endpointId: string,
+  args: { first?: number | null; after?: string | null; status?: readonly string[] | null },
+) {
+  const page = pageQuery(args, { createdAt: webhookDeliveries.createdAt, id: webhookDeliveries.id });
+  const rows = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.endpointId, endpointId), args.status?.length ? inArray(webhookDeliveries.status, [...args.status]) : undefined, page.where))
+    .orderBy(...page.orderBy)
+    .limit(page.limit);
+  return toPage(rows, page.limit);
+}
+
+/**
+ * Sends a finished delivery's event again, as a new delivery (see enqueueRedelivery): to the
+ * endpoint's current URL, or to the job's own webhookUrl. A delivery still PENDING is refused: it is
+ * being delivered already.
+ */
+export async function redeliver(services: Services, viewer: Viewer, deliveryId: string): Promise<DeliveryRow> {
+  const db = services.database.db;
+  const original = await getVisibleDelivery(db, viewer, deliveryId, ['deliveryId']);
+  if (original.status === 'PENDING') {
+    throw new InvalidInputError([{ path: ['deliveryId'], message: 'this delivery is still being delivered (PENDING); redeliver it once it is DELIVERED or FAILED' }]);
+  }
+  let url = original.url;
+  if (!isJobTarget(original)) {
+    const gone = new InvalidInputError([{ path: ['deliveryId'], message: 'the endpoint of this delivery was deleted; create an endpoint and use sendTestWebhook instead' }]);
+    if (!original.endpointId) throw gone;
+    const endpoint = await getVisibleEndpoint(db, viewer, original.endpointId, ['deliveryId']).catch(() => {
+      throw gone;
+    });
+    if (!endpoint.enabled) {
+      throw new InvalidInputError([{ path: ['deliveryId'], message: `the endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it first` }]);
+    }
+    url = endpoint.url;
+  }
+  return db.transaction((tx) => enqueueRedelivery(tx, services.boss, original, url));
+}
+
+/** One attempt of a signed webhook.test event, whatever the endpoint's circuit or enabled state. */
+export async function sendTest(services: Services, viewer: Viewer, endpointId: string): Promise<DeliveryRow> {
+  const db = services.database.db;
+  const endpoint = await getVisibleEndpoint(db, viewer, endpointId, ['endpointId']);
+  return db.transaction((tx) => enqueueTestWebhook(tx, services.boss, endpoint));
+}
