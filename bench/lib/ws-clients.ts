@@ -44,7 +44,7 @@ function open(index: number): Promise<void> {
       const at = performance.timeOrigin + performance.now();
       const message = JSON.parse(String(data));
       if (message.type === 'connection_ack') {
-        if (!process.env.NO_SUBSCRIBE) ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { jobId: process.env.JOB_ID, after: Number(process.env.AFTER) } } }));
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { jobId: process.env.JOB_ID, after: Number(process.env.AFTER) } } }));
         ready = true;
         return resolve();
       }

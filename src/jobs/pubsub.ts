@@ -70,7 +70,6 @@ interface AllWatcher {
   sink: Sink<EventRow>;
 }
 
-
 export async function startJobEventBus(databaseUrl: string, log: Logger): Promise<JobEventBus> {
   const logger = log.child({ component: 'job-events' });
   // Reads of the fan-out get a small pool of their own, apart from request traffic.
@@ -140,8 +139,10 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
             feed.last = row.sequence;
             dispatch(feed, row);
           }
+          // A finished job's feed goes with its last watcher. (While `jobEvents` streams are open, feeds
+          // stay until idle: the catch-up after a reconnect relies on them to know what it delivered.)
           const lastRow = rows.at(-1);
-          if (lastRow && TERMINAL_EVENT_TYPES.has(lastRow.type as JobEventType) && !feed.watchers.size) feeds.delete(feed.jobId);
+          if (lastRow && TERMINAL_EVENT_TYPES.has(lastRow.type as JobEventType) && !feed.watchers.size && !allWatchers.size) feeds.delete(feed.jobId);
         } while (feed.again && !closed);
         feed.reading = false;
       } catch (error) {
@@ -180,7 +181,8 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
     for (const feed of feeds.values()) read(feed);
     if (!allWatchers.size) return;
     try {
-      // Jobs whose first event since the outage we never heard of.
+      // Jobs whose first event since the outage we never heard of. (Feeds outlive RESYNC_MARGIN_MS, so a
+      // job with no feed had nothing delivered in that window.)
       const since = new Date(lostAt.getTime() - RESYNC_MARGIN_MS);
       const rows = await db
         .select({ jobId: jobEvents.jobId, ownerId: jobEvents.ownerId, first: rawSql<number>`min(${jobEvents.sequence})`.mapWith(Number) })

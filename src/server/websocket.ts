@@ -1,86 +1,291 @@
-// graphql-ws on the same port and path as HTTP. Each operation runs through Yoga's envelope, so the
-// API key is checked again on every operation: a revoked key closes the socket at its next one.
-import type { Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
-import { CloseCode, type Context } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+// graphql-ws (graphql-transport-ws) on the same port and path as HTTP. graphql-ws's protocol core
+// (makeServer) runs every socket; this file binds it to `ws` (in place of graphql-ws/use/ws, so that
+// it controls what each socket costs: ws-connection.ts) and hands subscriptions to the fast path
+// (ws-subscriptions.ts).
+// Every operation is authenticated again through Yoga's envelope.
+//
+// Connection hygiene:
+//   - the key is checked in connection_init (a missing, unknown or revoked key closes with 4403), which
+//     must come within 10 s;
+//   - keep-alive pings every WS_KEEPALIVE_SECONDS; a socket that does not answer in time is dropped;
+//   - at most WS_MAX_CONNECTIONS_PER_KEY open sockets per key on this process (more: closed with 4429)
+//     and WS_MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once per socket (more: that operation gets
+//     an `error` message with code RATE_LIMITED; the socket stays open);
+//   - a revoked key's sockets are closed with 4403 at once (revokeApiKey NOTIFYs every API process), and
+//     every open socket's key is checked again every WS_KEY_RECHECK_SECONDS (disabled users too);
+//   - a socket too slow to take what it is sent is closed with 1013 (its client reconnects).
+import type { IncomingMessage, Server } from 'node:http';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
+import { apiKeys, users } from '../db/schema/index';
 import { newId } from '../db/ids';
+import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { requestStore } from './request-context';
+import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong } from './ws-connection';
+import { slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
 
 /** The close code for a missing, unknown or revoked key (graphql-ws's "Forbidden"). */
 export const WS_CLOSE_FORBIDDEN = CloseCode.Forbidden; // 4403
+/** The close code when a key already holds WS_MAX_CONNECTIONS_PER_KEY sockets here (graphql-ws clients do not retry it). */
+export const WS_CLOSE_TOO_MANY_CONNECTIONS = 4429;
+/** Largest message a client may send (a subscribe message is a query and its variables). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+/** connection_init must arrive within this long (graphql-ws's own timer is replaced by the sweep below). */
+const CONNECTION_INIT_TIMEOUT_MS = 10_000;
 
 type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 };
 
-export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services) {
-  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
-  const log = services.log.child({ component: 'ws' });
+export type Hub = ReturnType<typeof createHub>;
 
-  const disposable = useServer(
-    {
-      connectionInitWaitTimeout: 10_000,
-      // Refusing here makes graphql-ws close the socket with 4403.
-      onConnect: async (ctx: Context<Record<string, unknown>>) => {
+function createHub(yoga: Yoga, services: Services) {
+  const { config } = services;
+  const db = services.database.db;
+  const log = services.log.child({ component: 'ws' });
+  /** Authenticated sockets. */
+  const sockets = new Set<Connection>();
+  /** Sockets still waiting for connection_init. */
+  const pending = new Set<Connection>();
+  const perKey = new Map<string, number>();
+  /** connectionParams per key, shared by that key's sockets (graphql-ws keeps them for the socket's life). */
+  const paramsByKey = new Map<string, Record<string, unknown>>();
+
+  const hub = {
+    log,
+    sockets,
+    pending,
+
+    forget(connection: Connection) {
+      if (!sockets.delete(connection)) return;
+      connection.bus?.offKeyRevoked(connection.keyId!, connection);
+      subscriptions.closed(connection);
+      const n = (perKey.get(connection.keyId!) ?? 1) - 1;
+      if (n > 0) perKey.set(connection.keyId!, n);
+      else {
+        perKey.delete(connection.keyId!);
+        paramsByKey.delete(connection.keyId!);
+      }
+    },
+
+    closeRevoked(connection: Connection) {
+      log.info({ keyId: connection.keyId }, 'closing socket: API key revoked or user disabled');
+      hub.forget(connection);
+      connection.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden: API key revoked');
+    },
+
+    /** The first operation that builds a context hooks the socket to its key's revocation. */
+    hookRevocation(connection: Connection | undefined, contextValue: GraphQLContext) {
+      if (!connection || connection.bus || !contextValue.jobEvents || !sockets.has(connection)) return;
+      connection.bus = contextValue.jobEvents;
+      connection.bus.onKeyRevoked(connection.keyId!, connection);
+    },
+
+    /** Subscriptions of authenticated sockets go to the fast path; everything else to graphql-ws. */
+    async received(connection: Connection, data: string) {
+      try {
+        if (connection.ctx?.acknowledged && sockets.has(connection)) {
+          let message;
+          try {
+            message = parseMessage(data);
+          } catch {
+            message = null; // graphql-ws answers a malformed message (4400)
+          }
+          if (message?.type === MessageType.Subscribe && (await subscriptions.subscribe(connection, message))) return;
+          if (message?.type === MessageType.Complete && subscriptions.complete(connection, message.id)) return;
+        }
+        await connection.handle?.(data);
+      } catch (error) {
+        log.error({ err: error }, 'WebSocket message handling failed');
+        connection.socket.close(CloseCode.InternalServerError, 'Internal server error');
+      }
+    },
+  };
+
+  const subscriptions = new WsSubscriptions({
+    yoga,
+    log,
+    maxOperationsPerSocket: config.wsMaxSubscriptionsPerConnection,
+    onUnauthenticated: (socket) => {
+      log.info('closing socket: API key no longer valid');
+      hub.forget(socket as Connection);
+      socket.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
+    },
+    onContext: (socket, contextValue) => hub.hookRevocation(socket as Connection, contextValue),
+  });
+
+  const server = makeServer<Record<string, unknown>, Extra>({
+    connectionInitWaitTimeout: 0, // the housekeeping sweep enforces CONNECTION_INIT_TIMEOUT_MS
+    // Refusing here makes graphql-ws close the socket with 4403.
+    onConnect: async (ctx) => {
+      const { socket } = ctx.extra;
+      const connection = connections.get(socket);
+      if (connection) {
+        connection.ctx = ctx;
+        pending.delete(connection);
+      }
+      let keyId: string;
+      try {
+        keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
+      } catch (error) {
+        if (error instanceof AuthenticationError) return false;
+        throw error;
+      }
+      if (!connection || socket.readyState !== socket.OPEN) return false; // gone while we checked
+      const open = perKey.get(keyId) ?? 0;
+      if (open >= config.wsMaxConnectionsPerKey) {
+        log.warn({ keyId, open }, 'refusing socket: too many connections for this key');
+        // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
+        socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this API key: at most ${config.wsMaxConnectionsPerKey}`);
+        return false;
+      }
+      perKey.set(keyId, open + 1);
+      connection.keyId = keyId;
+      // The key's sockets share one copy of what they authenticated with.
+      const params = paramsByKey.get(keyId);
+      if (params) (ctx as { connectionParams?: Record<string, unknown> }).connectionParams = params;
+      else if (ctx.connectionParams) paramsByKey.set(keyId, ctx.connectionParams);
+      sockets.add(connection);
+      return true;
+    },
+    // Queries and mutations over the socket (subscriptions take the fast path).
+    onSubscribe: async (ctx, _id, payload) => {
+      const { socket, request } = ctx.extra;
+      const connection = connections.get(socket);
+      const running = Object.keys(ctx.subscriptions).length + (connection ? slotCount(connection) : 0);
+      if (running > config.wsMaxSubscriptionsPerConnection) {
+        return [
+          new GraphQLError(
+            `Too many operations on this connection: at most ${config.wsMaxSubscriptionsPerConnection} at once. Complete one, or open another connection.`,
+            { extensions: { code: 'RATE_LIMITED', limit: config.wsMaxSubscriptionsPerConnection } },
+          ),
+        ];
+      }
+      const info = { requestId: newId('req') };
+      return requestStore.run(info, async () => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          req: request as IncomingMessage,
+          connectionParams: ctx.connectionParams ?? {},
+        } as never);
+        let contextValue: GraphQLContext;
         try {
-          await authenticate(services.database.db, ctx.connectionParams?.authorization);
-          return true;
+          contextValue = (await contextFactory()) as GraphQLContext;
         } catch (error) {
-          if (error instanceof AuthenticationError) return false;
+          if (error instanceof AuthenticationError) {
+            log.info({ requestId: info.requestId }, 'closing socket: API key no longer valid');
+            if (connection) hub.forget(connection);
+            socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
+            return [error];
+          }
           throw error;
         }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const info = { requestId: newId('req') };
-        return requestStore.run(info, async () => {
-          const extra = ctx.extra as { request: import('node:http').IncomingMessage; socket: import('ws').WebSocket };
-          const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-            ...ctx,
-            req: extra.request,
-            socket: extra.socket,
-            params: payload,
-            connectionParams: ctx.connectionParams ?? {},
-          });
-          let contextValue;
-          try {
-            contextValue = await contextFactory();
-          } catch (error) {
-            if (error instanceof AuthenticationError) {
-              log.info({ requestId: info.requestId }, 'closing socket: API key no longer valid');
-              extra.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
-              return [error];
-            }
-            throw error;
-          }
-          const args: EnvelopedArgs = {
-            schema,
-            operationName: payload.operationName,
-            document: parse(payload.query),
-            variableValues: payload.variables,
-            contextValue,
-            rootValue: { execute, subscribe },
-          };
-          const errors = validate(args.schema, args.document);
-          if (errors.length) return errors;
-          return args;
-        });
-      },
-      execute: (args) => (args as EnvelopedArgs).rootValue.execute(args) as never,
-      subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args) as never,
+        hub.hookRevocation(connection, contextValue);
+        const args: EnvelopedArgs = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      });
     },
-    wsServer,
+    execute: (args) => (args as EnvelopedArgs).rootValue.execute(args) as never,
+    subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args) as never,
+  });
+
+  return Object.assign(hub, { server });
+}
+
+export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services) {
+  const { config } = services;
+  const db = services.database.db;
+  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
+  const hub = createHub(yoga, services);
+  const { sockets, pending, log } = hub;
+
+  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const connection = new Connection(socket, hub, request);
+    connections.set(socket, connection);
+    hub.pending.add(connection);
+    socket.on('error', onSocketError);
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.on('close', onSocketClose);
+    connection.onClosed = hub.server.opened(connection, { socket, request: connection.request });
+  });
+
+  // One housekeeping timer for every socket (rather than two timers per socket):
+  //   - connection_init must come within CONNECTION_INIT_TIMEOUT_MS (4408, as graphql-ws does);
+  //   - keep-alive: each socket is pinged WS_KEEPALIVE_SECONDS after its previous ping (or its
+  //     connection, so pings stay spread out rather than sent to every socket at once); one that did
+  //     not answer the previous ping by then is dropped.
+  const keepAliveMs = config.wsKeepAliveSeconds * 1000;
+  const housekeeping = setInterval(
+    () => {
+      const now = Date.now();
+      for (const connection of pending) {
+        if (now - connection.openedAt < CONNECTION_INIT_TIMEOUT_MS || connection.ctx?.connectionInitReceived) continue;
+        pending.delete(connection);
+        connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+      }
+      if (!keepAliveMs) return;
+      for (const connection of sockets) {
+        if (now - connection.pingedAt < keepAliveMs) continue;
+        if (!connection.alive) {
+          hub.forget(connection);
+          connection.socket.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.pingedAt = now;
+        connection.socket.ping();
+      }
+    },
+    keepAliveMs ? Math.min(1000, keepAliveMs / 4) : 1000,
   );
+  housekeeping.unref();
+
+  // The safety net behind the revocation NOTIFY: every open socket's key, checked in one query.
+  const recheck = setInterval(async () => {
+    if (!sockets.size) return;
+    const keyIds = [...new Set([...sockets].map((c) => c.keyId!))];
+    try {
+      const active = new Set<string>();
+      for (let i = 0; i < keyIds.length; i += 1000) {
+        const rows = await db
+          .select({ id: apiKeys.id })
+          .from(apiKeys)
+          .innerJoin(users, eq(users.id, apiKeys.userId))
+          .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
+        for (const row of rows) active.add(row.id);
+      }
+      for (const connection of [...sockets]) if (!active.has(connection.keyId!)) hub.closeRevoked(connection);
+    } catch (error) {
+      log.warn({ err: error }, 'checking open sockets’ keys failed; next round retries');
+    }
+  }, config.wsKeyRecheckSeconds * 1000);
+  recheck.unref();
 
   return {
     wsServer,
+    /** Open authenticated sockets (for tests and metrics). */
+    get connections() {
+      return sockets.size;
+    },
     async close() {
-      await disposable.dispose();
-      wsServer.close();
+      clearInterval(housekeeping);
+      clearInterval(recheck);
+      for (const socket of wsServer.clients) socket.close(1001, 'Going away');
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
 }

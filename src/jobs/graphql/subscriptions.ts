@@ -40,7 +40,7 @@ const HELD_LIMIT = 1_000;
 class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
   /** Reading the table: live rows wait in `held`. */
   private reading = true;
-  private held: EventRow[] = [];
+  private held: EventRow[] | null = null;
   private readAgain = false;
   private watching = false;
 
@@ -87,6 +87,7 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
   push(row: EventRow) {
     if (this.ended) return;
     if (this.reading) {
+      this.held ??= [];
       if (this.held.length < HELD_LIMIT) this.held.push(row);
       else this.readAgain = true;
       return;
@@ -98,7 +99,7 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
     if (row.sequence <= this.last) return;
     if (row.sequence > this.last + 1) {
       // A row is missing (it cannot normally be): the table has everything.
-      this.held.push(row);
+      (this.held ??= []).push(row);
       void this.readTable().catch((error) => this.fail(error));
       return;
     }
@@ -123,12 +124,13 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
     } while (this.readAgain && !this.ended);
     this.reading = false;
     const held = this.held;
-    this.held = [];
+    this.held = null;
+    if (!held) return;
     for (let i = 0; i < held.length && !this.ended; i++) {
       this.live(held[i]);
       if (this.reading) {
         // live() found a gap and is reading again: keep the rest for after it.
-        this.held.push(...held.slice(i + 1));
+        (this.held ??= []).push(...held.slice(i + 1));
         return;
       }
     }

@@ -1,0 +1,191 @@
+// WebSocket connection hygiene: keep-alive pings, caps on connections per key and on operations per
+// connection, and a revoked key's open subscriptions closed at once (SSE streams too).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { revokeApiKey } from '../../src/auth/keys';
+import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { wsClient } from '../helpers/graphql';
+import { waitFor } from '../helpers/jobs';
+import { follow, JOB_EVENTS, openSocket, type RawSocket, sseCollect } from './helpers';
+
+let app: TestApp;
+const sockets: RawSocket[] = [];
+const clients: Array<{ dispose(): unknown }> = [];
+
+beforeAll(async () => {
+  app = await startTestApp({
+    env: {
+      ROLE: 'api',
+      WS_KEEPALIVE_SECONDS: '1',
+      WS_MAX_CONNECTIONS_PER_KEY: '2',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+      // Long enough that only the revocation NOTIFY can explain a prompt close.
+      WS_KEY_RECHECK_SECONDS: '3600',
+    },
+  });
+});
+afterAll(async () => {
+  for (const s of sockets) s.ws.terminate();
+  for (const c of clients) await c.dispose();
+  await app?.close();
+});
+
+function socket(key: string | null, opts?: { autoPong?: boolean }) {
+  const s = openSocket(app.url, key, opts);
+  sockets.push(s);
+  return s;
+}
+
+const subscribe = (s: RawSocket, id: string) => s.send({ id, type: 'subscribe', payload: { query: JOB_EVENTS } });
+
+describe('keep-alive', () => {
+  it('pings every WS_KEEPALIVE_SECONDS and keeps a socket that answers', async () => {
+    const user = await app.createUser();
+    const s = socket(user.key);
+    await s.acked;
+    await new Promise((r) => setTimeout(r, 2_600));
+    expect(s.pings()).toBeGreaterThanOrEqual(2);
+    expect(s.ws.readyState).toBe(s.ws.OPEN);
+    s.ws.close();
+  });
+
+  it('drops a socket that stops answering pings', async () => {
+    const user = await app.createUser();
+    const s = socket(user.key, { autoPong: false });
+    await s.acked;
+    const started = Date.now();
+    const closed = await s.closed;
+    expect(closed.code).toBe(1006); // terminated: no close frame for a peer presumed dead
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('connection_init', () => {
+  it('must come within 10 seconds: a socket that never sends it is closed with 4408', async () => {
+    const ws = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const opened = Date.now();
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    expect(closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(9_500);
+    expect(Date.now() - opened).toBeLessThan(12_500);
+  }, 20_000);
+});
+
+describe('connections per API key', () => {
+  it('refuses one more than WS_MAX_CONNECTIONS_PER_KEY with 4429 and a reason, and accepts again once one closes', async () => {
+    const user = await app.createUser();
+    const [a, b] = [socket(user.key), socket(user.key)];
+    await Promise.all([a.acked, b.acked]);
+    const c = socket(user.key);
+    const refused = await c.closed;
+    expect(refused).toEqual({ code: WS_CLOSE_TOO_MANY_CONNECTIONS, reason: 'Too many connections for this API key: at most 2' });
+    expect(c.messages).toEqual([]); // never acknowledged
+
+    // Another key is not affected.
+    const other = await app.createUser();
+    await socket(other.key).acked;
+
+    a.ws.close();
+    await a.closed;
+    await waitFor('a slot to free up', async () => {
+      const d = socket(user.key);
+      try {
+        await d.acked;
+        return true;
+      } catch {
+        return false;
+      }
+    }, 5_000);
+    expect(b.ws.readyState).toBe(b.ws.OPEN);
+  });
+});
+
+describe('operations per connection', () => {
+  it('answers one more than WS_MAX_SUBSCRIPTIONS_PER_CONNECTION with an error message (RATE_LIMITED), keeping the socket and the others', async () => {
+    const user = await app.createUser();
+    const s = socket(user.key);
+    await s.acked;
+    subscribe(s, '1');
+    subscribe(s, '2');
+    subscribe(s, '3');
+    await waitFor('the refusal', async () => s.messages.find((m) => m.id === '3'), 5_000);
+    const refusal = s.messages.find((m) => m.id === '3');
+    expect(refusal.type).toBe('error');
+    expect(refusal.payload[0].message).toBe('Too many operations on this connection: at most 2 at once. Complete one, or open another connection.');
+    expect(refusal.payload[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 2 });
+    expect(s.ws.readyState).toBe(s.ws.OPEN);
+
+    // Completing one makes room.
+    s.send({ id: '1', type: 'complete' });
+    await new Promise((r) => setTimeout(r, 100));
+    subscribe(s, '4');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.messages.find((m) => m.id === '4')).toBeUndefined(); // no error: it runs
+    expect(s.ws.readyState).toBe(s.ws.OPEN);
+  });
+});
+
+describe('a revoked key', () => {
+  it('closes its open subscriptions at once with 4403 (and ends its SSE streams), not only its next operation', async () => {
+    const user = await app.createUser();
+    const s = socket(user.key);
+    await s.acked;
+    subscribe(s, 'live');
+    let closeCode = 0;
+    const client = wsClient(app.url, user.key, { onClose: (code) => (closeCode = code) });
+    clients.push(client);
+    const viaClient = follow(client, JOB_EVENTS);
+    const sse = sseCollect(app.url, user.key, JOB_EVENTS);
+    await new Promise((r) => setTimeout(r, 500)); // every stream is open and waiting
+
+    const revokedAt = Date.now();
+    expect(await revokeApiKey(app.services.database.db, user.keyId)).toBe(true);
+    const closed = await s.closed;
+    expect(closed).toEqual({ code: 4403, reason: 'Forbidden: API key revoked' });
+    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    await expect(viaClient.done).rejects.toBeDefined();
+    expect(closeCode).toBe(4403);
+
+    const ended = await sse;
+    expect(ended.completed).toBe(true);
+    expect(ended.events.at(-1).errors[0].extensions.code).toBe('INVALID_API_KEY');
+
+    // And it cannot come back.
+    const again = socket(user.key);
+    expect((await again.closed).code).toBe(4403);
+  });
+
+  it('leaves the sockets of other keys open', async () => {
+    const keep = await app.createUser();
+    const drop = await app.createUser();
+    const k = socket(keep.key);
+    const d = socket(drop.key);
+    await Promise.all([k.acked, d.acked]);
+    subscribe(k, 'a');
+    subscribe(d, 'b');
+    await new Promise((r) => setTimeout(r, 300));
+    await revokeApiKey(app.services.database.db, drop.keyId);
+    expect((await d.closed).code).toBe(4403);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(k.ws.readyState).toBe(k.ws.OPEN);
+  });
+});
+
+describe('periodic re-check of open sockets', () => {
+  it('closes the sockets of a user disabled in the database within WS_KEY_RECHECK_SECONDS', async () => {
+    const checking = await startTestApp({ database: app.database, dataDir: app.dataDir, env: { ROLE: 'api', WS_KEY_RECHECK_SECONDS: '1' } });
+    try {
+      const user = await checking.createUser();
+      const s = openSocket(checking.url, user.key);
+      sockets.push(s);
+      await s.acked;
+      await checking.services.database.sql`update users set disabled_at = now() where id = ${user.id}`;
+      const started = Date.now();
+      expect((await s.closed).code).toBe(4403);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await checking.close();
+    }
+  });
+});
