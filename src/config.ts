@@ -25,6 +25,22 @@ const envSchema = z.object({
   MAX_FILE_SIZE_MB: int(1).default(1000),
   PROCESSING_TIMEOUT_SECONDS: int(1).default(3600),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
+  /** A webhook attempt succeeds on a 2xx within this many milliseconds (connect, headers and body). */
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Retries after a failed first attempt; then the delivery is FAILED with WEBHOOK_DELIVERY_FAILED. */
+  WEBHOOK_MAX_RETRIES: int(0, 10).default(3),
+  /** Delay before the first retry, in seconds (may be fractional); each later retry doubles it. */
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0.01, { message: 'must be at least 0.01' })
+    .max(3600, { message: 'must be at most 3600' })
+    .default(10),
+  /** Failed attempts in a row, at one endpoint, that open its circuit. */
+  WEBHOOK_CIRCUIT_FAILURE_THRESHOLD: int(1, 1000).default(5),
+  /** How long an open circuit holds deliveries back before one probe is let through. */
+  WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: int(1, 86_400).default(60),
+  /** Deliveries one worker process sends at the same time. */
+  WEBHOOK_CONCURRENCY: int(1, 200).default(40),
   JOB_RETENTION_HOURS: int(1).default(168),
   /** Retries after the first attempt for a transient processing failure. */
   JOB_MAX_RETRIES: int(0, 20).default(3),
@@ -42,6 +58,16 @@ const envSchema = z.object({
   MONITOR_INTERVAL_SECONDS: int(1).default(2),
   ADMIN_ALERT_WEBHOOK_URL: z.url({ message: 'must be a URL' }).optional(),
   QUEUED_ALERT_SECONDS: int(1).default(600),
+  /** Optional Standard Webhooks secret (whsec_…) that signs alerts sent to ADMIN_ALERT_WEBHOOK_URL. */
+  ADMIN_ALERT_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { message: 'must look like whsec_<base64>' }).optional(),
+  /** WebSocket keep-alive: a ping this often; a socket that does not answer within the same time is dropped. 0 = off. */
+  WS_KEEPALIVE_SECONDS: int(0, 3600).default(12),
+  /** Open subscriptions one WebSocket may hold at once. */
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1).default(100),
+  /** Open WebSockets one API key may hold on one API process. */
+  WS_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
+  /** How often open WebSockets' keys are checked again (revocations also close them at once, by NOTIFY). */
+  WS_KEY_RECHECK_SECONDS: int(1).default(60),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   LOG_LEVEL: z
@@ -69,6 +95,12 @@ export interface Config {
   maxFileSizeMb: number;
   processingTimeoutSeconds: number;
   webhookAllowPrivateUrls: boolean;
+  webhookTimeoutMs: number;
+  webhookMaxRetries: number;
+  webhookRetryBaseSeconds: number;
+  webhookCircuitFailureThreshold: number;
+  webhookCircuitCooldownSeconds: number;
+  webhookConcurrency: number;
   jobRetentionHours: number;
   jobMaxRetries: number;
   jobRetryDelaySeconds: number;
@@ -80,6 +112,11 @@ export interface Config {
   monitorIntervalSeconds: number;
   adminAlertWebhookUrl: string | undefined;
   queuedAlertSeconds: number;
+  adminAlertWebhookSecret: string | undefined;
+  wsKeepAliveSeconds: number;
+  wsMaxSubscriptionsPerConnection: number;
+  wsMaxConnectionsPerKey: number;
+  wsKeyRecheckSeconds: number;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
   logLevel: string;
@@ -122,6 +159,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
     processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookMaxRetries: e.WEBHOOK_MAX_RETRIES,
+    webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+    webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
+    webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     jobRetentionHours: e.JOB_RETENTION_HOURS,
     jobMaxRetries: e.JOB_MAX_RETRIES,
     jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
@@ -133,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
     adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
     queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
+    adminAlertWebhookSecret: e.ADMIN_ALERT_WEBHOOK_SECRET,
+    wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
+    wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+    wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     logLevel: e.LOG_LEVEL,

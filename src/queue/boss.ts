@@ -37,12 +37,28 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     heartbeatSeconds: config.heartbeatSeconds,
     notify: true,
   };
-  const delivery = { retryLimit: 0, expireInSeconds: 60, heartbeatSeconds: config.heartbeatSeconds, notify: true };
+  // A delivery run makes at most one HTTP attempt; its retries are new queue jobs (src/webhooks/deliver.ts).
+  // pg-boss's own retries only recover a run whose worker died or lost the database: the delivery's
+  // lease then lets the retry record the lost attempt and carry on.
+  const delivery = {
+    retryLimit: 10,
+    retryDelay: 1,
+    retryBackoff: true,
+    retryDelayMax: 60,
+    expireInSeconds: Math.ceil(config.webhookTimeoutMs / 1000) + 30,
+    heartbeatSeconds: config.heartbeatSeconds,
+    notify: true,
+  };
   const maintenance = { retryLimit: 1, expireInSeconds: 300 };
+  // Alerts to ADMIN_ALERT_WEBHOOK_URL: retried for about 8 minutes (2 s, 4 s, 8 s… capped at 5 min).
+  const alertDelivery = { retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 60, notify: true };
+  const alertScan = { retryLimit: 0, expireInSeconds: 120 };
   for (const [name, options] of [
     [QUEUES.videoProcessing, processing],
     [QUEUES.webhookDelivery, delivery],
     [QUEUES.maintenance, maintenance],
+    [QUEUES.alertDelivery, alertDelivery],
+    [QUEUES.alertScan, alertScan],
   ] as const) {
     if (await boss.getQueue(name)) await boss.updateQueue(name, options);
     else await boss.createQueue(name, options);

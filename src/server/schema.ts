@@ -10,6 +10,9 @@ import './health';
 import '../jobs/graphql/types';
 import '../jobs/graphql/operations';
 import '../jobs/graphql/subscriptions';
+import '../alerts/graphql';
+import '../webhooks/graphql';
+import '../webhooks/operations';
 
 let schema: GraphQLSchema | undefined;
 

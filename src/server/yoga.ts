@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/authenticate';
 import type { GraphQLContext } from '../graphql/context';
 import type { JobEventBus } from '../jobs/pubsub';
+import { useSharedSubscriptionExecution } from '../live/shared-execution';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
 
@@ -84,7 +85,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
       warn: (...args) => services.log.warn(args.map(String).join(' ')),
       error: (...args) => services.log.error(args.map(String).join(' ')),
     },
-    plugins: [...armor.protect().plugins, useOperationName, useParsedUploads],
+    plugins: [...armor.protect().plugins, useOperationName, useParsedUploads, useSharedSubscriptionExecution()],
     context: async (initial) => {
       const authorization = initial.connectionParams
         ? initial.connectionParams.authorization
@@ -94,7 +95,18 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
       if (info) info.userId = viewer.id;
       const requestId = info?.requestId ?? 'unknown';
       const origin = services.config.publicUrl ?? originOf(initial);
-      return { requestId, origin, viewer, services, jobEvents, log: services.log.child({ requestId, userId: viewer.id }) };
+      let log: GraphQLContext['log'] | undefined;
+      return {
+        requestId,
+        origin,
+        viewer,
+        services,
+        jobEvents,
+        // Made on first use: most requests log nothing beyond the access log line.
+        get log() {
+          return (log ??= services.log.child({ requestId, userId: viewer.id }));
+        },
+      };
     },
   });
 }
