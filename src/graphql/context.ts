@@ -20,5 +20,6 @@ export interface GraphQLContext {
   services: Services;
   /** Live job events (API processes only). */
   jobEvents: JobEventBus | null;
-  log: Logger;
+  /** This request's logger (request and user ids bound), made on first call. */
+  log(): Logger;
 }

@@ -2,7 +2,9 @@
 // uploads (streamed to disk before Yoga sees the request), then Yoga.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Services } from '../services';
+import { readGraphQLBody } from './graphql-body';
 import { checkHealth } from './health';
+import { sendJson } from './http-json';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
 import type { Yoga } from './yoga';
 
@@ -19,18 +21,14 @@ export interface HttpOptions {
 
 const UPLOAD_REQUEST_TIMEOUT_MS = 6 * 3600 * 1000;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 function isMultipart(req: IncomingMessage) {
   return req.method === 'POST' && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
 export function createHttpServer(services: Services, yoga: Yoga, options: HttpOptions = {}) {
-  const accessLog = services.log.child({ component: 'http' });
+  // The access log's fields are fixed and hold no secrets (no headers, no query string): redaction,
+  // which walks every logged object, is skipped for it.
+  const accessLog = services.log.child({ component: 'http' }, { redact: [] });
 
   async function route(req: IncomingMessage, res: ServerResponse, info: RequestInfo) {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -44,7 +42,12 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
     if (url.pathname === '/graphql' && isMultipart(req) && options.parseMultipart) {
       const uploadParams = await options.parseMultipart(req, res);
       if (res.writableEnded) return; // the parser already answered (malformed request)
-      return yoga(req, res, { req, res, uploadParams });
+      return yoga(req, res, { req, res, parseBody: () => uploadParams });
+    }
+    if (url.pathname === '/graphql' && req.method === 'POST') {
+      const body = await readGraphQLBody(req, res);
+      if (!body) return; // answered: too large
+      return yoga(req, res, { req, res, parseBody: body.parser });
     }
     if (url.pathname === '/graphql') return yoga(req, res, { req, res });
     sendJson(res, 404, { error: 'Not found. GraphQL is served at /graphql, health at /health.' });

@@ -14,8 +14,8 @@ import { currentRequest } from './request-context';
 export interface ServerContext {
   req: IncomingMessage;
   res?: ServerResponse;
-  /** Operations already parsed by the multipart upload parser, for Yoga to use as they are. */
-  uploadParams?: unknown;
+  /** The operations, already read from the body by the HTTP server (graphql-body.ts, uploads). */
+  parseBody?: () => unknown;
   /** WebSocket operations: the connection_init payload. */
   connectionParams?: Record<string, unknown>;
 }
@@ -46,11 +46,11 @@ const useOperationName: Plugin = {
   },
 };
 
-/** Lets the multipart upload parser, which ran before Yoga, hand over the operations it parsed. */
-const useParsedUploads: Plugin = {
+/** Lets the HTTP server, which read the body before Yoga (graphql-body.ts, uploads), hand over the operations. */
+const useParsedBody: Plugin = {
   onRequestParse({ serverContext, setRequestParser }) {
-    const params = (serverContext as Partial<ServerContext>).uploadParams;
-    if (params) setRequestParser(() => params as never);
+    const parse = (serverContext as Partial<ServerContext>).parseBody;
+    if (parse) setRequestParser(parse as never);
   },
 };
 
@@ -73,6 +73,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
     graphqlEndpoint: '/graphql',
     landingPage: false,
     multipart: false, // graphql-upload-ts streams uploads to disk before Yoga runs (DESIGN.md)
+    maxRequestBodySize: false, // POST bodies are read, capped, before Yoga runs (graphql-body.ts)
     graphiql: {
       title: 'vidq',
       subscriptionsProtocol: 'WS',
@@ -85,7 +86,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
       warn: (...args) => services.log.warn(args.map(String).join(' ')),
       error: (...args) => services.log.error(args.map(String).join(' ')),
     },
-    plugins: [...armor.protect().plugins, useOperationName, useParsedUploads, useSharedSubscriptionExecution()],
+    plugins: [...armor.protect().plugins, useOperationName, useParsedBody, useSharedSubscriptionExecution()],
     context: async (initial) => {
       const authorization = initial.connectionParams
         ? initial.connectionParams.authorization
@@ -95,17 +96,16 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
       if (info) info.userId = viewer.id;
       const requestId = info?.requestId ?? 'unknown';
       const origin = services.config.publicUrl ?? originOf(initial);
-      let log: GraphQLContext['log'] | undefined;
+      let log: ReturnType<GraphQLContext['log']> | undefined;
       return {
         requestId,
         origin,
         viewer,
         services,
         jobEvents,
-        // Made on first use: most requests log nothing beyond the access log line.
-        get log() {
-          return (log ??= services.log.child({ requestId, userId: viewer.id }));
-        },
+        // A function, not a getter: envelop copies the context with Object.assign, which would call a
+        // getter on every request. Most requests log nothing beyond the access log line.
+        log: () => (log ??= services.log.child({ requestId, userId: viewer.id })),
       };
     },
   });

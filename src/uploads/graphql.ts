@@ -147,7 +147,7 @@ builder.mutationField('deleteVideo', (t) =>
     },
     resolve: async (_root, { id }, ctx) => {
       const { row, jobIds } = await deleteVideo(ctx.services.database.db, ctx.services.config, ctx.viewer, id);
-      ctx.log.info({ videoId: row.id, ownerId: row.ownerId, jobIds, sizeBytes: row.sizeBytes }, 'video deleted');
+      ctx.log().info({ videoId: row.id, ownerId: row.ownerId, jobIds, sizeBytes: row.sizeBytes }, 'video deleted');
       return row.id;
     },
   }),

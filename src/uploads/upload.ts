@@ -190,7 +190,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
     ctx,
     videoId,
     info,
-    log: ctx.log.child({ videoId }),
+    log: ctx.log().child({ videoId }),
     elapsedMs: () => Math.round(Number(process.hrtime.bigint() - startedAt) / 1e6),
   };
 

@@ -143,3 +143,64 @@ describe('plain HTTP', () => {
     expect((await res.json()).error).toMatch(/\/graphql/);
   });
 });
+
+describe('GraphQL request bodies', () => {
+  const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }, extra: RequestInit = {}) =>
+    fetch(`${app.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${user.key}`, ...headers }, body, ...extra });
+
+  it('refuses a body declared larger than 1 MB with 413 before reading it, and keeps serving', async () => {
+    const big = JSON.stringify({ query: '{ viewer { id } }', variables: { pad: 'x'.repeat(1024 * 1024) } });
+    const res = await post(big);
+    expect(res.status).toBe(413);
+    const body = await res.json();
+    expect(body.errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(body.errors[0].message).toMatch(/multipart/);
+    expect((await viewerPost()).status).toBe(200);
+  });
+
+  it('refuses a chunked body (no Content-Length) once it passes 1 MB', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 40) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await post(stream, { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
+    expect(res.headers.get('content-length')).not.toBeNull();
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
+  it('answers a body just under the limit', async () => {
+    const query = '{ viewer { id } }';
+    const padding = 1024 * 1024 - JSON.stringify({ query, variables: { pad: '' } }).length - 10;
+    const res = await post(JSON.stringify({ query, variables: { pad: 'y'.repeat(padding) } }));
+    expect(res.status).toBe(200);
+    expect((await res.json()).data.viewer.id).toBe(user.id);
+  });
+
+  it('answers invalid JSON and a non-object body with 400 BAD_REQUEST', async () => {
+    const invalid = await post('{"query": "{ viewer { id } }"');
+    expect(invalid.status).toBe(400);
+    const invalidBody = await invalid.json();
+    expect(invalidBody.errors[0].message).toBe('POST body sent invalid JSON.');
+    expect(invalidBody.errors[0].extensions.code).toBe('BAD_REQUEST');
+    const scalar = await post('42');
+    expect(scalar.status).toBe(400);
+    expect((await scalar.json()).errors[0].message).toMatch(/expected to be object but received number/);
+  });
+
+  it('still serves bodies of other content types Yoga understands (application/graphql+json, form-encoded)', async () => {
+    const graphqlJson = await post(JSON.stringify({ query: '{ viewer { id } }' }), { 'content-type': 'application/graphql+json' });
+    expect(graphqlJson.status).toBe(200);
+    expect((await graphqlJson.json()).data.viewer.id).toBe(user.id);
+    const form = await post(new URLSearchParams({ query: '{ viewer { id } }' }).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    });
+    expect(form.status).toBe(200);
+    expect((await form.json()).data.viewer.id).toBe(user.id);
+  });
+});
