@@ -42,7 +42,7 @@ const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main() {
   const bench = await benchDatabase();
-  const clipDir = path.join(bench.dataDir, 'clips');
+  const clipDir = path.join(bench.dataDir, 'uploads', 'bench'); // where uploads live: jobs refuse sources elsewhere
   await fs.mkdir(clipDir, { recursive: true });
   const clip = await makeVideo(clipDir, { format: 'mp4', seconds: 1 });
   const baseEnv = {

@@ -7,6 +7,17 @@ type Destination = ReturnType<typeof pino.destination>;
 const destinations = new Set<Destination>();
 
 /**
+ * Errors as pino serializes them, minus what drivers hang on them: pg's errors (through pg-boss) carry
+ * the whole client — connection state and type tables, kilobytes per line and nothing a reader needs.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const out = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete out.client;
+  return out;
+}
+
+/**
  * Lines are buffered (up to 4 KB, and for at most a second): one write per request costs more CPU than
  * the request's own logging. They are flushed at exit (flushLogs); a SIGKILL can lose the last second.
  */
@@ -23,6 +34,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       level,
       base: { service: 'vidq', pid: process.pid, ...bindings },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
       redact: { paths: ['authorization', '*.authorization', 'key', '*.key', 'secret', '*.secret'], censor: '[redacted]' },
     },
     destination as pino.DestinationStream,
