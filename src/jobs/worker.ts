@@ -5,6 +5,7 @@ import type { PgBoss } from 'pg-boss';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { createProcessingHandler } from './handler';
+import { removeExpiredDeliveries, resumeStrandedDeliveries } from '../webhooks/housekeeping';
 import { removeExpiredJobs } from './retention';
 
 export interface ProcessingWorkers {
@@ -33,6 +34,8 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
   );
   await boss.work(QUEUES.maintenance, async () => {
     await removeExpiredJobs(services);
+    await removeExpiredDeliveries(services);
+    await resumeStrandedDeliveries(services);
   });
   await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
   return {

@@ -46,8 +46,17 @@ export async function startTestApp(opts: { env?: Record<string, string>; databas
   });
   const log = createLogger(config.logLevel, { test: true });
   const runtime = await startRuntime(config, log);
-  const api = config.role === 'worker' ? null : await startApi(runtime.services);
-  const workers: Workers | null = config.role === 'api' ? null : await startWorkers(runtime.services);
+  let api: RunningApi | null = null;
+  let workers: Workers | null = null;
+  try {
+    api = config.role === 'worker' ? null : await startApi(runtime.services);
+    workers = config.role === 'api' ? null : await startWorkers(runtime.services);
+  } catch (error) {
+    // A half-started app must not keep its pools and pg-boss alive for the rest of the test run.
+    await api?.close();
+    await runtime.close();
+    throw error;
+  }
   return {
     url: api?.url ?? '',
     config,

@@ -86,6 +86,8 @@ describe('GraphiQL', () => {
     const html = await res.text();
     expect(html).toMatch(/<title>vidq<\/title>/);
     expect(html.toLowerCase()).toContain('graphiql');
+    // Subscriptions from GraphiQL go over graphql-ws on this same path (tested end to end in test/events).
+    expect(html).toContain('"subscriptionsProtocol":"WS"');
   });
 
   it('still requires a key for an operation sent by GET', async () => {

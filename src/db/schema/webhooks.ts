@@ -108,5 +108,9 @@ export const alerts = pgTable(
     data: jsonb().$type<Record<string, unknown>>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('alerts_created_idx').on(t.createdAt)],
+  (t) => [
+    index('alerts_created_idx').on(t.createdAt),
+    // The stuck-queue scan asks, for each waiting job, whether it already has its alert.
+    index('alerts_job_idx').on(t.jobId, t.kind),
+  ],
 );

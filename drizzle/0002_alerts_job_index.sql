@@ -1,0 +1,1 @@
+CREATE INDEX "alerts_job_idx" ON "alerts" USING btree ("job_id","kind");

@@ -1,0 +1,73 @@
+// Webhook housekeeping, run by the scheduled maintenance job (src/jobs/worker.ts):
+//   - stranded deliveries: a PENDING delivery whose leasing queue job has ended (its own queue
+//     retries used up by repeated errors before it could record anything, or removed) would wait
+//     forever. It is handed to a new queue job, which takes it up exactly where it stopped (deliver.ts:
+//     a lost in-flight attempt is logged as such, then retried or given up as usual);
+//   - retention: finished deliveries go after JOB_RETENTION_HOURS, like the jobs they belong to.
+import { randomUUID } from 'node:crypto';
+import { fromDrizzle } from 'pg-boss';
+import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import { webhookDeliveries } from '../db/schema/index';
+import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
+import type { Services } from '../services';
+import type { DeliveryJobData } from './enqueue';
+
+/** A lease this recently handed over is left alone: its queue job may be a moment from being fetched. */
+const STRANDED_AFTER_SECONDS = 60;
+const MAX_PER_SWEEP = 500;
+
+/** Finds PENDING deliveries whose queue job is no longer waiting or running, and re-enqueues them. */
+export async function resumeStrandedDeliveries(services: Services): Promise<string[]> {
+  const { database, boss, log } = services;
+  // pg-boss's job table is read directly: one query for the whole sweep instead of one call per row.
+  const stranded = await database.sql<{ id: string; lease: string; state: string | null }[]>`
+    select d.id, coalesce(d.queue_job_id, d.id) as lease, j.state
+    from webhook_deliveries d
+    left join ${database.sql(PGBOSS_SCHEMA)}.job j
+      on j.name = ${QUEUES.webhookDelivery} and j.id = coalesce(d.queue_job_id, d.id)
+    where d.status = 'PENDING'
+      and d.updated_at < now() - ${STRANDED_AFTER_SECONDS} * interval '1 second'
+      and (j.id is null or j.state in ('completed', 'failed', 'cancelled'))
+    order by d.updated_at
+    limit ${MAX_PER_SWEEP}`;
+  const resumed: string[] = [];
+  for (const row of stranded) {
+    const moved = await database.db.transaction(async (tx) => {
+      const next = randomUUID();
+      const handed = await tx
+        .update(webhookDeliveries)
+        .set({ queueJobId: next, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(webhookDeliveries.id, row.id),
+            eq(webhookDeliveries.status, 'PENDING'),
+            sql`coalesce(${webhookDeliveries.queueJobId}, ${webhookDeliveries.id}) = ${row.lease}::uuid`,
+          ),
+        )
+        .returning({ id: webhookDeliveries.id });
+      if (!handed.length) return false; // finished or re-leased meanwhile
+      const db = fromDrizzle(tx as never, sql as never);
+      await boss.send(QUEUES.webhookDelivery, { deliveryId: row.id } satisfies DeliveryJobData, { id: next, db });
+      return true;
+    });
+    if (moved) resumed.push(row.id);
+  }
+  if (resumed.length) {
+    log.warn({ deliveries: resumed, queueStates: [...new Set(stranded.map((s) => s.state ?? 'gone'))] }, 'stranded webhook deliveries handed to new queue jobs');
+  }
+  return resumed;
+}
+
+/**
+ * Removes finished deliveries (with their attempt logs) last changed over JOB_RETENTION_HOURS ago: a
+ * job's deliveries finish moments after it, so they go with it; test deliveries age out the same way.
+ */
+export async function removeExpiredDeliveries(services: Services): Promise<number> {
+  const { database, config } = services;
+  const gone = await database.db
+    .delete(webhookDeliveries)
+    .where(and(ne(webhookDeliveries.status, 'PENDING'), lt(webhookDeliveries.updatedAt, sql`now() - ${config.jobRetentionHours} * interval '1 hour'`)))
+    .returning({ id: webhookDeliveries.id });
+  if (gone.length) services.log.info({ count: gone.length }, 'removed webhook deliveries past their retention');
+  return gone.length;
+}
