@@ -38,6 +38,16 @@ function maskUnexpected(services: Services) {
   };
 }
 
+/**
+ * graphql-armor's limits throw from inside validation, so the error misses the code and 400 status Yoga
+ * gives other validation errors: clients could not tell "query too big" from any other failure.
+ */
+function asValidationError(_context: unknown, error: GraphQLError) {
+  const extensions = error.extensions as Record<string, unknown>;
+  extensions.code ??= 'GRAPHQL_VALIDATION_FAILED';
+  extensions.http ??= { status: 400 };
+}
+
 /** Records the operation name for the access log. */
 const useOperationName: Plugin = {
   onParams({ params }) {
@@ -61,11 +71,11 @@ function originOf(initial: { request?: Request; req?: IncomingMessage }): string
 
 export function createYogaServer(schema: GraphQLSchema, services: Services, jobEvents: JobEventBus | null = null): Yoga {
   const armor = new EnvelopArmor({
-    maxDepth: { n: 12 },
-    maxAliases: { n: 30 },
-    maxTokens: { n: 5000 },
-    costLimit: { maxCost: 20_000 },
-    maxDirectives: { n: 50 },
+    maxDepth: { n: 12, onReject: [asValidationError] },
+    maxAliases: { n: 30, onReject: [asValidationError] },
+    maxTokens: { n: 5000 }, // a parse error: Yoga marks it GRAPHQL_PARSE_FAILED itself
+    costLimit: { maxCost: 20_000, onReject: [asValidationError] },
+    maxDirectives: { n: 50, onReject: [asValidationError] },
     blockFieldSuggestion: { enabled: false }, // suggestions help integrators; the schema is public
   });
   return createYoga<ServerContext, GraphQLContext>({

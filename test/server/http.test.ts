@@ -121,6 +121,8 @@ describe('query limits', () => {
     const res = await gql(app.url, user.key, nested(14));
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors?.[0].message).toMatch(/depth limit of 12 exceeded/i);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.status).toBe(400);
   });
 
   it('refuses a query with more tokens than the limit', async () => {
@@ -128,6 +130,7 @@ describe('query limits', () => {
     const res = await gql(app.url, user.key, `{ viewer { ${fields} } }`);
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors?.[0].message).toMatch(/token limit/i);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
   it('refuses more aliases than the limit', async () => {
@@ -135,6 +138,7 @@ describe('query limits', () => {
     const res = await gql(app.url, user.key, `{ ${aliases} }`);
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors?.[0].message).toMatch(/aliases limit/i);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
 
