@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +26,15 @@ const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Running, as opposed to gone or a zombie nobody has reaped yet (an orphan's new parent may never reap). */
+const running = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }
@@ -169,5 +180,39 @@ describe('stage errors', () => {
     const other = toStageError(new TypeError('boom'));
     expect(other).toMatchObject({ code: 'INTERNAL_ERROR', retryable: true, detail: 'boom' });
     expect(JSON.stringify(other)).not.toMatch(/at .*\.ts/);
+  });
+});
+
+describe('a worker killed with SIGKILL', () => {
+  it.skipIf(process.platform !== 'linux')('takes its ffmpeg with it instead of leaving it running orphaned', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../helpers/ffmpeg-child.ts')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = out.match(/\{"pid":(\d+)\}/);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`child exited ${code} before starting ffmpeg`)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(running(pid)).toBe(true);
+    child.kill('SIGKILL');
+    const until = Date.now() + 5000;
+    while (running(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const survived = running(pid);
+    if (survived) process.kill(pid, 'SIGKILL'); // leave nothing behind even when the assertion fails
+    expect(survived).toBe(false);
+  });
+});
+
+describe('a binary that cannot be started', () => {
+  it('is a transient SERVICE_UNAVAILABLE naming the binary, not a corrupt input', async () => {
+    const err = await rejection(runFfmpeg(['-version'], { ffmpeg: path.join(dir, 'no-such-ffmpeg'), exitMeansCorrupt: true }));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err.detail).toMatch(/could not start no-such-ffmpeg: ENOENT/);
   });
 });
