@@ -1,5 +1,5 @@
 // Operator alerts: a job that timed out, failed after its retries (or permanently) or sits QUEUED too
-// long, a webhook endpoint whose circuit opened. Each names what happened, the code, and the next step.
+// long, a webhook endpoint whose circuit opened or that answered 410 Gone and was disabled. Each names what happened, the code, and the next step.
 // Stored, then announced on one NOTIFY channel in the caller's transaction: API processes push it to
 // `alerts` subscribers, worker processes deliver it to ADMIN_ALERT_WEBHOOK_URL (see delivery.ts).
 import { sql } from 'drizzle-orm';
@@ -9,7 +9,7 @@ import { alerts, type JobErrorJson } from '../db/schema/index';
 
 export const ALERTS_CHANNEL = 'vidq_alerts';
 
-export const ALERT_KINDS = ['JOB_TIMED_OUT', 'JOB_FAILED', 'JOB_STUCK_QUEUED', 'WEBHOOK_CIRCUIT_OPEN'] as const;
+export const ALERT_KINDS = ['JOB_TIMED_OUT', 'JOB_FAILED', 'JOB_STUCK_QUEUED', 'WEBHOOK_CIRCUIT_OPEN', 'WEBHOOK_ENDPOINT_DISABLED'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface NewAlert {

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import { fromDrizzle, type PgBoss } from 'pg-boss';
+import { raiseAlert } from '../alerts/alerts';
 import type { Config } from '../config';
 import type { Database, DbOrTx, Sql } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '../db/schema/index';
@@ -267,11 +268,26 @@ async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: strin
 
     if (claim.endpointId && result.gone) {
       const reason = `The receiver answered 410 Gone at ${new Date().toISOString()} (delivery ${claim.id}); enable the endpoint again once it accepts deliveries.`;
-      await tx
+      const [disabled] = await tx
         .update(webhookEndpoints)
         .set({ enabled: false, disabledReason: reason, updatedAt: sql`now()` })
-        .where(eq(webhookEndpoints.id, claim.endpointId));
-      log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
+        .where(and(eq(webhookEndpoints.id, claim.endpointId), eq(webhookEndpoints.enabled, true)))
+        .returning();
+      // Told once, when it happens; later 410s of deliveries already in flight change nothing.
+      if (disabled) {
+        await raiseAlert(tx, {
+          kind: 'WEBHOOK_ENDPOINT_DISABLED',
+          code: WEBHOOK_DELIVERY_FAILED,
+          ownerId: disabled.ownerId,
+          endpointId: disabled.id,
+          message: `Webhook endpoint ${disabled.id} (${disabled.url}) answered 410 Gone to delivery ${claim.id}: it has been disabled and receives no more events.`,
+          nextStep:
+            'If the receiver moved, point the endpoint at its new URL (updateWebhookEndpoint); once it accepts deliveries again, ' +
+            'enableWebhookEndpoint, then redeliverWebhook for the events it missed. If it is gone for good, deleteWebhookEndpoint.',
+          data: { url: disabled.url, deliveryId: claim.id },
+        });
+        log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
+      }
     } else if (claim.endpointId && !isTest) {
       // A failed test event says nothing new about a circuit.
       const circuit = await recordCircuitResult(tx, claim.endpointId, false, {

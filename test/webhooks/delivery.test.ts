@@ -253,6 +253,12 @@ describe('a delivery that fails', () => {
     const res = await gql(app.url, user.key, 'query ($id: ID!) { webhookEndpoint(id: $id) { ... on WebhookEndpoint { enabled disabledReason } } }', { id: endpoint.id });
     expect(res.body.data.webhookEndpoint.enabled).toBe(false);
     expect(res.body.data.webhookEndpoint.disabledReason).toMatch(/410 Gone/);
+    // Operators are told once, with what to do next.
+    const raised = await app.services.database.sql`select kind, code, owner_id, message, next_step from alerts where endpoint_id = ${endpoint.id}`;
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ kind: 'WEBHOOK_ENDPOINT_DISABLED', code: 'WEBHOOK_DELIVERY_FAILED', owner_id: user.id });
+    expect(raised[0].message).toContain(hook.url);
+    expect(raised[0].next_step).toMatch(/enableWebhookEndpoint.*redeliverWebhook/);
     const later = await emitTerminalEvent(app, user.id);
     expect(later.deliveries).toEqual([]);
     expect(hook.requests).toHaveLength(1);
