@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { revokeApiKey } from '../../src/auth/keys';
 import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { wsClient } from '../helpers/graphql';
+import { gql, wsClient } from '../helpers/graphql';
 import { waitFor } from '../helpers/jobs';
 import { follow, JOB_EVENTS, openSocket, type RawSocket, sseCollect } from './helpers';
 
@@ -98,6 +98,51 @@ describe('connections per API key', () => {
       }
     }, 5_000);
     expect(b.ws.readyState).toBe(b.ws.OPEN);
+  });
+});
+
+describe('event streams (SSE) per API key', () => {
+  /** Opens a jobEvents stream; a 200 stays open until close(). */
+  async function openStream(key: string) {
+    const controller = new AbortController();
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: JOB_EVENTS }),
+      signal: controller.signal,
+    });
+    const body = res.status === 429 ? await res.json() : null;
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body, close: () => controller.abort() };
+  }
+
+  it('refuses one more than WS_MAX_CONNECTIONS_PER_KEY with 429 RATE_LIMITED, counted apart from sockets, and accepts again once one ends', async () => {
+    const user = await app.createUser();
+    const [s1, s2] = [socket(user.key), socket(user.key)];
+    await Promise.all([s1.acked, s2.acked]); // the key's two sockets do not use up its streams
+    const first = await openStream(user.key);
+    const second = await openStream(user.key);
+    expect([first.status, second.status]).toEqual([200, 200]);
+
+    const refused = await openStream(user.key);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('5');
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 5 });
+    expect(refused.body.errors[0].message).toMatch(/at most 2/);
+    // Another key is not affected, and plain requests of this key are not streams.
+    const other = await app.createUser();
+    const others = await openStream(other.key);
+    expect(others.status).toBe(200);
+    others.close();
+    const plain = await gql(app.url, user.key, '{ viewer { id } }');
+    expect(plain.status).toBe(200);
+
+    first.close();
+    const again = await waitFor('a stream slot to free up', async () => {
+      const attempt = await openStream(user.key);
+      return attempt.status === 200 ? attempt : null;
+    }, 5_000);
+    again.close();
+    second.close();
   });
 });
 
