@@ -2,7 +2,8 @@
 // against a bare `ws` server broadcasting the same message to the same number of clients, in the same
 // run, on the same machine and database.
 //
-//   npx tsx bench/events.ts      (SUBSCRIBERS, EVENTS, SPACING_MS, CLIENT_PROCESSES, BENCH_ROUNDS, DATABASE_URL)
+//   npx tsx bench/events.ts      (SUBSCRIBERS, EVENTS, SPACING_MS, CLIENT_PROCESSES, BENCH_ROUNDS, DATABASE_URL;
+//                                 BENCH_PROFILE=1 writes a CPU profile of the vidq server to bench/.out/)
 //
 // In each of BENCH_ROUNDS (3) rounds, for each system (the order alternates between rounds):
 //   - the server is a fresh child process (vidq: `node bin/vidq.js serve --role api`, what `npm start`
@@ -25,6 +26,7 @@
 // DATABASE_URL: use that server (a fresh database on it); otherwise an embedded PostgreSQL.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import { createApiKey } from '../src/auth/keys';
@@ -201,7 +203,8 @@ async function main() {
 
     async function runVidq(): Promise<Round> {
       const port = await freePort();
-      const server = spawnNode(['--inspect=127.0.0.1:0', 'bin/vidq.js', 'serve', '--role', 'api'], {
+      const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join('bench', '.out')}`] : [];
+      const server = spawnNode(['--inspect=127.0.0.1:0', ...profile, 'bin/vidq.js', 'serve', '--role', 'api'], {
         env: { ...env, DATABASE_URL: bench.url, DATA_DIR: bench.dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', WS_MAX_CONNECTIONS_PER_KEY: String(N + 10) },
         stdout: 'ignore',
         stderr: 'pipe',

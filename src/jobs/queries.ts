@@ -1,5 +1,5 @@
 // Reading jobs as a given viewer: another user's job answers exactly as an unknown one does.
-import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { actingOwnerId, canSee } from '../auth/permissions';
 import type { Db } from '../db/client';
 import { jobEvents, jobs, jobStages, webhookDeliveries } from '../db/schema/index';
@@ -8,8 +8,32 @@ import { JobNotFoundError } from '../graphql/errors';
 import { pageQuery, toPage } from '../graphql/pagination';
 import type { JobRow } from './transitions';
 
+/**
+ * The two reads every subscription starts with (and `job` queries make): built once per database
+ * handle. Building a select with drizzle's builder costs more CPU than PostgreSQL spends answering it;
+ * 5,000 subscribers connecting at once spent a sixth of the server's time there (BENCHMARKS.md, Events).
+ */
+function prepareJobReads(db: Db) {
+  return {
+    job: db.select().from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare('vidq_job_by_id'),
+    eventsAfter: db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, sql.placeholder('jobId')), gt(jobEvents.sequence, sql.placeholder('after'))))
+      .orderBy(asc(jobEvents.sequence))
+      .prepare('vidq_job_events_after'),
+  };
+}
+
+const preparedReads = new WeakMap<Db, ReturnType<typeof prepareJobReads>>();
+function jobReads(db: Db) {
+  let reads = preparedReads.get(db);
+  if (!reads) preparedReads.set(db, (reads = prepareJobReads(db)));
+  return reads;
+}
+
 export async function getVisibleJob(db: Db, viewer: Viewer, jobId: string): Promise<JobRow> {
-  const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+  const [job] = await jobReads(db).job.execute({ id: jobId });
   if (!job || !canSee(viewer, job.ownerId)) throw new JobNotFoundError(jobId);
   return job;
 }
@@ -35,7 +59,7 @@ export function stagesOf(db: Db, jobId: string) {
 }
 
 export function eventsOf(db: Db, jobId: string, afterSequence = 0) {
-  return db.select().from(jobEvents).where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.sequence, afterSequence))).orderBy(asc(jobEvents.sequence));
+  return jobReads(db).eventsAfter.execute({ jobId, after: afterSequence });
 }
 
 export function deliveriesOf(db: Db, jobId: string) {
