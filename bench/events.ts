@@ -3,7 +3,8 @@
 // run, on the same machine and database.
 //
 //   npx tsx bench/events.ts      (SUBSCRIBERS, EVENTS, SPACING_MS, CLIENT_PROCESSES, BENCH_ROUNDS, DATABASE_URL;
-//                                 BENCH_PROFILE=1 writes a CPU profile of the vidq server to bench/.out/)
+//                                 BENCH_PROFILE=1 writes a CPU profile of the vidq server to bench/.out/,
+//                                 BENCH_HEAP_DIFF=1 prints what each subscriber adds to each server's heap)
 //
 // In each of BENCH_ROUNDS (3) rounds, for each system (the order alternates between rounds):
 //   - the server is a fresh child process (vidq: `node bin/vidq.js serve --role api`, what `npm start`
@@ -37,7 +38,7 @@ import { jobs, videos } from '../src/db/schema/index';
 import { appendJobEvent } from '../src/jobs/events';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
-import { collectGarbage, inspectorUrl } from './lib/inspector';
+import { collectGarbage, heapSummary, inspectorUrl } from './lib/inspector';
 import { firstLine, freePort, ROOT, spawnNode, waitFor } from './lib/process';
 
 const N = Number(process.env.SUBSCRIBERS ?? 5000);
@@ -60,6 +61,20 @@ async function memory(pid: number, inspector: string) {
   const usage = await collectGarbage(inspector);
   await sleep(500);
   return { rssKb: rssKb(pid), heapUsed: usage.heapUsed };
+}
+
+/** BENCH_HEAP_DIFF=1: what each subscriber adds to the live heap, by constructor (heap snapshots). */
+const HEAP_DIFF = process.env.BENCH_HEAP_DIFF === '1';
+
+function printHeapDiff(name: string, before: Map<string, { count: number; bytes: number }>, after: Map<string, { count: number; bytes: number }>) {
+  const rows = [...after].map(([key, a]) => {
+    const b = before.get(key) ?? { count: 0, bytes: 0 };
+    return { key, count: (a.count - b.count) / N, bytes: (a.bytes - b.bytes) / N };
+  });
+  rows.sort((x, y) => y.bytes - x.bytes);
+  const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+  console.log(`  ${name}: live heap per subscriber ${total.toFixed(0)} bytes; largest parts (objects per subscriber, bytes):`);
+  for (const r of rows.slice(0, 25)) console.log(`    ${r.key.padEnd(60)} ${r.count.toFixed(2).padStart(7)} ${r.bytes.toFixed(0).padStart(6)}`);
 }
 
 interface ClientProcess {
@@ -115,6 +130,7 @@ async function measure(opts: {
 }): Promise<Round> {
   await sleep(1_000);
   const before = await memory(opts.serverPid, opts.inspector);
+  const heapBefore = HEAP_DIFF ? await heapSummary(opts.inspector) : null;
   const perProcess = Math.ceil(N / CLIENT_PROCESSES);
   const clients = await Promise.all(Array.from({ length: CLIENT_PROCESSES }, (_, i) => startClients(opts.env, Math.min(perProcess, N - i * perProcess))));
   try {
@@ -139,6 +155,7 @@ async function measure(opts: {
     }
     await sleep(2_000);
     const after = await memory(opts.serverPid, opts.inspector);
+    if (heapBefore) printHeapDiff(opts.name, heapBefore, await heapSummary(opts.inspector));
     await sleep(1_000);
 
     const t0 = new Map<number, number>();

@@ -55,3 +55,40 @@ export async function collectGarbage(url: string): Promise<MemoryUsage> {
   ws.close();
   return JSON.parse(result.result.value) as MemoryUsage;
 }
+
+/** Live heap of the target, summed by node type and name (constructor, closure or "string"). */
+export async function heapSummary(url: string): Promise<Map<string, { count: number; bytes: number }>> {
+  const ws = new WebSocket(url, { maxPayload: 1 << 30 });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const chunks: string[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    if (message.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(message.params.chunk);
+  });
+  await new Promise<void>((resolve) => {
+    ws.on('message', (data) => {
+      if (JSON.parse(String(data)).id === 1) resolve();
+    });
+    ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.takeHeapSnapshot', params: { reportProgress: false } }));
+  });
+  ws.close();
+  const snapshot = JSON.parse(chunks.join(''));
+  const fields: string[] = snapshot.snapshot.meta.node_fields;
+  const types: string[] = snapshot.snapshot.meta.node_types[0];
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const nodes: number[] = snapshot.nodes;
+  const out = new Map<string, { count: number; bytes: number }>();
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const type = types[nodes[i + typeAt]];
+    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : String(snapshot.strings[nodes[i + nameAt]]).slice(0, 60);
+    const key = `${type} ${name}`;
+    const entry = out.get(key) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += nodes[i + sizeAt];
+    out.set(key, entry);
+  }
+  return out;
+}

@@ -114,7 +114,9 @@ export class WsSubscriptions {
         return true;
       }
       const reservation = new Reservation(id);
-      (socket.slots ??= []).push(reservation);
+      // Most sockets hold one subscription: a one-element literal, where push() onto [] would reserve 17.
+      if (socket.slots) socket.slots.push(reservation);
+      else socket.slots = [reservation];
       const release = () => removeSlot(socket, reservation);
       let contextValue: GraphQLContext;
       try {
