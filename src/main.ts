@@ -47,4 +47,14 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // The embedded cluster is part of this process: without it nothing works, and answering 503 forever
+  // would hide that. Exit non-zero so that a supervisor restarts the whole (running jobs are resumed).
+  runtime.onDatabaseLost((how) => {
+    if (stopping) return;
+    stopping = true;
+    log.fatal({ how }, 'the embedded PostgreSQL stopped under vidq: exiting so that a supervisor restarts it');
+    const forced = setTimeout(() => process.exit(1), 5000);
+    forced.unref();
+    void Promise.allSettled([api?.close(), workers?.stop()]).finally(() => process.exit(1));
+  });
 }

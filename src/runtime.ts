@@ -7,6 +7,8 @@ import type { Services } from './services';
 
 export interface Runtime {
   services: Services;
+  /** Called if the embedded PostgreSQL this process started dies under it (never with DATABASE_URL). */
+  onDatabaseLost(listener: (how: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
     const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config) };
     return {
       services,
+      onDatabaseLost: (listener) => opened.embedded?.onUnexpectedExit(listener),
       async close() {
         await boss.stop({ graceful: false, close: true, timeout: 5000 }).catch((err) => log.warn({ err }, 'queue stop failed'));
         await opened.close();

@@ -323,4 +323,28 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     expect(await second.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(pidFile())).toBe(false);
   });
+
+  it('exits non-zero, saying why, when its cluster dies under it, and starts again afterwards', { timeout: 240_000 }, async () => {
+    const port = await freePort();
+    let pgPort = await freePort();
+    while (pgPort === 5432 || pgPort === port) pgPort = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort) };
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const run = startServer(env);
+    await waitHealthy(baseUrl, run.exited);
+
+    // As an out-of-memory kill would: the postmaster is gone at once, without a shutdown.
+    process.kill(Number(readFileSync(pidFile(), 'utf8').split('\n')[0]), 'SIGKILL');
+    const exited = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    expect(exited, serverLog).toEqual({ code: 1, signal: null });
+    expect(serverLog).toMatch(/embedded PostgreSQL exited unexpectedly/);
+    expect(serverLog).toMatch(/exiting so that a supervisor restarts it/);
+    expect(await portIsOpen(port)).toBe(false);
+
+    // What a supervisor does next works: the cluster recovers from the crash and vidq serves again.
+    const restarted = startServer(env);
+    await waitHealthy(baseUrl, restarted.exited);
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toEqual({ code: 0, signal: null });
+  });
 });

@@ -23,6 +23,8 @@ export interface EmbeddedPostgresHandle {
   url: string;
   /** True when this process started the cluster (and so must stop it). */
   owned: boolean;
+  /** Called if a cluster this process started exits without being asked to (crash, OOM kill). */
+  onUnexpectedExit(listener: (how: string) => void): void;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function startEmbeddedPostgres(opts: {
       serverUrl: serverUrlFor(runningPort),
       url: serverUrlFor(runningPort, EMBEDDED_DATABASE),
       owned: false,
+      onUnexpectedExit: () => {}, // not ours to watch: its owner is
       stop: async () => {},
     };
   }
@@ -175,6 +178,15 @@ export async function startEmbeddedPostgres(opts: {
     );
   }
   stopOnExit(pg);
+  let stopping = false;
+  const listeners: Array<(how: string) => void> = [];
+  const child = (pg as unknown as { process?: { once(event: 'exit', fn: (code: number | null, signal: string | null) => void): void } }).process;
+  child?.once('exit', (code, signal) => {
+    if (stopping) return;
+    const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+    log.fatal({ dir, how }, 'embedded PostgreSQL exited unexpectedly');
+    for (const listener of listeners) listener(how);
+  });
   const serverUrl = serverUrlFor(opts.port);
   await ensureDatabase(serverUrl, EMBEDDED_DATABASE);
   log.info({ port: opts.port }, 'embedded PostgreSQL started');
@@ -182,7 +194,11 @@ export async function startEmbeddedPostgres(opts: {
     serverUrl,
     url: serverUrlFor(opts.port, EMBEDDED_DATABASE),
     owned: true,
-    stop: () => pg.stop(),
+    onUnexpectedExit: (listener) => void listeners.push(listener),
+    stop: () => {
+      stopping = true;
+      return pg.stop();
+    },
   };
 }
 
