@@ -18,7 +18,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { cpuAccountingAvailable, cpuSeconds } from './lib/cpu';
 import { graphqlLoad, type LoadOptions, type LoadResult, median } from './lib/load';
-import { type Child, firstLine, freePort, ROOT, runNode, spawnNode, waitFor } from './lib/process';
+import { type Child, firstLine, freePort, ROOT, runBench, runNode, spawnNode, waitFor } from './lib/process';
 
 const TARGET_RATIO = 0.6;
 const load: LoadOptions = {
@@ -206,14 +206,4 @@ async function main() {
   return ratio >= TARGET_RATIO;
 }
 
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-main()
-  .then(async (ok) => {
-    await cleanup();
-    process.exitCode = ok ? 0 : 1;
-  })
-  .catch(async (error) => {
-    console.error(error);
-    await cleanup();
-    process.exitCode = 1;
-  });
+runBench(main, cleanup);

@@ -25,7 +25,7 @@ import { PGBOSS_SCHEMA } from '../src/queue/queues';
 import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
-import { firstLine, spawnNode, waitFor } from './lib/process';
+import { firstLine, runBench, spawnNode, waitFor } from './lib/process';
 
 const TARGET_RATIO = 0.5;
 const EVENTS = Number(process.env.EVENTS ?? 1000);
@@ -305,15 +305,5 @@ async function main() {
 if (process.argv.includes('--receiver')) {
   runReceiver();
 } else {
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  main()
-    .then(async (ok) => {
-      await cleanup();
-      process.exitCode = ok ? 0 : 1;
-    })
-    .catch(async (error) => {
-      console.error(error);
-      await cleanup();
-      process.exitCode = 1;
-    });
+  runBench(main, cleanup);
 }

@@ -1,22 +1,12 @@
 // Child processes for benchmarks: each server runs in its own process, so the load generator never
 // shares an event loop with the server it measures.
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/helpers/pg-urls';
 
 /** Polls until check() returns something other than null. */
 export async function waitFor<T>(what: string, check: () => Promise<T | null>, timeoutMs = 120_000): Promise<T> {
@@ -95,4 +85,19 @@ export function firstLine(child: Child): Promise<string> {
     child.process.stdout!.on('data', onData);
     void child.exited.then((code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
+}
+
+/** Runs a bench's main(): exit code 0 when it met its target, 1 below it or on error. Cleanup always runs, Ctrl-C included. */
+export function runBench(main: () => Promise<boolean>, cleanup: () => Promise<unknown>) {
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  main()
+    .then(async (ok) => {
+      await cleanup();
+      process.exitCode = ok ? 0 : 1;
+    })
+    .catch(async (error) => {
+      console.error(error);
+      await cleanup();
+      process.exitCode = 1;
+    });
 }
