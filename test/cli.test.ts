@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { startTestApp, type TestApp } from './helpers/app';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { gql } from './helpers/graphql';
+import { waitFor } from './helpers/jobs';
 import { databaseUrl, freePort } from './helpers/pg-urls';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,17 +46,6 @@ function vidq(args: string[], env: Record<string, string>): Promise<CliResult> {
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-/** Polls until check() returns something other than null (conditions, never fixed sleeps). */
-async function waitFor<T>(what: string, check: () => Promise<T | null>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function portIsOpen(port: number): Promise<boolean> {
@@ -217,6 +207,7 @@ describe('vidq serve on the embedded PostgreSQL', () => {
   let server: ChildProcess | null = null;
   let serverLog = '';
   const pidFile = () => path.join(dataDir, 'postgres', 'postmaster.pid');
+  const postmasterPid = () => Number(readFileSync(pidFile(), 'utf8').split('\n')[0]);
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-cli-embedded-'));
@@ -235,9 +226,8 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     }
     server = null;
     if (dataDir && existsSync(pidFile())) {
-      const pid = Number(readFileSync(pidFile(), 'utf8').split('\n')[0]);
       try {
-        process.kill(pid, 'SIGQUIT'); // immediate shutdown of the postmaster and its backends
+        process.kill(postmasterPid(), 'SIGQUIT'); // immediate shutdown of the postmaster and its backends
       } catch {
         // already gone
       }
@@ -248,6 +238,15 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     await killLeftovers();
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   });
+
+  /** Free ports for the server and its cluster (never 5432), and the env that points vidq at them. */
+  async function serverEnv() {
+    const port = await freePort();
+    let pgPort = await freePort();
+    while (pgPort === 5432 || pgPort === port) pgPort = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort) };
+    return { port, pgPort, env, baseUrl: `http://127.0.0.1:${port}` };
+  }
 
   function startServer(env: Record<string, string>) {
     serverLog = '';
@@ -271,25 +270,21 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     void exited.then(() => (dead = true));
     await waitFor('/health 200', async () => {
       if (dead) throw new Error(`vidq serve exited early:\n${serverLog}`);
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
-      return res.status === 200 ? true : null;
-    }).catch((error) => {
+      // Refused until it listens: keep polling.
+      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+      return res?.status === 200;
+    }, 90_000, 200).catch((error) => {
       throw new Error(`${(error as Error).message}\n--- server output ---\n${serverLog}`);
     });
   }
 
   it('starts its own cluster, lets the CLI attach to it, stops it on SIGTERM, and keeps the data across restarts', { timeout: 240_000 }, async () => {
-    const port = await freePort();
-    let pgPort = await freePort();
-    while (pgPort === 5432 || pgPort === port) pgPort = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort) };
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const { port, pgPort, env, baseUrl } = await serverEnv();
 
     // First start: initialises the cluster under DATA_DIR.
     const first = startServer(env);
     await waitHealthy(baseUrl, first.exited);
     expect(await portIsOpen(pgPort)).toBe(true);
-    const postmasterPid = () => readFileSync(pidFile(), 'utf8').split('\n')[0];
     const serverCluster = postmasterPid();
 
     // The CLI attaches to the running cluster rather than starting a second one on the same directory.
@@ -325,16 +320,12 @@ describe('vidq serve on the embedded PostgreSQL', () => {
   });
 
   it('exits non-zero, saying why, when its cluster dies under it, and starts again afterwards', { timeout: 240_000 }, async () => {
-    const port = await freePort();
-    let pgPort = await freePort();
-    while (pgPort === 5432 || pgPort === port) pgPort = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort) };
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const { port, env, baseUrl } = await serverEnv();
     const run = startServer(env);
     await waitHealthy(baseUrl, run.exited);
 
     // As an out-of-memory kill would: the postmaster is gone at once, without a shutdown.
-    process.kill(Number(readFileSync(pidFile(), 'utf8').split('\n')[0]), 'SIGKILL');
+    process.kill(postmasterPid(), 'SIGKILL');
     const exited = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
     expect(exited, serverLog).toEqual({ code: 1, signal: null });
     expect(serverLog).toMatch(/embedded PostgreSQL exited unexpectedly/);

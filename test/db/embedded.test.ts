@@ -21,6 +21,8 @@ describe('embedded PostgreSQL as root', () => {
     expect((await fs.stat(home)).mode & 0o777).toBe(0o700);
     const dir = path.join(home, 'data', 'postgres');
     cleanups.push(() => fs.rm(home, { recursive: true, force: true }));
+    // What an earlier failed start leaves: initdb could not get in, the empty directory stayed.
+    await fs.mkdir(dir, { recursive: true });
     const port = await freePort();
     const log = createLogger('silent');
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
-import { gql, wsClient } from '../helpers/graphql';
-import { eventsOfJob, seedVideo, SUBMIT, waitForStatus } from '../helpers/jobs';
+import { wsClient } from '../helpers/graphql';
+import { eventsOfJob, submitClip, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { expectGapless, follow, type Followed, JOB_EVENTS } from './helpers';
 
@@ -37,11 +37,7 @@ function client(key: string) {
   return c;
 }
 
-async function submit(user: TestUser) {
-  const video = await seedVideo(app, user.id, clip);
-  const res = await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
-  return res.body.data.submitJob.job.id as string;
-}
+const submit = (user: TestUser) => submitClip(app, user, clip);
 
 /** A stream is live once it shows an event of a job submitted after it was opened. */
 async function live(stream: Followed, user: TestUser) {

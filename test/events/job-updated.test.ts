@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql, wsClient } from '../helpers/graphql';
-import { eventsOfJob, seedVideo, SUBMIT, waitForEvent, waitForStatus } from '../helpers/jobs';
+import { eventsOfJob, seedVideo, SUBMIT, submitClip, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { binaries, makeVideo } from '../helpers/media';
 import { expectGapless, follow, JOB_UPDATED, makeSwitchableFfmpeg, type SwitchableFfmpeg, sseCollect } from './helpers';
 
@@ -38,12 +38,7 @@ function client(key: string) {
   return c;
 }
 
-async function submit(user: TestUser) {
-  const video = await seedVideo(app, user.id, clip);
-  const res = await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
-  expect(res.body.data.submitJob.__typename).toBe('SubmitJobSuccess');
-  return res.body.data.submitJob.job.id as string;
-}
+const submit = (user: TestUser) => submitClip(app, user, clip);
 
 const label = (e: { type: string; stage: string | null }) => `${e.type}${e.stage ? `:${e.stage}` : ''}`;
 

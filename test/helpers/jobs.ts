@@ -5,7 +5,8 @@ import { eq } from 'drizzle-orm';
 import { newId } from '../../src/db/ids';
 import { jobEvents, jobs, videos } from '../../src/db/schema/index';
 import { probeVideo } from '../../src/pipeline/index';
-import type { TestApp } from './app';
+import type { TestApp, TestUser } from './app';
+import { gql } from './graphql';
 import { binaries } from './media';
 
 /** Stores `file` as a video of `ownerId`, exactly where and how uploadVideo stores one. */
@@ -73,3 +74,11 @@ export const SUBMIT = `mutation Submit($input: SubmitJobInput!) {
     ... on InvalidInputError { fieldErrors { path message } }
   }
 }`;
+
+/** Seeds `file` as a video of `user` and submits a FAST job for it through the API; the job's id. */
+export async function submitClip(app: TestApp, user: TestUser, file: string): Promise<string> {
+  const video = await seedVideo(app, user.id, file);
+  const res = await gql(app.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });
+  if (res.body.data?.submitJob?.__typename !== 'SubmitJobSuccess') throw new Error(`submitJob failed: ${JSON.stringify(res.body)}`);
+  return res.body.data.submitJob.job.id as string;
+}
