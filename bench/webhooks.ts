@@ -98,6 +98,7 @@ function syntheticJob(ownerId: string, webhookUrl: string): JobRow {
     deadlineAt: null,
     costCredits: 1,
     queueJobId: null,
+    workerLock: null,
     idempotencyKey: null,
     error: null,
     lastSequence: 6,
