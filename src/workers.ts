@@ -2,7 +2,7 @@
 import { startAlertWorkers } from './alerts/worker';
 import { handOnOrphanedJobs } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
-import { holdLiveness } from './queue/liveness';
+import { holdLiveness, type WorkerLiveness } from './queue/liveness';
 import type { Services } from './services';
 import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
 import { startWebhookWorkers } from './webhooks/worker';
@@ -19,7 +19,7 @@ export async function startWorkers(services: Services): Promise<Workers> {
   const processing = await startProcessingWorkers(services, liveness);
   const webhooks = await startWebhookWorkers(services, liveness);
   const alerting = await startAlertWorkers(services);
-  const stopSweeps = sweepForCrashes(services);
+  const stopSweeps = sweepForCrashes(services, liveness);
   return {
     async stop() {
       stopSweeps();
@@ -32,13 +32,13 @@ export async function startWorkers(services: Services): Promise<Workers> {
   };
 }
 
-function sweepForCrashes(services: Services): () => void {
+function sweepForCrashes(services: Services, liveness: WorkerLiveness): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
-      await handOnOrphanedJobs(services);
+      await handOnOrphanedJobs(services, liveness);
       await resumeOrphanedDeliveries(services);
     } catch (err) {
       services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');

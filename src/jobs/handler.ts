@@ -126,7 +126,9 @@ export function createProcessingHandler(
         log.warn({ err: error, code: jobError.code }, 'job failed permanently');
         return;
       }
-      if (queueJob.retryCount < queueJob.retryLimit) {
+      // Both counts bound the retries: the queue job's, and the job's attempts (a crash hand-over may
+      // give the job a new queue job, whose own count starts again).
+      if (queueJob.retryCount < queueJob.retryLimit && job.attempt < job.maxAttempts) {
         await scheduleRetry(db, job, jobError, {
           attempt: job.attempt,
           reason: jobError.detail,

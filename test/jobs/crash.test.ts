@@ -147,6 +147,30 @@ describe('a worker killed while another one runs', () => {
   });
 });
 
+describe('a worker whose database sessions are terminated (pg_terminate_backend) while it runs a job', () => {
+  it('stops the attempt it no longer owns and the job is run again and completed once, without waiting for a heartbeat', async () => {
+    const { hang, jobId } = await submitHungJob();
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' }));
+    try {
+      await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+      await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+      const [terminated] = await api.services.database.sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and application_name = 'vidq-worker-liveness'`;
+      expect(terminated.n).toBe(1);
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+      expect(job.status, `${JSON.stringify(job.error)}\n${worker.output().slice(-3000)}`).toBe('COMPLETED');
+      const events = await eventsOfJob(api, jobId);
+      expect(events.filter((e) => e.type === 'STARTED').map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+      expect(events.filter((e) => e.type === 'COMPLETED')).toHaveLength(1);
+      expect(await stages(jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×2' });
+      worker.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+});
+
 describe('a worker cut off from the database by a partition that PostgreSQL noticed and the worker did not', () => {
   it('loses its liveness lock with its sessions, so its job moves on at once, and its late writes are refused', async () => {
     const { hang, jobId } = await submitHungJob();
