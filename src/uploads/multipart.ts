@@ -90,6 +90,7 @@ export function createMultipartParser(services: Services): (req: IncomingMessage
         maxFileBytes: config.maxFileSizeBytes,
         maxFieldBytes: MAX_FIELD_BYTES,
         maxFiles: MAX_FILES,
+        idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
       });
     } catch (error) {
       if (!(error instanceof MultipartRequestError)) {
