@@ -28,8 +28,8 @@ import type { Logger } from '../logger';
 import type { WorkerLiveness } from '../queue/liveness';
 import { QUEUES } from '../queue/queues';
 import { webhookRetryDelaySeconds } from './backoff';
-import { canSend } from './circuit';
-import { circuitOf, claimProbe, type EndpointRow, recordCircuitResult } from './circuit-store';
+import { canSend, type CircuitState } from './circuit';
+import { type CircuitTarget, circuitOf, claimProbe, type EndpointRow, readCircuit, recordCircuitResult } from './circuit-store';
 import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-sql';
 import { activeSecrets, type DeliveryJobData, type DeliveryRow, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './enqueue';
 import { type SendResult, sendWebhook } from './http-sender';
@@ -124,7 +124,7 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
       gone: false,
     };
     deps.log.warn({ deliveryId: row.id, attempt: row.attempts }, 'webhook attempt lost with its worker; continuing');
-    const claim: Claim = { id: row.id, eventId: row.eventId, eventType: row.eventType, body: row.body, url: row.url, attempt: row.attempts, endpointId: null, secrets: [] };
+    const claim: Claim = { id: row.id, ownerId: row.ownerId, eventId: row.eventId, eventType: row.eventType, body: row.body, url: row.url, attempt: row.attempts, endpointId: null, secrets: [] };
     return recordFailure(deps, claim, queueJobId, lost, { lost: true });
   }
 
@@ -139,9 +139,13 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
     url = endpoint.url;
     // A test event goes through whatever the circuit says: it is how an integrator checks a fix.
     if (!isTest) {
-      const wait = await passCircuit(deps, endpoint);
+      const wait = await passCircuit(deps, { kind: 'endpoint', endpointId: endpoint.id }, circuitOf(endpoint));
       if (wait) return reschedule(deps, row, queueJobId, wait);
     }
+  } else {
+    const target: CircuitTarget = { kind: 'url', ownerId: row.ownerId, url: row.url };
+    const wait = await passCircuit(deps, target, await readCircuit(db, target));
+    if (wait) return reschedule(deps, row, queueJobId, wait);
   }
 
   const [claimed] = await db
@@ -153,7 +157,7 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
   const secrets = endpoint
     ? activeSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt)
     : await signingSecretsFor(db, row);
-  const claim: Claim = { id: row.id, eventId: row.eventId, eventType: row.eventType, body: row.body, url, attempt: claimed.attempts, endpointId: endpoint?.id ?? null, secrets };
+  const claim: Claim = { id: row.id, ownerId: row.ownerId, eventId: row.eventId, eventType: row.eventType, body: row.body, url, attempt: claimed.attempts, endpointId: endpoint?.id ?? null, secrets };
   return attempt(deps, claim, queueJobId);
 }
 
@@ -179,19 +183,19 @@ async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Pr
 }
 
 /** Null when the delivery may go now (and, if it is the probe, the probe is ours); else when to look again. */
-async function passCircuit(deps: DeliveryDeps, endpoint: EndpointRow): Promise<Date | null> {
+async function passCircuit(deps: DeliveryDeps, target: CircuitTarget, circuit: CircuitState | null): Promise<Date | null> {
   const options = { cooldownSeconds: deps.settings.cooldownSeconds };
-  let current = endpoint;
+  let current = circuit;
   for (let tries = 0; tries < 3; tries++) {
-    const decision = canSend(circuitOf(current), new Date(), options);
+    if (!current) return null; // the endpoint was deleted meanwhile: the claim below still works; the next run sees it
+    const decision = canSend(current, new Date(), options);
     if (!decision.send) return decision.waitUntil;
-    if (!decision.probe || (await claimProbe(deps.database.db, current, decision.next))) {
-      if (decision.probe) deps.log.info({ endpointId: current.id }, 'webhook circuit half-open: sending the probe');
+    if (!decision.probe || (await claimProbe(deps.database.db, target, current, decision.next))) {
+      if (decision.probe) deps.log.info({ circuit: target }, 'webhook circuit half-open: sending the probe');
       return null;
     }
     // Another worker changed the circuit first (took the probe, or a success closed it): look again.
-    [current] = await deps.database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
-    if (!current) return null; // deleted meanwhile: the claim below still works; the next run sees it
+    current = await readCircuit(deps.database.db, target);
   }
   return new Date(Date.now() + deps.settings.cooldownSeconds * 1000);
 }
@@ -295,13 +299,14 @@ async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: strin
         });
         log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
       }
-    } else if (claim.endpointId && !isTest) {
-      // A failed test event says nothing new about a circuit.
-      const circuit = await recordCircuitResult(tx, claim.endpointId, false, {
+    } else if (!isTest && !opts.lost) {
+      // A failed test event, or an attempt lost with its worker, says nothing new about a circuit.
+      const target: CircuitTarget = claim.endpointId ? { kind: 'endpoint', endpointId: claim.endpointId } : { kind: 'url', ownerId: claim.ownerId, url: claim.url };
+      const circuit = await recordCircuitResult(tx, target, false, {
         options: { failureThreshold: deps.settings.failureThreshold, cooldownSeconds: deps.settings.cooldownSeconds },
         timeoutMs: deps.settings.timeoutMs,
       });
-      if (circuit.opened) log.warn({ endpointId: claim.endpointId, circuit: circuit.state }, 'webhook circuit opened');
+      if (circuit.opened) log.warn({ circuit: target, state: circuit.state }, 'webhook circuit opened');
     }
     return outcome;
   });

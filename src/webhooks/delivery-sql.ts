@@ -7,6 +7,7 @@ import { activeSecrets, JOB_TARGET, TEST_EVENT_TYPE } from './enqueue';
 
 export interface Claim {
   id: string;
+  ownerId: string;
   eventId: string;
   eventType: string;
   body: string;
@@ -20,6 +21,7 @@ export interface Claim {
 
 interface ClaimRow {
   id: string;
+  owner_id: string;
   lease: string;
   event_id: string;
   event_type: string;
@@ -59,7 +61,8 @@ export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; qu
       join webhook_deliveries d on d.id = i.id
       join users u on u.id = d.owner_id
       left join webhook_endpoints e on e.id = d.endpoint_id and split_part(d.target_key, '#', 1) <> ${JOB_TARGET}
-      where split_part(d.target_key, '#', 1) = ${JOB_TARGET}
+      left join webhook_url_circuits c on c.owner_id = d.owner_id and c.url = d.url and split_part(d.target_key, '#', 1) = ${JOB_TARGET}
+      where (split_part(d.target_key, '#', 1) = ${JOB_TARGET} and (c.owner_id is null or c.circuit_state = 'CLOSED'))
          or (e.id is not null and (d.event_type = ${TEST_EVENT_TYPE} or (e.enabled and e.circuit_state = 'CLOSED')))
     )
     update webhook_deliveries d
@@ -67,7 +70,7 @@ export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; qu
     from target t
     where d.id = t.id and d.status = 'PENDING' and coalesce(d.queue_job_id, d.id) = t.lease
       and d.attempts = t.seen_attempts and (d.next_attempt_at is not null or d.attempts = 0)
-    returning d.id, t.lease, d.event_id, d.event_type, d.body, d.url, d.attempts, t.endpoint_id,
+    returning d.id, d.owner_id, t.lease, d.event_id, d.event_type, d.body, d.url, d.attempts, t.endpoint_id,
               t.secret, t.previous_secret, t.previous_secret_expires_at,
               t.webhook_secret, t.previous_webhook_secret, t.previous_webhook_secret_expires_at`;
   return new Map(
@@ -75,6 +78,7 @@ export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; qu
       row.lease,
       {
         id: row.id,
+        ownerId: row.owner_id,
         eventId: row.event_id,
         eventType: row.event_type,
         body: row.body,
@@ -101,7 +105,8 @@ export interface Success {
 }
 
 /**
- * 2xx answers: each attempt's log row, DELIVERED, and a closed circuit for their endpoints, in one
+ * 2xx answers: each attempt's log row, DELIVERED, and a closed circuit for their endpoints (or their
+ * job's webhookUrl), in one
  * statement (atomic without a transaction). A success is a fact whatever happened meanwhile, so it is
  * accepted while the delivery is PENDING. Returns the deliveries it marked and the circuits it closed.
  */
@@ -111,8 +116,9 @@ export async function recordSuccesses(sql: Sql, successes: Success[]): Promise<{
     with input as (
       select * from unnest(
         ${col((s) => s.claim.id)}::uuid[], ${col((s) => s.claim.attempt)}::int[], ${col((s) => s.statusCode)}::int[],
-        ${col((s) => s.latencyMs)}::int[], ${col((s) => s.responseBodySnippet)}::text[], ${col((s) => s.claim.endpointId)}::text[]
-      ) as i(id, attempt, status_code, latency_ms, snippet, endpoint_id)
+        ${col((s) => s.latencyMs)}::int[], ${col((s) => s.responseBodySnippet)}::text[], ${col((s) => s.claim.endpointId)}::text[],
+        ${col((s) => s.claim.ownerId)}::text[], ${col((s) => s.claim.url)}::text[]
+      ) as i(id, attempt, status_code, latency_ms, snippet, endpoint_id, owner_id, url)
     ), log as (
       insert into webhook_delivery_attempts (delivery_id, attempt, status_code, latency_ms, error, response_snippet)
       select id, attempt, status_code, latency_ms, null, snippet from input
@@ -124,6 +130,12 @@ export async function recordSuccesses(sql: Sql, successes: Success[]): Promise<{
       set circuit_state = 'CLOSED', consecutive_failures = 0, circuit_opened_at = null, next_probe_at = null, updated_at = now()
       where e.id in (select endpoint_id from input) and (e.circuit_state <> 'CLOSED' or e.consecutive_failures <> 0)
       returning e.id
+    ), url_circuit as (
+      -- A job's webhookUrl: no row is a closed, clean circuit.
+      delete from webhook_url_circuits c
+      using input i
+      where i.endpoint_id is null and c.owner_id = i.owner_id and c.url = i.url
+      returning c.url
     ), done as (
       update webhook_deliveries d
       set status = 'DELIVERED', delivered_at = now(), next_attempt_at = null, error_code = null,

@@ -3,7 +3,7 @@
 // can be counted exactly.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, webhookEndpoints } from '../../src/db/schema/index';
+import { alerts, webhookEndpoints, webhookUrlCircuits } from '../../src/db/schema/index';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
@@ -35,6 +35,43 @@ async function receiver(...args: Parameters<typeof startReceiver>) {
 const endpointRow = async (id: string) => (await app.services.database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
 const alertsFor = (endpointId: string) => app.services.database.db.select().from(alerts).where(and(eq(alerts.endpointId, endpointId), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
 const CIRCUIT = `query ($id: ID!) { webhookEndpoint(id: $id) { ... on WebhookEndpoint { circuit { state consecutiveFailures openedAt nextProbeAt } } } }`;
+
+describe('the circuit of a job’s own webhookUrl', () => {
+  const urlCircuit = async (ownerId: string, url: string) =>
+    (await app.services.database.db.select().from(webhookUrlCircuits).where(and(eq(webhookUrlCircuits.ownerId, ownerId), eq(webhookUrlCircuits.url, url))))[0];
+
+  it('opens after 3 failures in a row, alerts once, holds that owner’s deliveries to the URL back until a probe succeeds, and leaves other owners alone', async () => {
+    const hook = await receiver({ status: 500 });
+    const url = `${hook.url}/job-hook`;
+    const user = await app.createUser();
+    const other = await app.createUser();
+    for (let i = 0; i < 3; i++) {
+      const { deliveries } = await emitTerminalEvent(app, user.id, { webhookUrl: url });
+      expect(await waitForDelivery(app, deliveries[0].id)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    }
+    const opened = await urlCircuit(user.id, url);
+    expect(opened).toMatchObject({ circuitState: 'OPEN', consecutiveFailures: 3 });
+    const probeAt = opened.nextProbeAt!.getTime();
+    const openAlerts = await app.services.database.db.select().from(alerts).where(and(eq(alerts.ownerId, user.id), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
+    expect(openAlerts).toHaveLength(1);
+    expect(openAlerts[0].message).toContain(`The webhookUrl ${url} of your jobs failed 3 delivery attempts in a row`);
+    expect(openAlerts[0].data).toMatchObject({ url });
+
+    // Another owner's deliveries to the same URL are not held back by this owner's circuit.
+    const theirs = (await emitTerminalEvent(app, other.id, { webhookUrl: url })).deliveries[0];
+    expect(await waitForDelivery(app, theirs.id)).toMatchObject({ status: 'FAILED', attempts: 1 });
+
+    // This owner's next one waits for the probe time; the receiver is back by then.
+    hook.setBehaviour({ status: 200 });
+    const held = (await emitTerminalEvent(app, user.id, { webhookUrl: url })).deliveries[0];
+    expect(await waitForDelivery(app, held.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    expect(hook.requests.at(-1)!.receivedAt.getTime()).toBeGreaterThanOrEqual(probeAt);
+    // The success closed it (no row is a closed circuit), and deliveries go at once again.
+    expect(await urlCircuit(user.id, url)).toBeUndefined();
+    const next = (await emitTerminalEvent(app, user.id, { webhookUrl: url })).deliveries[0];
+    expect(await waitForDelivery(app, next.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+  });
+});
 
 describe('the circuit breaker', () => {
   it('opens after 3 failed attempts in a row, raises one alert naming the endpoint, the code and the next step, and holds deliveries back until a probe succeeds', async () => {

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
 // Webhook endpoints, one delivery row per event and target, and every attempt made.
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
 export const webhookEndpoints = pgTable(
@@ -29,6 +29,27 @@ export const webhookEndpoints = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('webhook_endpoints_owner_idx').on(t.ownerId)],
+);
+
+/**
+ * The circuit of a job's own webhookUrl, per owner and URL, shared by every worker: the same breaker as
+ * an endpoint's (columns as on webhook_endpoints). No row means CLOSED and clean; a success removes it.
+ * Per owner, so that one user's failing deliveries cannot hold back another's to the same URL.
+ */
+export const webhookUrlCircuits = pgTable(
+  'webhook_url_circuits',
+  {
+    ownerId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    url: text().notNull(),
+    circuitState: text().notNull().default('CLOSED'),
+    consecutiveFailures: integer().notNull().default(0),
+    circuitOpenedAt: timestamp({ withTimezone: true }),
+    nextProbeAt: timestamp({ withTimezone: true }),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.url] })],
 );
 
 export const webhookDeliveries = pgTable(
