@@ -26,7 +26,7 @@ import type { GraphQLContext } from '../graphql/context';
 import type { Services } from '../services';
 import { requestStore } from './request-context';
 import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong } from './ws-connection';
-import { slotCount, WsSubscriptions } from './ws-subscriptions';
+import { refusal, slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
 
 /** The close code for a missing, unknown or revoked key (graphql-ws's "Forbidden"). */
@@ -185,16 +185,33 @@ function createHub(yoga: Yoga, services: Services) {
           throw error;
         }
         hub.hookRevocation(connection, contextValue);
+        // An operation over the query limits (graphql-armor throws from parse and validate) is an
+        // `error` message for that operation; the socket and its other operations go on.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          const refused = refusal(error, 'GRAPHQL_PARSE_FAILED');
+          if (refused) return [refused];
+          throw error;
+        }
         const args: EnvelopedArgs = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue,
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = validate(args.schema, args.document);
+        } catch (error) {
+          const refused = refusal(error, 'GRAPHQL_VALIDATION_FAILED');
+          if (refused) return [refused];
+          throw error;
+        }
+        if (errors.length) return [...errors];
         return args;
       });
     },
