@@ -47,6 +47,8 @@ export class Connection implements FastSocket {
   bus: JobEventBus | null = null;
   slots: FastSocket['slots'] = null;
   readonly request: SlimRequest;
+  /** The client's address, until connection_init is answered (failed authentications count against it). */
+  address: string | null;
 
   constructor(
     readonly socket: WebSocket,
@@ -55,6 +57,7 @@ export class Connection implements FastSocket {
   ) {
     // Operations only need the Host header (for download links): the upgrade request is not kept.
     this.request = slimRequest(request);
+    this.address = request.socket.remoteAddress ?? null;
   }
 
   // graphql-ws's transport interface.

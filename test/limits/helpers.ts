@@ -1,9 +1,11 @@
 // Helpers for the limits tests: a job row whose events a test appends itself (no worker, no ffmpeg),
 // so that a live subscription has something to deliver.
+import http from 'node:http';
 import { newId } from '../../src/db/ids';
 import type { Database } from '../../src/db/client';
 import { jobs, videos } from '../../src/db/schema/index';
 import { appendJobEvent } from '../../src/jobs/events';
+import { openSocket, type RawSocket } from '../events/helpers';
 
 /** A PROCESSING job of `ownerId`, as a worker would have left it; `progress()` commits one more event. */
 export async function seedRunningJob(database: Database, ownerId: string) {
@@ -51,4 +53,77 @@ export function deepQuery(depth: number) {
 /** More tokens than graphql-armor's 5,000 (a parse error). */
 export function longQuery(tokens: number) {
   return `query Long { ${Array.from({ length: tokens }, () => '__typename').join(' ')} }`;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+/**
+ * POSTs a GraphQL query from a given local address (any of 127.0.0.0/8 reaches a server on 127.0.0.1),
+ * so that each test has a client address of its own for the per-address limits.
+ */
+export function postFrom(localAddress: string, baseUrl: string, key: string | null, query: string): Promise<HttpAnswer> {
+  const body = JSON.stringify({ query });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+  if (key) headers.authorization = `Bearer ${key}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${baseUrl}/graphql`, { method: 'POST', headers, localAddress }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) });
+        } catch (error) {
+          reject(new Error(`non-JSON answer ${res.statusCode}: ${text.slice(0, 200)} (${String(error)})`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A raw graphql-transport-ws socket from a given local address (see postFrom). */
+export function socketFrom(localAddress: string, baseUrl: string, key: string | null): RawSocket {
+  return openSocket(baseUrl, key, { localAddress });
+}
+
+/**
+ * Opens a subscription over HTTP with the given Accept header (null: none) and keeps it open until
+ * close(). Resolves once the answer's head arrived: status, content type and, for a refusal, its body.
+ */
+export async function openStream(baseUrl: string, key: string, accept: string | null, query: string) {
+  const controller = new AbortController();
+  const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+  if (accept !== null) headers.accept = accept;
+  const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query }), signal: controller.signal });
+  const body = res.status === 200 ? null : await res.json();
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    retryAfter: res.headers.get('retry-after'),
+    body,
+    close: () => controller.abort(),
+  };
+}
+
+/** Opens a subscription over SSE from a given local address; resolves with the status once the head arrived, then hangs up. */
+export function streamStatusFrom(localAddress: string, baseUrl: string, key: string, query: string): Promise<number> {
+  const body = JSON.stringify({ query });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${baseUrl}/graphql`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` } },
+      (res) => {
+        resolve(res.statusCode!);
+        req.destroy();
+      },
+    );
+    req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+    req.end(body);
+  });
 }
