@@ -60,6 +60,7 @@ export async function startLimits(services: Services): Promise<Limits> {
     },
     async close() {
       clearInterval(housekeeping);
+      await slots.idle(); // what the closed sockets and streams gave back reaches the database first
       await lease.close();
     },
   };

@@ -3,8 +3,12 @@
 // share, keyed by its lease (lease.ts):
 //
 //   - taking a slot is one statement: an upsert that adds one only while the total is under the cap
-//     (the row lock serializes processes; nothing is read first);
-//   - giving it back is one statement, which never takes a process's share below zero;
+//     (the row lock serializes processes; nothing is read first). Takes of one key asked for in the
+//     same turn of the event loop share one statement (all granted, or each tried alone: near the cap);
+//     a thousand sockets of one key opening at once are a handful of statements, not a thousand
+//     commits queueing on one row lock;
+//   - giving it back is one statement (shared the same way), which never takes a process's share below
+//     zero;
 //   - the share of a process that died is taken out when its key reaches the cap (its lease lock is
 //     gone from pg_locks), and by every process's housekeeping sweep: a SIGKILLed process frees its
 //     slots without anyone waiting for a timeout;
@@ -19,9 +23,18 @@ export type SlotKind = 'ws' | 'sse' | 'upload';
 
 const sep = '\u0000';
 
+interface Waiter {
+  resolve(granted: boolean): void;
+  reject(error: unknown): void;
+}
+
 export class SlotCounter {
   /** This process's slots per kind and key ("kind\0keyId"), as the database should have them. */
   private readonly held = new Map<string, number>();
+  /** Takes and gives-back asked for in this turn of the event loop, per kind and key. */
+  private takes = new Map<string, Waiter[]>();
+  private gives = new Map<string, number>();
+  private flushScheduled = false;
   /** Statements in flight, and how many have completed: a reconcile is only clean if neither moved. */
   private inFlight = 0;
   private settled = 0;
@@ -48,45 +61,31 @@ export class SlotCounter {
   }
 
   /** Takes a slot for the key; false when the key already holds its cap of this kind. */
-  async acquire(kind: SlotKind, keyId: string): Promise<boolean> {
-    this.inFlight++;
-    try {
-      let granted = await this.tryTake(kind, keyId);
-      // At the cap: the share of processes that died is taken out, then one more try.
-      if (!granted && (await this.sweep(kind, keyId))) granted = await this.tryTake(kind, keyId);
-      if (granted) this.held.set(kind + sep + keyId, (this.held.get(kind + sep + keyId) ?? 0) + 1);
-      return granted;
-    } catch (error) {
-      this.reconcileSoon(); // the statement may have been applied without us hearing back
-      throw error;
-    } finally {
-      this.inFlight--;
-      this.settled++;
-    }
+  acquire(kind: SlotKind, keyId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const id = kind + sep + keyId;
+      const list = this.takes.get(id);
+      if (list) list.push({ resolve, reject });
+      else this.takes.set(id, [{ resolve, reject }]);
+      this.scheduleFlush();
+    });
   }
 
-  /** Gives a slot back (after a successful acquire). Never throws: a failure is repaired by reconcile. */
+  /** Gives a slot back (after a successful acquire). Never fails: a failure is repaired by reconcile. */
   release(kind: SlotKind, keyId: string): void {
     const id = kind + sep + keyId;
     const n = (this.held.get(id) ?? 0) - 1;
     if (n > 0) this.held.set(id, n);
     else this.held.delete(id);
-    this.inFlight++;
-    const holder = String(this.lease.id);
-    this.sql`
-      update limit_slots s
-      set n = s.n - 1,
-          holders = case when (s.holders->>${holder})::int <= 1 then s.holders - ${holder}::text
-                    else jsonb_set(s.holders, array[${holder}::text], to_jsonb((s.holders->>${holder})::int - 1)) end
-      where s.kind = ${kind} and s.key_id = ${keyId} and (s.holders->>${holder})::int > 0`
-      .catch((error: unknown) => {
-        this.log.warn({ err: error, kind, keyId }, 'giving a limit slot back failed; repairing');
-        this.reconcileSoon();
-      })
-      .finally(() => {
-        this.inFlight--;
-        this.settled++;
-      });
+    this.gives.set(id, (this.gives.get(id) ?? 0) + 1);
+    this.inFlight++; // already out of `held`, not yet out of the database
+    this.scheduleFlush();
+  }
+
+  /** Resolves once no statement is queued or in flight (or after timeoutMs): before the lease is closed. */
+  async idle(timeoutMs = 2000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((this.inFlight > 0 || this.flushScheduled) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** How many slots of a kind this process holds for a key. */
@@ -94,15 +93,83 @@ export class SlotCounter {
     return this.held.get(kind + sep + keyId) ?? 0;
   }
 
-  private async tryTake(kind: SlotKind, keyId: string): Promise<boolean> {
+  private scheduleFlush() {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const takes = this.takes;
+      const gives = this.gives;
+      this.takes = new Map();
+      this.gives = new Map();
+      for (const [id, k] of gives) void this.give(id, k);
+      for (const [id, waiters] of takes) void this.take(id, waiters);
+    });
+  }
+
+  private async take(id: string, waiters: Waiter[]) {
+    const [kind, keyId] = id.split(sep) as [SlotKind, string];
+    this.inFlight++;
+    try {
+      // All at once while the key is well under its cap; near it, one by one (each may sweep).
+      if (waiters.length > 1 && (await this.tryTake(kind, keyId, waiters.length))) {
+        this.held.set(id, (this.held.get(id) ?? 0) + waiters.length);
+        for (const w of waiters) w.resolve(true);
+        return;
+      }
+      let full = false;
+      for (const w of waiters) {
+        let granted: boolean = !full && (await this.tryTake(kind, keyId, 1));
+        // At the cap: the share of processes that died is taken out (by us, or by a concurrent
+        // sweep we waited for), then one more try. If that fails too, the rest are refused at once.
+        if (!granted && !full) {
+          await this.sweep(kind, keyId);
+          granted = await this.tryTake(kind, keyId, 1);
+          full = !granted;
+        }
+        if (granted) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+        w.resolve(granted);
+      }
+    } catch (error) {
+      this.reconcileSoon(); // a statement may have been applied without us hearing back
+      for (const w of waiters) w.reject(error); // (a waiter already resolved ignores it)
+    } finally {
+      this.inFlight--;
+      this.settled++;
+    }
+  }
+
+  private async give(id: string, k: number) {
+    const [kind, keyId] = id.split(sep) as [SlotKind, string];
     const holder = String(this.lease.id);
+    try {
+      await this.sql`
+        update limit_slots s
+        set n = s.n - least(${k}::int, (s.holders->>${holder})::int),
+            holders = case when (s.holders->>${holder})::int <= ${k}::int then s.holders - ${holder}::text
+                      else jsonb_set(s.holders, array[${holder}::text], to_jsonb((s.holders->>${holder})::int - ${k}::int)) end
+        where s.kind = ${kind} and s.key_id = ${keyId} and (s.holders->>${holder})::int > 0`;
+    } catch (error) {
+      this.log.warn({ err: error, kind, keyId }, 'giving limit slots back failed; repairing');
+      this.reconcileSoon();
+    } finally {
+      this.inFlight -= k;
+      this.settled += k;
+    }
+  }
+
+  /** Adds k slots for the key if the total stays within the cap (all or none). */
+  private async tryTake(kind: SlotKind, keyId: string, k: number): Promise<boolean> {
+    const holder = String(this.lease.id);
+    const cap = this.caps[kind];
+    if (k > cap) return false;
     const rows = await this.sql`
       insert into limit_slots as s (kind, key_id, n, holders)
-      values (${kind}, ${keyId}, 1, jsonb_build_object(${holder}::text, 1))
+      values (${kind}, ${keyId}, ${k}::int, jsonb_build_object(${holder}::text, ${k}::int))
       on conflict (kind, key_id) do update
-      set n = s.n + 1,
-          holders = jsonb_set(s.holders, array[${holder}::text], to_jsonb(coalesce((s.holders->>${holder})::int, 0) + 1))
-      where s.n < ${this.caps[kind]}
+      set n = s.n + ${k}::int,
+          holders = jsonb_set(s.holders, array[${holder}::text], to_jsonb(coalesce((s.holders->>${holder})::int, 0) + ${k}::int))
+      where s.n + ${k}::int <= ${cap}::int
       returning 1`;
     return rows.length > 0;
   }

@@ -139,13 +139,12 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
         connection.ctx = ctx;
         pending.delete(connection);
       }
-      const address = connection?.address;
-      if (connection) connection.address = null;
       let keyId: string;
       try {
         keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        const address = connection?.remoteAddress();
         if (error.failure === 'INVALID_API_KEY' && address) {
           const retryAfter = await limits.authFailures.failed(address);
           // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).

@@ -47,8 +47,6 @@ export class Connection implements FastSocket {
   bus: JobEventBus | null = null;
   slots: FastSocket['slots'] = null;
   readonly request: SlimRequest;
-  /** The client's address, until connection_init is answered (failed authentications count against it). */
-  address: string | null;
 
   constructor(
     readonly socket: WebSocket,
@@ -57,7 +55,15 @@ export class Connection implements FastSocket {
   ) {
     // Operations only need the Host header (for download links): the upgrade request is not kept.
     this.request = slimRequest(request);
-    this.address = request.socket.remoteAddress ?? null;
+  }
+
+  /**
+   * The client's address, read only when needed (a failed authentication): reading it makes Node cache
+   * a peer-name object on the socket, ~100 bytes that every open socket would keep. `_socket` is ws's
+   * underlying net.Socket.
+   */
+  remoteAddress(): string | undefined {
+    return (this.socket as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress;
   }
 
   // graphql-ws's transport interface.
