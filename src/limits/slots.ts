@@ -3,10 +3,10 @@
 // share, keyed by its lease (lease.ts):
 //
 //   - taking a slot is one statement: an upsert that adds one only while the total is under the cap
-//     (the row lock serializes processes; nothing is read first). Takes of one key asked for in the
-//     same turn of the event loop share one statement (all granted, or each tried alone: near the cap);
-//     a thousand sockets of one key opening at once are a handful of statements, not a thousand
-//     commits queueing on one row lock;
+//     (the row lock serializes processes; nothing is read first). A process has at most one take
+//     statement per key in flight; the takes asked for meanwhile go together in the next one (all
+//     granted, or each tried alone: near the cap), so a burst of sockets of one key is a few
+//     statements, not one commit per socket queueing on the key's row lock;
 //   - giving it back is one statement (shared the same way), which never takes a process's share below
 //     zero;
 //   - the share of a process that died is taken out when its key reaches the cap (its lease lock is
@@ -31,8 +31,10 @@ interface Waiter {
 export class SlotCounter {
   /** This process's slots per kind and key ("kind\0keyId"), as the database should have them. */
   private readonly held = new Map<string, number>();
-  /** Takes and gives-back asked for in this turn of the event loop, per kind and key. */
-  private takes = new Map<string, Waiter[]>();
+  /** Takes not sent yet, per kind and key; and the keys whose take statement is in flight. */
+  private readonly takes = new Map<string, Waiter[]>();
+  private readonly taking = new Set<string>();
+  /** Give-backs asked for in this turn of the event loop, per kind and key. */
   private gives = new Map<string, number>();
   private flushScheduled = false;
   /** Statements in flight, and how many have completed: a reconcile is only clean if neither moved. */
@@ -67,7 +69,7 @@ export class SlotCounter {
       const list = this.takes.get(id);
       if (list) list.push({ resolve, reject });
       else this.takes.set(id, [{ resolve, reject }]);
-      this.scheduleFlush();
+      if (!this.taking.has(id)) this.scheduleFlush(); // else sent when the key's statement returns
     });
   }
 
@@ -85,7 +87,7 @@ export class SlotCounter {
   /** Resolves once no statement is queued or in flight (or after timeoutMs): before the lease is closed. */
   async idle(timeoutMs = 2000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while ((this.inFlight > 0 || this.flushScheduled) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    while ((this.inFlight > 0 || this.flushScheduled || this.takes.size > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** How many slots of a kind this process holds for a key. */
@@ -98,12 +100,19 @@ export class SlotCounter {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      const takes = this.takes;
       const gives = this.gives;
-      this.takes = new Map();
       this.gives = new Map();
       for (const [id, k] of gives) void this.give(id, k);
-      for (const [id, waiters] of takes) void this.take(id, waiters);
+      // One take statement per key in flight: what is asked meanwhile goes in the next one, together.
+      for (const [id, waiters] of this.takes) {
+        if (this.taking.has(id)) continue;
+        this.takes.delete(id);
+        this.taking.add(id);
+        void this.take(id, waiters).finally(() => {
+          this.taking.delete(id);
+          if (this.takes.has(id)) this.scheduleFlush();
+        });
+      }
     });
   }
 
