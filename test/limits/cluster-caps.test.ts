@@ -28,6 +28,7 @@ let b: TestApp;
 const sockets: RawSocket[] = [];
 const streams: Array<{ close(): void }> = [];
 const requests: http.ClientRequest[] = [];
+const spawnedDirs: string[] = [];
 
 beforeAll(async () => {
   a = await startTestApp({ env: CAPS });
@@ -41,6 +42,7 @@ afterAll(async () => {
   await killAllVidq();
   await b?.close();
   await a?.close();
+  for (const dir of spawnedDirs) await fs.rm(dir, { recursive: true, force: true });
 });
 
 function socket(url: string, key: string) {
@@ -203,9 +205,11 @@ describe('an API process killed with its connections', () => {
 
 async function spawnApi(): Promise<{ url: string; proc: VidqProcess }> {
   const port = await freePort();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-test-data-limits-'));
+  spawnedDirs.push(dataDir);
   const proc = spawnVidq(['serve', '--role', 'api'], {
     DATABASE_URL: a.database.url,
-    DATA_DIR: await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-test-data-limits-')),
+    DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
     WS_MAX_CONNECTIONS_PER_KEY: '2',
