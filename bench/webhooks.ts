@@ -7,12 +7,14 @@
 //   paced     events published at a steady RATE per second: the latency without a backlog
 //   failing   a burst while 10% of the receiver's answers are 500: published = delivered + failed, none
 //             missing, no event accepted twice
+//   crash     a worker SIGKILLed while the receiver holds its request, another worker running: time from
+//             the kill to the event's delivery (the retry reaching the receiver), CRASHES times (target p50 ≤ 6 s)
 // The receiver is a child process of its own (this file with --receiver); it stamps each request when
 // its headers arrive (Date.now(), same machine clock as the publisher) and reads the event's createdAt
 // from the body. Events are published exactly as finishJob publishes them: enqueueJobWebhooks in a
 // transaction, one event per transaction, for a synthetic job whose webhookUrl is the receiver.
 // Options: EVENTS=1000, ROUNDS=7 (baseline and drain, alternating), RATE=50 (paced, for 5 s),
-// CONCURRENCY=40 (WEBHOOK_CONCURRENCY of the worker, its default), BENCH_PROFILE=1 (CPU profiles in bench/.out).
+// CONCURRENCY=40 (WEBHOOK_CONCURRENCY of the worker, its default), CRASHES=5, BENCH_PROFILE=1 (CPU profiles in bench/.out).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -21,6 +23,7 @@ import { createUser } from '../src/auth/users';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/db/ids';
 import type { JobRow } from '../src/jobs/transitions';
+import { LIVENESS_LOCK_CLASS } from '../src/queue/liveness';
 import { PGBOSS_SCHEMA } from '../src/queue/queues';
 import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
 import { benchDatabase, percentile } from './lib/database';
@@ -32,6 +35,8 @@ const EVENTS = Number(process.env.EVENTS ?? 1000);
 const RATE = Number(process.env.RATE ?? 50);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 40);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const CRASHES = Number(process.env.CRASHES ?? 5);
+const CRASH_TARGET_MS = 6000;
 
 // ---------------------------------------------------------------------------------------------------
 // The receiver (child process).
@@ -46,6 +51,7 @@ interface Hit {
 function runReceiver() {
   let hits: Hit[] = [];
   let failRate = 0;
+  let hangFirst = false; // the first request of each event is never answered (its worker is about to die)
   const server = http.createServer((req, res) => {
     const at = Date.now(); // headers have arrived: the request's first bytes
     if (req.url === '/_stats') return void res.end(JSON.stringify(hits));
@@ -53,11 +59,15 @@ function runReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (req.url?.startsWith('/_reset')) {
-        failRate = Number(new URL(req.url, 'http://x').searchParams.get('failRate') ?? 0);
+        const params = new URL(req.url, 'http://x').searchParams;
+        failRate = Number(params.get('failRate') ?? 0);
+        hangFirst = params.get('hangFirst') === '1';
         hits = [];
         return void res.end('{}');
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { createdAt: string };
+      const id = String(req.headers['webhook-id']);
+      if (hangFirst && !hits.some((h) => h.id === id)) return void hits.push({ id, at, createdAt: Date.parse(body.createdAt), status: 0 });
       const status = Math.random() < failRate ? 500 : 200;
       hits.push({ id: String(req.headers['webhook-id']), at, createdAt: Date.parse(body.createdAt), status });
       res.writeHead(status, { 'content-type': 'text/plain' });
@@ -98,6 +108,7 @@ function syntheticJob(ownerId: string, webhookUrl: string): JobRow {
     deadlineAt: null,
     costCredits: 1,
     queueJobId: null,
+    workerLock: null,
     idempotencyKey: null,
     error: null,
     lastSequence: 6,
@@ -117,7 +128,8 @@ async function main() {
   cleanups.push(() => receiverChild.stop());
   const { port } = JSON.parse(await firstLine(receiverChild)) as { port: number };
   const receiverUrl = `http://127.0.0.1:${port}`;
-  const reset = (failRate = 0) => fetch(`${receiverUrl}/_reset?failRate=${failRate}`, { method: 'POST' }).then((r) => r.text());
+  const reset = (failRate = 0, hangFirst = false) =>
+    fetch(`${receiverUrl}/_reset?failRate=${failRate}&hangFirst=${hangFirst ? 1 : 0}`, { method: 'POST' }).then((r) => r.text());
   const stats = async () => (await (await fetch(`${receiverUrl}/_stats`)).json()) as Hit[];
 
   const bench = await benchDatabase();
@@ -128,19 +140,16 @@ async function main() {
   const env = { ...process.env };
   for (const name of ['DATABASE_URL', 'DATA_DIR', 'PORT', 'ROLE', 'EMBEDDED_PG_PORT']) delete env[name];
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', 'bench/.out'] : [];
-  const worker = spawnNode([...prof, 'bin/vidq.js', 'serve', '--role', 'worker'], {
-    env: {
-      ...env,
-      DATABASE_URL: bench.url,
-      DATA_DIR: bench.dataDir,
-      LOG_LEVEL: 'warn',
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
-      WEBHOOK_RETRY_BASE_SECONDS: '0.2',
-    },
-    stderr: 'inherit',
-    stdout: 'inherit',
-  });
+  const workerEnv = {
+    ...env,
+    DATABASE_URL: bench.url,
+    DATA_DIR: bench.dataDir,
+    LOG_LEVEL: 'warn',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+    WEBHOOK_RETRY_BASE_SECONDS: '0.2',
+  };
+  const worker = spawnNode([...prof, 'bin/vidq.js', 'serve', '--role', 'worker'], { env: workerEnv, stderr: 'inherit', stdout: 'inherit' });
   cleanups.push(() => worker.stop(20_000));
   // The worker creates the queues at start; publish only once they exist.
   const boss = new PgBoss({ connectionString: bench.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 5 });
@@ -297,9 +306,41 @@ async function main() {
     `10% failing: published ${counts.published} = delivered ${counts.delivered} + failed ${counts.failed} (pending ${counts.pending}); ` +
       `${counts.attempts} attempts, ${refused} answered 500, ${acceptedTwice} events accepted twice`,
   );
+  // crash: the main worker goes; two of their own take turns dying with a request in flight.
+  await worker.stop(20_000);
+  const livenessLocks = async () =>
+    (await database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LIVENESS_LOCK_CLASS}::oid`)[0].n as number;
+  const spawnWorker = () => {
+    const child = spawnNode(['bin/vidq.js', 'serve', '--role', 'worker'], { env: workerEnv, stdout: 'ignore' });
+    cleanups.push(() => child.stop(10_000));
+    return child;
+  };
+  let current = spawnWorker();
+  await waitFor('a worker', async () => ((await livenessLocks()) >= 1 ? true : null));
+  const recoveries: number[] = [];
+  for (let i = 0; i < CRASHES; i++) {
+    await reset(0, true);
+    const [delivery] = await publish();
+    await waitFor('the request to be held', async () => ((await stats()).length ? true : null), 30_000);
+    const next = spawnWorker();
+    await waitFor('the second worker', async () => ((await livenessLocks()) >= 2 ? true : null), 60_000);
+    const killedAt = Date.now();
+    current.process.kill('SIGKILL');
+    await current.exited;
+    const delivered = await waitFor('the retry', async () => (await stats()).find((h) => h.status === 200 && h.id === delivery.eventId) ?? null, 60_000);
+    recoveries.push(delivered.at - killedAt);
+    current = next;
+  }
+  await current.stop(10_000);
+  const crashP50 = percentile(recoveries, 50);
+  console.log(
+    `crash: worker SIGKILLed with a request in flight → delivered after p50 ${fmt(crashP50)} ms, max ${fmt(Math.max(...recoveries))} ms over ${CRASHES} kills ` +
+      `(target p50 ≤ ${CRASH_TARGET_MS} ms) ${crashP50 <= CRASH_TARGET_MS ? 'OK' : 'BELOW TARGET'}`,
+  );
+
   const complete = counts.published === EVENTS && counts.published === counts.delivered + counts.failed && counts.pending === 0 && acceptedTwice === 0;
   console.log(`none missing: ${complete ? 'OK' : 'NO'}`);
-  return ratio >= TARGET_RATIO && complete && duplicates === 0;
+  return ratio >= TARGET_RATIO && complete && duplicates === 0 && crashP50 <= CRASH_TARGET_MS;
 }
 
 if (process.argv.includes('--receiver')) {

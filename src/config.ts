@@ -23,6 +23,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   ROLE: z.enum(['all', 'api', 'worker'], { message: 'must be all, api or worker' }).default('all'),
   MAX_FILE_SIZE_MB: int(1).default(1000),
+  /** An upload from which no byte arrives for this long is given up as interrupted, nothing kept. */
+  UPLOAD_IDLE_TIMEOUT_SECONDS: int(1, 3600).default(60),
   PROCESSING_TIMEOUT_SECONDS: int(1).default(3600),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   /** A webhook attempt succeeds on a 2xx within this many milliseconds (connect, headers and body). */
@@ -98,6 +100,7 @@ export interface Config {
   role: Role;
   maxFileSizeBytes: number;
   maxFileSizeMb: number;
+  uploadIdleTimeoutSeconds: number;
   processingTimeoutSeconds: number;
   webhookAllowPrivateUrls: boolean;
   webhookTimeoutMs: number;
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     role: e.ROLE,
     maxFileSizeMb: e.MAX_FILE_SIZE_MB,
+    uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
     maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
     processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,

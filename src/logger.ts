@@ -6,15 +6,29 @@ export type { Logger };
 type Destination = ReturnType<typeof pino.destination>;
 const destinations = new Set<Destination>();
 
+/** A failed statement's bound values: the error text of drizzle ("params: …") and postgres.js (`parameters`). */
+const PARAMS_LINE = /\nparams: [^\n]*/g;
+const VALUE_KEYS = ['parameters', 'params', 'args', 'client'];
+
+function withoutValues(node: unknown, depth = 0): unknown {
+  if (!node || typeof node !== 'object' || depth > 8) return node;
+  const out = node as Record<string, unknown>;
+  for (const key of VALUE_KEYS) delete out[key];
+  // PostgreSQL's DETAIL quotes the rows it refused ("Failing row contains (…)", "Key (…)=(…)").
+  if ('severity' in out) delete out.detail;
+  for (const key of ['message', 'stack']) if (typeof out[key] === 'string') out[key] = (out[key] as string).replace(PARAMS_LINE, '\nparams: [not logged]');
+  if (out.cause) out.cause = withoutValues(out.cause, depth + 1);
+  return out;
+}
+
 /**
- * Errors as pino serializes them, minus what drivers hang on them: pg's errors (through pg-boss) carry
- * the whole client — connection state and type tables, kilobytes per line and nothing a reader needs.
+ * Errors as pino serializes them, minus what must not be in a log or adds nothing to it: the values
+ * bound to a failed SQL statement (a fresh webhook secret, an API key's hash, a user's input) and the
+ * whole driver client pg's errors (through pg-boss) carry. The statement's text stays.
  */
 export function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const out = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
-  delete out.client;
-  return out;
+  return withoutValues(pino.stdSerializers.err(error) as unknown as Record<string, unknown>);
 }
 
 /**

@@ -1,23 +1,51 @@
 // Everything a worker process runs. Started by `vidq serve` with ROLE=all or ROLE=worker.
 import { startAlertWorkers } from './alerts/worker';
+import { handOnOrphanedJobs } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
+import { holdLiveness, type WorkerLiveness } from './queue/liveness';
 import type { Services } from './services';
+import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
 import { startWebhookWorkers } from './webhooks/worker';
 
 export interface Workers {
   stop(): Promise<void>;
 }
 
+/** How often a worker looks for work orphaned by a dead worker: the bulk of the time to hand it on. */
+const CRASH_SWEEP_MS = 500;
+
 export async function startWorkers(services: Services): Promise<Workers> {
-  const processing = await startProcessingWorkers(services);
-  const webhooks = await startWebhookWorkers(services);
+  const liveness = await holdLiveness(services.database.url, `vidq-${services.config.role}`, services.log);
+  const processing = await startProcessingWorkers(services, liveness);
+  const webhooks = await startWebhookWorkers(services, liveness);
   const alerting = await startAlertWorkers(services);
+  const stopSweeps = sweepForCrashes(services, liveness);
   return {
     async stop() {
+      stopSweeps();
       // Deliveries first: they finish within the webhook timeout and record their outcome.
       await webhooks.stop();
       await alerting.stop();
       await processing.stop();
+      await liveness.close();
     },
   };
+}
+
+function sweepForCrashes(services: Services, liveness: WorkerLiveness): () => void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await handOnOrphanedJobs(services, liveness);
+      await resumeOrphanedDeliveries(services);
+    } catch (err) {
+      services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');
+    } finally {
+      running = false;
+    }
+  }, CRASH_SWEEP_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -338,4 +338,21 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toEqual({ code: 0, signal: null });
   });
+
+  it('exits 1 with one line saying what to do when its cluster cannot start (the port is taken), and no stack trace', { timeout: 120_000 }, async () => {
+    const { env, pgPort } = await serverEnv();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(pgPort, '127.0.0.1', resolve));
+    try {
+      const result = await vidq(['serve'], { ...env, DATA_DIR: path.join(dataDir, 'port-taken'), LOG_LEVEL: 'silent' });
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toBe(
+        `Embedded PostgreSQL could not start: port ${pgPort} is already in use. Next step: set EMBEDDED_PG_PORT to a free port, or set DATABASE_URL to use your own PostgreSQL.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
 });

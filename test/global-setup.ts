@@ -8,7 +8,7 @@ import { PgBoss } from 'pg-boss';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres } from '../src/db/embedded';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from '../src/db/embedded';
 import { runMigrations } from '../src/db/migrate';
 import { createLogger } from '../src/logger';
 import { ensureQueues } from '../src/queue/boss';
@@ -36,6 +36,10 @@ export default async function setup(project: TestProject) {
       port: await freePort(),
       log,
       postgresFlags: ['-c', 'max_connections=400', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    }).catch((error: unknown) => {
+      // Its message says what to do; a stack trace would only bury it.
+      if (error instanceof EmbeddedPostgresError) error.stack = error.message;
+      throw error;
     });
     serverUrl = pg.serverUrl;
     stopServer = async () => {

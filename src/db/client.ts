@@ -17,11 +17,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Server-side TCP keepalives (and a user timeout) for every vidq session: a peer that vanished without
+ * closing its socket (a worker whose machine died or was cut off) has its session ended by PostgreSQL
+ * within about 20 s, which releases its locks (src/queue/liveness.ts). Settable by any user.
+ */
+export const SERVER_KEEPALIVES = {
+  tcp_keepalives_idle: '10',
+  tcp_keepalives_interval: '3',
+  tcp_keepalives_count: '3',
+  tcp_user_timeout: '20000',
+};
+
 export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'vidq' },
+    connection: { application_name: options.applicationName ?? 'vidq', ...SERVER_KEEPALIVES },
+    keep_alive: 10,
     // Fail fast when PostgreSQL is gone instead of queueing requests forever.
     connect_timeout: 5,
   });

@@ -6,7 +6,7 @@ import type { Viewer } from '../graphql/context';
 import { InvalidInputError, JobAlreadyProcessingError } from '../graphql/errors';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
-import { reserveCredits } from './credits';
+import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { getVisibleJob } from './queries';
 import { enqueueProcessing } from './submit';
@@ -50,7 +50,8 @@ export async function retryJob(services: Services, viewer: Viewer, jobId: string
         .from(jobs)
         .where(and(eq(jobs.videoId, job.videoId), inArray(jobs.status, [...ACTIVE_STATUSES]), ne(jobs.id, job.id)));
       if (active) throw new JobAlreadyProcessingError(active.id, job.videoId);
-      await reserveCredits(tx, job.ownerId, job.id, job.costCredits);
+      const balance = await reserveCredits(tx, job.ownerId, job.costCredits);
+      await recordReservation(tx, job.ownerId, job.id, job.costCredits, balance);
       const [row] = await tx
         .update(jobs)
         .set({

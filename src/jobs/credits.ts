@@ -1,6 +1,6 @@
 // Credit movements for a job. Each one changes users.credits and writes a ledger row in the same
 // transaction: reserved at submit, charged on completion, released on failure, timeout or cancel.
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import { creditLedger, users } from '../db/schema/index';
 import { InsufficientCreditsError } from '../graphql/errors';
 import type { DbOrTx } from '../db/client';
@@ -15,11 +15,24 @@ async function move(tx: DbOrTx, userId: string, jobId: string, kind: string, amo
   return user.credits;
 }
 
-/** Takes the job's cost off the available credits, or refuses with the amounts. Locks the user row. */
-export async function reserveCredits(tx: DbOrTx, userId: string, jobId: string, cost: number) {
-  const [user] = await tx.select({ credits: users.credits }).from(users).where(eq(users.id, userId)).for('update');
-  if (!user || user.credits < cost) throw new InsufficientCreditsError(cost, user?.credits ?? 0);
-  return move(tx, userId, jobId, 'RESERVE', -cost, `reserved ${cost} credits`);
+/**
+ * Takes the job's cost off the available credits in one guarded UPDATE (it locks the user row), or
+ * refuses with the amounts. Returns the balance after, for the ledger row (recordReservation), which
+ * the caller writes together with the job's other rows.
+ */
+export async function reserveCredits(tx: DbOrTx, userId: string, cost: number): Promise<number> {
+  const [user] = await tx
+    .update(users)
+    .set({ credits: sql`${users.credits} - ${cost}` })
+    .where(and(eq(users.id, userId), gte(users.credits, cost)))
+    .returning({ credits: users.credits });
+  if (user) return user.credits;
+  const [current] = await tx.select({ credits: users.credits }).from(users).where(eq(users.id, userId));
+  throw new InsufficientCreditsError(cost, current?.credits ?? 0);
+}
+
+export async function recordReservation(tx: DbOrTx, userId: string, jobId: string, cost: number, balanceAfter: number) {
+  await tx.insert(creditLedger).values({ userId, jobId, kind: 'RESERVE', amount: -cost, balanceAfter, note: `reserved ${cost} credits` });
 }
 
 /** The reservation becomes a charge: no change to the balance, one ledger row for the record. */

@@ -1,8 +1,10 @@
 // The job's append-only log. Every change of a job appends one event with the job's next sequence
 // (1, 2, 3… no gaps, assigned under the job row's lock) and a NOTIFY that every API process hears.
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { jobEvents, jobs, type JobErrorJson } from '../db/schema/index';
+import { jobEvents, type JobErrorJson } from '../db/schema/index';
+
+type JobEventRow = typeof jobEvents.$inferSelect;
 
 export const JOB_EVENTS_CHANNEL = 'vidq_job_events';
 
@@ -40,29 +42,39 @@ export interface NewJobEvent {
   data?: Record<string, unknown>;
 }
 
-/** Appends an event. Call inside the transaction that changed the job, so both commit together. */
-export async function appendJobEvent(tx: DbOrTx, jobId: string, event: NewJobEvent) {
-  const [job] = await tx
-    .update(jobs)
-    .set({ lastSequence: sql`${jobs.lastSequence} + 1` })
-    .where(eq(jobs.id, jobId))
-    .returning({ sequence: jobs.lastSequence, ownerId: jobs.ownerId });
-  if (!job) throw new Error(`appendJobEvent: job ${jobId} does not exist`);
-  const [row] = await tx
-    .insert(jobEvents)
-    .values({
-      jobId,
-      ownerId: job.ownerId,
-      sequence: job.sequence,
-      type: event.type,
-      status: event.status,
-      progress: event.progress,
-      stage: event.stage ?? null,
-      error: event.error ?? null,
-      data: event.data ?? null,
-    })
-    .returning();
-  const notice: JobEventNotice = { jobId, ownerId: job.ownerId, sequence: job.sequence, type: event.type };
-  await tx.execute(sql`select pg_notify(${JOB_EVENTS_CHANNEL}, ${JSON.stringify(notice)})`);
-  return row;
+/**
+ * Appends an event. Call inside the transaction that changed the job, so both commit together.
+ * One statement takes the next sequence under the job row's lock, inserts the event and sends the
+ * NOTIFY: a round trip instead of three, on every change of every job (submit → STARTED latency).
+ */
+export async function appendJobEvent(tx: DbOrTx, jobId: string, event: NewJobEvent): Promise<JobEventRow> {
+  const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
+  const rows = await tx.execute<Record<string, unknown>>(sql`
+    with next as (
+      update jobs set last_sequence = last_sequence + 1 where id = ${jobId} returning last_sequence, owner_id
+    ), inserted as (
+      insert into job_events (job_id, owner_id, sequence, type, status, progress, stage, error, data)
+      select ${jobId}, owner_id, last_sequence, ${event.type}, ${event.status}, ${event.progress}, ${event.stage ?? null},
+             ${json(event.error)}::jsonb, ${json(event.data)}::jsonb
+      from next
+      returning *
+    )
+    select inserted.*, pg_notify(${JOB_EVENTS_CHANNEL},
+      json_build_object('jobId', job_id, 'ownerId', owner_id, 'sequence', sequence, 'type', type)::text) is null as notified
+    from inserted`);
+  const [row] = rows as unknown as Array<Record<string, unknown>>;
+  if (!row) throw new Error(`appendJobEvent: job ${jobId} does not exist`);
+  return {
+    id: Number(row.id),
+    jobId: row.job_id as string,
+    ownerId: row.owner_id as string,
+    sequence: row.sequence as number,
+    type: row.type as string,
+    status: row.status as string,
+    progress: row.progress as number,
+    stage: (row.stage as string | null) ?? null,
+    error: (row.error as JobErrorJson | null) ?? null,
+    data: (row.data as Record<string, unknown> | null) ?? null,
+    at: row.at instanceof Date ? row.at : new Date(row.at as string),
+  };
 }

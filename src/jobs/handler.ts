@@ -11,6 +11,7 @@ import type { JobWithMetadata } from 'pg-boss';
 import { jobs, videos, type JobErrorJson } from '../db/schema/index';
 import { ERROR_CATALOG } from '../graphql/error-catalog';
 import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
+import type { WorkerLiveness } from '../queue/liveness';
 import type { Services } from '../services';
 import { videoSourcePath } from '../uploads/queries';
 import { jobOutputDir } from './outputs';
@@ -56,7 +57,11 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorJson {
   return { code: error.code, message: error.message, detail: error.detail, stage, retryable: error.retryable };
 }
 
-export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
+export function createProcessingHandler(
+  services: Services,
+  state: { shuttingDown: boolean; running: Map<string, AbortController> },
+  liveness: WorkerLiveness,
+) {
   const { database, boss, config } = services;
   const db = database.db;
   const stagesToRun = selectedStages(config);
@@ -65,11 +70,12 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
   return async function handle([queueJob]: JobWithMetadata<ProcessingJobData>[]) {
     const jobId = queueJob.data.jobId;
     const log = services.log.child({ jobId, queueJobId: queueJob.id });
-    const started = await startAttempt(db, jobId, {
-      worker: `${os.hostname()}:${process.pid}`,
-      queueRetryCount: queueJob.retryCount,
-      scheduledFor: queueJob.startAfter,
-    });
+    const started = await startAttempt(
+      db,
+      jobId,
+      { worker: `${os.hostname()}:${process.pid}`, queueRetryCount: queueJob.retryCount, scheduledFor: queueJob.startAfter },
+      await liveness.key(),
+    );
     if (!started) return; // finished meanwhile (cancelled while queued, timed out…): nothing to do
     let job = started.job;
     log.info({ attempt: job.attempt }, 'job attempt started');
@@ -120,7 +126,9 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         log.warn({ err: error, code: jobError.code }, 'job failed permanently');
         return;
       }
-      if (queueJob.retryCount < queueJob.retryLimit) {
+      // Both counts bound the retries: the queue job's, and the job's attempts (a crash hand-over may
+      // give the job a new queue job, whose own count starts again).
+      if (queueJob.retryCount < queueJob.retryLimit && job.attempt < job.maxAttempts) {
         await scheduleRetry(db, job, jobError, {
           attempt: job.attempt,
           reason: jobError.detail,

@@ -1,10 +1,10 @@
 // Output files: where they live, and signed, expiring download URLs served by the same server, so a
 // browser or a <video> tag can fetch them without the API key.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import { type Config, dataPaths } from '../config';
 import type { Db } from '../db/client';
@@ -55,7 +55,13 @@ export function fileDownloadRoute(services: Services): HttpRoute {
     const match = /^\/files\/(job_[a-z0-9]+)\/(.+)$/.exec(url.pathname);
     if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const [, jobId, rawFile] = match;
-    const file = decodeURIComponent(rawFile);
+    let file: string;
+    try {
+      file = decodeURIComponent(rawFile);
+    } catch {
+      fail(res, 404, 'No such file.'); // not percent-encoding any URL of ours produced
+      return true;
+    }
     const expires = Number(url.searchParams.get('expires'));
     const given = Buffer.from(url.searchParams.get('signature') ?? '');
     const expected = Buffer.from(signature(await downloadSecret(services.database.db), jobId, file, expires));
@@ -73,9 +79,13 @@ export function fileDownloadRoute(services: Services): HttpRoute {
       fail(res, 404, 'No such file.');
       return true;
     }
-    const stat = await fs.stat(full).catch(() => null);
+    // Opened before anything is answered: a file removed meanwhile (retention, deleteVideo) is a 404
+    // here, and once open it can be read to the end even if it is unlinked during the download.
+    const handle = await fs.open(full, 'r').catch(() => null);
+    const stat = await handle?.stat().catch(() => null);
     const [{ exists }] = await services.database.sql`select exists(select 1 from jobs where id = ${jobId}) as exists`;
-    if (!stat?.isFile() || !exists) {
+    if (!handle || !stat?.isFile() || !exists) {
+      await handle?.close();
       fail(res, 404, 'No such file: the job may have been removed after its retention period.');
       return true;
     }
@@ -92,6 +102,7 @@ export function fileDownloadRoute(services: Services): HttpRoute {
       start = range[1] ? Number(range[1]) : Math.max(0, stat.size - Number(range[2]));
       end = range[1] && range[2] ? Math.min(Number(range[2]), stat.size - 1) : stat.size - 1;
       if (start > end || start >= stat.size) {
+        await handle.close();
         res.writeHead(416, { 'content-range': `bytes */${stat.size}` });
         res.end();
         return true;
@@ -101,8 +112,14 @@ export function fileDownloadRoute(services: Services): HttpRoute {
     }
     headers['content-length'] = end - start + 1;
     res.writeHead(status, headers);
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(full, { start, end }).pipe(res);
+    if (req.method === 'HEAD') {
+      await handle.close();
+      res.end();
+    } else {
+      // pipeline: a read error or a client that leaves ends both streams (and closes the file) instead
+      // of an unhandled 'error' event.
+      await pipeline(handle.createReadStream({ start, end }), res).catch(() => {});
+    }
     return true;
   };
 }

@@ -12,7 +12,7 @@ import { QUEUES } from '../queue/queues';
 import { getVisibleVideo } from '../uploads/queries';
 import type { Services } from '../services';
 import { checkWebhookUrl } from '../webhooks/url-guard';
-import { reserveCredits } from './credits';
+import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { jobCost } from './pricing';
 import { selectedStages } from './stages';
@@ -77,40 +77,44 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
   const stageNames = selectedStages(services.config).map((s) => s.name);
   const timeoutSeconds = input.timeoutSeconds ?? services.config.processingTimeoutSeconds;
   try {
+    // Statements that do not depend on each other's results go out together (postgres.js pipelines
+    // them on the transaction's connection): four round trips in all, which is most of the time from
+    // submitJob to a worker's STARTED (bench/jobs.ts (a)).
     return await db.transaction(async (tx) => {
-      const [active] = await tx
-        .select({ id: jobs.id })
-        .from(jobs)
-        .where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
-      if (active) throw new JobAlreadyProcessingError(active.id, video.id);
       const jobId = newId('job');
       const cost = jobCost(options.model, video.metadata.durationSeconds);
-      await reserveCredits(tx, ownerId, jobId, cost);
       const queueJobId = randomUUID();
-      const [job] = await tx
-        .insert(jobs)
-        .values({
-          id: jobId,
-          videoId: video.id,
-          ownerId,
+      // A second active job for the video fails this insert (jobs_one_active_per_video_idx, below).
+      const [[job], balance] = await Promise.all([
+        tx
+          .insert(jobs)
+          .values({
+            id: jobId,
+            videoId: video.id,
+            ownerId,
+            status: 'QUEUED',
+            maxAttempts: services.config.jobMaxRetries + 1,
+            options: options as unknown as Record<string, unknown>,
+            webhookUrl: input.webhookUrl ?? null,
+            timeoutSeconds,
+            costCredits: cost,
+            queueJobId,
+            idempotencyKey: input.idempotencyKey ?? null,
+          })
+          .returning(),
+        reserveCredits(tx, ownerId, cost),
+      ]);
+      await Promise.all([
+        recordReservation(tx, ownerId, jobId, cost, balance),
+        tx.insert(jobStages).values(stageNames.map((name, position) => ({ jobId, name, position }))),
+        appendJobEvent(tx, jobId, {
+          type: 'QUEUED',
           status: 'QUEUED',
-          maxAttempts: services.config.jobMaxRetries + 1,
-          options: options as unknown as Record<string, unknown>,
-          webhookUrl: input.webhookUrl ?? null,
-          timeoutSeconds,
-          costCredits: cost,
-          queueJobId,
-          idempotencyKey: input.idempotencyKey ?? null,
-        })
-        .returning();
-      await tx.insert(jobStages).values(stageNames.map((name, position) => ({ jobId, name, position })));
-      await appendJobEvent(tx, jobId, {
-        type: 'QUEUED',
-        status: 'QUEUED',
-        progress: 0,
-        data: { costCredits: cost, options, stages: stageNames, timeoutSeconds, submittedBy: viewer.id },
-      });
-      await enqueueProcessing(services, tx, job);
+          progress: 0,
+          data: { costCredits: cost, options, stages: stageNames, timeoutSeconds, submittedBy: viewer.id },
+        }),
+        enqueueProcessing(services, tx, job),
+      ]);
       return job;
     });
   } catch (error) {

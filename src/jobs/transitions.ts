@@ -37,7 +37,7 @@ export class AttemptSupersededError extends Error {
  * A worker takes the job: attempt + 1, PROCESSING, deadline fixed at the first start. Null when the
  * job is already finished (cancelled while queued, timed out…): there is nothing to run.
  */
-export async function startAttempt(db: Db, jobId: string, data: Record<string, unknown>) {
+export async function startAttempt(db: Db, jobId: string, data: Record<string, unknown>, workerLock: number) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
     if (!before || !ACTIVE_STATUSES.includes(before.status as 'QUEUED')) return null;
@@ -46,6 +46,7 @@ export async function startAttempt(db: Db, jobId: string, data: Record<string, u
       .set({
         status: 'PROCESSING',
         attempt: sql`${jobs.attempt} + 1`,
+        workerLock,
         startedAt: sql`coalesce(${jobs.startedAt}, now())`,
         deadlineAt: sql`coalesce(${jobs.deadlineAt}, now() + ${jobs.timeoutSeconds} * interval '1 second')`,
         updatedAt: sql`now()`,

@@ -4,6 +4,7 @@
 // holder of a slot (slots.ts) is still alive by looking for its lock in pg_locks, without a heartbeat.
 import { randomInt } from 'node:crypto';
 import postgres from 'postgres';
+import { SERVER_KEEPALIVES } from '../db/client';
 import type { Logger } from '../logger';
 
 /** First key of every lease lock (the second is the lease id); "vqlm" in ASCII. */
@@ -39,8 +40,11 @@ export class ProcessLease {
       max_lifetime: 0,
       idle_timeout: 0,
       connect_timeout: 5,
+      // A process cut off from the database (a half-open connection) loses its lease too, within
+      // about 20 s, like workers' liveness locks (src/queue/liveness.ts, the same mechanism).
+      keep_alive: 10,
       onnotice: () => {},
-      connection: { application_name: applicationName },
+      connection: { application_name: applicationName, ...SERVER_KEEPALIVES },
       onclose: () => this.lost(),
     });
   }

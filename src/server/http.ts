@@ -31,7 +31,12 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
   const accessLog = services.log.child({ component: 'http' }, { redact: [] });
 
   async function route(req: IncomingMessage, res: ServerResponse, info: RequestInfo) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return sendJson(res, 400, { error: 'Malformed request target.' });
+    }
     if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const report = await checkHealth(services);
       return sendJson(res, report.status === 'ok' ? 200 : 503, report);

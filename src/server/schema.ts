@@ -2,6 +2,7 @@
 // registers its fields on the shared builder.
 import { assertValidSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from '../graphql/builder';
+import { guardArgumentsAgainstNul } from '../graphql/nul-guard';
 import '../graphql/scalars';
 import '../graphql/errors';
 import '../auth/graphql';
@@ -20,6 +21,7 @@ export function buildSchema(): GraphQLSchema {
   if (!schema) {
     schema = builder.toSchema();
     assertValidSchema(schema); // fail at start, not on the first request
+    guardArgumentsAgainstNul(schema);
   }
   return schema;
 }

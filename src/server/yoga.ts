@@ -24,6 +24,19 @@ export interface ServerContext {
 
 export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
+/**
+ * Yoga's own log lines. An error goes through the logger's error serializer (`err`), never through
+ * String(): its message may carry a failed statement's bound values (see serializeError).
+ */
+function yogaLog(services: Services, level: 'debug' | 'info' | 'warn' | 'error') {
+  return (...args: unknown[]) => {
+    const err = args.find((a) => a instanceof Error);
+    const text = args.filter((a) => !(a instanceof Error)).map(String).join(' ');
+    if (err) services.log[level]({ err }, text || 'graphql-yoga reported an error');
+    else services.log[level](text);
+  };
+}
+
 /** Unexpected exceptions never reach the client: it sees a generic error and the request id. */
 function maskUnexpected(services: Services) {
   return (error: unknown): Error => {
@@ -106,10 +119,10 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
     },
     maskedErrors: { maskError: maskUnexpected(services) },
     logging: {
-      debug: (...args) => services.log.debug(args.map(String).join(' ')),
-      info: (...args) => services.log.info(args.map(String).join(' ')),
-      warn: (...args) => services.log.warn(args.map(String).join(' ')),
-      error: (...args) => services.log.error(args.map(String).join(' ')),
+      debug: yogaLog(services, 'debug'),
+      info: yogaLog(services, 'info'),
+      warn: yogaLog(services, 'warn'),
+      error: yogaLog(services, 'error'),
     },
     plugins: [
       ...armor.protect().plugins,

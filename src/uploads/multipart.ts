@@ -99,6 +99,7 @@ export function createMultipartParser(services: Services, limits?: Limits): (req
         maxFileBytes: config.maxFileSizeBytes,
         maxFieldBytes: MAX_FIELD_BYTES,
         maxFiles: MAX_FILES,
+        idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
       });
     } catch (error) {
       if (!(error instanceof MultipartRequestError)) {

@@ -77,6 +77,8 @@ export interface ParseOptions {
   maxFileBytes: number;
   maxFieldBytes: number;
   maxFiles: number;
+  /** A body from which no byte arrives for this long is given up as interrupted (UPLOAD_IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -223,6 +225,21 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
     req.once('close', () => {
       if (!req.complete) fail(new UploadStreamError('interrupted', 'the client disconnected during the upload'));
     });
+    // A client that stops sending (headers and half a body, then silence) would hold the connection, a
+    // file descriptor and a temp file until the 6-hour request timeout: no byte for idleTimeoutMs ends it.
+    const socket = req.socket;
+    const onIdle = () => {
+      fail(new UploadStreamError('interrupted', `no data arrived for ${Math.round(opts.idleTimeoutMs / 1000)} s`));
+      socket.destroy();
+    };
+    socket.setTimeout(opts.idleTimeoutMs);
+    socket.once('timeout', onIdle);
+    const stopIdleTimer = () => {
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+    };
+    req.once('end', stopIdleTimer);
+    req.once('close', stopIdleTimer);
     // Once the answer is out, nobody will read the files: let the rest of the body drain.
     res.once('close', () => discards.forEach((discard) => discard()));
     req.pipe(parser);

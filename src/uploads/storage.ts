@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type Readable, Writable } from 'node:stream';
+import { finished, type Readable, Writable } from 'node:stream';
 import type { Config } from '../config';
 import { dataPaths } from '../config';
 import { HEAD_BYTES, type VideoFormat } from './formats';
@@ -104,7 +104,10 @@ export async function receiveToFile(source: Readable, dest: string, opts: Receiv
   let complete = false;
   try {
     await new Promise<void>((resolve, reject) => {
-      source.once('error', reject);
+      // The source may have failed already (the client half-closed the request while the temp file
+      // was being opened): piping a destroyed stream never settles. finished() reports that at once,
+      // and any later premature close or error too.
+      finished(source, { writable: false }, (error) => error && reject(error));
       sink.once('error', reject);
       sink.once('finish', resolve);
       source.pipe(sink);

@@ -25,6 +25,7 @@ import type { Config } from '../config';
 import type { Database, DbOrTx, Sql } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '../db/schema/index';
 import type { Logger } from '../logger';
+import type { WorkerLiveness } from '../queue/liveness';
 import { QUEUES } from '../queue/queues';
 import { webhookRetryDelaySeconds } from './backoff';
 import { canSend } from './circuit';
@@ -70,6 +71,8 @@ export interface DeliveryDeps {
   stateSql?: Sql;
   /** Records successes together (see SuccessRecorder); without it, one statement each. */
   recorder?: SuccessRecorder;
+  /** The worker's liveness lock: an attempt in flight is tagged with it, so that its loss is seen at once. */
+  liveness?: WorkerLiveness;
 }
 
 export type DeliveryOutcome = 'stale' | 'delivered' | 'retry-scheduled' | 'failed' | 'waiting';
@@ -89,18 +92,19 @@ function guard(deliveryId: string, queueJobId: string, attempts: number) {
 
 /** Runs a fetched batch of queue jobs: one statement claims them all, then each goes its own way. */
 export async function processBatch(deps: DeliveryDeps, jobs: Array<{ id: string; data: DeliveryJobData }>): Promise<Array<DeliveryOutcome | Error>> {
-  const claims = await claimBatch(deps.stateSql ?? deps.database.sql, jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })));
+  const workerLock = (await deps.liveness?.key()) ?? null;
+  const claims = await claimBatch(deps.stateSql ?? deps.database.sql, jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })), workerLock);
   return Promise.all(
     jobs.map((job) => {
       const claim = claims.get(job.id);
-      const run = claim ? attempt(deps, claim, job.id) : processDelivery(deps, job.id, job.data);
+      const run = claim ? attempt(deps, claim, job.id) : processDelivery(deps, job.id, job.data, workerLock);
       return run.catch((err: Error) => err);
     }),
   );
 }
 
-export async function processDelivery(deps: DeliveryDeps, queueJobId: string, data: DeliveryJobData): Promise<DeliveryOutcome> {
-  const fast = await claimFast(deps.stateSql ?? deps.database.sql, data.deliveryId, queueJobId);
+export async function processDelivery(deps: DeliveryDeps, queueJobId: string, data: DeliveryJobData, workerLock: number | null = null): Promise<DeliveryOutcome> {
+  const fast = await claimFast(deps.stateSql ?? deps.database.sql, data.deliveryId, queueJobId, workerLock);
   if (fast) return attempt(deps, fast, queueJobId);
 
   // The slow path: find out why the claim did not go through, and act on it.
@@ -142,7 +146,7 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
 
   const [claimed] = await db
     .update(webhookDeliveries)
-    .set({ attempts: row.attempts + 1, nextAttemptAt: null, url, updatedAt: sql`now()` })
+    .set({ attempts: row.attempts + 1, nextAttemptAt: null, url, workerLock, updatedAt: sql`now()` })
     .where(and(guard(row.id, queueJobId, row.attempts), or(isNotNull(webhookDeliveries.nextAttemptAt), eq(webhookDeliveries.attempts, 0))))
     .returning({ attempts: webhookDeliveries.attempts });
   if (!claimed) return 'stale';
@@ -249,10 +253,13 @@ async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: strin
 
     let outcome: DeliveryOutcome;
     if (!result.gone && claim.attempt < maxAttempts) {
-      const delay = webhookRetryDelaySeconds(claim.attempt, result.retryAfterSeconds, {
-        baseSeconds: deps.settings.retryBaseSeconds,
-        maxSeconds: deps.settings.retryMaxSeconds,
-      });
+      // An attempt lost with its worker says nothing about the receiver: try again at once.
+      const delay = opts.lost
+        ? 0
+        : webhookRetryDelaySeconds(claim.attempt, result.retryAfterSeconds, {
+            baseSeconds: deps.settings.retryBaseSeconds,
+            maxSeconds: deps.settings.retryMaxSeconds,
+          });
       const at = new Date(Date.now() + delay * 1000);
       outcome = (await scheduleNext(tx, deps, claim.id, queueJobId, claim.attempt, at, last)) ? 'retry-scheduled' : 'stale';
       if (outcome === 'retry-scheduled') log.info({ error: result.error, retryInSeconds: delay }, 'webhook attempt failed; retry scheduled');

@@ -46,7 +46,7 @@ const date = (v: string | Date | null) => (v === null ? null : new Date(v));
  * re-checks after any concurrent change, so no two workers ever claim the same attempt. The result is
  * keyed by queue job id (the lease), never by delivery: a stale queue job never gets another's claim.
  */
-export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; queueJobId: string }>): Promise<Map<string, Claim>> {
+export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; queueJobId: string }>, workerLock: number | null): Promise<Map<string, Claim>> {
   if (!items.length) return new Map();
   const rows = await sql<ClaimRow[]>`
     with input as (
@@ -63,7 +63,7 @@ export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; qu
          or (e.id is not null and (d.event_type = ${TEST_EVENT_TYPE} or (e.enabled and e.circuit_state = 'CLOSED')))
     )
     update webhook_deliveries d
-    set attempts = d.attempts + 1, next_attempt_at = null, url = coalesce(t.endpoint_url, d.url), updated_at = now()
+    set attempts = d.attempts + 1, next_attempt_at = null, url = coalesce(t.endpoint_url, d.url), worker_lock = ${workerLock}, updated_at = now()
     from target t
     where d.id = t.id and d.status = 'PENDING' and coalesce(d.queue_job_id, d.id) = t.lease
       and d.attempts = t.seen_attempts and (d.next_attempt_at is not null or d.attempts = 0)
@@ -89,8 +89,8 @@ export async function claimBatch(sql: Sql, items: Array<{ deliveryId: string; qu
   );
 }
 
-export async function claimFast(sql: Sql, deliveryId: string, queueJobId: string): Promise<Claim | null> {
-  return (await claimBatch(sql, [{ deliveryId, queueJobId }])).get(queueJobId) ?? null;
+export async function claimFast(sql: Sql, deliveryId: string, queueJobId: string, workerLock: number | null): Promise<Claim | null> {
+  return (await claimBatch(sql, [{ deliveryId, queueJobId }], workerLock)).get(queueJobId) ?? null;
 }
 
 export interface Success {

@@ -32,30 +32,40 @@ export async function resumeStrandedDeliveries(services: Services): Promise<stri
     limit ${MAX_PER_SWEEP}`;
   const resumed: string[] = [];
   for (const row of stranded) {
-    const moved = await database.db.transaction(async (tx) => {
-      const next = randomUUID();
-      const handed = await tx
-        .update(webhookDeliveries)
-        .set({ queueJobId: next, updatedAt: sql`now()` })
-        .where(
-          and(
-            eq(webhookDeliveries.id, row.id),
-            eq(webhookDeliveries.status, 'PENDING'),
-            sql`coalesce(${webhookDeliveries.queueJobId}, ${webhookDeliveries.id}) = ${row.lease}::uuid`,
-          ),
-        )
-        .returning({ id: webhookDeliveries.id });
-      if (!handed.length) return false; // finished or re-leased meanwhile
-      const db = fromDrizzle(tx as never, sql as never);
-      await boss.send(QUEUES.webhookDelivery, { deliveryId: row.id } satisfies DeliveryJobData, { id: next, db });
-      return true;
-    });
-    if (moved) resumed.push(row.id);
+    if (await leaseToNewQueueJob(services, row.id, row.lease)) resumed.push(row.id);
   }
   if (resumed.length) {
     log.warn({ deliveries: resumed, queueStates: [...new Set(stranded.map((s) => s.state ?? 'gone'))] }, 'stranded webhook deliveries handed to new queue jobs');
   }
   return resumed;
+}
+
+/**
+ * Moves a PENDING delivery's lease from `lease` (a queue job that ended, or whose worker died) to a new
+ * queue job due now, in one transaction; false when it finished or was re-leased meanwhile. The new
+ * job takes it up where it stopped (deliver.ts: an attempt in flight is logged as lost, then retried).
+ * `workerLock`, when given, must still be the row's: a crash-recovery sweep claims the hand-over with it.
+ */
+export async function leaseToNewQueueJob(services: Services, deliveryId: string, lease: string, workerLock?: number): Promise<boolean> {
+  return services.database.db.transaction(async (tx) => {
+    const next = randomUUID();
+    const handed = await tx
+      .update(webhookDeliveries)
+      .set({ queueJobId: next, workerLock: null, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(webhookDeliveries.id, deliveryId),
+          eq(webhookDeliveries.status, 'PENDING'),
+          sql`coalesce(${webhookDeliveries.queueJobId}, ${webhookDeliveries.id}) = ${lease}::uuid`,
+          workerLock === undefined ? undefined : eq(webhookDeliveries.workerLock, workerLock),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id });
+    if (!handed.length) return false;
+    const db = fromDrizzle(tx as never, sql as never);
+    await services.boss.send(QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next, db });
+    return true;
+  });
 }
 
 /**

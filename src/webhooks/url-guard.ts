@@ -142,11 +142,18 @@ export function literalHostRefusal(url: URL): string | null {
   return range ? `refused to connect: ${host} is ${describe(range)}; ${ALLOW_HINT}` : null;
 }
 
+/** Longest accepted webhook URL. */
+export const MAX_WEBHOOK_URL_CHARS = 2048;
+
 /** Registration-time check. `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_URLS) skips the address rules. */
 export async function checkWebhookUrl(
   url: string,
   options: { allowPrivate: boolean; resolve?: Resolver },
 ): Promise<{ ok: true; url: URL } | { ok: false; reason: string }> {
+  // A URL is stored on the job, on each of its deliveries and in every log line about them.
+  if (url.length > MAX_WEBHOOK_URL_CHARS) {
+    return { ok: false, reason: `the URL is ${url.length} characters long; webhook URLs may have at most ${MAX_WEBHOOK_URL_CHARS}` };
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -156,6 +163,12 @@ export async function checkWebhookUrl(
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return { ok: false, reason: `${parsed.protocol} URLs are not supported; webhook URLs must start with https:// or http://` };
   }
+  // Credentials in the URL would be stored and shown back in endpoint.url and Job.webhookUrl; receivers
+  // verify the signature instead.
+  if (parsed.username || parsed.password) {
+    return { ok: false, reason: 'webhook URLs must not carry credentials (user:password@); verify the webhook-signature header instead' };
+  }
+  if (parsed.port === '0') return { ok: false, reason: 'port 0 is not a port one can connect to; leave the port out or name a real one' };
   if (options.allowPrivate) return { ok: true, url: parsed };
   // WHATWG URL parsing already turned 2130706433, 0x7f.1 and 017700000001 into 127.0.0.1 and
   // [::ffff:127.0.0.1] into [::ffff:7f00:1], so the checks below see canonical addresses.

@@ -3,6 +3,7 @@
 // startAfter (see deliver.ts), so a worker never sleeps on a backoff.
 import postgres from 'postgres';
 import type { Services } from '../services';
+import type { WorkerLiveness } from '../queue/liveness';
 import { QUEUES } from '../queue/queues';
 import { deliverySettings, processBatch, type DeliveryDeps } from './deliver';
 import { SuccessRecorder } from './delivery-sql';
@@ -21,7 +22,7 @@ export interface WebhookWorkers {
  */
 const MAX_BATCH = 10;
 
-export async function startWebhookWorkers(services: Services): Promise<WebhookWorkers> {
+export async function startWebhookWorkers(services: Services, liveness: WorkerLiveness): Promise<WebhookWorkers> {
   const { boss, config } = services;
   // The claim and the success of each attempt commit without waiting for the WAL flush. That loses
   // nothing when a worker dies (the commit is PostgreSQL's, not ours to lose). If PostgreSQL itself
@@ -43,6 +44,7 @@ export async function startWebhookWorkers(services: Services): Promise<WebhookWo
     settings: deliverySettings(config),
     stateSql,
     recorder: new SuccessRecorder(stateSql),
+    liveness,
   };
   const batchSize = Math.min(MAX_BATCH, config.webhookConcurrency);
   await boss.work<DeliveryJobData>(

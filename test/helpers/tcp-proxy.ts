@@ -1,4 +1,6 @@
-// A TCP proxy between vidq and PostgreSQL, so a test can cut the database off and bring it back.
+// A TCP proxy between vidq and PostgreSQL, so a test can cut the database off and bring it back, or
+// leave vidq's side of its connections half-open (a network partition PostgreSQL has noticed and vidq
+// has not).
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -7,37 +9,60 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again. */
   restore(): void;
+  /**
+   * PostgreSQL's side of every connection ends (as when its TCP keepalives give up on a vanished
+   * peer) while the client's side stays open and silent, and new connections hang the same way.
+   */
+  partition(): void;
+  /** The client finally sees its connections end; new ones go through again. */
+  heal(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
+  const upstreams = new Set<net.Socket>();
   let open = true;
+  let partitioned = false;
+  const track = (set: Set<net.Socket>, s: net.Socket) => {
+    set.add(s);
+    s.on('close', () => set.delete(s));
+    s.on('error', () => {});
+  };
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
+    track(clients, client);
+    if (partitioned) return void client.pause();
     const upstream = net.connect(targetPort, targetHost);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
+    track(upstreams, upstream);
     client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    upstream.on('close', () => {
+      if (partitioned) client.unpipe().pause();
+      else client.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     cut() {
       open = false;
-      for (const s of sockets) s.destroy();
+      for (const s of [...clients, ...upstreams]) s.destroy();
     },
     restore() {
       open = true;
     },
+    partition() {
+      partitioned = true;
+      for (const s of upstreams) s.destroy();
+    },
+    heal() {
+      partitioned = false;
+      for (const s of clients) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const s of [...clients, ...upstreams]) s.destroy();
         server.close(() => resolve());
       }),
   };

@@ -8,6 +8,7 @@ import { gql } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { binaries, makeVideo } from '../helpers/media';
 import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 import { finishJob } from '../../src/jobs/transitions';
 
 let mediaDir: string;
@@ -91,6 +92,116 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   });
+});
+
+describe('a worker killed while another one runs', () => {
+  it('has its job handed on as soon as its database session ends, long before a missed heartbeat could tell', async () => {
+    const { hang, jobId } = await submitHungJob();
+    // Heartbeats of two minutes: within this test's time only the liveness lock can explain a hand-over.
+    const env = workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' });
+    const workers = [spawnVidq(['serve', '--role', 'worker'], env), spawnVidq(['serve', '--role', 'worker'], env)];
+    const started = await waitForEvent(api, jobId, (e) => e.type === 'STARTED', 60_000);
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+    await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+    const runner = workers.find((w) => (started.data as { worker: string }).worker.endsWith(`:${w.child.pid}`))!;
+    expect(runner).toBeDefined();
+    runner.kill('SIGKILL');
+    expect(await runner.exited).toBe('SIGKILL');
+    const killedAt = Date.now();
+
+    const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+    const other = workers.find((w) => w !== runner)!;
+    expect(job.status, `${JSON.stringify(job.error)}\n${other.output().slice(-2000)}`).toBe('COMPLETED');
+    const events = await eventsOfJob(api, jobId);
+    const starts = events.filter((e) => e.type === 'STARTED');
+    expect(starts.map((e) => (e.data as { worker: string }).worker)).toEqual([`${os.hostname()}:${runner.child.pid}`, `${os.hostname()}:${other.child.pid}`]);
+    expect(starts[1].data).toMatchObject({ attempt: 2, recovered: true });
+    // Taken over from the event timestamps: after the kill, and far inside the 120 s heartbeat.
+    expect(starts[1].at.getTime()).toBeGreaterThan(killedAt - 1000);
+    expect(starts[1].at.getTime() - killedAt).toBeLessThan(60_000);
+    expect(events.filter((e) => e.type === 'COMPLETED')).toHaveLength(1);
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(await stages(jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×2' });
+    other.kill('SIGTERM');
+    expect(await other.exited).toBe(0);
+  });
+
+  it('ends the job FAILED, saying so, when the crash used up its last automatic retry', async () => {
+    const { hang, jobId } = await submitHungJob();
+    const env = workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' });
+    // This job is on its last automatic retry.
+    await api.services.database.sql`update pgboss.job set retry_limit = 0 where id = (select queue_job_id from jobs where id = ${jobId})`;
+    const workers = [spawnVidq(['serve', '--role', 'worker'], env), spawnVidq(['serve', '--role', 'worker'], env)];
+    const started = await waitForEvent(api, jobId, (e) => e.type === 'STARTED', 60_000);
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+    const runner = workers.find((w) => (started.data as { worker: string }).worker.endsWith(`:${w.child.pid}`))!;
+    const watcher = workers.find((w) => w !== runner)!;
+    runner.kill('SIGKILL');
+    await runner.exited;
+    const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+    expect(job.status).toBe('FAILED');
+    expect(job.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', stage: 'transcode', retryable: true });
+    expect(job.error!.detail).toMatch(/stopped \(crash, kill or lost database\) and no automatic retries are left; retryJob/);
+    watcher.kill('SIGTERM');
+    expect(await watcher.exited).toBe(0);
+  });
+});
+
+describe('a worker whose database sessions are terminated (pg_terminate_backend) while it runs a job', () => {
+  it('stops the attempt it no longer owns and the job is run again and completed once, without waiting for a heartbeat', async () => {
+    const { hang, jobId } = await submitHungJob();
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' }));
+    try {
+      await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+      await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+      const [terminated] = await api.services.database.sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and application_name = 'vidq-worker-liveness'`;
+      expect(terminated.n).toBe(1);
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+      expect(job.status, `${JSON.stringify(job.error)}\n${worker.output().slice(-3000)}`).toBe('COMPLETED');
+      const events = await eventsOfJob(api, jobId);
+      expect(events.filter((e) => e.type === 'STARTED').map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+      expect(events.filter((e) => e.type === 'COMPLETED')).toHaveLength(1);
+      expect(await stages(jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×2' });
+      worker.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a worker cut off from the database by a partition that PostgreSQL noticed and the worker did not', () => {
+  it('loses its liveness lock with its sessions, so its job moves on at once, and its late writes are refused', async () => {
+    const { hang, jobId } = await submitHungJob();
+    const pg = new URL(api.database.url);
+    const proxy = await startTcpProxy(pg.hostname, Number(pg.port));
+    const proxied = new URL(api.database.url);
+    proxied.port = String(proxy.port);
+    const cutOff = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { DATABASE_URL: proxied.toString(), HEARTBEAT_SECONDS: '120' }));
+    try {
+      await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+      await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+      const healthy = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' }));
+      proxy.partition();
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+      expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
+      const starts = (await eventsOfJob(api, jobId)).filter((e) => e.type === 'STARTED');
+      expect(starts.map((e) => (e.data as { worker: string }).worker)).toEqual([`${os.hostname()}:${cutOff.child.pid}`, `${os.hostname()}:${healthy.child.pid}`]);
+      // Back on the network, the stale attempt changes nothing.
+      proxy.heal();
+      await new Promise((r) => setTimeout(r, 2000));
+      const [after] = await api.services.database.sql`select status, attempt from jobs where id = ${jobId}`;
+      expect(after).toEqual({ status: 'COMPLETED', attempt: 2 });
+      const ends = (await eventsOfJob(api, jobId)).filter((e) => ['COMPLETED', 'FAILED', 'RETRY_SCHEDULED'].includes(e.type));
+      expect(ends.map((e) => e.type)).toEqual(['COMPLETED']);
+      healthy.kill('SIGTERM');
+      expect(await healthy.exited).toBe(0);
+    } finally {
+      cutOff.kill('SIGKILL');
+      await proxy.close();
+    }
+  }, 90_000);
 });
 
 describe('a worker stopped with SIGTERM', () => {

@@ -70,7 +70,7 @@ describe('a worker killed with SIGKILL in the middle of a delivery', () => {
       expect(log[0].error).toMatch(/no outcome recorded: the worker stopped during this attempt/);
 
       // Nothing more is sent later, by either queue job.
-      const [queued] = await api.services.database.sql`select count(*)::int as n from pgboss.job where name = 'webhook-delivery' and data->>'deliveryId' = ${delivery.id} and state not in ('completed')`;
+      const [queued] = await api.services.database.sql`select count(*)::int as n from pgboss.job where name = 'webhook-delivery' and data->>'deliveryId' = ${delivery.id} and state not in ('completed', 'cancelled')`;
       expect(queued.n).toBe(0);
       second.kill('SIGTERM');
       expect(await second.exited).toBe(0);
@@ -94,6 +94,40 @@ describe('the delivery lease', () => {
       expect(await processDelivery(deps, deliveries[0].id, { deliveryId: deliveries[0].id })).toBe('delivered');
       expect(await processDelivery(deps, deliveries[0].id, { deliveryId: deliveries[0].id })).toBe('stale');
       expect(hook.requests).toHaveLength(1);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('is taken up by a running worker as soon as the dead one’s database session ends, long before a missed heartbeat could tell', async () => {
+    const hook = await startReceiver((_req, i) => (i === 0 ? { hang: true } : { status: 200 }));
+    try {
+      const user = await api.createUser();
+      const { deliveries } = await emitTerminalEvent(api, user.id, { webhookUrl: hook.url });
+      const delivery = deliveries[0];
+      // Heartbeats of two minutes: within this test's time only the liveness lock can explain a hand-over.
+      const env = { ...workerEnv(), HEARTBEAT_SECONDS: '120' };
+      const first = spawnVidq(['serve', '--role', 'worker'], env);
+      await hook.waitFor(1, 30_000);
+      const second = spawnVidq(['serve', '--role', 'worker'], env);
+      await waitFor('the second worker to hold its liveness lock', async () => {
+        const [row] = await api.services.database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${0x76647101}::oid`;
+        return row.n === 2;
+      }, 30_000);
+      first.kill('SIGKILL');
+      await first.exited;
+      const killedAt = Date.now();
+      const row = await waitForDelivery(api, delivery.id, ['DELIVERED', 'FAILED'], 60_000);
+      expect(row).toMatchObject({ status: 'DELIVERED', attempts: 2, lastStatusCode: 200 });
+      const log = await attemptLog(api, delivery.id);
+      expect(log.map((a) => [a.attempt, a.statusCode])).toEqual([
+        [1, null],
+        [2, 200],
+      ]);
+      expect(log[1].at.getTime() - killedAt).toBeLessThan(60_000);
+      expect(hook.requests.map((r) => r.headers['webhook-id'])).toEqual([delivery.eventId, delivery.eventId]);
+      second.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
     } finally {
       await hook.close();
     }

@@ -104,6 +104,26 @@ describe('createWebhookEndpoint', () => {
     expect(list.body.data.webhookEndpoints.nodes).toEqual([]);
   });
 
+  it('refuses a URL over 2 KB, with credentials, or with port 0, for an endpoint and for a job, storing nothing', async () => {
+    const user = await app.createUser();
+    const target = new URL(hook.url);
+    const bad = [
+      `${hook.url}?${'p'.repeat(2100)}`,
+      `http://user:pass@${target.host}${target.pathname}`,
+      `http://${target.hostname}:0${target.pathname}`,
+    ];
+    for (const url of bad) {
+      const res = await gql(app.url, user.key, CREATE_ENDPOINT, { input: { url } });
+      expect(res.body.data.createWebhookEndpoint).toMatchObject({ __typename: 'InvalidInputError', fieldErrors: [{ path: ['input', 'url'] }] });
+      const job = await gql(app.url, user.key, `mutation($input: SubmitJobInput!) { submitJob(input: $input) { __typename ... on InvalidInputError { fieldErrors { path } } } }`, {
+        input: { videoId: 'vid_none', webhookUrl: url },
+      });
+      expect(job.body.data.submitJob.fieldErrors).toContainEqual({ path: ['input', 'webhookUrl'] });
+    }
+    const list = await gql(app.url, user.key, LIST, {});
+    expect(list.body.data.webhookEndpoints.nodes).toEqual([]);
+  });
+
   it('lets an admin create one for another user, and answers ForbiddenError to a user who tries', async () => {
     const admin = await app.createUser({ admin: true });
     const user = await app.createUser();

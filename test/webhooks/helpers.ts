@@ -39,6 +39,7 @@ export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { w
     deadlineAt: null,
     costCredits: 1,
     queueJobId: null,
+    workerLock: null,
     idempotencyKey: null,
     error: null,
     lastSequence: 5,

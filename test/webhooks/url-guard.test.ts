@@ -125,6 +125,23 @@ describe('checkWebhookUrl', () => {
   });
 });
 
+describe('checkWebhookUrl, on what any URL must satisfy (even with WEBHOOK_ALLOW_PRIVATE_URLS)', () => {
+  for (const allowPrivate of [false, true]) {
+    it(`refuses a URL over 2 KB, with credentials, or with port 0 (allowPrivate ${allowPrivate})`, async () => {
+      const long = await checkWebhookUrl(`https://93.184.216.34/${'a'.repeat(900_000)}`, { allowPrivate, resolve: noDns });
+      expect(long).toEqual({ ok: false, reason: 'the URL is 900022 characters long; webhook URLs may have at most 2048' });
+      expect(await checkWebhookUrl(`https://93.184.216.34/${'a'.repeat(2048 - 22)}`, { allowPrivate, resolve: noDns })).toMatchObject({ ok: true });
+      for (const url of ['https://user:pass@93.184.216.34/h', 'https://user@93.184.216.34/h', 'https://:pw@93.184.216.34/h']) {
+        expect(await checkWebhookUrl(url, { allowPrivate, resolve: noDns })).toEqual({
+          ok: false,
+          reason: 'webhook URLs must not carry credentials (user:password@); verify the webhook-signature header instead',
+        });
+      }
+      expect(await checkWebhookUrl('https://93.184.216.34:0/h', { allowPrivate, resolve: noDns })).toMatchObject({ ok: false, reason: expect.stringMatching(/^port 0 /) });
+    });
+  }
+});
+
 describe('isForbiddenAddress', () => {
   it.each([
     ['127.0.0.1', 'loopback'],

@@ -57,6 +57,11 @@ export const jobs = pgTable(
     costCredits: integer().notNull().default(0),
     /** The pg-boss job that runs this job (a new one for each retryJob). */
     queueJobId: uuid(),
+    /**
+     * The liveness lock key of the worker running the current attempt (src/queue/liveness.ts): when that
+     * lock is gone, the worker is dead and the job is handed on at once.
+     */
+    workerLock: integer(),
     idempotencyKey: text(),
     error: jsonb().$type<JobErrorJson>(),
     /** Sequence of the last event appended; the next event takes lastSequence + 1. */

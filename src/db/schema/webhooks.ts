@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 // Webhook endpoints, one delivery row per event and target, and every attempt made.
 import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users';
@@ -62,6 +63,8 @@ export const webhookDeliveries = pgTable(
      * transaction, so a stale or duplicated queue job can never send.
      */
     queueJobId: uuid(),
+    /** The liveness lock key of the worker sending the attempt in flight (src/queue/liveness.ts). */
+    workerLock: integer(),
     /** For a redelivery (redeliverWebhook): the delivery it repeats. */
     redeliveryOf: uuid(),
     deliveredAt: timestamp({ withTimezone: true }),
@@ -72,6 +75,10 @@ export const webhookDeliveries = pgTable(
     uniqueIndex('webhook_deliveries_event_target_idx').on(t.eventId, t.targetKey),
     index('webhook_deliveries_job_idx').on(t.jobId),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt),
+    // The crash-recovery sweep looks at attempts in flight only, twice a second.
+    index('webhook_deliveries_in_flight_idx')
+      .on(t.workerLock)
+      .where(sql`status = 'PENDING' and next_attempt_at is null`),
   ],
 );
 

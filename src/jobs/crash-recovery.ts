@@ -1,0 +1,82 @@
+// A job whose worker died is handed on as soon as PostgreSQL has ended the worker's session: its
+// liveness lock (src/queue/liveness.ts) is gone. Run by every worker process twice a second; only
+// reads while nothing has crashed. What it keeps true: a PROCESSING job whose worker is dead always
+// has a queue job that will run it, now. The next attempt resumes at the first unfinished stage, as
+// after any retry; a crash counts as one of the job's automatic attempts (a job that kills its worker
+// every time must end, not loop). pg-boss's heartbeat stays the backstop for a worker that is alive
+// but whose session PostgreSQL still believes in.
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { jobs } from '../db/schema/index';
+import { ERROR_CATALOG } from '../graphql/error-catalog';
+import { handBackToQueue } from '../queue/hand-back';
+import { livenessHeldSql, type WorkerLiveness } from '../queue/liveness';
+import { QUEUES } from '../queue/queues';
+import type { Services } from '../services';
+import { enqueueProcessing } from './submit';
+import { finishJob } from './transitions';
+
+const LOST = 'the worker running this attempt died (its database session ended)';
+
+interface Orphan {
+  id: string;
+  queue_job_id: string | null;
+  worker_lock: number;
+  attempt: number;
+  max_attempts: number;
+  stage: string | null;
+}
+
+export async function handOnOrphanedJobs(services: Services, liveness: WorkerLiveness): Promise<string[]> {
+  const { database, log } = services;
+  const orphaned = await database.sql<Orphan[]>`
+    select id, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
+    where status = 'PROCESSING' and worker_lock is not null and not ${database.sql.unsafe(livenessHeldSql('worker_lock'))}`;
+  if (!orphaned.length) return [];
+  const mine = await liveness.key();
+  const handed: string[] = [];
+  for (const row of orphaned) {
+    // The sweep takes the job under its own lock: the other sweeps leave it, and if this worker dies
+    // in the middle of the hand-over, the job is an orphan again for them.
+    const [claimed] = await database.db
+      .update(jobs)
+      .set({ workerLock: mine })
+      .where(and(eq(jobs.id, row.id), eq(jobs.status, 'PROCESSING'), eq(jobs.attempt, row.attempt), eq(jobs.workerLock, row.worker_lock)))
+      .returning({ id: jobs.id });
+    if (!claimed) continue;
+    const outcome = row.queue_job_id ? await handBackToQueue(services.boss, QUEUES.videoProcessing, row.queue_job_id, LOST) : 'not-running';
+    if (outcome === 'exhausted' || (outcome === 'not-running' && row.attempt >= row.max_attempts)) await failForGood(services, row);
+    else if (outcome === 'not-running') await requeue(services, row, mine);
+    log.warn({ jobId: row.id, attempt: row.attempt, outcome }, 'job orphaned by a dead worker: handed on');
+    handed.push(row.id);
+  }
+  return handed;
+}
+
+/** Its queue job already ended (the dying attempt settled it, or it was removed): a new one, due now. */
+async function requeue(services: Services, row: Orphan, sweeper: number) {
+  await services.database.db.transaction(async (tx) => {
+    const [job] = await tx
+      .update(jobs)
+      .set({ queueJobId: randomUUID(), updatedAt: sql`now()` })
+      .where(and(eq(jobs.id, row.id), eq(jobs.status, 'PROCESSING'), eq(jobs.attempt, row.attempt), eq(jobs.workerLock, sweeper)))
+      .returning();
+    if (job) await enqueueProcessing(services, tx, job);
+  });
+}
+
+async function failForGood(services: Services, row: Orphan) {
+  await finishJob(services.database.db, services.boss, row.id, {
+    status: 'FAILED',
+    attempt: row.attempt,
+    from: ['PROCESSING'],
+    error: {
+      code: 'SERVICE_UNAVAILABLE',
+      message: ERROR_CATALOG.SERVICE_UNAVAILABLE.message,
+      detail: `The worker running attempt ${row.attempt} stopped (crash, kill or lost database) and no automatic retries are left; retryJob runs it again from its last finished stage.`,
+      stage: row.stage,
+      retryable: true,
+    },
+    data: { retriesExhausted: true, attempts: row.attempt },
+  });
+}

@@ -1,0 +1,60 @@
+// A failing statement is logged at error level with its SQL, but never with the values bound to it:
+// those are a fresh webhook secret, an API key's hash, whatever a user typed. Each failing path is
+// provoked against a real `vidq serve` process (the database refuses the write), and its whole log is
+// searched for secrets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { gql } from '../helpers/graphql';
+import { waitFor } from '../helpers/jobs';
+import { freePort } from '../helpers/pg-urls';
+import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+
+let app: TestApp;
+let alice: TestUser;
+let api: VidqProcess;
+let url: string;
+
+beforeAll(async () => {
+  app = await startTestApp({ env: { ROLE: 'worker' } });
+  alice = await app.createUser({ name: 'alice' });
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  api = spawnVidq(['serve', '--role', 'api'], {
+    DATABASE_URL: app.database.url,
+    DATA_DIR: app.dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  });
+  await waitFor('the API process', async () => (await fetch(`${url}/health`).catch(() => null))?.ok, 60_000, 200);
+  // The database refuses these writes, as it might on a full disk or a broken constraint.
+  const sql = app.services.database.sql;
+  await sql`alter table webhook_endpoints add constraint refuse_all check (false) not valid`;
+  await sql`alter table api_keys add constraint refuse_all check (false) not valid`;
+  await sql`alter table users add constraint refuse_secret check (webhook_secret is null or webhook_secret not like 'whsec_%') not valid`;
+});
+afterAll(async () => {
+  await killAllVidq();
+  await app?.close();
+});
+
+describe('the log of a statement that failed', () => {
+  it('keeps the statement and the error but none of its values: no webhook secret, no key hash, no user input', async () => {
+    const created = await gql(url, alice.key, `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", description: "private note 4f1c" }) { __typename } }`);
+    expect(created.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
+    const key = await gql(url, alice.key, `mutation { createApiKey(name: "label 77ab") { key } }`);
+    expect(key.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
+    const rotated = await gql(url, alice.key, `mutation { rotateViewerWebhookSecret { __typename } }`);
+    expect(rotated.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
+
+    await expect.poll(() => api.output().split('\n').filter((l) => l.includes('"level":50')).length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const log = api.output();
+    expect(log).toMatch(/insert into \\"webhook_endpoints\\"/); // the statement is there…
+    expect(log).toMatch(/refuse_all/); // …and the reason
+    expect(log).not.toMatch(/whsec_/);
+    expect(log).not.toMatch(/\b[0-9a-f]{64}\b/); // a SHA-256 key hash
+    expect(log).not.toMatch(/private note 4f1c|label 77ab/);
+    expect(log).not.toContain(alice.key);
+  });
+});
