@@ -22,7 +22,7 @@ export interface Limits {
   authFailures: AuthFailureLimiter;
   /**
    * Takes a slot for as long as the response is open (released when it closes, however it ends).
-   * False when the key holds its cap (nothing held).
+   * False when the key holds its cap (nothing held); true also when the client is already gone.
    */
   holdForResponse(res: ServerResponse, kind: SlotKind, keyId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -49,14 +49,19 @@ export async function startLimits(services: Services): Promise<Limits> {
     slots,
     authFailures,
     async holdForResponse(res, kind, keyId) {
+      // The client may have gone while the request was authenticated: 'close' was emitted already and
+      // would never come again. Nothing is held for a response that is gone (the request fails anyway).
+      if (res.destroyed) return true;
       const state = { held: false, closed: false };
       res.once('close', () => {
         state.closed = true;
         if (state.held) slots.release(kind, keyId);
       });
-      state.held = await slots.acquire(kind, keyId);
-      if (state.held && state.closed) slots.release(kind, keyId); // the client left while we asked
-      return state.held;
+      if (!(await slots.acquire(kind, keyId))) return false;
+      // Gone while we asked (or destroyed, its 'close' still to come): given back at once.
+      if (state.closed || res.destroyed) slots.release(kind, keyId);
+      else state.held = true;
+      return true;
     },
     async close() {
       clearInterval(housekeeping);
