@@ -66,8 +66,13 @@ const envSchema = z.object({
   WS_KEEPALIVE_SECONDS: int(0, 3600).default(12),
   /** Open subscriptions one WebSocket may hold at once. */
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1).default(100),
-  /** Open WebSockets one API key may hold on one API process. */
+  /** Open WebSockets one API key may hold across all API processes (and, counted apart, SSE streams). */
   WS_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
+  /** Uploads one API key may have in progress at once, across all API processes. */
+  UPLOAD_MAX_CONCURRENT_PER_KEY: int(1).default(4),
+  /** Wrong API keys one client address may send per AUTH_FAILURE_WINDOW_SECONDS before 429s. */
+  AUTH_MAX_FAILURES: int(1).default(30),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400).default(60),
   /** How often open WebSockets' keys are checked again (revocations also close them at once, by NOTIFY). */
   WS_KEY_RECHECK_SECONDS: int(1).default(60),
   FFMPEG_PATH: z.string().min(1).optional(),
@@ -119,6 +124,9 @@ export interface Config {
   wsKeepAliveSeconds: number;
   wsMaxSubscriptionsPerConnection: number;
   wsMaxConnectionsPerKey: number;
+  uploadMaxConcurrentPerKey: number;
+  authMaxFailures: number;
+  authFailureWindowSeconds: number;
   wsKeyRecheckSeconds: number;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
@@ -184,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+    uploadMaxConcurrentPerKey: e.UPLOAD_MAX_CONCURRENT_PER_KEY,
+    authMaxFailures: e.AUTH_MAX_FAILURES,
+    authFailureWindowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
     wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,

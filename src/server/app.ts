@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startJobEventBus } from '../jobs/pubsub';
+import { startLimits } from '../limits/index';
 import type { Services } from '../services';
 import { createMultipartParser } from '../uploads/multipart';
 import { createHttpServer, type HttpOptions } from './http';
@@ -16,15 +17,24 @@ export interface RunningApi {
 }
 
 export async function startApi(services: Services, options: HttpOptions & { port?: number; host?: string } = {}): Promise<RunningApi> {
-  const jobEvents = await startJobEventBus(services.database.url, services.log);
-  const yoga = createYogaServer(buildSchema(), services, jobEvents);
-  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services), ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
-  const ws = attachWebSocketServer(httpServer, yoga, services);
+  const limits = await startLimits(services);
+  const jobEvents = await startJobEventBus(services.database.url, services.log).catch(async (error) => {
+    await limits.close();
+    throw error;
+  });
+  const yoga = createYogaServer(buildSchema(), services, jobEvents, limits);
+  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services, limits), ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
+  const ws = attachWebSocketServer(httpServer, yoga, services, limits);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => resolve());
+  }).catch(async (error) => {
+    await ws.close();
+    await jobEvents.close();
+    await limits.close();
+    throw error;
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
   services.log.info({ port: actualPort }, `GraphQL ready at http://localhost:${actualPort}/graphql`);
@@ -38,6 +48,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      await limits.close();
     },
   };
 }

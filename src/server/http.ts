@@ -5,7 +5,6 @@ import type { Services } from '../services';
 import { readGraphQLBody } from './graphql-body';
 import { checkHealth } from './health';
 import { sendJson } from './http-json';
-import { createEventStreamLimiter, wantsEventStream } from './sse-limit';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
 import type { Yoga } from './yoga';
 
@@ -31,8 +30,6 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
   // which walks every logged object, is skipped for it.
   const accessLog = services.log.child({ component: 'http' }, { redact: [] });
 
-  const eventStreams = createEventStreamLimiter(services);
-
   async function route(req: IncomingMessage, res: ServerResponse, info: RequestInfo) {
     let url: URL;
     try {
@@ -40,7 +37,6 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
     } catch {
       return sendJson(res, 400, { error: 'Malformed request target.' });
     }
-    if (url.pathname === '/graphql' && wantsEventStream(req) && !(await eventStreams.admit(req, res))) return;
     if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const report = await checkHealth(services);
       return sendJson(res, report.status === 'ok' ? 200 : 503, report);

@@ -8,9 +8,13 @@
 //   - the key is checked in connection_init (a missing, unknown or revoked key closes with 4403), which
 //     must come within 10 s;
 //   - keep-alive pings every WS_KEEPALIVE_SECONDS; a socket that does not answer in time is dropped;
-//   - at most WS_MAX_CONNECTIONS_PER_KEY open sockets per key on this process (more: closed with 4429)
-//     and WS_MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once per socket (more: that operation gets
-//     an `error` message with code RATE_LIMITED; the socket stays open);
+//   - at most WS_MAX_CONNECTIONS_PER_KEY open sockets per key across all API processes (a slot of
+//     limits/slots.ts; more: closed with 4429) and WS_MAX_SUBSCRIPTIONS_PER_CONNECTION operations at
+//     once per socket (more: that operation gets an `error` message with code RATE_LIMITED; the socket
+//     stays open);
+//   - a wrong key counts against the client's address (limits/auth-failures.ts); past the limit the
+//     socket is closed with 4429 "Too many failed authentications from this address: retry after N s"
+//     instead of 4403;
 //   - a revoked key's sockets are closed with 4403 at once (revokeApiKey NOTIFYs every API process), and
 //     every open socket's key is checked again every WS_KEY_RECHECK_SECONDS (disabled users too);
 //   - a socket too slow to take what it is sent is closed with 1013 (its client reconnects).
@@ -23,15 +27,19 @@ import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { apiKeys, users } from '../db/schema/index';
 import { newId } from '../db/ids';
 import type { GraphQLContext } from '../graphql/context';
+import type { Limits } from '../limits/index';
 import type { Services } from '../services';
 import { requestStore } from './request-context';
 import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong } from './ws-connection';
-import { slotCount, WsSubscriptions } from './ws-subscriptions';
+import { refusal, slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
 
 /** The close code for a missing, unknown or revoked key (graphql-ws's "Forbidden"). */
 export const WS_CLOSE_FORBIDDEN = CloseCode.Forbidden; // 4403
-/** The close code when a key already holds WS_MAX_CONNECTIONS_PER_KEY sockets here (graphql-ws clients do not retry it). */
+/**
+ * The close code when a key already holds WS_MAX_CONNECTIONS_PER_KEY sockets, or the address sent too
+ * many wrong keys (the reason says which; graphql-ws clients do not retry it).
+ */
 export const WS_CLOSE_TOO_MANY_CONNECTIONS = 4429;
 /** Largest message a client may send (a subscribe message is a query and its variables). */
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -44,7 +52,7 @@ type EnvelopedArgs = ExecutionArgs & {
 
 export type Hub = ReturnType<typeof createHub>;
 
-function createHub(yoga: Yoga, services: Services) {
+function createHub(yoga: Yoga, services: Services, limits: Limits) {
   const { config } = services;
   const db = services.database.db;
   const log = services.log.child({ component: 'ws' });
@@ -52,6 +60,7 @@ function createHub(yoga: Yoga, services: Services) {
   const sockets = new Set<Connection>();
   /** Sockets still waiting for connection_init. */
   const pending = new Set<Connection>();
+  /** Authenticated sockets per key on this process (the key's connectionParams go with its last one). */
   const perKey = new Map<string, number>();
   /** connectionParams per key, shared by that key's sockets (graphql-ws keeps them for the socket's life). */
   const paramsByKey = new Map<string, Record<string, unknown>>();
@@ -65,6 +74,7 @@ function createHub(yoga: Yoga, services: Services) {
       if (!sockets.delete(connection)) return;
       connection.bus?.offKeyRevoked(connection.keyId!, connection);
       subscriptions.closed(connection);
+      limits.slots.release('ws', connection.keyId!);
       const n = (perKey.get(connection.keyId!) ?? 1) - 1;
       if (n > 0) perKey.set(connection.keyId!, n);
       else {
@@ -133,18 +143,26 @@ function createHub(yoga: Yoga, services: Services) {
       try {
         keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
       } catch (error) {
-        if (error instanceof AuthenticationError) return false;
-        throw error;
+        if (!(error instanceof AuthenticationError)) throw error;
+        const address = connection?.remoteAddress();
+        if (error.failure === 'INVALID_API_KEY' && address) {
+          const retryAfter = await limits.authFailures.failed(address);
+          // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
+          if (retryAfter !== null) socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
+        }
+        return false;
       }
       if (!connection || socket.readyState !== socket.OPEN) return false; // gone while we checked
-      const open = perKey.get(keyId) ?? 0;
-      if (open >= config.wsMaxConnectionsPerKey) {
-        log.warn({ keyId, open }, 'refusing socket: too many connections for this key');
-        // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
+      if (!(await limits.slots.acquire('ws', keyId))) {
+        log.warn({ keyId }, 'refusing socket: too many connections for this key');
         socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this API key: at most ${config.wsMaxConnectionsPerKey}`);
         return false;
       }
-      perKey.set(keyId, open + 1);
+      if (socket.readyState !== socket.OPEN) {
+        limits.slots.release('ws', keyId); // gone while we counted
+        return false;
+      }
+      perKey.set(keyId, (perKey.get(keyId) ?? 0) + 1);
       connection.keyId = keyId;
       // The key's sockets share one copy of what they authenticated with.
       const params = paramsByKey.get(keyId);
@@ -185,16 +203,33 @@ function createHub(yoga: Yoga, services: Services) {
           throw error;
         }
         hub.hookRevocation(connection, contextValue);
+        // An operation over the query limits (graphql-armor throws from parse and validate) is an
+        // `error` message for that operation; the socket and its other operations go on.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          const refused = refusal(error, 'GRAPHQL_PARSE_FAILED');
+          if (refused) return [refused];
+          throw error;
+        }
         const args: EnvelopedArgs = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue,
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = validate(args.schema, args.document);
+        } catch (error) {
+          const refused = refusal(error, 'GRAPHQL_VALIDATION_FAILED');
+          if (refused) return [refused];
+          throw error;
+        }
+        if (errors.length) return [...errors];
         return args;
       });
     },
@@ -205,11 +240,11 @@ function createHub(yoga: Yoga, services: Services) {
   return Object.assign(hub, { server });
 }
 
-export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services) {
+export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services, limits: Limits) {
   const { config } = services;
   const db = services.database.db;
   const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
-  const hub = createHub(yoga, services);
+  const hub = createHub(yoga, services, limits);
   const { sockets, pending, log } = hub;
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {

@@ -57,6 +57,15 @@ export class Connection implements FastSocket {
     this.request = slimRequest(request);
   }
 
+  /**
+   * The client's address, read only when needed (a failed authentication): reading it makes Node cache
+   * a peer-name object on the socket, ~100 bytes that every open socket would keep. `_socket` is ws's
+   * underlying net.Socket.
+   */
+  remoteAddress(): string | undefined {
+    return (this.socket as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress;
+  }
+
   // graphql-ws's transport interface.
   get protocol() {
     return this.socket.protocol;

@@ -61,6 +61,17 @@ function removeSlot(socket: FastSocket, slot: Slot): boolean {
   return true;
 }
 
+/**
+ * A GraphQL error thrown while parsing or validating an operation (graphql-armor's limits throw) is a
+ * refusal of that operation: an `error` message for its id, with the code Yoga gives it over HTTP. Any
+ * other exception is not a refusal (null).
+ */
+export function refusal(error: unknown, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError | null {
+  if (!(error instanceof GraphQLError) || (error.originalError && !(error.originalError instanceof GraphQLError))) return null;
+  (error.extensions as Record<string, unknown>).code ??= code;
+  return error;
+}
+
 /** How many subscriptions a socket holds on the fast path. */
 export function slotCount(socket: FastSocket): number {
   return socket.slots?.length ?? 0;
@@ -103,7 +114,7 @@ export class WsSubscriptions {
       try {
         document = enveloped.parse(payload.query);
       } catch (error) {
-        this.sendError(socket, id, [asGraphQLError(error)], info.requestId);
+        this.sendError(socket, id, [refusal(error, 'GRAPHQL_PARSE_FAILED') ?? asGraphQLError(error)], info.requestId);
         return true;
       }
       if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return false;
@@ -130,7 +141,18 @@ export class WsSubscriptions {
         throw error;
       }
       this.options.onContext(socket, contextValue);
-      const errors = enveloped.validate(enveloped.schema, document);
+      let errors: readonly GraphQLError[];
+      try {
+        errors = enveloped.validate(enveloped.schema, document);
+      } catch (error) {
+        // graphql-armor's limits (aliases, depth, cost) throw from validation: that operation is refused.
+        const refused = refusal(error, 'GRAPHQL_VALIDATION_FAILED');
+        if (!refused) {
+          release();
+          throw error;
+        }
+        errors = [refused];
+      }
       if (errors.length) {
         release();
         this.sendError(socket, id, errors, info.requestId);

@@ -4,12 +4,14 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate } from '../auth/authenticate';
+import { authenticate, AuthenticationError } from '../auth/authenticate';
 import type { GraphQLContext } from '../graphql/context';
 import type { JobEventBus } from '../jobs/pubsub';
+import { type Limits, rateLimitedError } from '../limits/index';
 import { useSharedSubscriptionExecution } from '../live/shared-execution';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
+import { useStreamLimit } from './stream-limit';
 
 export interface ServerContext {
   req: IncomingMessage;
@@ -82,7 +84,20 @@ function originOf(initial: { request?: Request; req?: IncomingMessage }): string
   return `http://${host}`;
 }
 
-export function createYogaServer(schema: GraphQLSchema, services: Services, jobEvents: JobEventBus | null = null): Yoga {
+/**
+ * A wrong key over HTTP counts against the client's address (WebSockets count theirs at
+ * connection_init); past the limit the failure is a 429 RATE_LIMITED instead of the 401. Only failures
+ * get here: a valid key pays nothing.
+ */
+async function countFailure(limits: Limits | null, error: unknown, req: IncomingMessage | undefined): Promise<unknown> {
+  const address = req?.socket?.remoteAddress;
+  if (!limits || !address || !(error instanceof AuthenticationError) || error.failure !== 'INVALID_API_KEY') return error;
+  const retryAfter = await limits.authFailures.failed(address);
+  if (retryAfter === null) return error;
+  return rateLimitedError(`Too many failed authentications from this address: retry after ${retryAfter} seconds.`, retryAfter);
+}
+
+export function createYogaServer(schema: GraphQLSchema, services: Services, jobEvents: JobEventBus | null = null, limits: Limits | null = null): Yoga {
   const armor = new EnvelopArmor({
     maxDepth: { n: 12, onReject: [asValidationError] },
     maxAliases: { n: 30, onReject: [asValidationError] },
@@ -109,12 +124,23 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
       warn: yogaLog(services, 'warn'),
       error: yogaLog(services, 'error'),
     },
-    plugins: [...armor.protect().plugins, useOperationName, useParsedBody, useSharedSubscriptionExecution()],
+    plugins: [
+      ...armor.protect().plugins,
+      useOperationName,
+      useParsedBody,
+      ...(limits ? [useStreamLimit(limits)] : []),
+      useSharedSubscriptionExecution(),
+    ],
     context: async (initial) => {
       const authorization = initial.connectionParams
         ? initial.connectionParams.authorization
         : initial.request.headers.get('authorization');
-      const viewer = await authenticate(services.database.db, authorization);
+      let viewer;
+      try {
+        viewer = await authenticate(services.database.db, authorization);
+      } catch (error) {
+        throw initial.connectionParams ? error : await countFailure(limits, error, initial.req);
+      }
       const info = currentRequest();
       if (info) info.userId = viewer.id;
       const requestId = info?.requestId ?? 'unknown';

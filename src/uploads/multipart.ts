@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Upload } from 'graphql-upload-ts';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
+import { type Limits, SLOT_RETRY_AFTER_SECONDS, sendRateLimited } from '../limits/index';
 import type { Services } from '../services';
 import { MultipartRequestError, parseUploadRequest } from './parse-multipart';
 import { sweepStaleTempFiles } from './storage';
@@ -67,15 +68,16 @@ function answer(res: ServerResponse, status: number, body: unknown) {
  * The `parseMultipart` hook of the HTTP server: resolves to the operations for Yoga, or answers the
  * request itself (malformed multipart, client gone) and resolves to undefined.
  */
-export function createMultipartParser(services: Services): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
+export function createMultipartParser(services: Services, limits?: Limits): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const { config, database } = services;
   sweepStaleTempFiles(config)
     .then((removed) => removed && services.log.info({ removed }, 'removed temp files of uploads interrupted by a crash'))
     .catch((err) => services.log.warn({ err }, 'could not sweep stale upload temp files'));
   return async (req: IncomingMessage, res: ServerResponse) => {
     const startedAt = process.hrtime.bigint();
+    let keyId: string;
     try {
-      await authenticate(database.db, req.headers.authorization);
+      keyId = (await authenticate(database.db, req.headers.authorization)).keyId;
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       // Let Yoga answer: its context factory runs the same check (a key never turns valid again) and
@@ -83,6 +85,13 @@ export function createMultipartParser(services: Services): (req: IncomingMessage
       const stub = { query: 'query UploadRefused { __typename }' };
       keepBodyFromYoga(req, stub);
       return stub;
+    }
+    // At most UPLOAD_MAX_CONCURRENT_PER_KEY uploads per key in progress, across API processes; the slot
+    // is held until the response closes (answered, or the client gone).
+    if (limits && !(await limits.holdForResponse(res, 'upload', keyId))) {
+      const max = limits.slots.cap('upload');
+      sendRateLimited(res, `Too many uploads in progress for this API key: at most ${max} at once. Wait for one to finish.`, SLOT_RETRY_AFTER_SECONDS, { closeConnection: true });
+      return undefined;
     }
     let operations: unknown;
     try {

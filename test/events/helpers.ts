@@ -190,8 +190,8 @@ export interface RawSocket {
 }
 
 /** A bare graphql-transport-ws socket, to watch close codes and pings exactly. */
-export function openSocket(baseUrl: string, key: string | null, opts: { autoPong?: boolean } = {}): RawSocket {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { autoPong: opts.autoPong ?? true });
+export function openSocket(baseUrl: string, key: string | null, opts: { autoPong?: boolean; localAddress?: string } = {}): RawSocket {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { autoPong: opts.autoPong ?? true, localAddress: opts.localAddress });
   let pings = 0;
   const messages: any[] = [];
   ws.on('ping', () => pings++);

@@ -3,3 +3,4 @@ export * from './videos';
 export * from './jobs';
 export * from './webhooks';
 export * from './settings';
+export * from './limits';
