@@ -16,7 +16,7 @@ import { jobEvents, jobs, videos } from '../src/db/schema/index';
 import { submitJob } from '../src/jobs/submit';
 import { createLogger } from '../src/logger';
 import { StageAbortedError, STAGES } from '../src/pipeline/index';
-import { LIVENESS_LOCK_CLASS } from '../src/queue/liveness';
+import { LEASE_LOCK_CLASS } from '../src/db/process-lease';
 import { startRuntime } from '../src/runtime';
 import { createUser } from '../src/auth/users';
 import { startWorkers } from '../src/workers';
@@ -164,13 +164,13 @@ async function main() {
         const first = spawnNode(['bin/vidq.js', 'serve'], { env: workerEnv });
         first.process.stdout?.resume();
         await waitFor('the transcode to hang', async () => ((await hang.invocations()) === 1 ? true : null), 60_000);
+        const leases = async () =>
+          (await benchDb.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS}::oid`)[0].n as number;
+        const before = await leases();
         const second = spawnNode(['bin/vidq.js', 'serve'], { env: workerEnv });
         second.process.stdout?.resume();
-        // Boot time is not recovery: wait until the second worker is up (it holds its liveness lock).
-        await waitFor('the second worker', async () => {
-          const [row] = await benchDb.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LIVENESS_LOCK_CLASS}::oid`;
-          return row.n >= 2 ? true : null;
-        }, 60_000);
+        // Boot time is not recovery: wait until the second worker is up (it holds its lease).
+        await waitFor('the second worker', async () => ((await leases()) > before ? true : null), 60_000);
         await sleep(500);
         process.kill(-first.process.pid!, 'SIGKILL'); // the worker and its hung ffmpeg
         const [{ now }] = await benchDb.sql`select now()`;

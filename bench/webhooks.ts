@@ -23,7 +23,7 @@ import { createUser } from '../src/auth/users';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/db/ids';
 import type { JobRow } from '../src/jobs/transitions';
-import { LIVENESS_LOCK_CLASS } from '../src/queue/liveness';
+import { LEASE_LOCK_CLASS } from '../src/db/process-lease';
 import { PGBOSS_SCHEMA } from '../src/queue/queues';
 import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
 import { benchDatabase, percentile } from './lib/database';
@@ -308,22 +308,22 @@ async function main() {
   );
   // crash: the main worker goes; two of their own take turns dying with a request in flight.
   await worker.stop(20_000);
-  const livenessLocks = async () =>
-    (await database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LIVENESS_LOCK_CLASS}::oid`)[0].n as number;
+  const leases = async () =>
+    (await database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS}::oid`)[0].n as number;
   const spawnWorker = () => {
     const child = spawnNode(['bin/vidq.js', 'serve', '--role', 'worker'], { env: workerEnv, stdout: 'ignore' });
     cleanups.push(() => child.stop(10_000));
     return child;
   };
   let current = spawnWorker();
-  await waitFor('a worker', async () => ((await livenessLocks()) >= 1 ? true : null));
+  await waitFor('a worker', async () => ((await leases()) >= 1 ? true : null));
   const recoveries: number[] = [];
   for (let i = 0; i < CRASHES; i++) {
     await reset(0, true);
     const [delivery] = await publish();
     await waitFor('the request to be held', async () => ((await stats()).length ? true : null), 30_000);
     const next = spawnWorker();
-    await waitFor('the second worker', async () => ((await livenessLocks()) >= 2 ? true : null), 60_000);
+    await waitFor('the second worker', async () => ((await leases()) >= 2 ? true : null), 60_000);
     const killedAt = Date.now();
     current.process.kill('SIGKILL');
     await current.exited;

@@ -1,6 +1,7 @@
 // Opens what every vidq process needs, in order: database (migrated), queue, services.
 import { type Config, dataPaths } from './config';
 import { openDatabase } from './db/open';
+import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
 import { startQueue } from './queue/boss';
 import type { Services } from './services';
@@ -17,12 +18,17 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
   try {
     // Only processes that run workers supervise the queues (expiry, heartbeats, schedules).
     const boss = await startQueue(opened.database.url, config, log, { supervise: config.role !== 'api' });
-    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config) };
+    const lease = await ProcessLease.take(opened.database.url, log, `vidq-${config.role}-lease`).catch(async (error) => {
+      await boss.stop({ graceful: false, close: true }).catch(() => {});
+      throw error;
+    });
+    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config), lease };
     return {
       services,
       onDatabaseLost: (listener) => opened.embedded?.onUnexpectedExit(listener),
       async close() {
         await boss.stop({ graceful: false, close: true, timeout: 5000 }).catch((err) => log.warn({ err }, 'queue stop failed'));
+        await lease.close();
         await opened.close();
       },
     };

@@ -3,6 +3,7 @@
 import type { PgBoss } from 'pg-boss';
 import { type Config, dataPaths } from './config';
 import type { Database } from './db/client';
+import type { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
 
 export interface Services {
@@ -11,4 +12,6 @@ export interface Services {
   boss: PgBoss;
   log: Logger;
   paths: ReturnType<typeof dataPaths>;
+  /** This process's lease (a session advisory lock): how other processes know it is alive. */
+  lease: ProcessLease;
 }

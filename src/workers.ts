@@ -2,7 +2,6 @@
 import { startAlertWorkers } from './alerts/worker';
 import { handOnOrphanedJobs } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
-import { holdLiveness, type WorkerLiveness } from './queue/liveness';
 import type { Services } from './services';
 import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
 import { startWebhookWorkers } from './webhooks/worker';
@@ -15,11 +14,10 @@ export interface Workers {
 const CRASH_SWEEP_MS = 500;
 
 export async function startWorkers(services: Services): Promise<Workers> {
-  const liveness = await holdLiveness(services.database.url, `vidq-${services.config.role}`, services.log);
-  const processing = await startProcessingWorkers(services, liveness);
-  const webhooks = await startWebhookWorkers(services, liveness);
+  const processing = await startProcessingWorkers(services);
+  const webhooks = await startWebhookWorkers(services);
   const alerting = await startAlertWorkers(services);
-  const stopSweeps = sweepForCrashes(services, liveness);
+  const stopSweeps = sweepForCrashes(services);
   return {
     async stop() {
       stopSweeps();
@@ -27,18 +25,17 @@ export async function startWorkers(services: Services): Promise<Workers> {
       await webhooks.stop();
       await alerting.stop();
       await processing.stop();
-      await liveness.close();
     },
   };
 }
 
-function sweepForCrashes(services: Services, liveness: WorkerLiveness): () => void {
+function sweepForCrashes(services: Services): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
-      await handOnOrphanedJobs(services, liveness);
+      await handOnOrphanedJobs(services);
       await resumeOrphanedDeliveries(services);
     } catch (err) {
       services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');

@@ -20,7 +20,7 @@ export interface Database {
 /**
  * Server-side TCP keepalives (and a user timeout) for every vidq session: a peer that vanished without
  * closing its socket (a worker whose machine died or was cut off) has its session ended by PostgreSQL
- * within about 20 s, which releases its locks (src/queue/liveness.ts). Settable by any user.
+ * within about 20 s, which releases its locks (src/db/process-lease.ts). Settable by any user.
  */
 export const SERVER_KEEPALIVES = {
   tcp_keepalives_idle: '10',

@@ -1,5 +1,5 @@
 // A job whose worker died is handed on as soon as PostgreSQL has ended the worker's session: its
-// liveness lock (src/queue/liveness.ts) is gone. Run by every worker process twice a second; only
+// lease (src/db/process-lease.ts) is gone. Run by every worker process twice a second; only
 // reads while nothing has crashed. What it keeps true: a PROCESSING job whose worker is dead always
 // has a queue job that will run it, now. The next attempt resumes at the first unfinished stage, as
 // after any retry; a crash counts as one of the job's automatic attempts (a job that kills its worker
@@ -10,7 +10,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema/index';
 import { ERROR_CATALOG } from '../graphql/error-catalog';
 import { handBackToQueue } from '../queue/hand-back';
-import { livenessHeldSql, type WorkerLiveness } from '../queue/liveness';
+import { leaseHeldSql } from '../db/process-lease';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { enqueueProcessing } from './submit';
@@ -27,16 +27,16 @@ interface Orphan {
   stage: string | null;
 }
 
-export async function handOnOrphanedJobs(services: Services, liveness: WorkerLiveness): Promise<string[]> {
+export async function handOnOrphanedJobs(services: Services): Promise<string[]> {
   const { database, log } = services;
   const orphaned = await database.sql<Orphan[]>`
     select id, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
-    where status = 'PROCESSING' and worker_lock is not null and not ${database.sql.unsafe(livenessHeldSql('worker_lock'))}`;
+    where status = 'PROCESSING' and worker_lock is not null and not (${database.sql.unsafe(leaseHeldSql('worker_lock'))})`;
   if (!orphaned.length) return [];
-  const mine = await liveness.key();
+  const mine = await services.lease.key();
   const handed: string[] = [];
   for (const row of orphaned) {
-    // The sweep takes the job under its own lock: the other sweeps leave it, and if this worker dies
+    // The sweep takes the job under its own lease: the other sweeps leave it, and if this worker dies
     // in the middle of the hand-over, the job is an orphan again for them.
     const [claimed] = await database.db
       .update(jobs)

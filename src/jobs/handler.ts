@@ -11,7 +11,6 @@ import type { JobWithMetadata } from 'pg-boss';
 import { jobs, videos, type JobErrorJson } from '../db/schema/index';
 import { ERROR_CATALOG } from '../graphql/error-catalog';
 import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
-import type { WorkerLiveness } from '../queue/liveness';
 import type { Services } from '../services';
 import { videoSourcePath } from '../uploads/queries';
 import { jobOutputDir } from './outputs';
@@ -60,7 +59,6 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorJson {
 export function createProcessingHandler(
   services: Services,
   state: { shuttingDown: boolean; running: Map<string, AbortController> },
-  liveness: WorkerLiveness,
 ) {
   const { database, boss, config } = services;
   const db = database.db;
@@ -74,7 +72,7 @@ export function createProcessingHandler(
       db,
       jobId,
       { worker: `${os.hostname()}:${process.pid}`, queueRetryCount: queueJob.retryCount, scheduledFor: queueJob.startAfter },
-      await liveness.key(),
+      await services.lease.key(),
     );
     if (!started) return; // finished meanwhile (cancelled while queued, timed out…): nothing to do
     let job = started.job;

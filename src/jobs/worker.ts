@@ -4,7 +4,6 @@
 import type { PgBoss } from 'pg-boss';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
-import type { WorkerLiveness } from '../queue/liveness';
 import { createProcessingHandler, NoLongerOwned } from './handler';
 import { removeExpiredDeliveries, resumeStrandedDeliveries } from '../webhooks/housekeeping';
 import { removeExpiredJobs } from './retention';
@@ -16,13 +15,13 @@ export interface ProcessingWorkers {
 
 const MAINTENANCE_CRON = '*/5 * * * *';
 
-export async function startProcessingWorkers(services: Services, liveness: WorkerLiveness): Promise<ProcessingWorkers> {
+export async function startProcessingWorkers(services: Services): Promise<ProcessingWorkers> {
   const { boss, config } = services;
   const state = { shuttingDown: false, running: new Map<string, AbortController>() };
-  const handler = createProcessingHandler(services, state, liveness);
-  // Our liveness lock went with its connection: another worker is taking these jobs over right now.
-  liveness.onLost(() => {
-    for (const controller of state.running.values()) controller.abort(new NoLongerOwned('worker liveness lock lost'));
+  const handler = createProcessingHandler(services, state);
+  // Our lease went with its connection: another worker is taking these jobs over right now.
+  services.lease.onLost(() => {
+    for (const controller of state.running.values()) controller.abort(new NoLongerOwned('process lease lost'));
   });
   await boss.work(
     QUEUES.videoProcessing,

@@ -1,13 +1,12 @@
 // Cluster-wide limits, one mechanism for all of them, shared by every API process through PostgreSQL:
 //   - slots per API key (slots.ts): open WebSockets, SSE streams (any streaming response), uploads in
-//     progress — each capped across all API processes, freed at once when a process dies (lease.ts);
+//     progress — each capped across all API processes, freed at once when a process dies (its lease, src/db/process-lease.ts);
 //   - failed authentications per client address (auth-failures.ts): 429 with Retry-After past the limit.
 // Valid requests pay nothing for the auth limit; a slot costs one statement to take and one to give back.
 import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Services } from '../services';
 import { AuthFailureLimiter } from './auth-failures';
-import { ProcessLease } from './lease';
 import { type SlotKind, SlotCounter } from './slots';
 
 export type { SlotKind } from './slots';
@@ -31,10 +30,9 @@ export interface Limits {
 export async function startLimits(services: Services): Promise<Limits> {
   const { config, database } = services;
   const log = services.log.child({ component: 'limits' });
-  const lease = await ProcessLease.take(database.url, log, `vidq-${config.role}-lease`);
   const slots = new SlotCounter(
     database.sql,
-    lease,
+    services.lease,
     { ws: config.wsMaxConnectionsPerKey, sse: config.wsMaxConnectionsPerKey, upload: config.uploadMaxConcurrentPerKey },
     log,
   );
@@ -66,7 +64,6 @@ export async function startLimits(services: Services): Promise<Limits> {
     async close() {
       clearInterval(housekeeping);
       await slots.idle(); // what the closed sockets and streams gave back reaches the database first
-      await lease.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 // Counted slots per API key, shared by every API process: open WebSockets, SSE streams and uploads in
 // progress. One row per kind and key holds the total the cap is checked against and each process's
-// share, keyed by its lease (lease.ts):
+// share, keyed by its lease (src/db/process-lease.ts):
 //
 //   - taking a slot is one statement: an upsert that adds one only while the total is under the cap
 //     (the row lock serializes processes; nothing is read first). A process has at most one take
@@ -17,7 +17,7 @@
 //     writes its share back from what it holds in memory (reconcile).
 import type { Sql } from '../db/client';
 import type { Logger } from '../logger';
-import { LIVE_LEASE_IDS, type ProcessLease } from './lease';
+import { LIVE_LEASE_IDS, type ProcessLease } from '../db/process-lease';
 
 export type SlotKind = 'ws' | 'sse' | 'upload';
 

@@ -25,7 +25,7 @@ import type { Config } from '../config';
 import type { Database, DbOrTx, Sql } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '../db/schema/index';
 import type { Logger } from '../logger';
-import type { WorkerLiveness } from '../queue/liveness';
+import type { ProcessLease } from '../db/process-lease';
 import { QUEUES } from '../queue/queues';
 import { webhookRetryDelaySeconds } from './backoff';
 import { canSend, type CircuitState } from './circuit';
@@ -71,8 +71,8 @@ export interface DeliveryDeps {
   stateSql?: Sql;
   /** Records successes together (see SuccessRecorder); without it, one statement each. */
   recorder?: SuccessRecorder;
-  /** The worker's liveness lock: an attempt in flight is tagged with it, so that its loss is seen at once. */
-  liveness?: WorkerLiveness;
+  /** The worker process's lease: an attempt in flight is tagged with it, so that its loss is seen at once. */
+  lease?: ProcessLease;
 }
 
 export type DeliveryOutcome = 'stale' | 'delivered' | 'retry-scheduled' | 'failed' | 'waiting';
@@ -92,7 +92,7 @@ function guard(deliveryId: string, queueJobId: string, attempts: number) {
 
 /** Runs a fetched batch of queue jobs: one statement claims them all, then each goes its own way. */
 export async function processBatch(deps: DeliveryDeps, jobs: Array<{ id: string; data: DeliveryJobData }>): Promise<Array<DeliveryOutcome | Error>> {
-  const workerLock = (await deps.liveness?.key()) ?? null;
+  const workerLock = (await deps.lease?.key()) ?? null;
   const claims = await claimBatch(deps.stateSql ?? deps.database.sql, jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })), workerLock);
   return Promise.all(
     jobs.map((job) => {

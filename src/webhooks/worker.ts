@@ -3,7 +3,6 @@
 // startAfter (see deliver.ts), so a worker never sleeps on a backoff.
 import postgres from 'postgres';
 import type { Services } from '../services';
-import type { WorkerLiveness } from '../queue/liveness';
 import { QUEUES } from '../queue/queues';
 import { deliverySettings, processBatch, type DeliveryDeps } from './deliver';
 import { SuccessRecorder } from './delivery-sql';
@@ -22,7 +21,7 @@ export interface WebhookWorkers {
  */
 const MAX_BATCH = 10;
 
-export async function startWebhookWorkers(services: Services, liveness: WorkerLiveness): Promise<WebhookWorkers> {
+export async function startWebhookWorkers(services: Services): Promise<WebhookWorkers> {
   const { boss, config } = services;
   // The claim and the success of each attempt commit without waiting for the WAL flush. That loses
   // nothing when a worker dies (the commit is PostgreSQL's, not ours to lose). If PostgreSQL itself
@@ -44,7 +43,7 @@ export async function startWebhookWorkers(services: Services, liveness: WorkerLi
     settings: deliverySettings(config),
     stateSql,
     recorder: new SuccessRecorder(stateSql),
-    liveness,
+    lease: services.lease,
   };
   const batchSize = Math.min(MAX_BATCH, config.webhookConcurrency);
   await boss.work<DeliveryJobData>(

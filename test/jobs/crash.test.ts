@@ -97,7 +97,7 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
 describe('a worker killed while another one runs', () => {
   it('has its job handed on as soon as its database session ends, long before a missed heartbeat could tell', async () => {
     const { hang, jobId } = await submitHungJob();
-    // Heartbeats of two minutes: within this test's time only the liveness lock can explain a hand-over.
+    // Heartbeats of two minutes: within this test's time only the lease (session advisory lock) can explain a hand-over.
     const env = workerEnv(hang.path, { HEARTBEAT_SECONDS: '120' });
     const workers = [spawnVidq(['serve', '--role', 'worker'], env), spawnVidq(['serve', '--role', 'worker'], env)];
     const started = await waitForEvent(api, jobId, (e) => e.type === 'STARTED', 60_000);
@@ -155,7 +155,7 @@ describe('a worker whose database sessions are terminated (pg_terminate_backend)
       await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
       await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
       const [terminated] = await api.services.database.sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
-        where datname = current_database() and application_name = 'vidq-worker-liveness'`;
+        where datname = current_database() and application_name = 'vidq-worker-lease'`;
       expect(terminated.n).toBe(1);
       const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
       expect(job.status, `${JSON.stringify(job.error)}\n${worker.output().slice(-3000)}`).toBe('COMPLETED');
@@ -172,7 +172,7 @@ describe('a worker whose database sessions are terminated (pg_terminate_backend)
 });
 
 describe('a worker cut off from the database by a partition that PostgreSQL noticed and the worker did not', () => {
-  it('loses its liveness lock with its sessions, so its job moves on at once, and its late writes are refused', async () => {
+  it('loses its lease with its sessions, so its job moves on at once, and its late writes are refused', async () => {
     const { hang, jobId } = await submitHungJob();
     const pg = new URL(api.database.url);
     const proxy = await startTcpProxy(pg.hostname, Number(pg.port));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys';
 import { createUser } from '../../src/auth/users';
-import { LEASE_LOCK_CLASS } from '../../src/limits/lease';
+import { LEASE_LOCK_CLASS } from '../../src/db/process-lease';
 import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
-import { ProcessLease } from '../../src/limits/lease';
+import { ProcessLease } from '../../src/db/process-lease';
 import { SlotCounter } from '../../src/limits/slots';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function process(cap: number) {
-  const lease = await ProcessLease.take(database.url, log);
+  const lease = await ProcessLease.take(database.url, log, 'vidq-test-lease');
   leases.push(lease);
   return { lease, slots: new SlotCounter(db.sql, lease, { ws: cap, sse: cap, upload: cap }, log) };
 }

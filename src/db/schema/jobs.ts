@@ -58,7 +58,7 @@ export const jobs = pgTable(
     /** The pg-boss job that runs this job (a new one for each retryJob). */
     queueJobId: uuid(),
     /**
-     * The liveness lock key of the worker running the current attempt (src/queue/liveness.ts): when that
+     * The lease id of the worker running the current attempt (src/db/process-lease.ts): when that
      * lock is gone, the worker is dead and the job is handed on at once.
      */
     workerLock: integer(),

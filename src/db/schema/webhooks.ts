@@ -84,7 +84,7 @@ export const webhookDeliveries = pgTable(
      * transaction, so a stale or duplicated queue job can never send.
      */
     queueJobId: uuid(),
-    /** The liveness lock key of the worker sending the attempt in flight (src/queue/liveness.ts). */
+    /** The lease id of the worker sending the attempt in flight (src/db/process-lease.ts). */
     workerLock: integer(),
     /** For a redelivery (redeliverWebhook): the delivery it repeats. */
     redeliveryOf: uuid(),
