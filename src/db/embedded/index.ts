@@ -62,8 +62,8 @@ function runningClusterPort(dir: string): number | null {
 }
 
 /** If this process dies without stopping the cluster, ask PostgreSQL for a fast shutdown on the way out. */
-function stopOnExit(child: { pid?: number; exitCode: number | null }) {
-  process.once('exit', () => {
+function stopOnExit(child: { pid?: number; exitCode: number | null }): () => void {
+  const onExit = () => {
     if (child.pid && child.exitCode === null) {
       try {
         process.kill(child.pid, 'SIGINT');
@@ -71,7 +71,9 @@ function stopOnExit(child: { pid?: number; exitCode: number | null }) {
         // already gone
       }
     }
-  });
+  };
+  process.once('exit', onExit);
+  return () => process.off('exit', onExit);
 }
 
 /**
@@ -175,12 +177,13 @@ async function startOrAttach(opts: EmbeddedOptions): Promise<EmbeddedPostgresHan
     await initCluster({ binaries, dir, user: USER, password, runAs, log });
   }
   const server = await startServer({ binaries, dir, port: opts.port, flags: opts.postgresFlags ?? [], runAs, log });
-  stopOnExit(server.child);
+  const forgetExitHook = stopOnExit(server.child);
   try {
     password = await ensureOwnPassword(opts.port, passwordFile, password, log);
     await ensureDatabase(serverUrlFor(opts.port, password), EMBEDDED_DATABASE);
   } catch (error) {
     await server.stop();
+    forgetExitHook();
     throw error;
   }
   let stopping = false;
@@ -197,9 +200,10 @@ async function startOrAttach(opts: EmbeddedOptions): Promise<EmbeddedPostgresHan
     url: serverUrlFor(opts.port, password, EMBEDDED_DATABASE),
     owned: true,
     onUnexpectedExit: (listener) => void listeners.push(listener),
-    stop: () => {
+    stop: async () => {
       stopping = true;
-      return server.stop();
+      await server.stop();
+      forgetExitHook();
     },
   };
 }
