@@ -1,5 +1,6 @@
 // The API process: HTTP + WebSocket on one port.
 import type { AddressInfo } from 'node:net';
+import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startJobEventBus } from '../jobs/pubsub';
 import type { Services } from '../services';
@@ -18,7 +19,7 @@ export interface RunningApi {
 export async function startApi(services: Services, options: HttpOptions & { port?: number; host?: string } = {}): Promise<RunningApi> {
   const jobEvents = await startJobEventBus(services.database.url, services.log);
   const yoga = createYogaServer(buildSchema(), services, jobEvents);
-  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services), ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
+  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services), ...options, routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])] });
   const ws = attachWebSocketServer(httpServer, yoga, services);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;
