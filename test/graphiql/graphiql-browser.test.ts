@@ -45,7 +45,12 @@ async function openGraphiQL(): Promise<GuardedPage> {
   const guarded = await browser.openPage(app.url);
   current = guarded;
   await guarded.page.goto(`${app.url}/graphql`);
-  await guarded.page.locator('.graphiql-query-editor .view-lines').getByText('query Viewer').waitFor({ timeout: 30_000 });
+  try {
+    await guarded.page.locator('.graphiql-query-editor .view-lines').getByText('query Viewer').waitFor({ timeout: 30_000 });
+  } catch (error) {
+    const { offOriginRequests, consoleErrors, pageErrors } = guarded;
+    throw new Error(`GraphiQL did not open: ${(error as Error).message}\n${JSON.stringify({ offOriginRequests, consoleErrors, pageErrors }, null, 2)}`);
+  }
   return guarded;
 }
 
