@@ -1,5 +1,6 @@
 // The API process: HTTP + WebSocket on one port.
 import type { AddressInfo } from 'node:net';
+import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startJobEventBus } from '../jobs/pubsub';
 import { startLimits } from '../limits/index';
@@ -23,7 +24,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const yoga = createYogaServer(buildSchema(), services, jobEvents, limits);
-  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services, limits), ...options, routes: [fileDownloadRoute(services), ...(options.routes ?? [])] });
+  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services, limits), ...options, routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])] });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;

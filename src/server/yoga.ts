@@ -5,6 +5,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
+import { graphiqlForYoga } from '../graphiql/page';
 import type { GraphQLContext } from '../graphql/context';
 import type { JobEventBus } from '../jobs/pubsub';
 import { type Limits, rateLimitedError } from '../limits/index';
@@ -112,11 +113,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
     landingPage: false,
     multipart: false, // graphql-upload-ts streams uploads to disk before Yoga runs (DESIGN.md)
     maxRequestBodySize: false, // POST bodies are read, capped, before Yoga runs (graphql-body.ts)
-    graphiql: {
-      title: 'vidq',
-      subscriptionsProtocol: 'WS',
-      headers: JSON.stringify({ Authorization: 'Bearer vq_…' }),
-    },
+    ...graphiqlForYoga(schema), // served with its own files: works offline (src/graphiql)
     maskedErrors: { maskError: maskUnexpected(services) },
     logging: {
       debug: yogaLog(services, 'debug'),

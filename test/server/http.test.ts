@@ -86,8 +86,11 @@ describe('GraphiQL', () => {
     const html = await res.text();
     expect(html).toMatch(/<title>vidq<\/title>/);
     expect(html.toLowerCase()).toContain('graphiql');
-    // Subscriptions from GraphiQL go over graphql-ws on this same path (tested end to end in test/events).
-    expect(html).toContain('"subscriptionsProtocol":"WS"');
+    // GraphiQL sends its Headers tab (the key) over HTTP only: subscriptions go over SSE on this same
+    // path (driven end to end in Chromium: test/graphiql). Its files come from this server, not a CDN.
+    expect(html).toContain('"subscriptionsProtocol":"SSE"');
+    expect(html.match(/(?:src|href)="[^"]*"/g)?.filter((a) => /="(?:https?:)?\/\//.test(a)) ?? []).toEqual([]);
+    expect(html).toContain('Bearer vq_your_key_here');
   });
 
   it('still requires a key for an operation sent by GET', async () => {
