@@ -84,7 +84,13 @@ async function typeOver(page: Page, tab: 'Variables' | 'Headers', placeholder: s
   for (let i = 0; i < after; i++) await page.keyboard.press('ArrowLeft');
   for (let i = 0; i < placeholder.length; i++) await page.keyboard.press('Shift+ArrowLeft');
   await page.keyboard.type(text);
-  const typed = await editorText(page, editorToolSelector);
+  // Monaco renders its view lines on the next animation frame: wait for the text to show.
+  const until = Date.now() + 5_000;
+  let typed = await editorText(page, editorToolSelector);
+  while (!typed.includes(text) && Date.now() < until) {
+    await page.waitForTimeout(50);
+    typed = await editorText(page, editorToolSelector);
+  }
   if (!typed.includes(text)) throw new Error(`typing into ${tab} gave: ${typed}`);
 }
 
