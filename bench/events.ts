@@ -202,7 +202,7 @@ async function main() {
       .insert(videos)
       .values({
         id: newId('vid'), ownerId: user.id, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-        metadata: { durationSeconds: 60, width: 1280, height: 720, videoCodec: 'h264', audioCodec: 'aac', frameRate: 25, bitRate: 1 },
+        metadata: { durationSeconds: 60, width: 1280, height: 720, videoCodec: 'h264', audioCodec: 'aac', frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
       })
       .returning();
     const jobId = newId('job');

@@ -70,7 +70,7 @@ async function main() {
         .insert(videos)
         .values({
           id: newId('vid'), ownerId: user.id, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-',
-          storagePath, metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1 },
+          storagePath, metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
         })
         .returning();
       return v.id;

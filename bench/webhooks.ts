@@ -22,13 +22,13 @@ import { PgBoss } from 'pg-boss';
 import { createUser } from '../src/auth/users';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/db/ids';
-import type { JobRow } from '../src/jobs/transitions';
 import { LEASE_LOCK_CLASS } from '../src/db/process-lease';
 import { PGBOSS_SCHEMA } from '../src/queue/queues';
 import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
 import { firstLine, runBench, spawnNode, waitFor } from './lib/process';
+import type { JobRow } from '../src/db/schema/index';
 
 const TARGET_RATIO = 0.5;
 const EVENTS = Number(process.env.EVENTS ?? 1000);

@@ -5,7 +5,9 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { newId } from '../db/ids';
-import { alerts, type JobErrorJson } from '../db/schema/index';
+import { alerts } from '../db/schema/index';
+import type { JobErrorShape } from '../errors/app-errors';
+import type { AlertRow } from '../db/schema/index';
 
 export const ALERTS_CHANNEL = 'vidq_alerts';
 
@@ -23,7 +25,6 @@ export interface NewAlert {
   data?: Record<string, unknown>;
 }
 
-export type AlertRow = typeof alerts.$inferSelect;
 
 /** What the NOTIFY carries: ids only. */
 export interface AlertNotice {
@@ -47,7 +48,7 @@ export interface JobFacts {
   ownerId: string;
   videoId: string;
   status: string;
-  error: JobErrorJson | null;
+  error: JobErrorShape | null;
   attempt: number;
   timeoutSeconds: number;
   createdAt: Date;

@@ -13,7 +13,7 @@ import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { sendWebhook } from '../webhooks/http-sender';
 import { signWebhook } from '../webhooks/signing';
-import type { AlertRow } from './alerts';
+import type { AlertRow } from '../db/schema/index';
 
 export interface AlertDeliveryData {
   alertId: string;

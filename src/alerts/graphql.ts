@@ -6,14 +6,16 @@ import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import { requireAdmin } from '../auth/permissions';
 import { alerts } from '../db/schema/index';
 import { builder } from '../graphql/builder';
-import { ERROR_CODES, type ErrorCode } from '../graphql/error-catalog';
-import { ErrorCodeEnum, ForbiddenError, InvalidInputError } from '../graphql/errors';
+import { ERROR_CODES, type ErrorCode } from '../errors/catalog';
+import { ForbiddenError, InvalidInputError } from '../errors/app-errors';
+import { ErrorCodeEnum } from '../graphql/errors';
 import { PageInfoRef, pageQuery, toPage } from '../graphql/pagination';
 import { Follower, PullStream } from '../live/follower';
 import { asResult, eventBus, resultTypeName, singleItemStream } from '../live/streams';
 import { QUEUES } from '../queue/queues';
-import { ALERT_KINDS, type AlertRow } from './alerts';
+import { ALERT_KINDS } from './alerts';
 import { alertDeliveryJobId } from './delivery';
+import type { AlertRow } from '../db/schema/index';
 
 export const AlertKindEnum = builder.enumType('AlertKind', {
   values: {

@@ -9,7 +9,8 @@ import type { PgListener } from '../live/listener';
 import type { Sink } from '../live/follower';
 import { markShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
-import { ALERTS_CHANNEL, type AlertNotice, type AlertRow } from './alerts';
+import { ALERTS_CHANNEL, type AlertNotice } from './alerts';
+import type { AlertRow } from '../db/schema/index';
 
 export interface AlertFeed {
   /** Pushes every alert raised from now on into `sink`. */

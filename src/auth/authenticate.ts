@@ -2,7 +2,7 @@
 import { GraphQLError } from 'graphql';
 import type { Db } from '../db/client';
 import type { Viewer } from '../graphql/context';
-import { ERROR_CATALOG } from '../graphql/error-catalog';
+import { ERROR_CATALOG } from '../errors/catalog';
 import { findActiveKey, touchKey } from './keys';
 
 export type AuthFailure = 'UNAUTHENTICATED' | 'INVALID_API_KEY';

@@ -1,6 +1,6 @@
 // Who may act on whose resources. Another user's resource answers exactly as an unknown one does.
 import type { Viewer } from '../graphql/context';
-import { ForbiddenError } from '../graphql/errors';
+import { ForbiddenError } from '../errors/app-errors';
 
 /** The owner a request acts for: the viewer, or (admins only) the named user. */
 export function actingOwnerId(viewer: Viewer, ownerId: string | null | undefined): string {

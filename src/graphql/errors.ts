@@ -1,8 +1,27 @@
-// Expected failures. Each class is a GraphQL object type implementing the Error interface; a resolver
-// throws one and Pothos's errors plugin turns it into a member of the field's result union.
-// Message and retryable come from the catalog; detail says what exactly went wrong.
+// The GraphQL side of the expected failures (src/errors): the Error interface, and each error class
+// registered as an object type, so Pothos's errors plugin turns a thrown one into a member of the
+// field's result union. Plus the errorCatalog query.
+import {
+  type AppError,
+  FileTooLargeError,
+  type FieldError,
+  ForbiddenError,
+  InsufficientCreditsError,
+  InvalidInputError,
+  JobAlreadyProcessingError,
+  type JobErrorShape,
+  JobFailedError,
+  JobNotCompleteError,
+  JobNotFoundError,
+  JobTimeoutError,
+  RateLimitedError,
+  UnsupportedFormatError,
+  VideoCorruptError,
+  VideoNotFoundError,
+} from '../errors/app-errors';
+import { ERROR_CATALOG, ERROR_CODES, type ErrorCode } from '../errors/catalog';
+import { JOB_STATUSES } from '../jobs/status';
 import { builder } from './builder';
-import { ERROR_CATALOG, ERROR_CODES, type ErrorCode } from './error-catalog';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   values: Object.fromEntries(
@@ -10,24 +29,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   ) as unknown as Record<ErrorCode, { value: ErrorCode }>,
 });
 
-export const JOB_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 export const JobStatusEnum = builder.enumType('JobStatus', { values: JOB_STATUSES });
-
-export abstract class AppError extends Error {
-  abstract readonly code: ErrorCode;
-  readonly detail: string;
-  constructor(detail: string, message?: string) {
-    super(message ?? '');
-    this.detail = detail;
-  }
-  get retryable(): boolean {
-    return ERROR_CATALOG[this.code].retryable;
-  }
-  protected useCatalogMessage() {
-    if (!this.message) this.message = ERROR_CATALOG[this.code].message;
-  }
-}
 
 export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({
   description: 'Every expected failure: show `message`, branch on `code`.',
@@ -39,117 +41,12 @@ export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement(
   }),
 });
 
-export interface FieldError {
-  path: string[];
-  message: string;
-}
 const FieldErrorRef = builder.objectRef<FieldError>('FieldError').implement({
   fields: (t) => ({
     path: t.exposeStringList('path', { description: 'Path of the input field, e.g. ["input", "recordedAt"].' }),
     message: t.exposeString('message'),
   }),
 });
-
-export class InvalidInputError extends AppError {
-  readonly code = 'INVALID_INPUT';
-  constructor(readonly fieldErrors: FieldError[]) {
-    super(fieldErrors.map((f) => `${f.path.join('.')}: ${f.message}`).join('; '));
-    this.useCatalogMessage();
-  }
-}
-export class InsufficientCreditsError extends AppError {
-  readonly code = 'INSUFFICIENT_CREDITS';
-  constructor(readonly required: number, readonly available: number) {
-    super(`This job needs ${required} credits; the account has ${available} available.`);
-    this.useCatalogMessage();
-  }
-}
-export class ForbiddenError extends AppError {
-  readonly code = 'FORBIDDEN';
-  constructor(detail: string) {
-    super(detail);
-    this.useCatalogMessage();
-  }
-}
-export class VideoNotFoundError extends AppError {
-  readonly code = 'VIDEO_NOT_FOUND';
-  constructor(videoId: string) {
-    super(`No video with id '${videoId}' exists.`);
-    this.useCatalogMessage();
-  }
-}
-export class JobNotFoundError extends AppError {
-  readonly code = 'JOB_NOT_FOUND';
-  constructor(jobId: string) {
-    super(`No job with id '${jobId}' exists.`);
-    this.useCatalogMessage();
-  }
-}
-export class JobAlreadyProcessingError extends AppError {
-  readonly code = 'JOB_ALREADY_PROCESSING';
-  constructor(readonly jobId: string, readonly videoId: string) {
-    super(`Job '${jobId}' is currently processing video '${videoId}'.`);
-    this.useCatalogMessage();
-  }
-}
-export class JobNotCompleteError extends AppError {
-  readonly code = 'JOB_NOT_COMPLETE';
-  constructor(jobId: string, readonly status: JobStatus) {
-    super(`Job '${jobId}' is currently in status '${status.toLowerCase()}'.`);
-    this.useCatalogMessage();
-  }
-}
-export class JobTimeoutError extends AppError {
-  readonly code = 'JOB_TIMEOUT';
-  constructor(detail: string) {
-    super(detail);
-    this.useCatalogMessage();
-  }
-}
-export interface JobErrorShape {
-  code: ErrorCode;
-  message: string;
-  detail: string;
-  stage: string | null;
-  retryable: boolean;
-}
-export class JobFailedError extends AppError {
-  readonly code = 'JOB_FAILED';
-  constructor(readonly error: JobErrorShape) {
-    super(error.detail || error.message);
-    this.useCatalogMessage();
-  }
-}
-export class FileTooLargeError extends AppError {
-  readonly code = 'FILE_TOO_LARGE';
-  constructor(readonly maxBytes: number, detail: string) {
-    super(detail);
-    this.useCatalogMessage();
-  }
-}
-export const SUPPORTED_FORMATS = ['mp4', 'mov', 'avi', 'mkv', 'webm'] as const;
-export class UnsupportedFormatError extends AppError {
-  readonly code = 'UNSUPPORTED_FORMAT';
-  readonly supportedFormats = [...SUPPORTED_FORMATS];
-  constructor(detail: string) {
-    super(detail);
-    this.useCatalogMessage();
-  }
-}
-export class VideoCorruptError extends AppError {
-  readonly code = 'VIDEO_CORRUPT';
-  constructor(detail: string) {
-    super(detail);
-    this.useCatalogMessage();
-  }
-}
-export class RateLimitedError extends AppError {
-  readonly code = 'RATE_LIMITED';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many requests; retry after ${retryAfterSeconds} seconds.`);
-    this.useCatalogMessage();
-  }
-}
 
 export const JobErrorRef = builder.objectRef<JobErrorShape>('JobError').implement({
   description: "The cause of a job's failure.",

@@ -4,7 +4,7 @@
 // answer (with the path of each offending argument); elsewhere a GraphQL error with code INVALID_INPUT.
 import { GraphQLError, type GraphQLField, type GraphQLSchema, getNamedType, isUnionType } from 'graphql';
 import { wrapOrThrow } from '@pothos/plugin-errors';
-import { type FieldError, InvalidInputError } from './errors';
+import { type FieldError, InvalidInputError } from '../errors/app-errors';
 
 /** Input objects: graphql-js builds inline ones with a null prototype, variables' with Object's. */
 function isPlainObject(value: object): boolean {

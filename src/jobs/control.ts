@@ -3,14 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { jobs, jobStages } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { InvalidInputError, JobAlreadyProcessingError } from '../graphql/errors';
+import { InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { getVisibleJob } from './queries';
 import { enqueueProcessing } from './submit';
-import { ACTIVE_STATUSES, finishJob, type JobRow, RETRYABLE_STATUSES } from './transitions';
+import { ACTIVE_STATUSES, RETRYABLE_STATUSES } from './status';
+import { finishJob } from './transitions';
+import type { JobRow } from '../db/schema/index';
 
 /**
  * Stops a queued or running job. A running one's worker notices within a second, kills its ffmpeg and

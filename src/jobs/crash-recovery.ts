@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema/index';
-import { ERROR_CATALOG } from '../graphql/error-catalog';
+import { ERROR_CATALOG } from '../errors/catalog';
 import { handBackToQueue } from '../queue/hand-back';
 import { leaseHeldSql } from '../db/process-lease';
 import { QUEUES } from '../queue/queues';

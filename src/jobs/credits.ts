@@ -2,7 +2,7 @@
 // transaction: reserved at submit, charged on completion, released on failure, timeout or cancel.
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { creditLedger, users } from '../db/schema/index';
-import { InsufficientCreditsError } from '../graphql/errors';
+import { InsufficientCreditsError } from '../errors/app-errors';
 import type { DbOrTx } from '../db/client';
 
 async function move(tx: DbOrTx, userId: string, jobId: string, kind: string, amount: number, note: string) {

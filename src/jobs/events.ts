@@ -1,10 +1,12 @@
 // The job's append-only log. Every change of a job appends one event with the job's next sequence
 // (1, 2, 3… no gaps, assigned under the job row's lock) and a NOTIFY that every API process hears.
 import { sql } from 'drizzle-orm';
+import { TERMINAL_STATUSES } from './status';
 import type { DbOrTx } from '../db/client';
-import { jobEvents, type JobErrorJson } from '../db/schema/index';
+import { jobEvents } from '../db/schema/index';
+import type { JobErrorShape } from '../errors/app-errors';
+import type { JobEventRow } from '../db/schema/index';
 
-type JobEventRow = typeof jobEvents.$inferSelect;
 
 export const JOB_EVENTS_CHANNEL = 'vidq_job_events';
 
@@ -22,7 +24,8 @@ export const JOB_EVENT_TYPES = [
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
-export const TERMINAL_EVENT_TYPES: ReadonlySet<JobEventType> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+/** A job's terminal events are named after its terminal statuses. */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<JobEventType> = new Set(TERMINAL_STATUSES);
 
 /** What travels in the NOTIFY: ids only, the subscriber reads the row (payloads must stay < 8000 bytes). */
 export interface JobEventNotice {
@@ -38,7 +41,7 @@ export interface NewJobEvent {
   status: string;
   progress: number;
   stage?: string | null;
-  error?: JobErrorJson | null;
+  error?: JobErrorShape | null;
   data?: Record<string, unknown>;
 }
 
@@ -73,7 +76,7 @@ export async function appendJobEvent(tx: DbOrTx, jobId: string, event: NewJobEve
     status: row.status as string,
     progress: row.progress as number,
     stage: (row.stage as string | null) ?? null,
-    error: (row.error as JobErrorJson | null) ?? null,
+    error: (row.error as JobErrorShape | null) ?? null,
     data: (row.data as Record<string, unknown> | null) ?? null,
     at: row.at instanceof Date ? row.at : new Date(row.at as string),
   };

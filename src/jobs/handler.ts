@@ -8,24 +8,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { JobWithMetadata } from 'pg-boss';
-import { jobs, videos, type JobErrorJson } from '../db/schema/index';
-import { ERROR_CATALOG } from '../graphql/error-catalog';
+import { jobs, videos } from '../db/schema/index';
+import { ERROR_CATALOG } from '../errors/catalog';
 import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
 import type { Services } from '../services';
 import { videoSourcePath } from '../uploads/queries';
 import { jobOutputDir } from './outputs';
 import { jobProgress, selectedStages } from './stages';
-import {
-  AttemptSupersededError,
-  finishJob,
-  type JobRow,
-  markStageFinished,
-  markStageStarted,
-  recordProgress,
-  scheduleRetry,
-  startAttempt,
-  type StageRow,
-} from './transitions';
+import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
+import type { JobErrorShape } from '../errors/app-errors';
+import type { JobRow, StageRow } from '../db/schema/index';
 
 export interface ProcessingJobData {
   jobId: string;
@@ -41,7 +33,7 @@ export class NoLongerOwned extends Error {}
 const PROGRESS_INTERVAL_MS = 500;
 const OWNERSHIP_CHECK_MS = 1000;
 
-export function timeoutError(job: JobRow, now = Date.now()): JobErrorJson {
+export function timeoutError(job: JobRow, now = Date.now()): JobErrorShape {
   const ranFor = Math.max(1, Math.round((now - (job.startedAt ?? job.createdAt).getTime()) / 1000));
   return {
     code: 'JOB_TIMEOUT',
@@ -52,7 +44,7 @@ export function timeoutError(job: JobRow, now = Date.now()): JobErrorJson {
   };
 }
 
-function jobErrorFrom(error: StageError, stage: string | null): JobErrorJson {
+function jobErrorFrom(error: StageError, stage: string | null): JobErrorShape {
   return { code: error.code, message: error.message, detail: error.detail, stage, retryable: error.retryable };
 }
 
@@ -172,8 +164,8 @@ export function createProcessingHandler(
         jobId: job.id,
         inputPath: videoSourcePath(config, video),
         outputDir,
-        options: job.options as unknown as ProcessingOptions,
-        source: video.metadata as VideoMetadata,
+        options: job.options,
+        source: video.metadata,
         previous,
         binaries,
         signal,

@@ -19,8 +19,8 @@ import { type PgListener, startPgListener } from '../live/listener';
 import { markShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { JOB_EVENTS_CHANNEL, type JobEventNotice, TERMINAL_EVENT_TYPES, type JobEventType } from './events';
+import type { JobEventRow } from '../db/schema/index';
 
-export type EventRow = typeof jobEvents.$inferSelect;
 
 export const LISTENER_APPLICATION_NAME = 'vidq-events';
 
@@ -43,11 +43,11 @@ export interface JobEventBus {
    * the same row objects, marked shared (live/shared-execution.ts). (Pairs of calls rather than
    * returned closures: thousands of registrations stay small.)
    */
-  watchJob(jobId: string, knownSequence: number, sink: Sink<EventRow>): void;
-  unwatchJob(jobId: string, sink: Sink<EventRow>): void;
+  watchJob(jobId: string, knownSequence: number, sink: Sink<JobEventRow>): void;
+  unwatchJob(jobId: string, sink: Sink<JobEventRow>): void;
   /** Pushes the rows of every job the viewer may see (all jobs for an admin), optionally by status. */
-  watchAll(filter: AllEventsFilter, sink: Sink<EventRow>): void;
-  unwatchAll(sink: Sink<EventRow>): void;
+  watchAll(filter: AllEventsFilter, sink: Sink<JobEventRow>): void;
+  unwatchAll(sink: Sink<JobEventRow>): void;
   alerts: AlertFeed;
   /** Calls `target.revoked()` once if the key is revoked while registered. */
   onKeyRevoked(keyId: string, target: Revocable): void;
@@ -59,7 +59,7 @@ export interface JobEventBus {
 interface Feed {
   jobId: string;
   last: number;
-  watchers: Set<Sink<EventRow>>;
+  watchers: Set<Sink<JobEventRow>>;
   reading: boolean;
   again: boolean;
   touchedAt: number;
@@ -67,7 +67,7 @@ interface Feed {
 
 interface AllWatcher {
   filter: AllEventsFilter;
-  sink: Sink<EventRow>;
+  sink: Sink<JobEventRow>;
 }
 
 export async function startJobEventBus(databaseUrl: string, log: Logger): Promise<JobEventBus> {
@@ -86,7 +86,7 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
   }
   const db = database.db;
   const feeds = new Map<string, Feed>();
-  const allWatchers = new Map<Sink<EventRow>, AllWatcher>();
+  const allWatchers = new Map<Sink<JobEventRow>, AllWatcher>();
   const adminWatchers = { count: 0 };
   const ownerWatchers = new Map<string, number>();
   const revocations = new Map<string, Set<Revocable>>();
@@ -106,7 +106,7 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
     return feed;
   }
 
-  function dispatch(feed: Feed, row: EventRow) {
+  function dispatch(feed: Feed, row: JobEventRow) {
     markShared(row);
     for (const sink of feed.watchers) sink.push(row);
     if (!allWatchers.size) return;

@@ -4,9 +4,10 @@ import { actingOwnerId, canSee } from '../auth/permissions';
 import type { Db } from '../db/client';
 import { jobEvents, jobs, jobStages, webhookDeliveries } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { JobNotFoundError } from '../graphql/errors';
+import { JobNotFoundError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../graphql/pagination';
-import type { JobRow } from './transitions';
+import type { JobStatus } from './status';
+import type { JobRow } from '../db/schema/index';
 
 /**
  * The two reads every subscription starts with (and `job` queries make): built once per database
@@ -41,7 +42,7 @@ export async function getVisibleJob(db: Db, viewer: Viewer, jobId: string): Prom
 export async function listJobs(
   db: Db,
   viewer: Viewer,
-  args: { first?: number | null; after?: string | null; status?: string[] | null; videoId?: string | null; ownerId?: string | null },
+  args: { first?: number | null; after?: string | null; status?: JobStatus[] | null; videoId?: string | null; ownerId?: string | null },
 ) {
   const page = pageQuery(args, { createdAt: jobs.createdAt, id: jobs.id });
   const filters: (SQL | undefined)[] = [page.where];

@@ -5,14 +5,14 @@ import { and, inArray, lt, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema/index';
 import type { Services } from '../services';
 import { jobOutputDir } from './outputs';
+import { TERMINAL_STATUSES } from './status';
 
-const TERMINAL = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
 
 export async function removeExpiredJobs(services: Services): Promise<string[]> {
   const { config, database } = services;
   const removed = await database.db
     .delete(jobs)
-    .where(and(inArray(jobs.status, TERMINAL), lt(jobs.finishedAt, sql`now() - ${config.jobRetentionHours} * interval '1 hour'`)))
+    .where(and(inArray(jobs.status, [...TERMINAL_STATUSES]), lt(jobs.finishedAt, sql`now() - ${config.jobRetentionHours} * interval '1 hour'`)))
     .returning({ id: jobs.id });
   for (const { id } of removed) {
     await fs.rm(jobOutputDir(config, id), { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { fromDrizzle } from 'pg-boss';
 import { newId } from '../db/ids';
 import { jobs, jobStages } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../graphql/errors';
+import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
 import { QUEUES } from '../queue/queues';
 import { getVisibleVideo } from '../uploads/queries';
@@ -16,7 +16,8 @@ import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { jobCost } from './pricing';
 import { selectedStages } from './stages';
-import { ACTIVE_STATUSES, type JobRow } from './transitions';
+import { ACTIVE_STATUSES } from './status';
+import type { JobRow } from '../db/schema/index';
 
 export interface SubmitJobInput {
   videoId: string;
@@ -94,7 +95,7 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
             ownerId,
             status: 'QUEUED',
             maxAttempts: services.config.jobMaxRetries + 1,
-            options: options as unknown as Record<string, unknown>,
+            options,
             webhookUrl: input.webhookUrl ?? null,
             timeoutSeconds,
             costCredits: cost,

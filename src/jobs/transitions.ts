@@ -10,17 +10,16 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
-import { jobs, jobStages, type JobErrorJson, type OutputFileJson } from '../db/schema/index';
+import { jobs, jobStages } from '../db/schema/index';
 import { alertForFinishedJob, raiseAlert } from '../alerts/alerts';
 import { enqueueJobWebhooks } from '../webhooks/enqueue';
 import { chargeCredits, releaseCredits } from './credits';
 import { appendJobEvent } from './events';
+import { ACTIVE_STATUSES, type JobStatus, type TerminalStatus } from './status';
+import type { JobErrorShape } from '../errors/app-errors';
+import type { OutputFile } from '../pipeline/types';
+import type { JobRow } from '../db/schema/index';
 
-export type JobRow = typeof jobs.$inferSelect;
-export type StageRow = typeof jobStages.$inferSelect;
-export type TerminalStatus = 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
-export const ACTIVE_STATUSES = ['QUEUED', 'PROCESSING'] as const;
-export const RETRYABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'CANCELLED'] as const;
 
 /** Guard of a worker's write: the job is still PROCESSING under this attempt. */
 function mine(jobId: string, attempt: number) {
@@ -40,7 +39,7 @@ export class AttemptSupersededError extends Error {
 export async function startAttempt(db: Db, jobId: string, data: Record<string, unknown>, workerLock: number) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
-    if (!before || !ACTIVE_STATUSES.includes(before.status as 'QUEUED')) return null;
+    if (!before || !(ACTIVE_STATUSES as readonly string[]).includes(before.status)) return null;
     const [row] = await tx
       .update(jobs)
       .set({
@@ -104,7 +103,7 @@ export async function markStageFinished(
   db: Db,
   job: JobRow,
   stage: string,
-  result: { status: 'COMPLETED' | 'SKIPPED'; output: Record<string, unknown> | null; files: OutputFileJson[]; jobProgress: number; data?: Record<string, unknown> },
+  result: { status: 'COMPLETED' | 'SKIPPED'; output: Record<string, unknown> | null; files: OutputFile[]; jobProgress: number; data?: Record<string, unknown> },
 ) {
   await db.transaction(async (tx) => {
     const updated = await tx
@@ -128,7 +127,7 @@ export async function markStageFinished(
 }
 
 /** A transient failure: pg-boss will run the job again after a backoff; the failed stage is kept as FAILED until then. */
-export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorJson, data: Record<string, unknown>) {
+export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorShape, data: Record<string, unknown>) {
   return db.transaction(async (tx) => {
     const updated = await tx
       .update(jobs)
@@ -149,10 +148,10 @@ export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorJson, da
 
 export interface FinishOptions {
   status: TerminalStatus;
-  error?: JobErrorJson | null;
+  error?: JobErrorShape | null;
   /** Worker writes pass their attempt; API writes (cancel) pass none. */
   attempt?: number;
-  from: readonly string[];
+  from: readonly JobStatus[];
   data?: Record<string, unknown>;
 }
 

@@ -1,7 +1,7 @@
 // Errors the job system classifies: `retryable` decides whether another attempt can help, `code`
 // is from the shared catalog, `detail` says what the decoder said (never a stack).
 import path from 'node:path';
-import { ERROR_CATALOG, type ErrorCode } from '../graphql/error-catalog.ts';
+import { ERROR_CATALOG, type ErrorCode } from '../errors/catalog';
 
 const MAX_DETAIL = 1000;
 

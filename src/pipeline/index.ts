@@ -4,6 +4,6 @@ export { StageError, PermanentStageError, TransientStageError, StageAbortedError
 export { runFfmpeg, runFfprobe } from './ffmpeg.ts';
 export { probeVideo, verifyDecodable } from './probe.ts';
 export { validateProcessingOptions, TRANSPARENCY_NEEDS_WEBM } from './options.ts';
-export type { ProcessingOptions, ProcessingModel, OutputFormat, BackgroundOptions, FieldError } from './options.ts';
+export type { ProcessingOptions, ProcessingModel, OutputFormat, BackgroundOptions } from './options.ts';
 export { STAGES, getStage } from './stages/index.ts';
 export type * from './types.ts';

@@ -1,6 +1,7 @@
 // Processing options as the API accepts them, validated into field errors the GraphQL layer can
 // show next to each field.
 import { z } from 'zod';
+import type { FieldError } from '../errors/app-errors';
 
 export type ProcessingModel = 'FAST' | 'ORIGINAL' | 'PRO';
 export type OutputFormat = 'MP4' | 'WEBM';
@@ -21,10 +22,6 @@ export interface ProcessingOptions {
   background: BackgroundOptions | null;
 }
 
-export interface FieldError {
-  path: string[];
-  message: string;
-}
 
 export const TRANSPARENCY_NEEDS_WEBM =
   'MP4 cannot carry transparency: use outputFormat WEBM, or set background.replaceWith to a colour such as #ffffff';

@@ -1,6 +1,7 @@
 // What a file is: by its name (extension) and by its own first bytes (container signature).
 // Pure functions, no I/O: the upload handler feeds them the client's filename and the file's head.
-import { SUPPORTED_FORMATS } from '../graphql/errors';
+/** The containers vidq accepts, judged by extension and by the file's own bytes. */
+export const SUPPORTED_FORMATS = ['mp4', 'mov', 'avi', 'mkv', 'webm'] as const;
 
 export type VideoFormat = (typeof SUPPORTED_FORMATS)[number];
 

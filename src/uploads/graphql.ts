@@ -1,27 +1,20 @@
 // The uploads domain's GraphQL: the Upload scalar, Video and its metadata, uploadVideo, video,
 // videos and deleteVideo. The jobs domain adds Video.jobs to VideoRef.
 import { GraphQLUpload } from 'graphql-upload-ts';
-import { UserRef, type UserRow } from '../auth/graphql';
+import { UserRef } from '../auth/graphql';
 import { findUser } from '../auth/users';
 import { builder } from '../graphql/builder';
 import type { GraphQLContext } from '../graphql/context';
-import {
-  FileTooLargeError,
-  ForbiddenError,
-  InvalidInputError,
-  JobAlreadyProcessingError,
-  UnsupportedFormatError,
-  VideoCorruptError,
-  VideoNotFoundError,
-} from '../graphql/errors';
+import { FileTooLargeError, ForbiddenError, InvalidInputError, JobAlreadyProcessingError, UnsupportedFormatError, VideoCorruptError, VideoNotFoundError } from '../errors/app-errors';
 import { PageInfoRef, type PageInfoShape } from '../graphql/pagination';
-import type { VideoMetadataJson } from '../db/schema/videos';
-import { deleteVideo, getVisibleVideo, listVideos, type VideoRow } from './queries';
+import { deleteVideo, getVisibleVideo, listVideos } from './queries';
 import { MAX_IDEMPOTENCY_KEY_CHARS, MAX_TITLE_CHARS, uploadVideo } from './upload';
+import type { UserRow, VideoRow } from '../db/schema/index';
+import type { VideoMetadata } from '../pipeline/types';
 
 builder.addScalarType('Upload', GraphQLUpload, {});
 
-const VideoMetadataRef = builder.objectRef<VideoMetadataJson>('VideoMetadata').implement({
+const VideoMetadataRef = builder.objectRef<VideoMetadata>('VideoMetadata').implement({
   description: 'What ffprobe measured at upload.',
   fields: (t) => ({
     durationSeconds: t.exposeFloat('durationSeconds'),

@@ -4,17 +4,18 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { and, eq, type SQL } from 'drizzle-orm';
 import { actingOwnerId, canSee } from '../auth/permissions';
+import { ACTIVE_STATUSES } from '../jobs/status';
 import { findUser } from '../auth/users';
 import type { Config } from '../config';
 import { dataPaths } from '../config';
 import type { Db } from '../db/client';
 import { jobs, videos } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../graphql/errors';
+import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../graphql/pagination';
 import { absoluteStoragePath, removeStoredVideo } from './storage';
+import type { VideoRow } from '../db/schema/index';
 
-export type VideoRow = typeof videos.$inferSelect;
 
 /** The video, if the viewer may see it; VideoNotFoundError otherwise (unknown and foreign alike). */
 export async function getVisibleVideo(db: Db, viewer: Viewer, id: string): Promise<VideoRow> {
@@ -82,7 +83,6 @@ export async function resolveUploadOwner(db: Db, viewer: Viewer, ownerId: string
   return owner;
 }
 
-const ACTIVE_JOB_STATUSES = ['QUEUED', 'PROCESSING'];
 const JOB_ID = /^job_[0-9a-z]+$/;
 
 /**
@@ -100,7 +100,7 @@ export async function deleteVideo(
     const [row] = await tx.select().from(videos).where(eq(videos.id, id)).for('update');
     if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
     const videoJobs = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(eq(jobs.videoId, id));
-    const active = videoJobs.find((j) => ACTIVE_JOB_STATUSES.includes(j.status));
+    const active = videoJobs.find((j) => (ACTIVE_STATUSES as readonly string[]).includes(j.status));
     if (active) throw new JobAlreadyProcessingError(active.id, id);
     await tx.delete(videos).where(eq(videos.id, id)); // its jobs, stages and events cascade
     return { row, jobIds: videoJobs.map((j) => j.id) };

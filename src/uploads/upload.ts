@@ -13,13 +13,7 @@ import type { FileUpload } from 'graphql-upload-ts';
 import { newId } from '../db/ids';
 import type { GraphQLContext } from '../graphql/context';
 import type { Logger } from '../logger';
-import {
-  type FieldError,
-  FileTooLargeError,
-  InvalidInputError,
-  UnsupportedFormatError,
-  VideoCorruptError,
-} from '../graphql/errors';
+import { type FieldError, FileTooLargeError, InvalidInputError, UnsupportedFormatError, VideoCorruptError } from '../errors/app-errors';
 import { InvalidDateTime } from '../graphql/scalars';
 import { PermanentStageError, probeVideo, resolveBinaries, verifyDecodable } from '../pipeline/index';
 import type { VideoMetadata } from '../pipeline/types';
@@ -31,11 +25,13 @@ import {
   isSupportedFormat,
   sanitizeFilename,
   sniffContainer,
+  SUPPORTED_FORMATS,
   type VideoFormat,
 } from './formats';
 import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './multipart';
 import { type StreamedFile, streamedFile, UploadStreamError } from './parse-multipart';
-import { findByIdempotencyKey, insertVideo, resolveUploadOwner, type VideoRow } from './queries';
+import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
+import type { VideoRow } from '../db/schema/index';
 import {
   type Received,
   receiveToFile,
@@ -155,7 +151,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
       maxBytes,
       inspectHead(head) {
         const sniffed = sniffContainer(head);
-        if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description));
+        if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description), SUPPORTED_FORMATS);
         format = sniffed.format;
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
@@ -218,7 +214,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
 
   // 4. Extension.
   const ext = extensionOf(filename);
-  if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext));
+  if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext), SUPPORTED_FORMATS);
 
   // 5 + 6. Bytes and size.
   const received = await receive(attempt, file, ext);
@@ -242,7 +238,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
       sizeBytes: received.sizeBytes,
       sha256: received.sha256,
       storagePath,
-      metadata: metadata as VideoRow['metadata'],
+      metadata,
       recordedAt: input.recordedAt instanceof Date ? input.recordedAt : null,
       idempotencyKey,
     });

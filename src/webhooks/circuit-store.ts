@@ -7,8 +7,8 @@ import { raiseAlert } from '../alerts/alerts';
 import type { Db, DbOrTx } from '../db/client';
 import { webhookEndpoints, webhookUrlCircuits } from '../db/schema/index';
 import { CLOSED_CIRCUIT, type CircuitOptions, type CircuitState, type CircuitStateName, onDeliveryResult } from './circuit';
+import type { EndpointRow } from '../db/schema/index';
 
-export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
 /** Whose circuit: an endpoint's, or the URL a user's jobs name in webhookUrl. */
 export type CircuitTarget = { kind: 'endpoint'; endpointId: string } | { kind: 'url'; ownerId: string; url: string };

@@ -29,11 +29,12 @@ import type { ProcessLease } from '../db/process-lease';
 import { QUEUES } from '../queue/queues';
 import { webhookRetryDelaySeconds } from './backoff';
 import { canSend, type CircuitState } from './circuit';
-import { type CircuitTarget, circuitOf, claimProbe, type EndpointRow, readCircuit, recordCircuitResult } from './circuit-store';
+import { type CircuitTarget, circuitOf, claimProbe, readCircuit, recordCircuitResult } from './circuit-store';
 import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-sql';
-import { activeSecrets, type DeliveryJobData, type DeliveryRow, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './enqueue';
+import { activeSecrets, type DeliveryJobData, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './enqueue';
 import { type SendResult, sendWebhook } from './http-sender';
 import { signWebhook } from './signing';
+import type { DeliveryRow, EndpointRow } from '../db/schema/index';
 
 export const WEBHOOK_DELIVERY_FAILED = 'WEBHOOK_DELIVERY_FAILED';
 

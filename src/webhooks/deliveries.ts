@@ -4,14 +4,14 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { InvalidInputError } from '../graphql/errors';
+import { InvalidInputError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../graphql/pagination';
 import { canSee } from '../auth/permissions';
 import type { Services } from '../services';
 import { getVisibleEndpoint } from './endpoints';
-import { type DeliveryRow, enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './enqueue';
+import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './enqueue';
+import type { AttemptRow, DeliveryRow } from '../db/schema/index';
 
-export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

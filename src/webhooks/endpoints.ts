@@ -5,15 +5,15 @@ import type { Db, DbOrTx } from '../db/client';
 import { newId } from '../db/ids';
 import { users, webhookDeliveries, webhookEndpoints } from '../db/schema/index';
 import type { Viewer } from '../graphql/context';
-import { type FieldError, InvalidInputError } from '../graphql/errors';
+import { type FieldError, InvalidInputError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../graphql/pagination';
 import { actingOwnerId, canSee } from '../auth/permissions';
 import type { Config } from '../config';
-import type { EndpointRow } from './circuit-store';
 import { WEBHOOK_DELIVERY_FAILED } from './deliver';
 import { WEBHOOK_EVENT_TYPES } from './enqueue';
 import { generateWebhookSecret } from './signing';
 import { checkWebhookUrl } from './url-guard';
+import type { EndpointRow } from '../db/schema/index';
 
 export const MAX_ENDPOINTS_PER_USER = 20;
 export const MAX_DESCRIPTION_LENGTH = 500;

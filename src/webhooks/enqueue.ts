@@ -9,6 +9,7 @@ import type { DbOrTx } from '../db/client';
 import { newId } from '../db/ids';
 import { jobs, users, webhookDeliveries, webhookEndpoints } from '../db/schema/index';
 import { QUEUES } from '../queue/queues';
+import type { DeliveryRow, EndpointRow, JobRow } from '../db/schema/index';
 
 export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.timed_out', 'job.cancelled'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -17,9 +18,6 @@ export const TEST_EVENT_TYPE = 'webhook.test';
 /** targetKey of a delivery to a job's own webhookUrl (endpoint deliveries use the endpoint's id). */
 export const JOB_TARGET = 'job';
 
-type JobRow = typeof jobs.$inferSelect;
-type EndpointRow = typeof webhookEndpoints.$inferSelect;
-export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 type NewDelivery = typeof webhookDeliveries.$inferInsert;
 
 /** What the delivery queue's jobs carry: the delivery to work on (the lease says whether they may). */

@@ -2,13 +2,15 @@
 import { eq } from 'drizzle-orm';
 import { webhookEndpoints } from '../db/schema/index';
 import { builder } from '../graphql/builder';
-import { ErrorCodeEnum, InvalidInputError } from '../graphql/errors';
+import { InvalidInputError } from '../errors/app-errors';
+import { ErrorCodeEnum } from '../graphql/errors';
 import { PageInfoRef, type PageInfoShape } from '../graphql/pagination';
 import { canSee } from '../auth/permissions';
-import { circuitOf, type EndpointRow } from './circuit-store';
+import { circuitOf } from './circuit-store';
 import type { CircuitState } from './circuit';
-import { type AttemptRow, attemptsOf, deliveriesOfEndpoint } from './deliveries';
-import { type DeliveryRow, TEST_EVENT_TYPE } from './enqueue';
+import { attemptsOf, deliveriesOfEndpoint } from './deliveries';
+import { TEST_EVENT_TYPE } from './enqueue';
+import type { AttemptRow, DeliveryRow, EndpointRow } from '../db/schema/index';
 
 export type { DeliveryRow };
 

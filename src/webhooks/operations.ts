@@ -1,7 +1,7 @@
 // Queries and mutations of the webhooks domain. Unknown ids and other users' ids answer alike, as an
 // InvalidInputError naming the argument.
 import { builder } from '../graphql/builder';
-import { ForbiddenError, InvalidInputError } from '../graphql/errors';
+import { ForbiddenError, InvalidInputError } from '../errors/app-errors';
 import { redeliver, getVisibleDelivery, sendTest } from './deliveries';
 import {
   createEndpoint,
@@ -13,8 +13,8 @@ import {
   setEndpointEnabled,
   updateEndpoint,
 } from './endpoints';
-import type { EndpointRow } from './circuit-store';
 import { WebhookDeliveryRef, WebhookEndpointConnectionRef, WebhookEndpointRef } from './graphql';
+import type { EndpointRow } from '../db/schema/index';
 
 builder.queryField('webhookEndpoints', (t) =>
   t.field({

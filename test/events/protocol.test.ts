@@ -28,11 +28,11 @@ async function runningJob(ownerId: string) {
     .insert(videos)
     .values({
       id: newId('vid'), ownerId, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-      metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1 },
+      metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
     })
     .returning();
   const jobId = newId('job');
-  await db.insert(jobs).values({ id: jobId, videoId: video.id, ownerId, status: 'PROCESSING', attempt: 1, maxAttempts: 4, options: {}, timeoutSeconds: 3600 });
+  await db.insert(jobs).values({ id: jobId, videoId: video.id, ownerId, status: 'PROCESSING', attempt: 1, maxAttempts: 4, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 3600 });
   return {
     jobId,
     progress: (progress: number) => db.transaction((tx) => appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress, stage: 'transcode' })),

@@ -14,7 +14,7 @@ export async function seedRunningJob(database: Database, ownerId: string) {
     .insert(videos)
     .values({
       id: newId('vid'), ownerId, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-      metadata: { durationSeconds: 1, width: 64, height: 64, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1 },
+      metadata: { durationSeconds: 1, width: 64, height: 64, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
     })
     .returning();
   const jobId = newId('job');

@@ -53,12 +53,12 @@ describe('a download whose file is removed while it is being sent', () => {
       .insert(videos)
       .values({
         id: newId('vid'), ownerId: alice.id, filename: 'a.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-',
-        storagePath: 'uploads/none/source.mp4', metadata: { durationSeconds: 1, width: 2, height: 2, videoCodec: 'h264', audioCodec: null, frameRate: 1, bitRate: 1 },
+        storagePath: 'uploads/none/source.mp4', metadata: { durationSeconds: 1, width: 2, height: 2, videoCodec: 'h264', audioCodec: null, frameRate: 1, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
       })
       .returning();
     const jobId = newId('job');
     await app.services.database.db.insert(jobs).values({
-      id: jobId, videoId: video.id, ownerId: alice.id, status: 'COMPLETED', maxAttempts: 1, options: {}, timeoutSeconds: 60,
+      id: jobId, videoId: video.id, ownerId: alice.id, status: 'COMPLETED', maxAttempts: 1, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 60,
     });
     const dir = jobOutputDir(app.config, jobId);
     await fs.mkdir(dir, { recursive: true });

@@ -4,12 +4,13 @@ import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { newId } from '../../src/db/ids';
 import { webhookDeliveries, webhookDeliveryAttempts } from '../../src/db/schema/index';
-import type { JobRow } from '../../src/jobs/transitions';
 import { enqueueJobWebhooks } from '../../src/webhooks/enqueue';
+import type { JobStatus } from '../../src/jobs/status';
 import type { TestApp, TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { waitFor } from '../helpers/jobs';
 import type { Received } from '../helpers/webhook-receiver';
+import type { JobRow } from '../../src/db/schema/index';
 
 /** Small delays so retries and circuits play out in seconds. */
 export const FAST_WEBHOOKS = {
@@ -22,7 +23,7 @@ export const FAST_WEBHOOKS = {
  * A job's terminal event, created exactly as finishJob creates it (same function, same transaction
  * shape), for tests where running a whole job is not the point. The job itself is synthetic.
  */
-export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { webhookUrl?: string | null; status?: string } = {}) {
+export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { webhookUrl?: string | null; status?: JobStatus } = {}) {
   const now = new Date();
   const job = {
     id: newId('job'),

@@ -16,21 +16,10 @@ import {
 import { users } from './users';
 import { videos } from './videos';
 
-export interface JobErrorJson {
-  code: string;
-  message: string;
-  detail: string;
-  stage: string | null;
-  retryable: boolean;
-}
-
-export interface OutputFileJson {
-  kind: string;
-  /** Relative to the job's output directory. */
-  path: string;
-  contentType: string;
-  sizeBytes: number;
-}
+import type { JobErrorShape } from '../../errors/app-errors';
+import type { JobStatus } from '../../jobs/status';
+import type { ProcessingOptions } from '../../pipeline/options';
+import type { OutputFile } from '../../pipeline/types';
 
 export const jobs = pgTable(
   'jobs',
@@ -43,13 +32,13 @@ export const jobs = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     /** QUEUED PROCESSING COMPLETED FAILED TIMED_OUT CANCELLED */
-    status: text().notNull(),
+    status: text().$type<JobStatus>().notNull(),
     stage: text(),
     progress: real().notNull().default(0),
     /** Attempts started so far; every write by a worker is guarded by it. */
     attempt: integer().notNull().default(0),
     maxAttempts: integer().notNull(),
-    options: jsonb().$type<Record<string, unknown>>().notNull(),
+    options: jsonb().$type<ProcessingOptions>().notNull(),
     webhookUrl: text(),
     timeoutSeconds: integer().notNull(),
     /** Set when the first attempt starts: a retry past it ends the job TIMED_OUT. */
@@ -63,7 +52,7 @@ export const jobs = pgTable(
      */
     workerLock: integer(),
     idempotencyKey: text(),
-    error: jsonb().$type<JobErrorJson>(),
+    error: jsonb().$type<JobErrorShape>(),
     /** Sequence of the last event appended; the next event takes lastSequence + 1. */
     lastSequence: integer().notNull().default(0),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -97,9 +86,9 @@ export const jobStages = pgTable(
     progress: real().notNull().default(0),
     startedAt: timestamp({ withTimezone: true }),
     finishedAt: timestamp({ withTimezone: true }),
-    error: jsonb().$type<JobErrorJson>(),
+    error: jsonb().$type<JobErrorShape>(),
     output: jsonb().$type<Record<string, unknown>>(),
-    files: jsonb().$type<OutputFileJson[]>().notNull().default([]),
+    files: jsonb().$type<OutputFile[]>().notNull().default([]),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.name] })],
 );
@@ -118,10 +107,14 @@ export const jobEvents = pgTable(
     status: text().notNull(),
     progress: real().notNull(),
     stage: text(),
-    error: jsonb().$type<JobErrorJson>(),
+    error: jsonb().$type<JobErrorShape>(),
     /** Whatever a support engineer needs: attempt, retry delay, worker, durations… */
     data: jsonb().$type<Record<string, unknown>>(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('job_events_job_sequence_idx').on(t.jobId, t.sequence), index('job_events_owner_idx').on(t.ownerId, t.id)],
 );
+
+export type JobRow = typeof jobs.$inferSelect;
+export type StageRow = typeof jobStages.$inferSelect;
+export type JobEventRow = typeof jobEvents.$inferSelect;

@@ -53,3 +53,5 @@ export const creditLedger = pgTable(
   },
   (t) => [index('credit_ledger_user_idx').on(t.userId), index('credit_ledger_job_idx').on(t.jobId)],
 );
+
+export type UserRow = typeof users.$inferSelect;

@@ -2,17 +2,7 @@
 import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
-export interface VideoMetadataJson {
-  durationSeconds: number;
-  width: number;
-  height: number;
-  videoCodec: string;
-  audioCodec: string | null;
-  frameRate: number;
-  bitRate: number;
-  hasAudio?: boolean;
-  formatName?: string;
-}
+import type { VideoMetadata } from '../../pipeline/types';
 
 export const videos = pgTable(
   'videos',
@@ -30,7 +20,7 @@ export const videos = pgTable(
     sha256: text().notNull(),
     /** Path relative to DATA_DIR. */
     storagePath: text().notNull(),
-    metadata: jsonb().$type<VideoMetadataJson>().notNull(),
+    metadata: jsonb().$type<VideoMetadata>().notNull(),
     recordedAt: timestamp({ withTimezone: true }),
     idempotencyKey: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -40,3 +30,5 @@ export const videos = pgTable(
     uniqueIndex('videos_owner_idempotency_idx').on(t.ownerId, t.idempotencyKey),
   ],
 );
+
+export type VideoRow = typeof videos.$inferSelect;

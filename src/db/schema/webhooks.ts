@@ -142,3 +142,8 @@ export const alerts = pgTable(
     index('alerts_job_idx').on(t.jobId, t.kind),
   ],
 );
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
+export type AlertRow = typeof alerts.$inferSelect;

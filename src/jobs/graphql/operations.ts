@@ -1,26 +1,15 @@
 // Queries and mutations of the jobs domain.
 import { builder } from '../../graphql/builder';
-import {
-  ForbiddenError,
-  InsufficientCreditsError,
-  InvalidInputError,
-  JobAlreadyProcessingError,
-  JobFailedError,
-  type JobErrorShape,
-  JobNotCompleteError,
-  JobNotFoundError,
-  JobStatusEnum,
-  type JobStatus,
-  JobTimeoutError,
-  VideoNotFoundError,
-} from '../../graphql/errors';
+import { ForbiddenError, InsufficientCreditsError, InvalidInputError, JobAlreadyProcessingError, JobFailedError, type JobErrorShape, JobNotCompleteError, JobNotFoundError, JobTimeoutError, VideoNotFoundError } from '../../errors/app-errors';
+import { JobStatusEnum } from '../../graphql/errors';
+import { type JobStatus } from '../../jobs/status';
 import { PageInfoRef } from '../../graphql/pagination';
 import { cancelJob, retryJob } from '../control';
 import { CREDITS_PER_STARTED_MINUTE } from '../pricing';
 import { getVisibleJob, listJobs, stagesOf } from '../queries';
 import { submitJob } from '../submit';
-import type { JobRow } from '../transitions';
 import { JobOutputRef, JobRef, OutputFormatEnum, ProcessingModelEnum } from './types';
+import type { JobRow } from '../../db/schema/index';
 
 builder.queryField('job', (t) =>
   t.field({

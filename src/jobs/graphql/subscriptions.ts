@@ -8,14 +8,17 @@
 // contract's result unions.
 import { builder } from '../../graphql/builder';
 import type { GraphQLContext } from '../../graphql/context';
-import { JobNotFoundError, JobStatusEnum } from '../../graphql/errors';
+import { JobNotFoundError } from '../../errors/app-errors';
+import { JobStatusEnum } from '../../graphql/errors';
 import { type Consumer, Follower, PullStream } from '../../live/follower';
 import { markShared } from '../../live/shared-execution';
 import { asResult, eventBus, resultTypeName } from '../../live/streams';
 import { TERMINAL_EVENT_TYPES, type JobEventType } from '../events';
-import type { AllEventsFilter, EventRow } from '../pubsub';
+import type { AllEventsFilter } from '../pubsub';
 import { eventsOf, getVisibleJob } from '../queries';
+import { TERMINAL_STATUSES } from '../status';
 import { JobEventRef } from './types';
+import type { JobEventRow } from '../../db/schema/index';
 
 builder.subscriptionType({
   description: 'Live updates, over graphql-ws (WebSocket, `graphql-transport-ws`) or SSE (`Accept: text/event-stream`).',
@@ -26,8 +29,7 @@ const JobUpdatedResult = builder.unionType('JobUpdatedResult', {
   resolveType: (value) => resultTypeName(value, 'JobEvent') as 'JobEvent',
 });
 
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
-const isTerminal = (row: EventRow) => TERMINAL_EVENT_TYPES.has(row.type as JobEventType);
+const isTerminal = (row: JobEventRow) => TERMINAL_EVENT_TYPES.has(row.type as JobEventType);
 /** Live rows kept while the table is being read; past it, the next read of the table covers them. */
 const HELD_LIMIT = 1_000;
 
@@ -37,16 +39,16 @@ const HELD_LIMIT = 1_000;
  * read, so nothing committed in between is missed; live rows that arrive while the table is being read
  * are held and handed out after it.
  */
-class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
+class JobFollower extends Follower<JobEventRow, JobEventRow | JobNotFoundError> {
   /** Reading the table: live rows wait in `held`. */
   private reading = true;
-  private held: EventRow[] | null = null;
+  private held: JobEventRow[] | null = null;
   private readAgain = false;
   private watching = false;
 
   constructor(
     ctx: GraphQLContext,
-    consumer: Consumer<EventRow | JobNotFoundError>,
+    consumer: Consumer<JobEventRow | JobNotFoundError>,
     private readonly jobId: string,
     private last: number,
   ) {
@@ -74,7 +76,7 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
     const before = this.last;
     await this.readTable();
     // A finished job with nothing after afterSequence: nothing more will come.
-    if (!this.ended && this.last === before && TERMINAL_STATUSES.has(job.status) && this.last >= job.lastSequence) this.finish();
+    if (!this.ended && this.last === before && (TERMINAL_STATUSES as readonly string[]).includes(job.status) && this.last >= job.lastSequence) this.finish();
   }
 
   protected detach() {
@@ -84,7 +86,7 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
     if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
   }
 
-  push(row: EventRow) {
+  push(row: JobEventRow) {
     if (this.ended) return;
     if (this.reading) {
       this.held ??= [];
@@ -95,7 +97,7 @@ class JobFollower extends Follower<EventRow, EventRow | JobNotFoundError> {
     this.live(row);
   }
 
-  private live(row: EventRow) {
+  private live(row: JobEventRow) {
     if (row.sequence <= this.last) return;
     if (row.sequence > this.last + 1) {
       // A row is missing (it cannot normally be): the table has everything.
@@ -147,16 +149,16 @@ builder.subscriptionField('jobUpdated', (t) =>
       afterSequence: t.arg.int({ required: false, description: 'The last sequence already seen.' }),
     },
     subscribe: (_root, args, ctx) =>
-      new PullStream<EventRow | JobNotFoundError>((consumer) => new JobFollower(ctx, consumer, args.jobId, Math.max(0, args.afterSequence ?? 0))),
+      new PullStream<JobEventRow | JobNotFoundError>((consumer) => new JobFollower(ctx, consumer, args.jobId, Math.max(0, args.afterSequence ?? 0))),
     resolve: (value) => value,
   }),
 );
 
 /** Every event of the jobs a viewer may see, as the bus pushes them. */
-class AllEventsFollower extends Follower<EventRow, EventRow> {
+class AllEventsFollower extends Follower<JobEventRow, JobEventRow> {
   constructor(
     ctx: GraphQLContext,
-    consumer: Consumer<EventRow>,
+    consumer: Consumer<JobEventRow>,
     private readonly filter: AllEventsFilter,
   ) {
     super(ctx, consumer);
@@ -174,7 +176,7 @@ class AllEventsFollower extends Follower<EventRow, EventRow> {
     if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
   }
 
-  push(row: EventRow) {
+  push(row: JobEventRow) {
     this.emit(row);
   }
 }
@@ -187,7 +189,7 @@ builder.subscriptionField('jobEvents', (t) =>
     args: { status: t.arg({ type: [JobStatusEnum], required: false }) },
     subscribe: (_root, args, ctx) => {
       const filter = { viewerId: ctx.viewer.id, isAdmin: ctx.viewer.isAdmin, statuses: args.status?.length ? new Set(args.status) : null };
-      return new PullStream<EventRow>((consumer) => new AllEventsFollower(ctx, consumer, filter));
+      return new PullStream<JobEventRow>((consumer) => new AllEventsFollower(ctx, consumer, filter));
     },
     resolve: (value) => value,
   }),

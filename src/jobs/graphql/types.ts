@@ -1,17 +1,20 @@
 // GraphQL types of the jobs domain: Job, its stages, events and output.
 import { builder } from '../../graphql/builder';
-import { ERROR_CATALOG } from '../../graphql/error-catalog';
-import { JobErrorRef, type JobErrorShape, JobStatusEnum, type JobStatus } from '../../graphql/errors';
+import type { BackgroundOptions, ProcessingOptions } from '../../pipeline/options';
+import { ERROR_CATALOG } from '../../errors/catalog';
+import { type JobErrorShape } from '../../errors/app-errors';
+import { JobErrorRef, JobStatusEnum } from '../../graphql/errors';
+import { type JobStatus } from '../../jobs/status';
 import { desc, eq } from 'drizzle-orm';
-import { type jobEvents, jobs, type OutputFileJson, videos } from '../../db/schema/index';
+import { type jobEvents, jobs, videos } from '../../db/schema/index';
 import { VideoRef } from '../../uploads/graphql';
 import { WebhookDeliveryRef } from '../../webhooks/graphql';
 import { JOB_EVENT_TYPES } from '../events';
 import { signedDownloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
-import type { JobRow, StageRow } from '../transitions';
+import type { OutputFile } from '../../pipeline/types';
+import type { JobEventRow, JobRow, StageRow } from '../../db/schema/index';
 
-export type EventRow = typeof jobEvents.$inferSelect;
 
 export const ProcessingModelEnum = builder.enumType('ProcessingModel', {
   values: {
@@ -29,19 +32,8 @@ export const OutputFormatEnum = builder.enumType('OutputFormat', {
 export const StageStatusEnum = builder.enumType('StageStatus', { values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const });
 export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
 
-interface BackgroundShape {
-  remove: boolean;
-  color: string;
-  similarity: number;
-  replaceWith: string | null;
-}
-interface OptionsShape {
-  model: 'FAST' | 'ORIGINAL' | 'PRO';
-  outputFormat: 'MP4' | 'WEBM';
-  background: BackgroundShape | null;
-}
 
-const BackgroundRef = builder.objectRef<BackgroundShape>('BackgroundOptions').implement({
+const BackgroundRef = builder.objectRef<BackgroundOptions>('BackgroundOptions').implement({
   fields: (t) => ({
     remove: t.exposeBoolean('remove'),
     color: t.exposeString('color', { description: 'The keyed colour, e.g. #00ff00.' }),
@@ -50,7 +42,7 @@ const BackgroundRef = builder.objectRef<BackgroundShape>('BackgroundOptions').im
   }),
 });
 
-const JobOptionsRef = builder.objectRef<OptionsShape>('JobOptions').implement({
+const JobOptionsRef = builder.objectRef<ProcessingOptions>('JobOptions').implement({
   fields: (t) => ({
     model: t.field({ type: ProcessingModelEnum, resolve: (o) => o.model }),
     outputFormat: t.field({ type: OutputFormatEnum, resolve: (o) => o.outputFormat }),
@@ -71,7 +63,7 @@ export const JobStageRef = builder.objectRef<StageRow>('JobStage').implement({
   }),
 });
 
-export const JobEventRef = builder.objectRef<EventRow>('JobEvent').implement({
+export const JobEventRef = builder.objectRef<JobEventRow>('JobEvent').implement({
   description: "One entry of a job's log. Sequences run 1, 2, 3… per job, without gaps.",
   fields: (t) => ({
     sequence: t.exposeInt('sequence'),
@@ -86,7 +78,7 @@ export const JobEventRef = builder.objectRef<EventRow>('JobEvent').implement({
   }),
 });
 
-export interface OutputFileShape extends OutputFileJson {
+export interface OutputFileShape extends OutputFile {
   jobId: string;
   stage: string;
 }
@@ -172,7 +164,7 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     stages: t.field({ type: [JobStageRef], resolve: (j, _a, ctx) => stagesOf(ctx.services.database.db, j.id) }),
     attempt: t.exposeInt('attempt', { description: 'Attempts started so far (automatic retries and retryJob included).' }),
     maxAttempts: t.exposeInt('maxAttempts', { description: 'The attempt after which automatic retries stop.' }),
-    options: t.field({ type: JobOptionsRef, resolve: (j) => j.options as unknown as OptionsShape }),
+    options: t.field({ type: JobOptionsRef, resolve: (j) => j.options }),
     webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
     costCredits: t.exposeInt('costCredits'),
