@@ -90,52 +90,52 @@ const envSchema = z.object({
     .optional(),
 });
 
-export type Role = 'all' | 'api' | 'worker';
+/** The validated environment, under the names the code uses. */
+const configSchema = envSchema.transform((e) => ({
+  databaseUrl: e.DATABASE_URL,
+  dataDir: path.resolve(e.DATA_DIR),
+  port: e.PORT,
+  host: e.HOST,
+  role: e.ROLE,
+  maxFileSizeMb: e.MAX_FILE_SIZE_MB,
+  uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
+  maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
+  processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
+  webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+  webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+  webhookMaxRetries: e.WEBHOOK_MAX_RETRIES,
+  webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+  webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
+  webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
+  webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+  jobRetentionHours: e.JOB_RETENTION_HOURS,
+  jobMaxRetries: e.JOB_MAX_RETRIES,
+  jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+  defaultUserCredits: e.DEFAULT_USER_CREDITS,
+  embeddedPgPort: e.EMBEDDED_PG_PORT,
+  workerConcurrency: e.WORKER_CONCURRENCY,
+  shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+  heartbeatSeconds: e.HEARTBEAT_SECONDS,
+  monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
+  adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
+  queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
+  adminAlertWebhookSecret: e.ADMIN_ALERT_WEBHOOK_SECRET,
+  wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
+  wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+  uploadMaxConcurrentPerKey: e.UPLOAD_MAX_CONCURRENT_PER_KEY,
+  authMaxFailures: e.AUTH_MAX_FAILURES,
+  authFailureWindowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
+  wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
+  ffmpegPath: e.FFMPEG_PATH,
+  ffprobePath: e.FFPROBE_PATH,
+  logLevel: e.LOG_LEVEL,
+  publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+  jobStages: e.JOB_STAGES?.split(','),
+}));
 
-export interface Config {
-  databaseUrl: string | undefined;
-  dataDir: string;
-  port: number;
-  host: string;
-  role: Role;
-  maxFileSizeBytes: number;
-  maxFileSizeMb: number;
-  uploadIdleTimeoutSeconds: number;
-  processingTimeoutSeconds: number;
-  webhookAllowPrivateUrls: boolean;
-  webhookTimeoutMs: number;
-  webhookMaxRetries: number;
-  webhookRetryBaseSeconds: number;
-  webhookCircuitFailureThreshold: number;
-  webhookCircuitCooldownSeconds: number;
-  webhookConcurrency: number;
-  jobRetentionHours: number;
-  jobMaxRetries: number;
-  jobRetryDelaySeconds: number;
-  defaultUserCredits: number;
-  embeddedPgPort: number;
-  workerConcurrency: number;
-  shutdownGraceSeconds: number;
-  heartbeatSeconds: number;
-  monitorIntervalSeconds: number;
-  adminAlertWebhookUrl: string | undefined;
-  queuedAlertSeconds: number;
-  adminAlertWebhookSecret: string | undefined;
-  wsKeepAliveSeconds: number;
-  wsMaxSubscriptionsPerConnection: number;
-  wsMaxConnectionsPerKey: number;
-  uploadMaxConcurrentPerKey: number;
-  authMaxFailures: number;
-  authFailureWindowSeconds: number;
-  wsKeyRecheckSeconds: number;
-  ffmpegPath: string | undefined;
-  ffprobePath: string | undefined;
-  logLevel: string;
-  /** Base URL used to build download links; defaults to http://localhost:PORT. */
-  publicUrl: string | undefined;
-  /** Stage names to run, or undefined for all. */
-  jobStages: string[] | undefined;
-}
+export type Config = z.output<typeof configSchema>;
+export type Role = Config['role'];
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -150,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(
     Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
   );
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
@@ -159,49 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     );
   }
-  const e = parsed.data;
-  return {
-    databaseUrl: e.DATABASE_URL,
-    dataDir: path.resolve(e.DATA_DIR),
-    port: e.PORT,
-    host: e.HOST,
-    role: e.ROLE,
-    maxFileSizeMb: e.MAX_FILE_SIZE_MB,
-    uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
-    maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
-    processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
-    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
-    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
-    webhookMaxRetries: e.WEBHOOK_MAX_RETRIES,
-    webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
-    webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
-    webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
-    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
-    jobRetentionHours: e.JOB_RETENTION_HOURS,
-    jobMaxRetries: e.JOB_MAX_RETRIES,
-    jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
-    defaultUserCredits: e.DEFAULT_USER_CREDITS,
-    embeddedPgPort: e.EMBEDDED_PG_PORT,
-    workerConcurrency: e.WORKER_CONCURRENCY,
-    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
-    heartbeatSeconds: e.HEARTBEAT_SECONDS,
-    monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
-    adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
-    queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
-    adminAlertWebhookSecret: e.ADMIN_ALERT_WEBHOOK_SECRET,
-    wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
-    wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-    wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
-    uploadMaxConcurrentPerKey: e.UPLOAD_MAX_CONCURRENT_PER_KEY,
-    authMaxFailures: e.AUTH_MAX_FAILURES,
-    authFailureWindowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
-    wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
-    ffmpegPath: e.FFMPEG_PATH,
-    ffprobePath: e.FFPROBE_PATH,
-    logLevel: e.LOG_LEVEL,
-    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
-    jobStages: e.JOB_STAGES?.split(','),
-  };
+  return parsed.data;
 }
 
 /** Where each kind of file lives under DATA_DIR. */

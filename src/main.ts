@@ -2,7 +2,7 @@
 import { type Config, ConfigError, loadConfig, type Role } from './config';
 import { createLogger } from './logger';
 import { startRuntime } from './runtime';
-import { type RunningApi, startApi } from './server/app';
+import type { RunningApi } from './server/app';
 import { startWorkers, type Workers } from './workers';
 
 export async function serve(overrides: { role?: Role } = {}): Promise<void> {
@@ -23,7 +23,8 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   let api: RunningApi | null = null;
   let workers: Workers | null = null;
   try {
-    if (config.role !== 'worker') api = await startApi(runtime.services);
+    // Imported only where it runs: a worker-only process never loads the GraphQL schema (nor Pothos).
+    if (config.role !== 'worker') api = await (await import('./server/app')).startApi(runtime.services);
     if (config.role !== 'api') workers = await startWorkers(runtime.services);
   } catch (error) {
     await api?.close();

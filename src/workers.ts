@@ -2,6 +2,7 @@
 import { startAlertWorkers } from './alerts/worker';
 import { handOnOrphanedJobs } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
+import { startMaintenance } from './maintenance';
 import type { Services } from './services';
 import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
 import { startWebhookWorkers } from './webhooks/worker';
@@ -17,6 +18,7 @@ export async function startWorkers(services: Services): Promise<Workers> {
   const processing = await startProcessingWorkers(services);
   const webhooks = await startWebhookWorkers(services);
   const alerting = await startAlertWorkers(services);
+  await startMaintenance(services);
   const stopSweeps = sweepForCrashes(services);
   return {
     async stop() {

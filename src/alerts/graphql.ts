@@ -9,9 +9,10 @@ import { builder } from '../graphql/builder';
 import { ERROR_CODES, type ErrorCode } from '../errors/catalog';
 import { ForbiddenError, InvalidInputError } from '../errors/app-errors';
 import { ErrorCodeEnum } from '../graphql/errors';
-import { PageInfoRef, pageQuery, toPage } from '../graphql/pagination';
+import { pageQuery, toPage } from '../db/pagination';
+import { PageInfoRef } from '../graphql/pagination';
 import { Follower, PullStream } from '../live/follower';
-import { asResult, eventBus, resultTypeName, singleItemStream } from '../live/streams';
+import { asResult, liveFeeds, resultTypeName, singleItemStream } from '../live/streams';
 import { QUEUES } from '../queue/queues';
 import { ALERT_KINDS } from './alerts';
 import { alertDeliveryJobId } from './delivery';
@@ -108,18 +109,18 @@ const AlertStreamResult = builder.unionType('AlertStreamResult', {
   resolveType: (value) => resultTypeName(value, 'Alert') as 'Alert',
 });
 
-/** Every alert raised from now on, as the bus pushes them. */
+/** Every alert raised from now on, as the live hub pushes them. */
 class AlertFollower extends Follower<AlertRow, AlertRow> {
   start() {
-    const bus = eventBus(this.ctx);
-    bus.alerts.watch(this);
-    if (this.watchesRevocation) bus.onKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.alerts.watch(this);
+    if (this.watchesRevocation) live.keyRevocations.watch(this.ctx.viewer.keyId, this);
   }
 
   protected detach() {
-    const bus = eventBus(this.ctx);
-    bus.alerts.unwatch(this);
-    if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.alerts.unwatch(this);
+    if (this.watchesRevocation) live.keyRevocations.unwatch(this.ctx.viewer.keyId, this);
   }
 
   push(row: AlertRow) {

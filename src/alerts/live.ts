@@ -1,16 +1,13 @@
-// Alerts as they are raised, for the `alerts` subscription of this API process. Same shape as the job
+// Alerts as they are raised, for the `alerts` subscription of this API process: a feed of the live hub. Same shape as the job
 // event fan-out: a NOTIFY names the alert, the row is read once (notices arriving together are read
 // together) and pushed to every admin subscriber here. After the LISTEN connection comes back, the
 // alerts raised meanwhile are read by time.
 import { asc, gte, inArray } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { alerts } from '../db/schema/index';
-import type { PgListener } from '../live/listener';
-import type { Sink } from '../live/follower';
+import { type AlertRow, alerts } from '../db/schema/index';
+import type { LiveFeedDefinition, LiveFeedHost } from '../live/hub';
 import { markShared } from '../live/shared-execution';
-import type { Logger } from '../logger';
+import type { Sink } from '../live/types';
 import { ALERTS_CHANNEL, type AlertNotice } from './alerts';
-import type { AlertRow } from '../db/schema/index';
 
 export interface AlertFeed {
   /** Pushes every alert raised from now on into `sink`. */
@@ -21,8 +18,12 @@ export interface AlertFeed {
 const RESYNC_MARGIN_MS = 60_000;
 const RECENT_MS = 5 * 60_000;
 
-export function createAlertFeed(opts: { listener: Pick<PgListener, 'on' | 'onResync'>; db: Db; log: Logger }): AlertFeed {
-  const { db, log } = opts;
+export const alertFeed: LiveFeedDefinition<AlertFeed> = {
+  channels: [ALERTS_CHANNEL],
+  start: startAlertFeed,
+};
+
+function startAlertFeed({ db, log, on, onResync }: LiveFeedHost): AlertFeed {
   const watchers = new Set<Sink<AlertRow>>();
   /** Alerts already pushed, so a catch-up after a reconnect never repeats one. */
   const recent = new Map<string, number>();
@@ -60,7 +61,7 @@ export function createAlertFeed(opts: { listener: Pick<PgListener, 'on' | 'onRes
     setImmediate(() => void flush());
   }
 
-  opts.listener.on(ALERTS_CHANNEL, (payload) => {
+  on(ALERTS_CHANNEL, (payload) => {
     if (!watchers.size) return;
     try {
       pending.add((JSON.parse(payload) as AlertNotice).id);
@@ -70,7 +71,7 @@ export function createAlertFeed(opts: { listener: Pick<PgListener, 'on' | 'onRes
     }
   });
 
-  opts.listener.onResync(async (lostAt) => {
+  onResync(async (lostAt) => {
     if (!watchers.size) return;
     try {
       const since = new Date(lostAt.getTime() - RESYNC_MARGIN_MS);

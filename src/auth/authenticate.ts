@@ -1,7 +1,7 @@
 // Turns the bearer token of a request (HTTP header or WebSocket connectionParams) into a Viewer.
 import { GraphQLError } from 'graphql';
 import type { Db } from '../db/client';
-import type { Viewer } from '../graphql/context';
+import type { Viewer } from './viewer';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { findActiveKey, touchKey } from './keys';
 

@@ -1,5 +1,5 @@
 // Who may act on whose resources. Another user's resource answers exactly as an unknown one does.
-import type { Viewer } from '../graphql/context';
+import type { Viewer } from './viewer';
 import { ForbiddenError } from '../errors/app-errors';
 
 /** The owner a request acts for: the viewer, or (admins only) the named user. */

@@ -29,11 +29,22 @@ export const SERVER_KEEPALIVES = {
   tcp_user_timeout: '20000',
 };
 
-export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Database {
+export interface ConnectOptions {
+  max?: number;
+  applicationName?: string;
+  /** 'off' for a pool whose commits need not wait for the WAL flush (see webhooks/worker.ts for when that is safe). */
+  synchronousCommit?: 'off';
+}
+
+export function connectDatabase(url: string, options: ConnectOptions = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'vidq', ...SERVER_KEEPALIVES },
+    connection: {
+      application_name: options.applicationName ?? 'vidq',
+      ...SERVER_KEEPALIVES,
+      ...(options.synchronousCommit ? { synchronous_commit: options.synchronousCommit } : {}),
+    },
     keep_alive: 10,
     // Fail fast when PostgreSQL is gone instead of queueing requests forever.
     connect_timeout: 5,

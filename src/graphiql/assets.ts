@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRoute } from '../server/http';
+import type { HttpRoute } from '../server/route';
 
 const require = createRequire(import.meta.url);
 const { version } = require('@graphql-yoga/render-graphiql/package.json') as { version: string };

@@ -3,7 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import type { FileUpload } from 'graphql-upload-ts';
 import type { GraphQLContext } from './context';
-import type { InvalidDateTime } from './scalars';
+import type { InvalidDateTime } from './date-time';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;

@@ -1,15 +1,15 @@
-import type { users } from '../db/schema/index';
-import type { JobEventBus } from '../jobs/pubsub';
+import type { AlertFeed } from '../alerts/live';
+import type { KeyRevocationFeed } from '../auth/revocation-feed';
+import type { Viewer } from '../auth/viewer';
+import type { JobEventFeed } from '../jobs/live-feed';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 
-export interface Viewer {
-  id: string;
-  name: string;
-  isAdmin: boolean;
-  keyId: string;
-  /** The user's row as read while authenticating this request (absent when a Viewer is built by hand). */
-  user?: typeof users.$inferSelect;
+/** The live hub's feeds that subscriptions follow (API processes only; see server/live-feeds.ts). */
+export interface LiveFeeds {
+  jobEvents: JobEventFeed;
+  alerts: AlertFeed;
+  keyRevocations: KeyRevocationFeed;
 }
 
 export interface GraphQLContext {
@@ -18,8 +18,8 @@ export interface GraphQLContext {
   origin: string;
   viewer: Viewer;
   services: Services;
-  /** Live job events (API processes only). */
-  jobEvents: JobEventBus | null;
+  /** Live feeds (API processes only). */
+  live: LiveFeeds | null;
   /** This request's logger (request and user ids bound), made on first call. */
   log(): Logger;
 }

@@ -1,8 +1,9 @@
 // cancelJob and retryJob: a user's hand on a job's life cycle.
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
-import { jobs, jobStages } from '../db/schema/index';
-import type { Viewer } from '../graphql/context';
+import { isUniqueViolation } from '../db/errors';
+import { JOBS_ONE_ACTIVE_PER_VIDEO_INDEX, jobs, jobStages } from '../db/schema/index';
+import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
@@ -89,8 +90,8 @@ export async function retryJob(services: Services, viewer: Viewer, jobId: string
       return row;
     });
   } catch (error) {
-    const e = error as { code?: string };
-    if (e?.code === '23505') throw new JobAlreadyProcessingError(job.id, job.videoId);
+    // Another run of the video started meanwhile.
+    if (isUniqueViolation(error, JOBS_ONE_ACTIVE_PER_VIDEO_INDEX)) throw new JobAlreadyProcessingError(job.id, job.videoId);
     throw error;
   }
 }

@@ -3,7 +3,6 @@
 import { sql } from 'drizzle-orm';
 import { TERMINAL_STATUSES } from './status';
 import type { DbOrTx } from '../db/client';
-import { jobEvents } from '../db/schema/index';
 import type { JobErrorShape } from '../errors/app-errors';
 import type { JobEventRow } from '../db/schema/index';
 

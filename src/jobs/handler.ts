@@ -10,7 +10,7 @@ import { eq } from 'drizzle-orm';
 import type { JobWithMetadata } from 'pg-boss';
 import { jobs, videos } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
-import { resolveBinaries, StageAbortedError, StageError, toStageError, type ProcessingOptions, type VideoMetadata } from '../pipeline/index';
+import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
 import { videoSourcePath } from '../uploads/queries';
 import { jobOutputDir } from './outputs';
@@ -23,10 +23,7 @@ export interface ProcessingJobData {
   jobId: string;
 }
 
-/** Why a running job was stopped from outside its stages. */
-export class DeadlineReached extends Error {
-  override name = 'TimeoutError';
-}
+/** Why a running job was stopped from outside its stages (besides DeadlineReached, from the pipeline). */
 export class WorkerShuttingDown extends Error {}
 export class NoLongerOwned extends Error {}
 

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { type Config, dataPaths } from '../config';
 import type { Db } from '../db/client';
 import { settings } from '../db/schema/index';
-import type { HttpRoute } from '../server/http';
+import type { HttpRoute } from '../server/route';
 import type { Services } from '../services';
 
 export const DOWNLOAD_URL_TTL_SECONDS = 24 * 3600;

@@ -3,9 +3,9 @@ import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { actingOwnerId, canSee } from '../auth/permissions';
 import type { Db } from '../db/client';
 import { jobEvents, jobs, jobStages, webhookDeliveries } from '../db/schema/index';
-import type { Viewer } from '../graphql/context';
+import type { Viewer } from '../auth/viewer';
 import { JobNotFoundError } from '../errors/app-errors';
-import { pageQuery, toPage } from '../graphql/pagination';
+import { pageQuery, toPage } from '../db/pagination';
 import type { JobStatus } from './status';
 import type { JobRow } from '../db/schema/index';
 

@@ -1,14 +1,16 @@
 // submitJob: validate, refuse a second active job for the video, reserve credits, then insert the job,
 // its stages, its first event and its pg-boss job in one transaction.
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { fromDrizzle } from 'pg-boss';
+import { and, eq, inArray } from 'drizzle-orm';
 import { newId } from '../db/ids';
-import { jobs, jobStages } from '../db/schema/index';
-import type { Viewer } from '../graphql/context';
+import type { DbOrTx } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
+import { JOBS_IDEMPOTENCY_INDEX, JOBS_ONE_ACTIVE_PER_VIDEO_INDEX, jobs, jobStages } from '../db/schema/index';
+import type { Viewer } from '../auth/viewer';
 import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
 import { QUEUES } from '../queue/queues';
+import { sendInTx } from '../queue/send-in-tx';
 import { getVisibleVideo } from '../uploads/queries';
 import type { Services } from '../services';
 import { checkWebhookUrl } from '../webhooks/url-guard';
@@ -53,12 +55,6 @@ async function validate(services: Services, input: SubmitJobInput) {
   }
   if (fieldErrors.length || 'fieldErrors' in parsed) throw new InvalidInputError(fieldErrors);
   return parsed.options;
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: string; constraint_name?: string; cause?: unknown };
-  if (e?.code === '23505' && e.constraint_name === constraint) return true;
-  return e?.cause ? isUniqueViolation(e.cause, constraint) : false;
 }
 
 export async function submitJob(services: Services, viewer: Viewer, input: SubmitJobInput): Promise<JobRow> {
@@ -119,11 +115,11 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
       return job;
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'jobs_owner_idempotency_idx')) {
+    if (isUniqueViolation(error, JOBS_IDEMPOTENCY_INDEX)) {
       const first = await findByKey();
       if (first) return first;
     }
-    if (isUniqueViolation(error, 'jobs_one_active_per_video_idx')) {
+    if (isUniqueViolation(error, JOBS_ONE_ACTIVE_PER_VIDEO_INDEX)) {
       const [active] = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
       throw new JobAlreadyProcessingError(active?.id ?? 'unknown', video.id);
     }
@@ -132,16 +128,8 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
 }
 
 /** Sends the job's pg-boss job inside the caller's transaction: both exist, or neither. */
-export async function enqueueProcessing(services: Services, tx: unknown, job: JobRow) {
-  await services.boss.send(
-    QUEUES.videoProcessing,
-    { jobId: job.id },
-    {
-      id: job.queueJobId!,
-      expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS,
-      db: fromDrizzle(tx as never, sql as never),
-    },
-  );
+export async function enqueueProcessing(services: Services, tx: DbOrTx, job: JobRow) {
+  await sendInTx(services.boss, tx, QUEUES.videoProcessing, { jobId: job.id }, { id: job.queueJobId!, expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS });
 }
 
 export type { ProcessingOptions };

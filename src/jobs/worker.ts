@@ -1,19 +1,14 @@
-// The processing workers of this process: pg-boss work() on the video-processing queue, the scheduled
-// housekeeping, and a graceful stop (running jobs get the grace period, then are aborted so that pg-boss
+// The processing workers of this process: pg-boss work() on the video-processing queue, and a graceful stop (running jobs get the grace period, then are aborted so that pg-boss
 // hands them to another worker).
 import type { PgBoss } from 'pg-boss';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { createProcessingHandler, NoLongerOwned } from './handler';
-import { removeExpiredDeliveries, resumeStrandedDeliveries } from '../webhooks/housekeeping';
-import { removeExpiredJobs } from './retention';
 
 export interface ProcessingWorkers {
   running: Map<string, AbortController>;
   stop(): Promise<void>;
 }
-
-const MAINTENANCE_CRON = '*/5 * * * *';
 
 export async function startProcessingWorkers(services: Services): Promise<ProcessingWorkers> {
   const { boss, config } = services;
@@ -36,12 +31,6 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
     },
     handler,
   );
-  await boss.work(QUEUES.maintenance, async () => {
-    await removeExpiredJobs(services);
-    await removeExpiredDeliveries(services);
-    await resumeStrandedDeliveries(services);
-  });
-  await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
   return {
     running: state.running,
     async stop() {

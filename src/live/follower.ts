@@ -1,15 +1,16 @@
 // Subscription streams, push-first.
 //
-// A Follower is what a subscription field starts: it registers with the event bus, which PUSHES rows
+// A Follower is what a subscription field starts: it registers with a live feed (live/hub.ts), which PUSHES rows
 // into it synchronously, and hands its items to a Consumer. Two consumers exist:
 //   - the WebSocket fast path (server/ws-subscriptions.ts) sends each item straight to the socket: an
-//     idle subscriber is one small object in the bus, with no promise, frame or queue of its own;
+//     idle subscriber is one small object in the feed, with no promise, frame or queue of its own;
 //   - PullStream, the async iterator GraphQL expects from a subscription field (used over SSE, and by
 //     any other executor): a bounded queue in front of the follower.
 // Subscription fields return a PullStream; the fast path diverts it to itself before it starts.
 import { GraphQLError } from 'graphql';
 import { AuthenticationError } from '../auth/authenticate';
 import type { GraphQLContext } from '../graphql/context';
+import type { Revocable, Sink } from './types';
 
 export interface Consumer<T> {
   next(item: T): void;
@@ -17,16 +18,6 @@ export interface Consumer<T> {
   error(error: unknown): void;
   /** True when the consumer ends itself if the key is revoked (a WebSocket closes): the follower need not watch for it. */
   readonly endsOnRevocation?: boolean;
-}
-
-/** Where the event bus pushes rows. */
-export interface Sink<T> {
-  push(row: T): void;
-}
-
-/** Something the bus can end when the key it was opened with is revoked. */
-export interface Revocable {
-  revoked(): void;
 }
 
 export abstract class Follower<Row, Out> implements Sink<Row>, Revocable {
@@ -37,7 +28,7 @@ export abstract class Follower<Row, Out> implements Sink<Row>, Revocable {
     private consumer: Consumer<Out>,
   ) {}
 
-  /** Starts following (registers with the bus, reads what it must). */
+  /** Starts following (registers with its feed, reads what it must). */
   abstract start(): void;
   abstract push(row: Row): void;
   /** Undoes what start() registered (called once, when the follower ends). */

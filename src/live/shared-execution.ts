@@ -2,13 +2,13 @@
 //
 // graphql-js runs a subscription's selection set once for every event and every subscriber. With
 // 5,000 subscribers of one job that is 5,000 identical executions per event (measured: 75–250 µs of
-// CPU and garbage each, i.e. 0.4–1.2 s per event). The event bus hands every local subscriber the
+// CPU and garbage each, i.e. 0.4–1.2 s per event). The live feeds hand every local subscriber the
 // SAME row object and marks it shared; an operation (document, operation name, variables) is executed
 // once per shared row, and the WebSocket fast path also serializes it once.
 //
 // The invariant that makes it correct: the fields of shared rows (JobEvent, Alert) are the same for
 // everyone allowed to receive them; who may receive a row is decided when the subscription starts and
-// by the bus's routing, never by a field resolver. Anything else a stream yields (e.g. the
+// by the feeds' routing, never by a field resolver. Anything else a stream yields (e.g. the
 // JobNotFoundError item) is executed per subscriber as usual.
 import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';

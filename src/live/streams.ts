@@ -1,4 +1,4 @@
-// Shared by the subscription fields of every domain: the process's event bus from the context,
+// Shared by the subscription fields of every domain: the process's live feeds from the context,
 // expected errors as stream items, and the two simplest followers.
 import { errorTypeMap, wrapOrThrow } from '@pothos/plugin-errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -18,9 +18,9 @@ export function resultTypeName(value: unknown, valueType: string): string {
   return errorType?.name ?? valueType;
 }
 
-export function eventBus(ctx: GraphQLContext) {
-  if (!ctx.jobEvents) throw new Error('subscriptions need the job event bus (API role)');
-  return ctx.jobEvents;
+export function liveFeeds(ctx: GraphQLContext) {
+  if (!ctx.live) throw new Error('subscriptions need the live hub (API role)');
+  return ctx.live;
 }
 
 /** A stream of exactly one item (e.g. an expected error), then complete. */

@@ -37,6 +37,19 @@ export class TransientStageError extends StageError {
   }
 }
 
+/** The job's time limit passed: what the job system aborts a running stage with (jobs/handler.ts). */
+export class DeadlineReached extends Error {}
+
+/**
+ * True when a stage was stopped by a time limit: the job's deadline, or an AbortSignal.timeout() (a
+ * DOMException, which has no class of its own to test), directly or as the cause of an AbortError.
+ */
+function isTimeout(reason: unknown): boolean {
+  if (reason instanceof DeadlineReached) return true;
+  if (reason instanceof DOMException) return reason.name === 'TimeoutError';
+  return reason instanceof Error && reason.cause !== undefined && isTimeout(reason.cause);
+}
+
 /**
  * The stage's AbortSignal fired. Not a verdict on the input: the job system knows why it aborted
  * (timeout, cancel, shutdown) and should check for this class before looking at `retryable`.
@@ -44,9 +57,9 @@ export class TransientStageError extends StageError {
 export class StageAbortedError extends StageError {
   readonly reason: unknown;
   constructor(reason: unknown) {
-    const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
+    const timedOut = isTimeout(reason);
     const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
-    super(isTimeout ? 'JOB_TIMEOUT' : 'JOB_FAILED', `stopped: ${why}`, false, `The stage was stopped: ${why}`);
+    super(timedOut ? 'JOB_TIMEOUT' : 'JOB_FAILED', `stopped: ${why}`, false, `The stage was stopped: ${why}`);
     this.reason = reason;
   }
 }
@@ -106,7 +119,7 @@ export function toStageError(err: unknown): StageError {
   if (err instanceof StageError) return err;
   const e = err as NodeJS.ErrnoException | undefined;
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new TransientStageError('SERVICE_UNAVAILABLE', `disk full (${e.code})`);
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return new StageAbortedError(e);
+  if (e?.name === 'AbortError' || isTimeout(err)) return new StageAbortedError(err);
   const detail = e?.code ? `${e.code}${e.syscall ? ` in ${e.syscall}` : ''}` : String(e?.message ?? err).slice(0, MAX_DETAIL);
   return new TransientStageError('INTERNAL_ERROR', detail);
 }

@@ -1,6 +1,6 @@
 // Public surface of the pipeline for the job system and the upload handler.
 export { resolveBinaries } from './binaries.ts';
-export { StageError, PermanentStageError, TransientStageError, StageAbortedError, toStageError } from './errors.ts';
+export { StageError, PermanentStageError, TransientStageError, StageAbortedError, DeadlineReached, toStageError } from './errors.ts';
 export { runFfmpeg, runFfprobe } from './ffmpeg.ts';
 export { probeVideo, verifyDecodable } from './probe.ts';
 export { validateProcessingOptions, TRANSPARENCY_NEEDS_WEBM } from './options.ts';

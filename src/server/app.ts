@@ -2,11 +2,11 @@
 import type { AddressInfo } from 'node:net';
 import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
-import { startJobEventBus } from '../jobs/pubsub';
 import { startLimits } from '../limits/index';
 import type { Services } from '../services';
 import { createMultipartParser } from '../uploads/multipart';
 import { createHttpServer, type HttpOptions } from './http';
+import { startLiveFeeds } from './live-feeds';
 import { buildSchema } from './schema';
 import { attachWebSocketServer } from './websocket';
 import { createYogaServer } from './yoga';
@@ -19,13 +19,13 @@ export interface RunningApi {
 
 export async function startApi(services: Services, options: HttpOptions & { port?: number; host?: string } = {}): Promise<RunningApi> {
   const limits = await startLimits(services);
-  const jobEvents = await startJobEventBus(services.database.url, services.log).catch(async (error) => {
+  const live = await startLiveFeeds(services).catch(async (error) => {
     await limits.close();
     throw error;
   });
-  const yoga = createYogaServer(buildSchema(), services, jobEvents, limits);
+  const yoga = createYogaServer(buildSchema(), services, live, limits);
   const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services, limits), ...options, routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])] });
-  const ws = attachWebSocketServer(httpServer, yoga, services, limits);
+  const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;
   await new Promise<void>((resolve, reject) => {
@@ -33,7 +33,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     httpServer.listen(port, host, () => resolve());
   }).catch(async (error) => {
     await ws.close();
-    await jobEvents.close();
+    await live.hub.close();
     await limits.close();
     throw error;
   });
@@ -44,7 +44,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     port: actualPort,
     async close() {
       await ws.close();
-      await jobEvents.close();
+      await live.hub.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

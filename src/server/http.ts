@@ -6,13 +6,9 @@ import { readGraphQLBody } from './graphql-body';
 import { checkHealth } from './health';
 import { sendJson } from './http-json';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
+import type { HttpRoute, MultipartParser } from './route';
 import type { Yoga } from './yoga';
 
-/** A plain HTTP route outside GraphQL (file downloads). Returns false when it does not match. */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
-
-/** Parses a multipart GraphQL request (the uploads domain provides it). */
-export type MultipartParser = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
 
 export interface HttpOptions {
   routes?: HttpRoute[];

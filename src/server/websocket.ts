@@ -21,38 +21,35 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
+import { handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { apiKeys, users } from '../db/schema/index';
 import { newId } from '../db/ids';
+import type { KeyRevocationFeed } from '../auth/revocation-feed';
 import type { GraphQLContext } from '../graphql/context';
 import type { Limits } from '../limits/index';
 import type { Services } from '../services';
 import { requestStore } from './request-context';
-import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong } from './ws-connection';
+import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong, type SocketManager } from './ws-connection';
+import {
+  CONNECTION_INIT_TIMEOUT_MS,
+  MAX_MESSAGE_BYTES,
+  operationLimitError,
+  WS_CLOSE_FORBIDDEN,
+  WS_CLOSE_GOING_AWAY,
+  WS_CLOSE_INIT_TIMEOUT,
+  WS_CLOSE_INTERNAL_ERROR,
+  WS_CLOSE_TOO_MANY_CONNECTIONS,
+} from './ws-policy';
 import { refusal, slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
-
-/** The close code for a missing, unknown or revoked key (graphql-ws's "Forbidden"). */
-export const WS_CLOSE_FORBIDDEN = CloseCode.Forbidden; // 4403
-/**
- * The close code when a key already holds WS_MAX_CONNECTIONS_PER_KEY sockets, or the address sent too
- * many wrong keys (the reason says which; graphql-ws clients do not retry it).
- */
-export const WS_CLOSE_TOO_MANY_CONNECTIONS = 4429;
-/** Largest message a client may send (a subscribe message is a query and its variables). */
-const MAX_MESSAGE_BYTES = 256 * 1024;
-/** connection_init must arrive within this long (graphql-ws's own timer is replaced by the sweep below). */
-const CONNECTION_INIT_TIMEOUT_MS = 10_000;
 
 type EnvelopedArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 };
 
-export type Hub = ReturnType<typeof createHub>;
-
-function createHub(yoga: Yoga, services: Services, limits: Limits) {
+function createSocketManager(yoga: Yoga, services: Services, limits: Limits, keyRevocations: KeyRevocationFeed) {
   const { config } = services;
   const db = services.database.db;
   const log = services.log.child({ component: 'ws' });
@@ -65,14 +62,14 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
   /** connectionParams per key, shared by that key's sockets (graphql-ws keeps them for the socket's life). */
   const paramsByKey = new Map<string, Record<string, unknown>>();
 
-  const hub = {
+  const manager = {
     log,
     sockets,
     pending,
 
     forget(connection: Connection) {
       if (!sockets.delete(connection)) return;
-      connection.bus?.offKeyRevoked(connection.keyId!, connection);
+      keyRevocations.unwatch(connection.keyId!, connection);
       subscriptions.closed(connection);
       limits.slots.release('ws', connection.keyId!);
       const n = (perKey.get(connection.keyId!) ?? 1) - 1;
@@ -85,15 +82,8 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
 
     closeRevoked(connection: Connection) {
       log.info({ keyId: connection.keyId }, 'closing socket: API key revoked or user disabled');
-      hub.forget(connection);
+      manager.forget(connection);
       connection.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden: API key revoked');
-    },
-
-    /** The first operation that builds a context hooks the socket to its key's revocation. */
-    hookRevocation(connection: Connection | undefined, contextValue: GraphQLContext) {
-      if (!connection || connection.bus || !contextValue.jobEvents || !sockets.has(connection)) return;
-      connection.bus = contextValue.jobEvents;
-      connection.bus.onKeyRevoked(connection.keyId!, connection);
     },
 
     /** Subscriptions of authenticated sockets go to the fast path; everything else to graphql-ws. */
@@ -112,7 +102,7 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
         await connection.handle?.(data);
       } catch (error) {
         log.error({ err: error }, 'WebSocket message handling failed');
-        connection.socket.close(CloseCode.InternalServerError, 'Internal server error');
+        connection.socket.close(WS_CLOSE_INTERNAL_ERROR, 'Internal server error');
       }
     },
   };
@@ -123,10 +113,9 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
     maxOperationsPerSocket: config.wsMaxSubscriptionsPerConnection,
     onUnauthenticated: (socket) => {
       log.info('closing socket: API key no longer valid');
-      hub.forget(socket as Connection);
+      manager.forget(socket as Connection);
       socket.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
     },
-    onContext: (socket, contextValue) => hub.hookRevocation(socket as Connection, contextValue),
   });
 
   const server = makeServer<Record<string, unknown>, Extra>({
@@ -169,21 +158,17 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
       if (params) (ctx as { connectionParams?: Record<string, unknown> }).connectionParams = params;
       else if (ctx.connectionParams) paramsByKey.set(keyId, ctx.connectionParams);
       sockets.add(connection);
+      keyRevocations.watch(keyId, connection);
       return true;
     },
     // Queries and mutations over the socket (subscriptions take the fast path).
     onSubscribe: async (ctx, _id, payload) => {
       const { socket, request } = ctx.extra;
       const connection = connections.get(socket);
-      const running = Object.keys(ctx.subscriptions).length + (connection ? slotCount(connection) : 0);
-      if (running > config.wsMaxSubscriptionsPerConnection) {
-        return [
-          new GraphQLError(
-            `Too many operations on this connection: at most ${config.wsMaxSubscriptionsPerConnection} at once. Complete one, or open another connection.`,
-            { extensions: { code: 'RATE_LIMITED', limit: config.wsMaxSubscriptionsPerConnection } },
-          ),
-        ];
-      }
+      // graphql-ws has already counted this operation in ctx.subscriptions.
+      const running = Object.keys(ctx.subscriptions).length - 1 + (connection ? slotCount(connection) : 0);
+      const refused = operationLimitError(running, config.wsMaxSubscriptionsPerConnection);
+      if (refused) return [refused];
       const info = { requestId: newId('req') };
       return requestStore.run(info, async () => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -196,13 +181,12 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
         } catch (error) {
           if (error instanceof AuthenticationError) {
             log.info({ requestId: info.requestId }, 'closing socket: API key no longer valid');
-            if (connection) hub.forget(connection);
+            if (connection) manager.forget(connection);
             socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
             return [error];
           }
           throw error;
         }
-        hub.hookRevocation(connection, contextValue);
         // An operation over the query limits (graphql-armor throws from parse and validate) is an
         // `error` message for that operation; the socket and its other operations go on.
         let document;
@@ -237,25 +221,25 @@ function createHub(yoga: Yoga, services: Services, limits: Limits) {
     subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args) as never,
   });
 
-  return Object.assign(hub, { server });
+  return Object.assign(manager, { server }) satisfies SocketManager;
 }
 
-export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services, limits: Limits) {
+export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: Services, limits: Limits, keyRevocations: KeyRevocationFeed) {
   const { config } = services;
   const db = services.database.db;
   const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
-  const hub = createHub(yoga, services, limits);
-  const { sockets, pending, log } = hub;
+  const manager = createSocketManager(yoga, services, limits, keyRevocations);
+  const { sockets, pending, log } = manager;
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const connection = new Connection(socket, hub, request);
+    const connection = new Connection(socket, manager, request);
     connections.set(socket, connection);
-    hub.pending.add(connection);
+    pending.add(connection);
     socket.on('error', onSocketError);
     socket.on('message', onSocketMessage);
     socket.on('pong', onSocketPong);
     socket.on('close', onSocketClose);
-    connection.onClosed = hub.server.opened(connection, { socket, request: connection.request });
+    connection.onClosed = manager.server.opened(connection, { socket, request: connection.request });
   });
 
   // One housekeeping timer for every socket (rather than two timers per socket):
@@ -270,13 +254,13 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
       for (const connection of pending) {
         if (now - connection.openedAt < CONNECTION_INIT_TIMEOUT_MS || connection.ctx?.connectionInitReceived) continue;
         pending.delete(connection);
-        connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+        connection.socket.close(WS_CLOSE_INIT_TIMEOUT, 'Connection initialisation timeout');
       }
       if (!keepAliveMs) return;
       for (const connection of sockets) {
         if (now - connection.pingedAt < keepAliveMs) continue;
         if (!connection.alive) {
-          hub.forget(connection);
+          manager.forget(connection);
           connection.socket.terminate();
           continue;
         }
@@ -303,7 +287,7 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
           .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
         for (const row of rows) active.add(row.id);
       }
-      for (const connection of [...sockets]) if (!active.has(connection.keyId!)) hub.closeRevoked(connection);
+      for (const connection of [...sockets]) if (!active.has(connection.keyId!)) manager.closeRevoked(connection);
     } catch (error) {
       log.warn({ err: error }, 'checking open sockets’ keys failed; next round retries');
     }
@@ -319,7 +303,7 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
     async close() {
       clearInterval(housekeeping);
       clearInterval(recheck);
-      for (const socket of wsServer.clients) socket.close(1001, 'Going away');
+      for (const socket of wsServer.clients) socket.close(WS_CLOSE_GOING_AWAY, 'Going away');
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };

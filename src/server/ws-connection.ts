@@ -2,11 +2,24 @@
 // transport and whose listeners are module-level functions, so that a socket costs no closures of its
 // own (the TypeScript loader gives every named closure a `name` property, ~250 bytes each).
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, type Context } from 'graphql-ws';
+import type { Context } from 'graphql-ws';
 import type { RawData, WebSocket } from 'ws';
-import type { JobEventBus } from '../jobs/pubsub';
-import type { Hub } from './websocket';
+import type { Logger } from '../logger';
+import { WS_CLOSE_INTERNAL_ERROR } from './ws-policy';
 import type { FastSocket, SlimRequest } from './ws-subscriptions';
+
+/** What a socket's listeners call back into: the process's socket manager (server/websocket.ts). */
+export interface SocketManager {
+  log: Logger;
+  /** Sockets still waiting for connection_init. */
+  pending: Set<Connection>;
+  /** Lets go of an authenticated socket (its slot, its revocation watch, its subscriptions). */
+  forget(connection: Connection): void;
+  /** Closes a socket whose key was revoked (4403). */
+  closeRevoked(connection: Connection): void;
+  /** Takes one message from the socket. */
+  received(connection: Connection, data: string): Promise<void>;
+}
 
 /** Requests as operations see them, one per Host header (usually a handful), shared by their sockets. */
 const slimRequests = new Map<string, SlimRequest>();
@@ -43,14 +56,12 @@ export class Connection implements FastSocket {
   /** When it was last pinged (first: when it connected, so that pings are spread over time). */
   pingedAt = Date.now();
   readonly openedAt = this.pingedAt;
-  /** The bus the socket is hooked to for its key's revocation (at its first operation, which knows it). */
-  bus: JobEventBus | null = null;
   slots: FastSocket['slots'] = null;
   readonly request: SlimRequest;
 
   constructor(
     readonly socket: WebSocket,
-    readonly hub: Hub,
+    readonly manager: SocketManager,
     request: IncomingMessage,
   ) {
     // Operations only need the Host header (for download links): the upgrade request is not kept.
@@ -87,7 +98,7 @@ export class Connection implements FastSocket {
   }
 
   revoked() {
-    this.hub.closeRevoked(this);
+    this.manager.closeRevoked(this);
   }
 }
 
@@ -95,20 +106,20 @@ export const connections = new WeakMap<WebSocket, Connection>();
 
 export function onSocketMessage(this: WebSocket, data: RawData) {
   const connection = connections.get(this);
-  if (connection) void connection.hub.received(connection, String(data));
+  if (connection) void connection.manager.received(connection, String(data));
 }
 
 export function onSocketClose(this: WebSocket, code: number, reason: Buffer) {
   const connection = connections.get(this);
   if (!connection) return;
-  connection.hub.pending.delete(connection);
-  connection.hub.forget(connection);
+  connection.manager.pending.delete(connection);
+  connection.manager.forget(connection);
   void connection.onClosed?.(code, String(reason));
 }
 
 export function onSocketError(this: WebSocket, error: Error) {
-  connections.get(this)?.hub.log.warn({ err: error }, 'WebSocket error');
-  this.close(CloseCode.InternalServerError, 'Internal server error');
+  connections.get(this)?.manager.log.warn({ err: error }, 'WebSocket error');
+  this.close(WS_CLOSE_INTERNAL_ERROR, 'Internal server error');
 }
 
 export function onSocketPong(this: WebSocket) {

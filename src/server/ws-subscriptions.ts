@@ -5,7 +5,7 @@
 // Yoga's per-operation envelope and result mappers (about 10 KB measured), and runs every event
 // through all of it for every subscriber.
 //
-// Here a subscription is one small object: the follower its field returned (the event bus pushes rows
+// Here a subscription is one small object: the follower its field returned (the live feed pushes rows
 // into it synchronously), diverted to this consumer, which sends each item as a `next` message whose
 // payload was executed and serialized once for every subscriber of the same operation
 // (live/shared-execution.ts). Same messages, same semantics as graphql-ws: `next`, `error`, `complete`,
@@ -21,11 +21,9 @@ import { type Consumer, PullStream } from '../live/follower';
 import { asGraphQLError, eventJson, operationKey } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { requestStore } from './request-context';
+import { MAX_BUFFERED_BYTES, operationLimitError, WS_CLOSE_DUPLICATE_ID, WS_CLOSE_TOO_SLOW } from './ws-policy';
 import type { Yoga } from './yoga';
 
-/** A socket whose unsent data passes this is too slow to follow: closed, so its client resubscribes. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-export const WS_CLOSE_TOO_SLOW = 1013; // "Try Again Later": graphql-ws clients reconnect
 
 /** A stand-in for the upgrade request (operations only need its Host header, for download links). */
 export interface SlimRequest {
@@ -89,8 +87,6 @@ export interface WsSubscriptionOptions {
   maxOperationsPerSocket: number;
   /** Closes the socket for a key that no longer authenticates. */
   onUnauthenticated(socket: FastSocket): void;
-  /** Called with each operation's context (the socket hooks itself to its key's revocation). */
-  onContext(socket: FastSocket, contextValue: GraphQLContext): void;
 }
 
 export class WsSubscriptions {
@@ -104,7 +100,7 @@ export class WsSubscriptions {
     const { id, payload } = message;
     const ctx = socket.ctx!;
     if (id in ctx.subscriptions || findSlot(socket, id)) {
-      socket.socket.close(4409, `Subscriber for ${id} already exists`);
+      socket.socket.close(WS_CLOSE_DUPLICATE_ID, `Subscriber for ${id} already exists`);
       return true;
     }
     const info = { requestId: newId('req') };
@@ -118,10 +114,9 @@ export class WsSubscriptions {
         return true;
       }
       if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return false;
-      const running = Object.keys(ctx.subscriptions).length + slotCount(socket);
-      if (running >= this.options.maxOperationsPerSocket) {
-        const limit = this.options.maxOperationsPerSocket;
-        this.sendError(socket, id, [new GraphQLError(`Too many operations on this connection: at most ${limit} at once. Complete one, or open another connection.`, { extensions: { code: 'RATE_LIMITED', limit } })], info.requestId);
+      const refused = operationLimitError(Object.keys(ctx.subscriptions).length + slotCount(socket), this.options.maxOperationsPerSocket);
+      if (refused) {
+        this.sendError(socket, id, [refused], info.requestId);
         return true;
       }
       const reservation = new Reservation(id);
@@ -140,7 +135,6 @@ export class WsSubscriptions {
         }
         throw error;
       }
-      this.options.onContext(socket, contextValue);
       let errors: readonly GraphQLError[];
       try {
         errors = enveloped.validate(enveloped.schema, document);

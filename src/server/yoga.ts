@@ -6,8 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { graphiqlForYoga } from '../graphiql/page';
-import type { GraphQLContext } from '../graphql/context';
-import type { JobEventBus } from '../jobs/pubsub';
+import type { GraphQLContext, LiveFeeds } from '../graphql/context';
 import { type Limits, rateLimitedError } from '../limits/index';
 import { useSharedSubscriptionExecution } from '../live/shared-execution';
 import type { Services } from '../services';
@@ -98,7 +97,7 @@ async function countFailure(limits: Limits | null, error: unknown, req: Incoming
   return rateLimitedError(`Too many failed authentications from this address: retry after ${retryAfter} seconds.`, retryAfter);
 }
 
-export function createYogaServer(schema: GraphQLSchema, services: Services, jobEvents: JobEventBus | null = null, limits: Limits | null = null): Yoga {
+export function createYogaServer(schema: GraphQLSchema, services: Services, live: LiveFeeds | null = null, limits: Limits | null = null): Yoga {
   const armor = new EnvelopArmor({
     maxDepth: { n: 12, onReject: [asValidationError] },
     maxAliases: { n: 30, onReject: [asValidationError] },
@@ -148,7 +147,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, jobE
         origin,
         viewer,
         services,
-        jobEvents,
+        live,
         // A function, not a getter: envelop copies the context with Object.assign, which would call a
         // getter on every request. Most requests log nothing beyond the access log line.
         log: () => (log ??= services.log.child({ requestId, userId: viewer.id })),

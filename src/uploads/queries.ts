@@ -10,9 +10,9 @@ import type { Config } from '../config';
 import { dataPaths } from '../config';
 import type { Db } from '../db/client';
 import { jobs, videos } from '../db/schema/index';
-import type { Viewer } from '../graphql/context';
+import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../errors/app-errors';
-import { pageQuery, toPage } from '../graphql/pagination';
+import { pageQuery, toPage } from '../db/pagination';
 import { absoluteStoragePath, removeStoredVideo } from './storage';
 import type { VideoRow } from '../db/schema/index';
 

@@ -14,7 +14,7 @@ import { newId } from '../db/ids';
 import type { GraphQLContext } from '../graphql/context';
 import type { Logger } from '../logger';
 import { type FieldError, FileTooLargeError, InvalidInputError, UnsupportedFormatError, VideoCorruptError } from '../errors/app-errors';
-import { InvalidDateTime } from '../graphql/scalars';
+import { InvalidDateTime } from '../graphql/date-time';
 import { PermanentStageError, probeVideo, resolveBinaries, verifyDecodable } from '../pipeline/index';
 import type { VideoMetadata } from '../pipeline/types';
 import {
@@ -33,7 +33,6 @@ import { type StreamedFile, streamedFile, UploadStreamError } from './parse-mult
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
 import {
-  type Received,
   receiveToFile,
   removeStoredVideo,
   SizeLimitExceeded,

@@ -19,7 +19,7 @@
 // is unavoidable there); the lease makes every other crash or duplicate queue job harmless.
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
-import { fromDrizzle, type PgBoss } from 'pg-boss';
+import type { PgBoss } from 'pg-boss';
 import { raiseAlert } from '../alerts/alerts';
 import type { Config } from '../config';
 import type { Database, DbOrTx, Sql } from '../db/client';
@@ -27,6 +27,7 @@ import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '..
 import type { Logger } from '../logger';
 import type { ProcessLease } from '../db/process-lease';
 import { QUEUES } from '../queue/queues';
+import { sendInTx } from '../queue/send-in-tx';
 import { webhookRetryDelaySeconds } from './backoff';
 import { canSend, type CircuitState } from './circuit';
 import { type CircuitTarget, circuitOf, claimProbe, readCircuit, recordCircuitResult } from './circuit-store';
@@ -210,8 +211,7 @@ async function scheduleNext(tx: DbOrTx, deps: DeliveryDeps, deliveryId: string, 
     .where(guard(deliveryId, queueJobId, attempts))
     .returning({ id: webhookDeliveries.id });
   if (!moved.length) return false;
-  const db = fromDrizzle(tx as never, sql as never);
-  await deps.boss.send(QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next, startAfter: at, db });
+  await sendInTx(deps.boss, tx, QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next, startAfter: at });
   return true;
 }
 

@@ -3,9 +3,9 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts } from '../db/schema/index';
-import type { Viewer } from '../graphql/context';
+import type { Viewer } from '../auth/viewer';
 import { InvalidInputError } from '../errors/app-errors';
-import { pageQuery, toPage } from '../graphql/pagination';
+import { pageQuery, toPage } from '../db/pagination';
 import { canSee } from '../auth/permissions';
 import type { Services } from '../services';
 import { getVisibleEndpoint } from './endpoints';

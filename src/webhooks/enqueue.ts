@@ -3,12 +3,13 @@
 // per delivery whose id is the delivery's id, inside the caller's transaction: a crash can neither lose
 // nor double them. Test events and redeliveries are created the same way.
 import { randomUUID } from 'node:crypto';
-import { and, arrayContains, eq, sql } from 'drizzle-orm';
-import { fromDrizzle, type PgBoss } from 'pg-boss';
+import { and, arrayContains, eq } from 'drizzle-orm';
+import type { PgBoss } from 'pg-boss';
 import type { DbOrTx } from '../db/client';
 import { newId } from '../db/ids';
-import { jobs, users, webhookDeliveries, webhookEndpoints } from '../db/schema/index';
+import { users, webhookDeliveries, webhookEndpoints } from '../db/schema/index';
 import { QUEUES } from '../queue/queues';
+import { insertInTx } from '../queue/send-in-tx';
 import type { DeliveryRow, EndpointRow, JobRow } from '../db/schema/index';
 
 export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.timed_out', 'job.cancelled'] as const;
@@ -61,11 +62,11 @@ async function insertDeliveries(tx: DbOrTx, boss: PgBoss, rows: Omit<NewDelivery
     .insert(webhookDeliveries)
     .values(rows.map((r) => ({ ...r, queueJobId: r.id, nextAttemptAt: now })))
     .returning();
-  const db = fromDrizzle(tx as never, sql as never);
-  await boss.insert(
+  await insertInTx(
+    boss,
+    tx,
     QUEUES.webhookDelivery,
     inserted.map((r) => ({ id: r.id, data: { deliveryId: r.id } satisfies DeliveryJobData })),
-    { db },
   );
   return inserted;
 }

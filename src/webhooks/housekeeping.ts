@@ -1,14 +1,14 @@
-// Webhook housekeeping, run by the scheduled maintenance job (src/jobs/worker.ts):
+// Webhook housekeeping, run by the scheduled maintenance job (src/maintenance.ts):
 //   - stranded deliveries: a PENDING delivery whose leasing queue job has ended (its own queue
 //     retries used up by repeated errors before it could record anything, or removed) would wait
 //     forever. It is handed to a new queue job, which takes it up exactly where it stopped (deliver.ts:
 //     a lost in-flight attempt is logged as such, then retried or given up as usual);
 //   - retention: finished deliveries go after JOB_RETENTION_HOURS, like the jobs they belong to.
 import { randomUUID } from 'node:crypto';
-import { fromDrizzle } from 'pg-boss';
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import { webhookDeliveries } from '../db/schema/index';
 import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
+import { sendInTx } from '../queue/send-in-tx';
 import type { Services } from '../services';
 import type { DeliveryJobData } from './enqueue';
 
@@ -18,7 +18,7 @@ const MAX_PER_SWEEP = 500;
 
 /** Finds PENDING deliveries whose queue job is no longer waiting or running, and re-enqueues them. */
 export async function resumeStrandedDeliveries(services: Services): Promise<string[]> {
-  const { database, boss, log } = services;
+  const { database, log } = services;
   // pg-boss's job table is read directly: one query for the whole sweep instead of one call per row.
   const stranded = await database.sql<{ id: string; lease: string; state: string | null }[]>`
     select d.id, coalesce(d.queue_job_id, d.id) as lease, j.state
@@ -62,8 +62,7 @@ export async function leaseToNewQueueJob(services: Services, deliveryId: string,
       )
       .returning({ id: webhookDeliveries.id });
     if (!handed.length) return false;
-    const db = fromDrizzle(tx as never, sql as never);
-    await services.boss.send(QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next, db });
+    await sendInTx(services.boss, tx, QUEUES.webhookDelivery, { deliveryId } satisfies DeliveryJobData, { id: next });
     return true;
   });
 }

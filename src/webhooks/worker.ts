@@ -1,7 +1,7 @@
 // The webhook delivery workers of this process: pg-boss work() on the webhook-delivery queue.
 // Each fetched batch is sent concurrently and settled job by job; retries are new queue jobs with
 // startAfter (see deliver.ts), so a worker never sleeps on a backoff.
-import postgres from 'postgres';
+import { connectDatabase } from '../db/client';
 import type { Services } from '../services';
 import { QUEUES } from '../queue/queues';
 import { deliverySettings, processBatch, type DeliveryDeps } from './deliver';
@@ -30,12 +30,12 @@ export async function startWebhookWorkers(services: Services): Promise<WebhookWo
   // and a lost claim or success leaves the delivery PENDING with its queue job still active (pg-boss
   // completes it, synchronously, after our commit; a flush of that commit flushes ours too). It halves
   // the cost of a delivery on this kind of machine (bench/webhooks.ts).
-  const stateSql = postgres(services.database.url, {
+  const statePool = connectDatabase(services.database.url, {
     max: Math.min(config.webhookConcurrency, 10),
-    onnotice: () => {},
-    connect_timeout: 5,
-    connection: { application_name: `vidq-${config.role}-webhooks`, synchronous_commit: 'off' },
+    applicationName: `vidq-${config.role}-webhooks`,
+    synchronousCommit: 'off',
   });
+  const stateSql = statePool.sql;
   const deps: DeliveryDeps = {
     database: services.database,
     boss,
@@ -76,7 +76,7 @@ export async function startWebhookWorkers(services: Services): Promise<WebhookWo
       // longer than the shutdown grace: a run cut short is recovered as a lost attempt.
       const grace = new Promise<void>((resolve) => setTimeout(resolve, Math.max(config.shutdownGraceSeconds, 0.1) * 1000).unref());
       await Promise.race([boss.offWork(QUEUES.webhookDelivery, { wait: true }), grace]);
-      await stateSql.end({ timeout: 5 });
+      await statePool.close();
     },
   };
 }

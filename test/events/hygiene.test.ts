@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { revokeApiKey } from '../../src/auth/keys';
-import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
+import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/ws-policy';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gql, wsClient } from '../helpers/graphql';
 import { waitFor } from '../helpers/jobs';

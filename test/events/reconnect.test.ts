@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendJobEvent } from '../../src/jobs/events';
-import { LISTENER_APPLICATION_NAME } from '../../src/jobs/pubsub';
+import { LISTENER_APPLICATION_NAME } from '../../src/live/hub';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
 import { gql, wsClient } from '../helpers/graphql';

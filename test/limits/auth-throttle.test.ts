@@ -3,7 +3,7 @@
 // with 4429 and a reason naming the wait (WebSocket) instead of 401/4403. Valid keys are never refused:
 // a valid key from a blocked address is served as usual. Each test uses a loopback address of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
+import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/ws-policy';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { JOB_EVENTS, type RawSocket } from '../events/helpers';
 import { postFrom, socketFrom, streamStatusFrom } from './helpers';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys';
 import { createUser } from '../../src/auth/users';
 import { LEASE_LOCK_CLASS } from '../../src/db/process-lease';
-import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/websocket';
+import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/ws-policy';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';

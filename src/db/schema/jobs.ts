@@ -21,6 +21,11 @@ import type { JobStatus } from '../../jobs/status';
 import type { ProcessingOptions } from '../../pipeline/options';
 import type { OutputFile } from '../../pipeline/types';
 
+/** A client's idempotency key names one job of theirs. */
+export const JOBS_IDEMPOTENCY_INDEX = 'jobs_owner_idempotency_idx';
+/** At most one QUEUED or PROCESSING job per video. */
+export const JOBS_ONE_ACTIVE_PER_VIDEO_INDEX = 'jobs_one_active_per_video_idx';
+
 export const jobs = pgTable(
   'jobs',
   {
@@ -64,9 +69,9 @@ export const jobs = pgTable(
     index('jobs_owner_created_idx').on(t.ownerId, t.createdAt),
     index('jobs_video_idx').on(t.videoId),
     index('jobs_status_idx').on(t.status),
-    uniqueIndex('jobs_owner_idempotency_idx').on(t.ownerId, t.idempotencyKey),
+    uniqueIndex(JOBS_IDEMPOTENCY_INDEX).on(t.ownerId, t.idempotencyKey),
     // At most one active job per video, enforced by the database itself.
-    uniqueIndex('jobs_one_active_per_video_idx')
+    uniqueIndex(JOBS_ONE_ACTIVE_PER_VIDEO_INDEX)
       .on(t.videoId)
       .where(sql`status in ('QUEUED', 'PROCESSING')`),
   ],

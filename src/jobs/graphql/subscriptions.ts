@@ -12,9 +12,9 @@ import { JobNotFoundError } from '../../errors/app-errors';
 import { JobStatusEnum } from '../../graphql/errors';
 import { type Consumer, Follower, PullStream } from '../../live/follower';
 import { markShared } from '../../live/shared-execution';
-import { asResult, eventBus, resultTypeName } from '../../live/streams';
+import { asResult, liveFeeds, resultTypeName } from '../../live/streams';
 import { TERMINAL_EVENT_TYPES, type JobEventType } from '../events';
-import type { AllEventsFilter } from '../pubsub';
+import type { AllEventsFilter } from '../live-feed';
 import { eventsOf, getVisibleJob } from '../queries';
 import { TERMINAL_STATUSES } from '../status';
 import { JobEventRef } from './types';
@@ -34,7 +34,7 @@ const isTerminal = (row: JobEventRow) => TERMINAL_EVENT_TYPES.has(row.type as Jo
 const HELD_LIMIT = 1_000;
 
 /**
- * One job's events: the table after `last`, then the rows the bus pushes, dropping what arrives twice
+ * One job's events: the table after `last`, then the rows the job event feed pushes, dropping what arrives twice
  * by sequence and reading the table again when a row is missing. The watch starts before the table is
  * read, so nothing committed in between is missed; live rows that arrive while the table is being read
  * are held and handed out after it.
@@ -69,9 +69,9 @@ class JobFollower extends Follower<JobEventRow, JobEventRow | JobNotFoundError> 
       return this.finish();
     }
     if (this.ended) return;
-    const bus = eventBus(this.ctx);
-    bus.watchJob(this.jobId, job.lastSequence, this);
-    if (this.watchesRevocation) bus.onKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.jobEvents.watchJob(this.jobId, job.lastSequence, this);
+    if (this.watchesRevocation) live.keyRevocations.watch(this.ctx.viewer.keyId, this);
     this.watching = true;
     const before = this.last;
     await this.readTable();
@@ -81,9 +81,9 @@ class JobFollower extends Follower<JobEventRow, JobEventRow | JobNotFoundError> 
 
   protected detach() {
     if (!this.watching) return;
-    const bus = eventBus(this.ctx);
-    bus.unwatchJob(this.jobId, this);
-    if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.jobEvents.unwatchJob(this.jobId, this);
+    if (this.watchesRevocation) live.keyRevocations.unwatch(this.ctx.viewer.keyId, this);
   }
 
   push(row: JobEventRow) {
@@ -154,7 +154,7 @@ builder.subscriptionField('jobUpdated', (t) =>
   }),
 );
 
-/** Every event of the jobs a viewer may see, as the bus pushes them. */
+/** Every event of the jobs a viewer may see, as the live hub pushes them. */
 class AllEventsFollower extends Follower<JobEventRow, JobEventRow> {
   constructor(
     ctx: GraphQLContext,
@@ -165,15 +165,15 @@ class AllEventsFollower extends Follower<JobEventRow, JobEventRow> {
   }
 
   start() {
-    const bus = eventBus(this.ctx);
-    bus.watchAll(this.filter, this);
-    if (this.watchesRevocation) bus.onKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.jobEvents.watchAll(this.filter, this);
+    if (this.watchesRevocation) live.keyRevocations.watch(this.ctx.viewer.keyId, this);
   }
 
   protected detach() {
-    const bus = eventBus(this.ctx);
-    bus.unwatchAll(this);
-    if (this.watchesRevocation) bus.offKeyRevoked(this.ctx.viewer.keyId, this);
+    const live = liveFeeds(this.ctx);
+    live.jobEvents.unwatchAll(this);
+    if (this.watchesRevocation) live.keyRevocations.unwatch(this.ctx.viewer.keyId, this);
   }
 
   push(row: JobEventRow) {

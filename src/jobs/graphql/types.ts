@@ -6,7 +6,7 @@ import { type JobErrorShape } from '../../errors/app-errors';
 import { JobErrorRef, JobStatusEnum } from '../../graphql/errors';
 import { type JobStatus } from '../../jobs/status';
 import { desc, eq } from 'drizzle-orm';
-import { type jobEvents, jobs, videos } from '../../db/schema/index';
+import { jobs, videos } from '../../db/schema/index';
 import { VideoRef } from '../../uploads/graphql';
 import { WebhookDeliveryRef } from '../../webhooks/graphql';
 import { JOB_EVENT_TYPES } from '../events';

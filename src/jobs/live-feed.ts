@@ -1,5 +1,5 @@
-// Live job events across processes. Every API process LISTENs on one dedicated connection (see
-// live/listener.ts). A NOTIFY carries ids only; the process then reads each new event ONCE from
+// Live job events across processes, a feed of the API process's live hub (live/hub.ts), which LISTENs
+// on one dedicated connection. A NOTIFY carries ids only; the process then reads each new event ONCE from
 // job_events and fans the row out to every local subscriber of that job (and to `jobEvents`
 // subscribers who may see it). Subscribers never query the table per notice, so 5,000 subscribers of
 // one job cost one read per event, not 5,000.
@@ -9,20 +9,11 @@
 // every feed reads what was committed meanwhile; jobs that started during the outage are found in the
 // table by time.
 import { and, asc, eq, gt, gte, sql as rawSql } from 'drizzle-orm';
-import { createAlertFeed, type AlertFeed } from '../alerts/live';
-import { ALERTS_CHANNEL } from '../alerts/alerts';
-import { API_KEYS_CHANNEL } from '../auth/keys';
-import { connectDatabase, type Database } from '../db/client';
-import { jobEvents } from '../db/schema/index';
-import type { Revocable, Sink } from '../live/follower';
-import { type PgListener, startPgListener } from '../live/listener';
+import { type JobEventRow, jobEvents } from '../db/schema/index';
+import type { LiveFeedDefinition, LiveFeedHost } from '../live/hub';
 import { markShared } from '../live/shared-execution';
-import type { Logger } from '../logger';
+import type { Sink } from '../live/types';
 import { JOB_EVENTS_CHANNEL, type JobEventNotice, TERMINAL_EVENT_TYPES, type JobEventType } from './events';
-import type { JobEventRow } from '../db/schema/index';
-
-
-export const LISTENER_APPLICATION_NAME = 'vidq-events';
 
 /** A feed nobody watches is dropped after this long without events. */
 const IDLE_FEED_MS = 10 * 60_000;
@@ -36,7 +27,7 @@ export interface AllEventsFilter {
   statuses: ReadonlySet<string> | null;
 }
 
-export interface JobEventBus {
+export interface JobEventFeed {
   /**
    * Pushes one job's rows from now on into `sink` (callers replay the table themselves after this
    * call). `knownSequence` is the job's lastSequence as the caller read it just before. Every sink gets
@@ -48,12 +39,8 @@ export interface JobEventBus {
   /** Pushes the rows of every job the viewer may see (all jobs for an admin), optionally by status. */
   watchAll(filter: AllEventsFilter, sink: Sink<JobEventRow>): void;
   unwatchAll(sink: Sink<JobEventRow>): void;
-  alerts: AlertFeed;
-  /** Calls `target.revoked()` once if the key is revoked while registered. */
-  onKeyRevoked(keyId: string, target: Revocable): void;
-  offKeyRevoked(keyId: string, target: Revocable): void;
-  stats(): { feeds: number; jobWatchers: number; allWatchers: number; reads: number; reconnects: number; connected: boolean };
-  close(): Promise<void>;
+  stats(): { feeds: number; jobWatchers: number; allWatchers: number; reads: number };
+  close(): void;
 }
 
 interface Feed {
@@ -70,26 +57,17 @@ interface AllWatcher {
   sink: Sink<JobEventRow>;
 }
 
-export async function startJobEventBus(databaseUrl: string, log: Logger): Promise<JobEventBus> {
+export const jobEventFeed: LiveFeedDefinition<JobEventFeed> = {
+  channels: [JOB_EVENTS_CHANNEL],
+  start: startJobEventFeed,
+};
+
+function startJobEventFeed({ db, log, on, onResync }: LiveFeedHost): JobEventFeed {
   const logger = log.child({ component: 'job-events' });
-  // Reads of the fan-out get a small pool of their own, apart from request traffic.
-  const database: Database = connectDatabase(databaseUrl, { max: 3, applicationName: 'vidq-events-read' });
-  let listener: PgListener;
-  try {
-    listener = await startPgListener(databaseUrl, logger, {
-      applicationName: LISTENER_APPLICATION_NAME,
-      channels: [JOB_EVENTS_CHANNEL, ALERTS_CHANNEL, API_KEYS_CHANNEL],
-    });
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const db = database.db;
   const feeds = new Map<string, Feed>();
   const allWatchers = new Map<Sink<JobEventRow>, AllWatcher>();
   const adminWatchers = { count: 0 };
   const ownerWatchers = new Map<string, number>();
-  const revocations = new Map<string, Set<Revocable>>();
   let reads = 0;
   let closed = false;
 
@@ -154,7 +132,7 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
     })();
   }
 
-  listener.on(JOB_EVENTS_CHANNEL, (payload) => {
+  on(JOB_EVENTS_CHANNEL, (payload) => {
     let notice: JobEventNotice;
     try {
       notice = JSON.parse(payload) as JobEventNotice;
@@ -170,14 +148,7 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
     if (notice.sequence > feed.last) read(feed);
   });
 
-  listener.on(API_KEYS_CHANNEL, (keyId) => {
-    const targets = revocations.get(keyId);
-    if (!targets) return;
-    revocations.delete(keyId);
-    for (const target of targets) target.revoked();
-  });
-
-  listener.onResync(async (lostAt) => {
+  onResync(async (lostAt) => {
     for (const feed of feeds.values()) read(feed);
     if (!allWatchers.size) return;
     try {
@@ -197,8 +168,6 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
       logger.warn({ err: error }, 'catching up on job events after reconnect failed');
     }
   });
-
-  const alerts = createAlertFeed({ listener, db, log: logger });
 
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -235,29 +204,16 @@ export async function startJobEventBus(databaseUrl: string, log: Logger): Promis
         else ownerWatchers.delete(filter.viewerId);
       }
     },
-    alerts,
-    onKeyRevoked(keyId, target) {
-      let set = revocations.get(keyId);
-      if (!set) revocations.set(keyId, (set = new Set()));
-      set.add(target);
-    },
-    offKeyRevoked(keyId, target) {
-      const set = revocations.get(keyId);
-      set?.delete(target);
-      if (set && !set.size) revocations.delete(keyId);
-    },
     stats() {
       let jobWatchers = 0;
       for (const feed of feeds.values()) jobWatchers += feed.watchers.size;
-      return { feeds: feeds.size, jobWatchers, allWatchers: allWatchers.size, reads, reconnects: listener.reconnects, connected: listener.connected };
+      return { feeds: feeds.size, jobWatchers, allWatchers: allWatchers.size, reads };
     },
-    async close() {
+    close() {
       closed = true;
       clearInterval(sweep);
       feeds.clear();
       allWatchers.clear();
-      await listener.close();
-      await database.close();
     },
   };
 }

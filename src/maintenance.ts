@@ -1,0 +1,19 @@
+// The scheduled maintenance job: every five minutes one worker (whichever pg-boss hands it to) removes
+// jobs and webhook deliveries past JOB_RETENTION_HOURS and re-enqueues deliveries whose queue job went
+// missing. Each domain owns its own part; this file only schedules them.
+import { removeExpiredJobs } from './jobs/retention';
+import { QUEUES } from './queue/queues';
+import type { Services } from './services';
+import { removeExpiredDeliveries, resumeStrandedDeliveries } from './webhooks/housekeeping';
+
+const MAINTENANCE_CRON = '*/5 * * * *';
+
+export async function startMaintenance(services: Services): Promise<void> {
+  const { boss } = services;
+  await boss.work(QUEUES.maintenance, async () => {
+    await removeExpiredJobs(services);
+    await removeExpiredDeliveries(services);
+    await resumeStrandedDeliveries(services);
+  });
+  await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
+}
