@@ -24,7 +24,7 @@ import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/db/ids';
 import { LEASE_LOCK_CLASS } from '../src/db/process-lease';
 import { PGBOSS_SCHEMA } from '../src/queue/queues';
-import { enqueueJobWebhooks } from '../src/webhooks/enqueue';
+import { enqueueJobWebhooks } from '../src/webhooks/events';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
 import { firstLine, runBench, spawnNode, waitFor } from './lib/process';

@@ -8,7 +8,7 @@ import type { JobWithMetadata } from 'pg-boss';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { ALERTS_CHANNEL } from './alerts';
-import { type AlertDeliveryData, deliverAlert, enqueuePendingAlertDeliveries } from './delivery';
+import { type AlertDeliveryData, deliverAlert, enqueuePendingAlertDeliveries } from './alert-webhook';
 import { raiseStuckQueuedAlerts } from './scan';
 
 export const ALERT_SCAN_CRON = '* * * * *';

@@ -12,7 +12,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
 import { jobs, jobStages } from '../db/schema/index';
 import { alertForFinishedJob, raiseAlert } from '../alerts/alerts';
-import { enqueueJobWebhooks } from '../webhooks/enqueue';
+import { enqueueJobWebhooks } from '../webhooks/events';
 import { chargeCredits, releaseCredits } from './credits';
 import { appendJobEvent } from './events';
 import { ACTIVE_STATUSES, type JobStatus, type TerminalStatus } from './status';

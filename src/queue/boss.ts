@@ -37,7 +37,7 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     heartbeatSeconds: config.heartbeatSeconds,
     notify: true,
   };
-  // A delivery run makes at most one HTTP attempt; its retries are new queue jobs (src/webhooks/deliver.ts).
+  // A delivery run makes at most one HTTP attempt; its retries are new queue jobs (src/webhooks/delivery-run.ts).
   // pg-boss's own retries only recover a run whose worker died or lost the database: the delivery's
   // lease then lets the retry record the lost attempt and carry on.
   const delivery = {

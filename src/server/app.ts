@@ -4,7 +4,7 @@ import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startLimits } from '../limits/index';
 import type { Services } from '../services';
-import { createMultipartParser } from '../uploads/multipart';
+import { createMultipartParser } from '../uploads/upload-request';
 import { createHttpServer, type HttpOptions } from './http';
 import { startLiveFeeds } from './live-feeds';
 import { buildSchema } from './schema';

@@ -3,7 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Services } from '../services';
 import { readGraphQLBody } from './graphql-body';
-import { checkHealth } from './health';
+import { checkHealth } from '../health/check';
 import { sendJson } from './http-json';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
 import type { HttpRoute, MultipartParser } from './route';

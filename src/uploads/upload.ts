@@ -28,8 +28,8 @@ import {
   SUPPORTED_FORMATS,
   type VideoFormat,
 } from './formats';
-import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './multipart';
-import { type StreamedFile, streamedFile, UploadStreamError } from './parse-multipart';
+import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './upload-request';
+import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-parser';
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
 import {

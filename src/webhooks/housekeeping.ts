@@ -1,7 +1,7 @@
 // Webhook housekeeping, run by the scheduled maintenance job (src/maintenance.ts):
 //   - stranded deliveries: a PENDING delivery whose leasing queue job has ended (its own queue
 //     retries used up by repeated errors before it could record anything, or removed) would wait
-//     forever. It is handed to a new queue job, which takes it up exactly where it stopped (deliver.ts:
+//     forever. It is handed to a new queue job, which takes it up exactly where it stopped (delivery-run.ts:
 //     a lost in-flight attempt is logged as such, then retried or given up as usual);
 //   - retention: finished deliveries go after JOB_RETENTION_HOURS, like the jobs they belong to.
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import { webhookDeliveries } from '../db/schema/index';
 import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
 import { sendInTx } from '../queue/send-in-tx';
 import type { Services } from '../services';
-import type { DeliveryJobData } from './enqueue';
+import type { DeliveryJobData } from './events';
 
 /** A lease this recently handed over is left alone: its queue job may be a moment from being fetched. */
 const STRANDED_AFTER_SECONDS = 60;
@@ -43,7 +43,7 @@ export async function resumeStrandedDeliveries(services: Services): Promise<stri
 /**
  * Moves a PENDING delivery's lease from `lease` (a queue job that ended, or whose worker died) to a new
  * queue job due now, in one transaction; false when it finished or was re-leased meanwhile. The new
- * job takes it up where it stopped (deliver.ts: an attempt in flight is logged as lost, then retried).
+ * job takes it up where it stopped (delivery-run.ts: an attempt in flight is logged as lost, then retried).
  * `workerLock`, when given, must still be the row's: a crash-recovery sweep claims the hand-over with it.
  */
 export async function leaseToNewQueueJob(services: Services, deliveryId: string, lease: string, workerLock?: number): Promise<boolean> {

@@ -1,12 +1,12 @@
 // The webhook delivery workers of this process: pg-boss work() on the webhook-delivery queue.
 // Each fetched batch is sent concurrently and settled job by job; retries are new queue jobs with
-// startAfter (see deliver.ts), so a worker never sleeps on a backoff.
+// startAfter (see delivery-run.ts), so a worker never sleeps on a backoff.
 import { connectDatabase } from '../db/client';
 import type { Services } from '../services';
 import { QUEUES } from '../queue/queues';
-import { deliverySettings, processBatch, type DeliveryDeps } from './deliver';
-import { SuccessRecorder } from './delivery-sql';
-import type { DeliveryJobData } from './enqueue';
+import { deliverySettings, processBatch, type DeliveryDeps } from './delivery-run';
+import { SuccessRecorder } from './delivery-batch';
+import type { DeliveryJobData } from './events';
 
 export interface WebhookWorkers {
   stop(): Promise<void>;

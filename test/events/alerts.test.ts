@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlert } from '../../src/alerts/alerts';
-import { alertDeliveryJobId } from '../../src/alerts/delivery';
+import { alertDeliveryJobId } from '../../src/alerts/alert-webhook';
 import { ALERT_SCAN_CRON } from '../../src/alerts/worker';
 import { QUEUES } from '../../src/queue/queues';
 import { generateWebhookSecret, verifyWebhook } from '../../src/webhooks/signing';

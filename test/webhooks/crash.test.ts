@@ -1,7 +1,7 @@
 // One event is delivered once per target whatever crashes in between: a worker killed in the middle of
 // a request, queue jobs that do not hold a delivery's lease, and several workers sharing a burst.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverySettings, processBatch, processDelivery, type DeliveryDeps } from '../../src/webhooks/deliver';
+import { deliverySettings, processBatch, processDelivery, type DeliveryDeps } from '../../src/webhooks/delivery-run';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
 import { LEASE_LOCK_CLASS } from '../../src/db/process-lease';

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { jobEvents, jobs, webhookEndpoints } from '../../src/db/schema/index';
-import { deliverySettings } from '../../src/webhooks/deliver';
+import { deliverySettings } from '../../src/webhooks/delivery-run';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { seedVideo, SUBMIT, waitForStatus } from '../helpers/jobs';

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { newId } from '../../src/db/ids';
 import { webhookDeliveries, webhookDeliveryAttempts } from '../../src/db/schema/index';
-import { enqueueJobWebhooks } from '../../src/webhooks/enqueue';
+import { enqueueJobWebhooks } from '../../src/webhooks/events';
 import type { JobStatus } from '../../src/jobs/status';
 import type { TestApp, TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';

@@ -7,18 +7,18 @@
 // An expected failure is the stream's one item before it completes (JobNotFoundError), as in the
 // contract's result unions.
 import { builder } from '../../graphql/builder';
-import type { GraphQLContext } from '../../graphql/context';
 import { JobNotFoundError } from '../../errors/app-errors';
 import { JobStatusEnum } from '../../graphql/errors';
-import { type Consumer, Follower, PullStream } from '../../live/follower';
+import { TERMINAL_STATUSES } from '../status';
+import type { JobEventRow } from '../../db/schema/index';
+import { TERMINAL_EVENT_TYPES, type JobEventType } from '../events';
+import { eventsOf, getVisibleJob } from '../queries';
+import type { GraphQLContext } from '../../graphql/context';
+import { Follower, PullStream, type Consumer } from '../../live/follower';
 import { markShared } from '../../live/shared-execution';
 import { asResult, liveFeeds, resultTypeName } from '../../live/streams';
-import { TERMINAL_EVENT_TYPES, type JobEventType } from '../events';
 import type { AllEventsFilter } from '../live-feed';
-import { eventsOf, getVisibleJob } from '../queries';
-import { TERMINAL_STATUSES } from '../status';
 import { JobEventRef } from './types';
-import type { JobEventRow } from '../../db/schema/index';
 
 builder.subscriptionType({
   description: 'Live updates, over graphql-ws (WebSocket, `graphql-transport-ws`) or SSE (`Accept: text/event-stream`).',
@@ -30,6 +30,7 @@ const JobUpdatedResult = builder.unionType('JobUpdatedResult', {
 });
 
 const isTerminal = (row: JobEventRow) => TERMINAL_EVENT_TYPES.has(row.type as JobEventType);
+
 /** Live rows kept while the table is being read; past it, the next read of the table covers them. */
 const HELD_LIMIT = 1_000;
 

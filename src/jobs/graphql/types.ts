@@ -2,19 +2,17 @@
 import { builder } from '../../graphql/builder';
 import type { BackgroundOptions, ProcessingOptions } from '../../pipeline/options';
 import { ERROR_CATALOG } from '../../errors/catalog';
-import { type JobErrorShape } from '../../errors/app-errors';
+import type { JobErrorShape } from '../../errors/app-errors';
 import { JobErrorRef, JobStatusEnum } from '../../graphql/errors';
-import { type JobStatus } from '../../jobs/status';
+import type { JobStatus } from '../status';
 import { desc, eq } from 'drizzle-orm';
-import { jobs, videos } from '../../db/schema/index';
-import { VideoRef } from '../../uploads/graphql';
-import { WebhookDeliveryRef } from '../../webhooks/graphql';
+import { jobs, videos, type JobEventRow, type JobRow, type StageRow } from '../../db/schema/index';
+import { VideoRef } from '../../uploads/graphql/types';
+import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JOB_EVENT_TYPES } from '../events';
 import { signedDownloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
-import type { JobEventRow, JobRow, StageRow } from '../../db/schema/index';
-
 
 export const ProcessingModelEnum = builder.enumType('ProcessingModel', {
   values: {
@@ -23,15 +21,17 @@ export const ProcessingModelEnum = builder.enumType('ProcessingModel', {
     PRO: { description: 'Source resolution, slower preset, higher quality.' },
   },
 });
+
 export const OutputFormatEnum = builder.enumType('OutputFormat', {
   values: {
     MP4: { description: 'H.264/AAC. Cannot carry transparency.' },
     WEBM: { description: 'VP9/Opus. Keeps an alpha channel when the background is removed.' },
   },
 });
-export const StageStatusEnum = builder.enumType('StageStatus', { values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const });
-export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
 
+export const StageStatusEnum = builder.enumType('StageStatus', { values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const });
+
+export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
 
 const BackgroundRef = builder.objectRef<BackgroundOptions>('BackgroundOptions').implement({
   fields: (t) => ({

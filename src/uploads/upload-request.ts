@@ -1,12 +1,12 @@
 // The multipart front door, run by the HTTP server before Yoga: the API key is checked before a byte
-// of the body is read, then the body is parsed (parse-multipart.ts) and the operations go to Yoga,
+// of the body is read, then the body is parsed (multipart-parser.ts) and the operations go to Yoga,
 // with each file still arriving.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Upload } from 'graphql-upload-ts';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { type Limits, SLOT_RETRY_AFTER_SECONDS, sendRateLimited } from '../limits/index';
 import type { Services } from '../services';
-import { MultipartRequestError, parseUploadRequest } from './parse-multipart';
+import { MultipartRequestError, parseUploadRequest } from './multipart-parser';
 import { sweepStaleTempFiles } from './storage';
 
 /** More files than this is refused before GraphQL runs; 2…MAX_FILES is a typed InvalidInputError. */

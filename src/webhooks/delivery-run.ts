@@ -3,7 +3,7 @@
 // The delivery row names the one queue job that may act on it (its lease, `queue_job_id`). A run:
 //   1. claims attempt n with one UPDATE guarded by (lease, PENDING, attempts = n - 1, not in flight),
 //      which also checks the target (job URL, or an enabled endpoint with a closed circuit) and reads
-//      the signing secrets (delivery-sql.ts; one statement for a whole fetched batch): no two workers
+//      the signing secrets (delivery-batch.ts; one statement for a whole fetched batch): no two workers
 //      ever send the same attempt;
 //   2. when that claim does not go through, reads the row to see why: not PENDING or not leased to
 //      this queue job → stale, do nothing; an attempt of this very queue job in flight → its worker
@@ -31,8 +31,8 @@ import { sendInTx } from '../queue/send-in-tx';
 import { webhookRetryDelaySeconds } from './backoff';
 import { canSend, type CircuitState } from './circuit';
 import { type CircuitTarget, circuitOf, claimProbe, readCircuit, recordCircuitResult } from './circuit-store';
-import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-sql';
-import { activeSecrets, type DeliveryJobData, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './enqueue';
+import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-batch';
+import { activeSecrets, type DeliveryJobData, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './events';
 import { type SendResult, sendWebhook } from './http-sender';
 import { signWebhook } from './signing';
 import type { DeliveryRow, EndpointRow } from '../db/schema/index';

@@ -1,21 +1,21 @@
-// GraphQL types of the webhooks domain: deliveries with their attempt log, endpoints with their circuit.
+// Types of the webhooks domain's GraphQL API.
 import { eq } from 'drizzle-orm';
-import { webhookEndpoints } from '../db/schema/index';
-import { builder } from '../graphql/builder';
-import { InvalidInputError } from '../errors/app-errors';
-import { ErrorCodeEnum } from '../graphql/errors';
-import type { PageInfoShape } from '../db/pagination';
-import { PageInfoRef } from '../graphql/pagination';
-import { canSee } from '../auth/permissions';
-import { circuitOf } from './circuit-store';
-import type { CircuitState } from './circuit';
-import { attemptsOf, deliveriesOfEndpoint } from './deliveries';
-import { TEST_EVENT_TYPE } from './enqueue';
-import type { AttemptRow, DeliveryRow, EndpointRow } from '../db/schema/index';
+import { webhookEndpoints, type AttemptRow, type DeliveryRow, type EndpointRow } from '../../db/schema/index';
+import { builder } from '../../graphql/builder';
+import { InvalidInputError } from '../../errors/app-errors';
+import { ErrorCodeEnum } from '../../graphql/errors';
+import type { PageInfoShape } from '../../db/pagination';
+import { PageInfoRef } from '../../graphql/pagination';
+import { canSee } from '../../auth/permissions';
+import { circuitOf } from '../circuit-store';
+import type { CircuitState } from '../circuit';
+import { attemptsOf, deliveriesOfEndpoint } from '../delivery-access';
+import { TEST_EVENT_TYPE } from '../events';
 
 export type { DeliveryRow };
 
 export const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', { values: ['PENDING', 'DELIVERED', 'FAILED'] as const });
+
 type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
 
 export const WebhookDeliveryAttemptRef = builder.objectRef<AttemptRow>('WebhookDeliveryAttempt').implement({

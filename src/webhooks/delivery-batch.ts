@@ -1,9 +1,9 @@
 // The statements of a delivery's common path. Most of a delivery's cost is talking to PostgreSQL, so
 // they work on sets: one statement claims every delivery of a fetched batch, and successes that come
 // back together are recorded together. Everything unusual (a lost attempt, an open circuit, a disabled
-// or deleted endpoint, a failure) goes through deliver.ts's slower, step-by-step path.
+// or deleted endpoint, a failure) goes through delivery-run.ts's slower, step-by-step path.
 import type { Sql } from '../db/client';
-import { activeSecrets, JOB_TARGET, TEST_EVENT_TYPE } from './enqueue';
+import { activeSecrets, JOB_TARGET, TEST_EVENT_TYPE } from './events';
 
 export interface Claim {
   id: string;

@@ -9,7 +9,7 @@ import { pageQuery, toPage } from '../db/pagination';
 import { canSee } from '../auth/permissions';
 import type { Services } from '../services';
 import { getVisibleEndpoint } from './endpoints';
-import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './enqueue';
+import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './events';
 import type { AttemptRow, DeliveryRow } from '../db/schema/index';
 
 

@@ -1,5 +1,4 @@
 // Liveness of the parts a request needs: the database and the queue, each checked for real.
-import { builder } from '../graphql/builder';
 import type { Services } from '../services';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -44,17 +43,3 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
   };
 }
-
-const HealthRef = builder.objectRef<HealthReport>('Health').implement({
-  fields: (t) => ({
-    status: t.exposeString('status', { description: '"ok" when every part is ok.' }),
-    database: t.exposeString('database'),
-    queue: t.exposeString('queue'),
-    role: t.exposeString('role'),
-    uptimeSeconds: t.exposeInt('uptimeSeconds'),
-  }),
-});
-
-builder.queryField('health', (t) =>
-  t.field({ type: HealthRef, resolve: (_root, _args, ctx) => checkHealth(ctx.services) }),
-);

@@ -1,52 +1,10 @@
-// Queries and mutations of the webhooks domain. Unknown ids and other users' ids answer alike, as an
-// InvalidInputError naming the argument.
-import { builder } from '../graphql/builder';
-import { ForbiddenError, InvalidInputError } from '../errors/app-errors';
-import { redeliver, getVisibleDelivery, sendTest } from './deliveries';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  getVisibleEndpoint,
-  listEndpoints,
-  rotateEndpointSecret,
-  rotateUserSecret,
-  setEndpointEnabled,
-  updateEndpoint,
-} from './endpoints';
-import { WebhookDeliveryRef, WebhookEndpointConnectionRef, WebhookEndpointRef } from './graphql';
-import type { EndpointRow } from '../db/schema/index';
-
-builder.queryField('webhookEndpoints', (t) =>
-  t.field({
-    type: WebhookEndpointConnectionRef,
-    description: "Newest first. Users see their own endpoints; admins everyone's, or one owner's with ownerId.",
-    args: {
-      first: t.arg.int({ description: 'Page size, 1–100 (default 20).' }),
-      after: t.arg.string({ description: 'pageInfo.endCursor of the previous page.' }),
-      ownerId: t.arg.id({ description: "Only this owner's endpoints (admins; users may name only themselves)." }),
-    },
-    errors: { types: [InvalidInputError, ForbiddenError], directResult: true, union: { name: 'WebhookEndpointsResult' } },
-    resolve: (_root, args, ctx) => listEndpoints(ctx.services.database.db, ctx.viewer, args),
-  }),
-);
-
-builder.queryField('webhookEndpoint', (t) =>
-  t.field({
-    type: WebhookEndpointRef,
-    args: { id: t.arg.id({ required: true }) },
-    errors: { types: [InvalidInputError], directResult: true, union: { name: 'WebhookEndpointResult' } },
-    resolve: (_root, { id }, ctx) => getVisibleEndpoint(ctx.services.database.db, ctx.viewer, id, ['id']),
-  }),
-);
-
-builder.queryField('webhookDelivery', (t) =>
-  t.field({
-    type: WebhookDeliveryRef,
-    args: { id: t.arg.id({ required: true }) },
-    errors: { types: [InvalidInputError], directResult: true, union: { name: 'WebhookDeliveryResult' } },
-    resolve: (_root, { id }, ctx) => getVisibleDelivery(ctx.services.database.db, ctx.viewer, id, ['id']),
-  }),
-);
+// Mutations of the webhooks domain's GraphQL API.
+import type { EndpointRow } from '../../db/schema/index';
+import { builder } from '../../graphql/builder';
+import { ForbiddenError, InvalidInputError } from '../../errors/app-errors';
+import { redeliver, sendTest } from '../delivery-access';
+import { createEndpoint, deleteEndpoint, rotateEndpointSecret, rotateUserSecret, setEndpointEnabled, updateEndpoint } from '../endpoints';
+import { WebhookDeliveryRef, WebhookEndpointRef } from './types';
 
 interface EndpointWithSecret {
   endpoint: EndpointRow;

@@ -1,0 +1,52 @@
+// Mutations of the uploads domain's GraphQL API.
+import { builder } from '../../graphql/builder';
+import { FileTooLargeError, ForbiddenError, InvalidInputError, JobAlreadyProcessingError, UnsupportedFormatError, VideoCorruptError, VideoNotFoundError } from '../../errors/app-errors';
+import { deleteVideo } from '../queries';
+import { MAX_IDEMPOTENCY_KEY_CHARS, MAX_TITLE_CHARS, uploadVideo } from '../upload';
+import { VideoRef } from './types';
+
+const UploadVideoInput = builder.inputType('UploadVideoInput', {
+  fields: (t) => ({
+    file: t.field({ type: 'Upload', required: true, description: 'The video: mp4, mov, avi, mkv or webm.' }),
+    title: t.string({ description: `At most ${MAX_TITLE_CHARS} characters.` }),
+    ownerId: t.id({ description: 'Admins only: upload on behalf of this user.' }),
+    recordedAt: t.field({ type: 'DateTime', description: 'When the video was recorded.' }),
+    idempotencyKey: t.string({
+      description: `Up to ${MAX_IDEMPOTENCY_KEY_CHARS} characters. Repeating an upload with the same key returns the first video and stores nothing new.`,
+    }),
+  }),
+});
+
+builder.mutationField('uploadVideo', (t) =>
+  t.field({
+    type: VideoRef,
+    description: 'Uploads one video (GraphQL multipart request), streamed to disk and checked with ffprobe.',
+    args: { input: t.arg({ type: UploadVideoInput, required: true }) },
+    errors: {
+      types: [UnsupportedFormatError, FileTooLargeError, VideoCorruptError, InvalidInputError, ForbiddenError],
+      result: { name: 'UploadVideoSuccess' },
+      dataField: { name: 'video' },
+      union: { name: 'UploadVideoResult' },
+    },
+    resolve: (_root, { input }, ctx) => uploadVideo(ctx, input),
+  }),
+);
+
+builder.mutationField('deleteVideo', (t) =>
+  t.field({
+    type: 'ID',
+    description: 'Deletes a video, its jobs and every file of them. Refused while one of its jobs is queued or processing.',
+    args: { id: t.arg.id({ required: true }) },
+    errors: {
+      types: [VideoNotFoundError, JobAlreadyProcessingError],
+      result: { name: 'DeleteVideoSuccess' },
+      dataField: { name: 'videoId' },
+      union: { name: 'DeleteVideoResult' },
+    },
+    resolve: async (_root, { id }, ctx) => {
+      const { row, jobIds } = await deleteVideo(ctx.services.database.db, ctx.services.config, ctx.viewer, id);
+      ctx.log().info({ videoId: row.id, ownerId: row.ownerId, jobIds, sizeBytes: row.sizeBytes }, 'video deleted');
+      return row.id;
+    },
+  }),
+);
