@@ -202,13 +202,23 @@ async function main(): Promise<boolean> {
   console.log('\nchaos report');
   console.log(`  chaos: ${chaos.workerKills} worker SIGKILLs, 1 API SIGKILL, ${chaos.terminated} sessions terminated once`);
   console.log(`  jobs by status: ${JSON.stringify(byStatus)} (all ${JOBS} COMPLETED expected)`);
-  console.log(`  job.completed webhooks: ${completedIds.size} of ${JOBS} jobs received one; missing ${missing.length}; with two different webhook-ids ${duplicated.length}`);
+  console.log(
+    `  job.completed webhooks: ${completedIds.size} of ${JOBS} jobs received one; missing ${missing.length}; with two different webhook-ids ${duplicated.length}`,
+  );
   console.log(`  the same webhook-id sent again (an attempt lost with its worker: at-least-once, receivers dedupe by webhook-id): ${resent.length} jobs`);
   console.log(`  deliveries not DELIVERED: ${pending.n}`);
   console.log(`  leftover processes: ${leftoverProcesses.length ? leftoverProcesses.join('; ') : 'none'}`);
-  console.log(`  leftover temp files: ${leftoverFiles.length ? leftoverFiles.join(', ') : 'none'}; scratch files: ${leftoverScratch.length ? leftoverScratch.join(', ') : 'none'}`);
+  console.log(
+    `  leftover temp files: ${leftoverFiles.length ? leftoverFiles.join(', ') : 'none'}; scratch files: ${leftoverScratch.length ? leftoverScratch.join(', ') : 'none'}`,
+  );
   const ok =
-    byStatus.COMPLETED === JOBS && !missing.length && !duplicated.length && pending.n === 0 && !leftoverProcesses.length && !leftoverFiles.length && !leftoverScratch.length;
+    byStatus.COMPLETED === JOBS &&
+    !missing.length &&
+    !duplicated.length &&
+    pending.n === 0 &&
+    !leftoverProcesses.length &&
+    !leftoverFiles.length &&
+    !leftoverScratch.length;
   console.log(ok ? '  PASS: nothing lost, nothing duplicated, nothing left behind' : '  FAIL');
   return ok;
 }

@@ -201,16 +201,45 @@ async function main() {
     const [video] = await db
       .insert(videos)
       .values({
-        id: newId('vid'), ownerId: user.id, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-        metadata: { durationSeconds: 60, width: 1280, height: 720, videoCodec: 'h264', audioCodec: 'aac', frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
+        id: newId('vid'),
+        ownerId: user.id,
+        filename: 'clip.mp4',
+        format: 'mp4',
+        contentType: 'video/mp4',
+        sizeBytes: 1,
+        sha256: '-',
+        storagePath: 'uploads/none.mp4',
+        metadata: {
+          durationSeconds: 60,
+          width: 1280,
+          height: 720,
+          videoCodec: 'h264',
+          audioCodec: 'aac',
+          frameRate: 25,
+          bitRate: 1,
+          hasAudio: false,
+          formatName: 'mov,mp4',
+        },
       })
       .returning();
     const jobId = newId('job');
-    await db.insert(jobs).values({ id: jobId, videoId: video.id, ownerId: user.id, status: 'PROCESSING', stage: 'transcode', attempt: 1, maxAttempts: 4, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 3600 });
+    await db.insert(jobs).values({
+      id: jobId,
+      videoId: video.id,
+      ownerId: user.id,
+      status: 'PROCESSING',
+      stage: 'transcode',
+      attempt: 1,
+      maxAttempts: 4,
+      options: { model: 'FAST', outputFormat: 'MP4', background: null },
+      timeoutSeconds: 3600,
+    });
     let progress = 0;
     const commitProgress = async () => {
       progress = Math.min(0.999, progress + 0.001);
-      const row = await db.transaction((tx) => appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress, stage: 'transcode', data: { stageProgress: progress } }));
+      const row = await db.transaction((tx) =>
+        appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress, stage: 'transcode', data: { stageProgress: progress } }),
+      );
       return row.sequence;
     };
     await commitProgress();
@@ -222,7 +251,15 @@ async function main() {
       const port = await freePort();
       const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join('bench', '.out')}`] : [];
       const server = spawnNode(['--inspect=127.0.0.1:0', ...profile, 'bin/vidq.js', 'serve', '--role', 'api'], {
-        env: { ...env, DATABASE_URL: bench.url, DATA_DIR: bench.dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', WS_MAX_CONNECTIONS_PER_KEY: String(N + 10) },
+        env: {
+          ...env,
+          DATABASE_URL: bench.url,
+          DATA_DIR: bench.dataDir,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+          WS_MAX_CONNECTIONS_PER_KEY: String(N + 10),
+        },
         stdout: 'ignore',
         stderr: 'pipe',
       });
@@ -248,7 +285,20 @@ async function main() {
     const template = JSON.stringify({
       id: '1',
       type: 'next',
-      payload: { data: { jobUpdated: { __typename: 'JobEvent', sequence: 0, jobId, type: last.type, status: last.status, progress: last.progress, stage: last.stage, at: new Date(last.at).toISOString() } } },
+      payload: {
+        data: {
+          jobUpdated: {
+            __typename: 'JobEvent',
+            sequence: 0,
+            jobId,
+            type: last.type,
+            status: last.status,
+            progress: last.progress,
+            stage: last.stage,
+            at: new Date(last.at).toISOString(),
+          },
+        },
+      },
     }).replace('"sequence":0', '"sequence":__SEQ__');
     let counter = 0;
 

@@ -197,9 +197,7 @@ async function main() {
     const vidqOwn = median(vidqRuns.map((r) => r.cpuOwnUs!));
     const vidqTree = median(vidqRuns.map((r) => r.cpuTreeUs!));
     const cpuRatios = vidqRuns.map((r, i) => helloRuns[i].cpuTreeUs! / r.cpuTreeUs!);
-    console.log(
-      `server CPU       : hello ${fmt(helloCpu)} µs/req; vidq ${fmt(vidqOwn)} µs/req in node, ${fmt(vidqTree)} µs/req with PostgreSQL (medians)`,
-    );
+    console.log(`server CPU       : hello ${fmt(helloCpu)} µs/req; vidq ${fmt(vidqOwn)} µs/req in node, ${fmt(vidqTree)} µs/req with PostgreSQL (medians)`);
     console.log(`CPU ratio        : ${fmt(median(cpuRatios), 2)} (hello CPU per request / vidq CPU per request, median of rounds)`);
   }
   console.log(`vidq server log  : ${path.relative(ROOT, vidq.logFile)}${profile ? `; CPU profile in ${path.relative(ROOT, outDir)}/` : ''}`);

@@ -69,14 +69,34 @@ async function main() {
       const [v] = await db
         .insert(videos)
         .values({
-          id: newId('vid'), ownerId: user.id, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-',
-          storagePath, metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
+          id: newId('vid'),
+          ownerId: user.id,
+          filename: 'clip.mp4',
+          format: 'mp4',
+          contentType: 'video/mp4',
+          sizeBytes: 1,
+          sha256: '-',
+          storagePath,
+          metadata: {
+            durationSeconds: 1,
+            width: 320,
+            height: 240,
+            videoCodec: 'h264',
+            audioCodec: null,
+            frameRate: 25,
+            bitRate: 1,
+            hasAudio: false,
+            formatName: 'mov,mp4',
+          },
         })
         .returning();
       return v.id;
     };
     const eventAt = async (jobId: string, type: string) => {
-      const [e] = await db.select({ at: jobEvents.at }).from(jobEvents).where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, type)));
+      const [e] = await db
+        .select({ at: jobEvents.at })
+        .from(jobEvents)
+        .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, type)));
       return e?.at ?? null;
     };
     const statusOf = async (jobId: string) => (await db.select({ s: jobs.status }).from(jobs).where(eq(jobs.id, jobId)))[0]?.s;
@@ -92,7 +112,8 @@ async function main() {
       const started = await eventAt(job.id, 'STARTED');
       pickups.push(started!.getTime() - queued!.getTime());
     }
-    if (SECTIONS.has('a')) results.push(`(a) pickup latency over ${N} trivial jobs: p50 ${fmt(percentile(pickups, 50))}, p99 ${fmt(percentile(pickups, 99))} (target p50 ≤ 10 ms)`);
+    if (SECTIONS.has('a'))
+      results.push(`(a) pickup latency over ${N} trivial jobs: p50 ${fmt(percentile(pickups, 50))}, p99 ${fmt(percentile(pickups, 99))} (target p50 ≤ 10 ms)`);
 
     if (SECTIONS.has('b')) {
       // (b) throughput: N jobs submitted by 10 concurrent clients, until the last one completes.
@@ -104,10 +125,14 @@ async function main() {
           for (let i = w; i < N; i += 10) submitted.push((await submitJob(services, viewer, { videoId: videoIds[i], model: 'FAST' })).id);
         }),
       );
-      await waitFor('all jobs to complete', async () => {
-        const rows = await benchDb.sql`select count(*)::int as n from jobs where status = 'COMPLETED' and id = any(${submitted})`;
-        return rows[0].n === N ? true : null;
-      }, 300_000);
+      await waitFor(
+        'all jobs to complete',
+        async () => {
+          const rows = await benchDb.sql`select count(*)::int as n from jobs where status = 'COMPLETED' and id = any(${submitted})`;
+          return rows[0].n === N ? true : null;
+        },
+        300_000,
+      );
       const vidqSeconds = (performance.now() - t0) / 1000;
       await workers.stop();
 
@@ -128,7 +153,7 @@ async function main() {
       await waitFor('raw jobs', async () => (done >= N ? true : null), 300_000);
       const rawSeconds = (performance.now() - t0) / 1000;
       await raw.stop({ graceful: false, close: true });
-      const ratio = (N / vidqSeconds) / (N / rawSeconds);
+      const ratio = N / vidqSeconds / (N / rawSeconds);
       results.push(
         `(b) throughput of ${N} trivial jobs, ${CONCURRENCY} workers: vidq ${(N / vidqSeconds).toFixed(1)} jobs/s, raw pg-boss ${(N / rawSeconds).toFixed(1)} jobs/s, ratio ${ratio.toFixed(2)} (target ≥ 0.5)`,
       );
@@ -149,7 +174,9 @@ async function main() {
         const timedOut = await eventAt(job.id, 'TIMED_OUT');
         lateness.push(timedOut!.getTime() - row.deadlineAt!.getTime());
       }
-      results.push(`(c) timeout precision over ${TIMEOUTS} jobs: TIMED_OUT after the deadline by p50 ${fmt(percentile(lateness, 50))}, max ${fmt(Math.max(...lateness))} (target ≤ 2 s)`);
+      results.push(
+        `(c) timeout precision over ${TIMEOUTS} jobs: TIMED_OUT after the deadline by p50 ${fmt(percentile(lateness, 50))}, max ${fmt(Math.max(...lateness))} (target ≤ 2 s)`,
+      );
       await hangWorkers.stop();
       await hangRuntime.close();
     }
@@ -174,11 +201,21 @@ async function main() {
         await sleep(500);
         process.kill(-first.process.pid!, 'SIGKILL'); // the worker and its hung ffmpeg
         const [{ now }] = await benchDb.sql`select now()`;
-        await waitFor('recovery', async () => {
-          const starts = await db.select({ at: jobEvents.at }).from(jobEvents).where(and(eq(jobEvents.jobId, job.id), eq(jobEvents.type, 'STARTED')));
-          return starts.length >= 2 ? true : null;
-        }, 120_000);
-        const starts = await db.select({ at: jobEvents.at }).from(jobEvents).where(and(eq(jobEvents.jobId, job.id), eq(jobEvents.type, 'STARTED')));
+        await waitFor(
+          'recovery',
+          async () => {
+            const starts = await db
+              .select({ at: jobEvents.at })
+              .from(jobEvents)
+              .where(and(eq(jobEvents.jobId, job.id), eq(jobEvents.type, 'STARTED')));
+            return starts.length >= 2 ? true : null;
+          },
+          120_000,
+        );
+        const starts = await db
+          .select({ at: jobEvents.at })
+          .from(jobEvents)
+          .where(and(eq(jobEvents.jobId, job.id), eq(jobEvents.type, 'STARTED')));
         recoveries.push(starts[1].at.getTime() - new Date(now as string).getTime());
         await waitFor('completion', async () => ((await statusOf(job.id)) === 'COMPLETED' ? true : null), 60_000);
         await second.stop(5000);

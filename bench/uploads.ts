@@ -196,8 +196,23 @@ async function makeBigVideo(file: string, sizeMb: number, ffmpeg: string) {
   // decode check read like any upload, written at disk speed instead of encoder speed.
   const frameBytes = 1280 * 720 * 1.5;
   const frames = Math.max(50, Math.ceil((sizeMb * MiB) / frameBytes));
-  await run(ffmpeg, ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc=s=1280x720:r=25', '-frames:v', String(frames),
-    '-pix_fmt', 'yuv420p', '-c:v', 'rawvideo', file]);
+  await run(ffmpeg, [
+    '-v',
+    'error',
+    '-nostdin',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=s=1280x720:r=25',
+    '-frames:v',
+    String(frames),
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'rawvideo',
+    file,
+  ]);
 }
 
 async function main() {
@@ -261,7 +276,11 @@ async function main() {
       });
       if (name === 'vidq' && !warm.text.includes('UploadVideoSuccess')) throw new Error(`vidq warm-up failed: ${warm.text}`);
     }
-    const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = () =>
+      os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ');
     console.log(`load average before: ${load()} (${os.cpus().length} CPUs)`);
     const names = Object.keys(servers);
     for (let round = 1; round <= rounds; round++) {

@@ -173,10 +173,14 @@ async function main() {
     );
   }
   async function settled(expected: number) {
-    await waitFor('every delivery to settle', async () => {
-      const [row] = await database.sql`select count(*) filter (where status <> 'PENDING')::int as done from webhook_deliveries`;
-      return row.done >= expected ? true : null;
-    }, 300_000);
+    await waitFor(
+      'every delivery to settle',
+      async () => {
+        const [row] = await database.sql`select count(*) filter (where status <> 'PENDING')::int as done from webhook_deliveries`;
+        return row.done >= expected ? true : null;
+      },
+      300_000,
+    );
   }
   const clearDeliveries = () => database.sql`truncate webhook_deliveries cascade`;
 
@@ -240,7 +244,9 @@ async function main() {
   const line = (name: string, r: { perSecond: number; latencies: number[] }, withLatency = true) =>
     console.log(
       `  ${name.padEnd(26)} ${fmt(r.perSecond).padStart(6)} /s` +
-        (withLatency ? `   latency p50 ${fmt(percentile(r.latencies, 50))} ms  p99 ${fmt(percentile(r.latencies, 99))} ms  max ${fmt(Math.max(...r.latencies))} ms` : ''),
+        (withLatency
+          ? `   latency p50 ${fmt(percentile(r.latencies, 50))} ms  p99 ${fmt(percentile(r.latencies, 99))} ms  max ${fmt(Math.max(...r.latencies))} ms`
+          : ''),
     );
 
   // Warm-up: JIT, pools, PostgreSQL caches. Not counted.
@@ -298,10 +304,14 @@ async function main() {
 
   const ratios = rounds.map((r) => r.drain.perSecond / r.base.perSecond);
   const ratio = median(ratios);
-  console.log(`fetch loop ${fmt(median(rounds.map((r) => r.base.perSecond)))}/s, vidq drain ${fmt(median(rounds.map((r) => r.drain.perSecond)))}/s (medians); ratios ${ratios.map((r) => fmt(r, 2)).join(', ')}`);
+  console.log(
+    `fetch loop ${fmt(median(rounds.map((r) => r.base.perSecond)))}/s, vidq drain ${fmt(median(rounds.map((r) => r.drain.perSecond)))}/s (medians); ratios ${ratios.map((r) => fmt(r, 2)).join(', ')}`,
+  );
   console.log('');
   console.log(`throughput ratio vidq / fetch loop : ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO}) ${ratio >= TARGET_RATIO ? 'OK' : 'BELOW TARGET'}`);
-  console.log(`drains and burst: ${EVENTS} published each, ${[...rounds.map((r) => r.drain), burst].map((r) => new Set(r.hits.map((h) => h.id)).size).join(', ')} received, ${duplicates} received twice`);
+  console.log(
+    `drains and burst: ${EVENTS} published each, ${[...rounds.map((r) => r.drain), burst].map((r) => new Set(r.hits.map((h) => h.id)).size).join(', ')} received, ${duplicates} received twice`,
+  );
   console.log(
     `10% failing: published ${counts.published} = delivered ${counts.delivered} + failed ${counts.failed} (pending ${counts.pending}); ` +
       `${counts.attempts} attempts, ${refused} answered 500, ${acceptedTwice} events accepted twice`,

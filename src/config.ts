@@ -2,9 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -61,7 +59,10 @@ const envSchema = z.object({
   ADMIN_ALERT_WEBHOOK_URL: z.url({ message: 'must be a URL' }).optional(),
   QUEUED_ALERT_SECONDS: int(1).default(600),
   /** Optional Standard Webhooks secret (whsec_…) that signs alerts sent to ADMIN_ALERT_WEBHOOK_URL. */
-  ADMIN_ALERT_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { message: 'must look like whsec_<base64>' }).optional(),
+  ADMIN_ALERT_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { message: 'must look like whsec_<base64>' })
+    .optional(),
   /** WebSocket keep-alive: a ping this often; a socket that does not answer within the same time is dropped. 0 = off. */
   WS_KEEPALIVE_SECONDS: int(0, 3600).default(12),
   /** Open subscriptions one WebSocket may hold at once. */
@@ -147,9 +148,7 @@ export class ConfigError extends Error {
 /** Reads and validates the environment. A bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset", the way shells and .env files usually intend.
-  const cleaned = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
-  );
+  const cleaned = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(

@@ -268,12 +268,17 @@ describe('vidq serve on the embedded PostgreSQL', () => {
   async function waitHealthy(baseUrl: string, exited: Promise<unknown>) {
     let dead = false;
     void exited.then(() => (dead = true));
-    await waitFor('/health 200', async () => {
-      if (dead) throw new Error(`vidq serve exited early:\n${serverLog}`);
-      // Refused until it listens: keep polling.
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
-      return res?.status === 200;
-    }, 90_000, 200).catch((error) => {
+    await waitFor(
+      '/health 200',
+      async () => {
+        if (dead) throw new Error(`vidq serve exited early:\n${serverLog}`);
+        // Refused until it listens: keep polling.
+        const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+        return res?.status === 200;
+      },
+      90_000,
+      200,
+    ).catch((error) => {
       throw new Error(`${(error as Error).message}\n--- server output ---\n${serverLog}`);
     });
   }

@@ -27,7 +27,12 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   if (process.env.DATABASE_URL) {
     serverUrl = process.env.DATABASE_URL;
   } else {
-    const pg = await startEmbeddedPostgres({ dir: path.join(work, 'pg'), port: await freePort(), log: createLogger('silent'), postgresFlags: ['-c', 'max_connections=300'] });
+    const pg = await startEmbeddedPostgres({
+      dir: path.join(work, 'pg'),
+      port: await freePort(),
+      log: createLogger('silent'),
+      postgresFlags: ['-c', 'max_connections=300'],
+    });
     serverUrl = pg.serverUrl;
     stopServer = () => pg.stop();
   }

@@ -83,7 +83,8 @@ export async function heapSummary(url: string): Promise<Map<string, { count: num
   const out = new Map<string, { count: number; bytes: number }>();
   for (let i = 0; i < nodes.length; i += fields.length) {
     const type = types[nodes[i + typeAt]];
-    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : String(snapshot.strings[nodes[i + nameAt]]).slice(0, 60);
+    const name =
+      type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : String(snapshot.strings[nodes[i + nameAt]]).slice(0, 60);
     const key = `${type} ${name}`;
     const entry = out.get(key) ?? { count: 0, bytes: 0 };
     entry.count++;

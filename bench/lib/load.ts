@@ -16,12 +16,7 @@ export interface LoadResult {
 }
 
 /** POSTs one GraphQL operation as fast as `connections` connections allow, no pipelining. */
-export async function graphqlLoad(
-  url: string,
-  body: unknown,
-  headers: Record<string, string>,
-  options: LoadOptions,
-): Promise<LoadResult> {
+export async function graphqlLoad(url: string, body: unknown, headers: Record<string, string>, options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url,
     method: 'POST',

@@ -25,7 +25,6 @@ export interface NewAlert {
   data?: Record<string, unknown>;
 }
 
-
 /** What the NOTIFY carries: ids only. */
 export interface AlertNotice {
   id: string;

@@ -116,5 +116,8 @@ export async function findActiveKey(db: Db, key: string): Promise<KeyOwner | nul
 /** Records use, at most once a minute per key, so that auth stays one read on the hot path. */
 export async function touchKey(db: Db, owner: KeyOwner): Promise<void> {
   if (owner.lastUsedAt && Date.now() - owner.lastUsedAt.getTime() < 60_000) return;
-  await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, owner.keyId));
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`now()` })
+    .where(eq(apiKeys.id, owner.keyId));
 }

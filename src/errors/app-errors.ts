@@ -33,7 +33,10 @@ export class InvalidInputError extends AppError {
 }
 export class InsufficientCreditsError extends AppError {
   readonly code = 'INSUFFICIENT_CREDITS';
-  constructor(readonly required: number, readonly available: number) {
+  constructor(
+    readonly required: number,
+    readonly available: number,
+  ) {
     super(`This job needs ${required} credits; the account has ${available} available.`);
     this.useCatalogMessage();
   }
@@ -61,14 +64,20 @@ export class JobNotFoundError extends AppError {
 }
 export class JobAlreadyProcessingError extends AppError {
   readonly code = 'JOB_ALREADY_PROCESSING';
-  constructor(readonly jobId: string, readonly videoId: string) {
+  constructor(
+    readonly jobId: string,
+    readonly videoId: string,
+  ) {
     super(`Job '${jobId}' is currently processing video '${videoId}'.`);
     this.useCatalogMessage();
   }
 }
 export class JobNotCompleteError extends AppError {
   readonly code = 'JOB_NOT_COMPLETE';
-  constructor(jobId: string, readonly status: JobStatus) {
+  constructor(
+    jobId: string,
+    readonly status: JobStatus,
+  ) {
     super(`Job '${jobId}' is currently in status '${status.toLowerCase()}'.`);
     this.useCatalogMessage();
   }
@@ -96,7 +105,10 @@ export class JobFailedError extends AppError {
 }
 export class FileTooLargeError extends AppError {
   readonly code = 'FILE_TOO_LARGE';
-  constructor(readonly maxBytes: number, detail: string) {
+  constructor(
+    readonly maxBytes: number,
+    detail: string,
+  ) {
     super(detail);
     this.useCatalogMessage();
   }

@@ -101,7 +101,8 @@ export const ERROR_CATALOG: Record<ErrorCode, ErrorCodeInfo> = {
     httpStatus: 504,
     retryable: false,
     message: 'The job exceeded the maximum processing time and was terminated.',
-    description: 'The job ran longer than its time limit and was stopped; it is not retried automatically. Trim the video, raise timeoutSeconds or PROCESSING_TIMEOUT_SECONDS, then call retryJob.',
+    description:
+      'The job ran longer than its time limit and was stopped; it is not retried automatically. Trim the video, raise timeoutSeconds or PROCESSING_TIMEOUT_SECONDS, then call retryJob.',
   },
   JOB_FAILED: {
     code: 'JOB_FAILED',
@@ -143,7 +144,8 @@ export const ERROR_CATALOG: Record<ErrorCode, ErrorCodeInfo> = {
     httpStatus: 502,
     retryable: true,
     message: 'The webhook could not be delivered.',
-    description: 'The endpoint did not answer 2xx within 10 seconds after every retry. The job itself is unaffected: query it directly, fix the endpoint and call redeliverWebhook.',
+    description:
+      'The endpoint did not answer 2xx within 10 seconds after every retry. The job itself is unaffected: query it directly, fix the endpoint and call redeliverWebhook.',
   },
   SERVICE_UNAVAILABLE: {
     code: 'SERVICE_UNAVAILABLE',

@@ -24,9 +24,10 @@ import { JOB_STATUSES } from '../jobs/status';
 import { builder } from './builder';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  values: Object.fromEntries(
-    ERROR_CODES.map((code) => [code, { value: code, description: ERROR_CATALOG[code].description }]),
-  ) as unknown as Record<ErrorCode, { value: ErrorCode }>,
+  values: Object.fromEntries(ERROR_CODES.map((code) => [code, { value: code, description: ERROR_CATALOG[code].description }])) as unknown as Record<
+    ErrorCode,
+    { value: ErrorCode }
+  >,
 });
 
 export const JobStatusEnum = builder.enumType('JobStatus', { values: JOB_STATUSES });

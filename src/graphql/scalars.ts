@@ -2,7 +2,6 @@ import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder';
 import { InvalidDateTime, parseIsoTimestamp } from './date-time';
 
-
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 timestamp with a time zone, e.g. 2026-04-20T10:00:00Z.',
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value as string).toISOString()),

@@ -29,9 +29,7 @@ export async function cancelJob(services: Services, viewer: Viewer, jobId: strin
   });
   if (!cancelled) {
     const now = await getVisibleJob(services.database.db, viewer, jobId);
-    throw new InvalidInputError([
-      { path: ['id'], message: `job is already ${now.status}; only QUEUED or PROCESSING jobs can be cancelled` },
-    ]);
+    throw new InvalidInputError([{ path: ['id'], message: `job is already ${now.status}; only QUEUED or PROCESSING jobs can be cancelled` }]);
   }
   // Queued: removed from the queue. Running: its worker is told through the claim it loses.
   if (job.queueJobId) await services.boss.cancel(QUEUES.videoProcessing, job.queueJobId).catch(() => {});

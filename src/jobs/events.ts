@@ -6,7 +6,6 @@ import type { DbOrTx } from '../db/client';
 import type { JobErrorShape } from '../errors/app-errors';
 import type { JobEventRow } from '../db/schema/index';
 
-
 export const JOB_EVENTS_CHANNEL = 'vidq_job_events';
 
 export const JOB_EVENT_TYPES = [
@@ -33,7 +32,6 @@ export interface JobEventNotice {
   sequence: number;
   type: JobEventType;
 }
-
 
 export interface NewJobEvent {
   type: JobEventType;

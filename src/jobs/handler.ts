@@ -45,10 +45,7 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorShape {
   return { code: error.code, message: error.message, detail: error.detail, stage, retryable: error.retryable };
 }
 
-export function createProcessingHandler(
-  services: Services,
-  state: { shuttingDown: boolean; running: Map<string, AbortController> },
-) {
+export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
   const { database, boss, config } = services;
   const db = database.db;
   const stagesToRun = selectedStages(config);
@@ -101,9 +98,10 @@ export function createProcessingHandler(
         log.info({ attempt: job.attempt, reason: String(reason ?? error) }, 'attempt stopped: job no longer owned by it');
         return;
       }
-      const stageError = reason instanceof WorkerShuttingDown
-        ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
-        : toStageError(error);
+      const stageError =
+        reason instanceof WorkerShuttingDown
+          ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
+          : toStageError(error);
       if (stageError instanceof StageAbortedError) throw error; // aborted for an unknown reason: let pg-boss decide
       const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
       job = current ?? job;
@@ -181,7 +179,13 @@ export function createProcessingHandler(
       const skipReason = stage.shouldSkip?.(ctx) ?? null;
       if (skipReason) {
         finished.add(row.name);
-        await markStageFinished(db, job, row.name, { status: 'SKIPPED', output: null, files: [], jobProgress: jobProgress(names, finished), data: { reason: skipReason } });
+        await markStageFinished(db, job, row.name, {
+          status: 'SKIPPED',
+          output: null,
+          files: [],
+          jobProgress: jobProgress(names, finished),
+          data: { reason: skipReason },
+        });
         continue;
       }
       await markStageStarted(db, job, row.name);
@@ -190,7 +194,12 @@ export function createProcessingHandler(
       await progressWrite;
       finished.add(row.name);
       previous[row.name] = result.output;
-      await markStageFinished(db, job, row.name, { status: 'COMPLETED', output: result.output, files: result.files, jobProgress: jobProgress(names, finished) });
+      await markStageFinished(db, job, row.name, {
+        status: 'COMPLETED',
+        output: result.output,
+        files: result.files,
+        jobProgress: jobProgress(names, finished),
+      });
     }
   }
 }

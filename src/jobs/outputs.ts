@@ -128,4 +128,3 @@ const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'v
 function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
-

@@ -16,7 +16,11 @@ import type { JobRow } from '../db/schema/index';
  */
 function prepareJobReads(db: Db) {
   return {
-    job: db.select().from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare('vidq_job_by_id'),
+    job: db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.id, sql.placeholder('id')))
+      .prepare('vidq_job_by_id'),
     eventsAfter: db
       .select()
       .from(jobEvents)
@@ -51,7 +55,12 @@ export async function listJobs(
   else if (!viewer.isAdmin) filters.push(eq(jobs.ownerId, viewer.id));
   if (args.status?.length) filters.push(inArray(jobs.status, args.status));
   if (args.videoId) filters.push(eq(jobs.videoId, args.videoId));
-  const rows = await db.select().from(jobs).where(and(...filters)).orderBy(...page.orderBy).limit(page.limit);
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(and(...filters))
+    .orderBy(...page.orderBy)
+    .limit(page.limit);
   return toPage(rows, page.limit);
 }
 

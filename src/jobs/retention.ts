@@ -7,7 +7,6 @@ import type { Services } from '../services';
 import { jobOutputDir } from './outputs';
 import { TERMINAL_STATUSES } from './status';
 
-
 export async function removeExpiredJobs(services: Services): Promise<string[]> {
   const { config, database } = services;
   const removed = await database.db

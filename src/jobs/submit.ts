@@ -65,7 +65,10 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
 
   const findByKey = async () => {
     if (!input.idempotencyKey) return null;
-    const [existing] = await db.select().from(jobs).where(and(eq(jobs.ownerId, ownerId), eq(jobs.idempotencyKey, input.idempotencyKey)));
+    const [existing] = await db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, ownerId), eq(jobs.idempotencyKey, input.idempotencyKey)));
     return existing ?? null;
   };
   const repeated = await findByKey();
@@ -120,7 +123,10 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
       if (first) return first;
     }
     if (isUniqueViolation(error, JOBS_ONE_ACTIVE_PER_VIDEO_INDEX)) {
-      const [active] = await db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
+      const [active] = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.videoId, video.id), inArray(jobs.status, [...ACTIVE_STATUSES])));
       throw new JobAlreadyProcessingError(active?.id ?? 'unknown', video.id);
     }
     throw error;
@@ -129,7 +135,13 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
 
 /** Sends the job's pg-boss job inside the caller's transaction: both exist, or neither. */
 export async function enqueueProcessing(services: Services, tx: DbOrTx, job: JobRow) {
-  await sendInTx(services.boss, tx, QUEUES.videoProcessing, { jobId: job.id }, { id: job.queueJobId!, expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS });
+  await sendInTx(
+    services.boss,
+    tx,
+    QUEUES.videoProcessing,
+    { jobId: job.id },
+    { id: job.queueJobId!, expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS },
+  );
 }
 
 export type { ProcessingOptions };

@@ -20,7 +20,6 @@ import type { JobErrorShape } from '../errors/app-errors';
 import type { OutputFile } from '../pipeline/types';
 import type { JobRow } from '../db/schema/index';
 
-
 /** Guard of a worker's write: the job is still PROCESSING under this attempt. */
 function mine(jobId: string, attempt: number) {
   return and(eq(jobs.id, jobId), eq(jobs.attempt, attempt), eq(jobs.status, 'PROCESSING'));
@@ -61,7 +60,9 @@ export async function startAttempt(db: Db, jobId: string, data: Record<string, u
         ...data,
         attempt: row.attempt,
         maxAttempts: row.maxAttempts,
-        ...(recovered ? { recovered: true, note: 'the previous attempt stopped without finishing (worker crashed or lost); resuming at the first unfinished stage' } : {}),
+        ...(recovered
+          ? { recovered: true, note: 'the previous attempt stopped without finishing (worker crashed or lost); resuming at the first unfinished stage' }
+          : {}),
       },
     });
     const stages = await tx.select().from(jobStages).where(eq(jobStages.jobId, jobId)).orderBy(jobStages.position);
@@ -93,7 +94,10 @@ export async function recordProgress(db: Db, job: JobRow, stage: string, stagePr
       .where(mine(job.id, job.attempt))
       .returning({ id: jobs.id });
     if (!updated.length) throw new AttemptSupersededError(job.id, job.attempt);
-    await tx.update(jobStages).set({ progress: stageProgress }).where(and(eq(jobStages.jobId, job.id), eq(jobStages.name, stage)));
+    await tx
+      .update(jobStages)
+      .set({ progress: stageProgress })
+      .where(and(eq(jobStages.jobId, job.id), eq(jobStages.name, stage)));
     await appendJobEvent(tx, job.id, { type: 'PROGRESS', status: 'PROCESSING', progress: jobProgress, stage, data: { stageProgress } });
   });
 }
@@ -161,9 +165,10 @@ export interface FinishOptions {
  */
 export async function finishJob(db: Db, boss: PgBoss, jobId: string, opts: FinishOptions): Promise<JobRow | null> {
   return db.transaction(async (tx) => {
-    const guard = opts.attempt === undefined
-      ? and(eq(jobs.id, jobId), inArray(jobs.status, [...opts.from]))
-      : and(mine(jobId, opts.attempt), inArray(jobs.status, [...opts.from]));
+    const guard =
+      opts.attempt === undefined
+        ? and(eq(jobs.id, jobId), inArray(jobs.status, [...opts.from]))
+        : and(mine(jobId, opts.attempt), inArray(jobs.status, [...opts.from]));
     const [job] = await tx
       .update(jobs)
       .set({
@@ -202,6 +207,9 @@ async function settleStages(tx: DbOrTx, job: JobRow, opts: FinishOptions) {
     // A cancelled stage starts over if the job is retried.
     await tx.update(jobStages).set({ status: 'PENDING', progress: 0, startedAt: null }).where(running);
   } else if (opts.status !== 'COMPLETED') {
-    await tx.update(jobStages).set({ status: 'FAILED', error: opts.error ?? null, finishedAt: sql`now()` }).where(running);
+    await tx
+      .update(jobStages)
+      .set({ status: 'FAILED', error: opts.error ?? null, finishedAt: sql`now()` })
+      .where(running);
   }
 }

@@ -58,7 +58,12 @@ export function executeEvent(args: ExecutionArgs, key: string, payload: unknown)
  * (a method, so that callers need no closure per event) turns the result into what is sent (it masks unexpected errors). Synchronous when execution is (the
  * fields of rows are), so that the fast path keeps no promise per subscriber.
  */
-export function eventJson(args: ExecutionArgs, key: string, payload: unknown, preparer: { prepare(result: ExecutionResult): unknown }): string | Promise<string> {
+export function eventJson(
+  args: ExecutionArgs,
+  key: string,
+  payload: unknown,
+  preparer: { prepare(result: ExecutionResult): unknown },
+): string | Promise<string> {
   const memo = memoOf(payload, args, key);
   if (!memo) {
     const result = execute({ ...args, rootValue: payload });

@@ -97,10 +97,7 @@ export function classifyExit(info: ExitInfo): StageError {
   const said = summarizeStderr(info.stderr, info.args);
   const name = path.basename(info.bin);
   if (info.signal) {
-    return new TransientStageError(
-      'SERVICE_UNAVAILABLE',
-      `${name} was killed by ${info.signal} (crash or out of memory)${said ? `: ${said}` : ''}`,
-    );
+    return new TransientStageError('SERVICE_UNAVAILABLE', `${name} was killed by ${info.signal} (crash or out of memory)${said ? `: ${said}` : ''}`);
   }
   if (DISK_FULL.test(info.stderr)) return new TransientStageError('SERVICE_UNAVAILABLE', `disk full: ${said}`);
   if (info.exitMeansCorrupt || CORRUPT.test(info.stderr)) {

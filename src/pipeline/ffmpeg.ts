@@ -105,24 +105,29 @@ export function runProcess(
       failure ??= why;
       child.kill('SIGKILL');
     };
-    const guard = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
-      try {
-        fn(...a);
-      } catch (err) {
-        kill(err);
-      }
-    };
+    const guard =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A) => {
+        try {
+          fn(...a);
+        } catch (err) {
+          kill(err);
+        }
+      };
     const onAbort = () => kill(new StageAbortedError(signal!.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
 
     const tail: string[] = [];
     let tailChars = 0;
-    lines(child.stderr!, guard((line: string) => {
-      tail.push(line);
-      tailChars += line.length + 1;
-      while (tail.length > STDERR_TAIL_LINES || tailChars > STDERR_TAIL_CHARS) tailChars -= tail.shift()!.length + 1;
-      opts.onStderrLine?.(line);
-    }));
+    lines(
+      child.stderr!,
+      guard((line: string) => {
+        tail.push(line);
+        tailChars += line.length + 1;
+        while (tail.length > STDERR_TAIL_LINES || tailChars > STDERR_TAIL_CHARS) tailChars -= tail.shift()!.length + 1;
+        opts.onStderrLine?.(line);
+      }),
+    );
     const out: Buffer[] = [];
     let outBytes = 0;
     child.stdout!.on('data', (b: Buffer) => {
@@ -134,10 +139,13 @@ export function runProcess(
     const progressStream = child.stdio[3] as Readable | undefined;
     if (progressStream && opts.onProgressLine) {
       const onLine = opts.onProgressLine;
-      lines(progressStream, guard((line: string) => {
-        const eq = line.indexOf('=');
-        if (eq > 0) onLine(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
-      }));
+      lines(
+        progressStream,
+        guard((line: string) => {
+          const eq = line.indexOf('=');
+          if (eq > 0) onLine(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+        }),
+      );
     }
 
     let spawnError: NodeJS.ErrnoException | null = null;

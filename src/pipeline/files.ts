@@ -16,11 +16,7 @@ export function partialName(finalName: string): string {
  * Runs `write(partialPath)` for each final name, then renames them all into place. Partials are
  * removed when anything fails (including an abort).
  */
-export async function writeAtomically<T>(
-  outputDir: string,
-  finalNames: string[],
-  write: (partialPaths: string[]) => Promise<T>,
-): Promise<T> {
+export async function writeAtomically<T>(outputDir: string, finalNames: string[], write: (partialPaths: string[]) => Promise<T>): Promise<T> {
   const partials = finalNames.map((n) => path.join(outputDir, partialName(n)));
   try {
     const result = await write(partials);

@@ -22,9 +22,7 @@ export interface ProcessingOptions {
   background: BackgroundOptions | null;
 }
 
-
-export const TRANSPARENCY_NEEDS_WEBM =
-  'MP4 cannot carry transparency: use outputFormat WEBM, or set background.replaceWith to a colour such as #ffffff';
+export const TRANSPARENCY_NEEDS_WEBM = 'MP4 cannot carry transparency: use outputFormat WEBM, or set background.replaceWith to a colour such as #ffffff';
 
 /** Accepts #rgb / #rrggbb (the # optional, any case) and normalises to #rrggbb. */
 const hexColor = z
@@ -62,9 +60,7 @@ const optionsSchema = z
     }
   });
 
-export function validateProcessingOptions(
-  input: unknown,
-): { options: ProcessingOptions } | { fieldErrors: FieldError[] } {
+export function validateProcessingOptions(input: unknown): { options: ProcessingOptions } | { fieldErrors: FieldError[] } {
   const parsed = optionsSchema.safeParse(input ?? {});
   if (parsed.success) return { options: parsed.data };
   return {

@@ -37,8 +37,7 @@ export async function probeRaw(path: string, opts: ProbeOpts): Promise<ProbeOutp
 }
 
 /** The main picture stream: cover art in an mp4/mkv is a "video" stream too, but not the video. */
-export const mainVideoStream = (raw: ProbeOutput) =>
-  raw.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+export const mainVideoStream = (raw: ProbeOutput) => raw.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
 
 /** VP9/VP8 in WebM carry alpha as a side stream: ffprobe shows yuv420p plus the tag alpha_mode=1. */
 export function hasAlphaChannel(raw: ProbeOutput): boolean {
@@ -72,14 +71,16 @@ export function metadataFromProbe(raw: ProbeOutput, measuredDuration: number | n
     throw new PermanentStageError('VIDEO_CORRUPT', `the file is a still image (${formatName}), not a video`);
   }
   const a = raw.streams?.find((s) => s.codec_type === 'audio');
-  const durationSeconds =
-    num(raw.format?.duration) ?? num(v.duration) ?? clock(v.tags?.DURATION) ?? measuredDuration ?? 0;
+  const durationSeconds = num(raw.format?.duration) ?? num(v.duration) ?? clock(v.tags?.DURATION) ?? measuredDuration ?? 0;
   // AVI needs no trailer, so a cut one decodes cleanly; only its header still counts every frame.
   const fps = rate(v.avg_frame_rate);
   const announced = fps > 0 ? (num(v.nb_frames) ?? 0) / fps : 0;
   const held = num(v.duration) ?? durationSeconds;
   if (held > 0 && announced > held * 1.05 + 0.25) {
-    throw new PermanentStageError('VIDEO_CORRUPT', `the header announces ${v.nb_frames} frames (${announced.toFixed(1)} s) but the file holds only ${held.toFixed(1)} s: it was cut short`);
+    throw new PermanentStageError(
+      'VIDEO_CORRUPT',
+      `the header announces ${v.nb_frames} frames (${announced.toFixed(1)} s) but the file holds only ${held.toFixed(1)} s: it was cut short`,
+    );
   }
   const rotation = Math.abs(num(v.side_data_list?.find((d) => d.rotation !== undefined)?.rotation) ?? num(v.tags?.rotate) ?? 0);
   const sideways = rotation % 180 === 90;
@@ -129,10 +130,7 @@ const CHECK_SECONDS = 2;
  * nothing; a truncated mkv/webm says "Read error", an mp4 with a damaged mdat "Invalid NAL"/
  * "Error while decoding", a cut mp4 "partial file" or "moov atom not found".
  */
-export async function verifyDecodable(
-  path: string,
-  opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata },
-): Promise<void> {
+export async function verifyDecodable(path: string, opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata }): Promise<void> {
   if (opts.metadata && STILL_IMAGE.test(opts.metadata.formatName)) {
     throw new PermanentStageError('VIDEO_CORRUPT', `the file is a still image (${opts.metadata.formatName}), not a video`);
   }
@@ -144,8 +142,30 @@ export async function verifyDecodable(
   const tailSeek = duration > 0 ? ['-ss', String(Math.max(0, duration - CHECK_SECONDS))] : ['-sseof', `-${CHECK_SECONDS}`];
   const t = String(CHECK_SECONDS);
   const { frames } = await runFfmpeg(
-    ['-v', 'error', '-t', t, '-i', input, ...tailSeek, '-t', t, '-i', input,
-      '-map', '0:V:0', '-map', '0:a?', '-map', '1:V:0', '-map', '1:a?', '-f', 'null', '-'],
+    [
+      '-v',
+      'error',
+      '-t',
+      t,
+      '-i',
+      input,
+      ...tailSeek,
+      '-t',
+      t,
+      '-i',
+      input,
+      '-map',
+      '0:V:0',
+      '-map',
+      '0:a?',
+      '-map',
+      '1:V:0',
+      '-map',
+      '1:a?',
+      '-f',
+      'null',
+      '-',
+    ],
     {
       ffmpeg: opts.ffmpeg,
       signal: opts.signal,

@@ -24,7 +24,11 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const yoga = createYogaServer(buildSchema(), services, live, limits);
-  const httpServer = createHttpServer(services, yoga, { parseMultipart: createMultipartParser(services, limits), ...options, routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])] });
+  const httpServer = createHttpServer(services, yoga, {
+    parseMultipart: createMultipartParser(services, limits),
+    ...options,
+    routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])],
+  });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;

@@ -9,7 +9,6 @@ import { type RequestInfo, requestIdFrom, requestStore } from './request-context
 import type { HttpRoute, MultipartParser } from './route';
 import type { Yoga } from './yoga';
 
-
 export interface HttpOptions {
   routes?: HttpRoute[];
   parseMultipart?: MultipartParser;

@@ -34,7 +34,9 @@ export function useStreamLimit(limits: Limits): Plugin {
       if (!req || !refused.has(req)) return;
       setResultProcessor((result, fetchAPI) => {
         const errors = 'errors' in result ? (result.errors ?? []) : [];
-        const body = JSON.stringify({ errors: errors.map((e) => ({ message: e.message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: SLOT_RETRY_AFTER_SECONDS } })) });
+        const body = JSON.stringify({
+          errors: errors.map((e) => ({ message: e.message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: SLOT_RETRY_AFTER_SECONDS } })),
+        });
         return new fetchAPI.Response(body, {
           status: 429,
           headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(SLOT_RETRY_AFTER_SECONDS) },

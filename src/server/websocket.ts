@@ -137,7 +137,8 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
         if (error.failure === 'INVALID_API_KEY' && address) {
           const retryAfter = await limits.authFailures.failed(address);
           // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
-          if (retryAfter !== null) socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
+          if (retryAfter !== null)
+            socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
         }
         return false;
       }

@@ -126,4 +126,3 @@ export function onSocketPong(this: WebSocket) {
   const connection = connections.get(this);
   if (connection) connection.alive = true;
 }
-

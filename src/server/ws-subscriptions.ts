@@ -24,7 +24,6 @@ import { requestStore } from './request-context';
 import { MAX_BUFFERED_BYTES, operationLimitError, WS_CLOSE_DUPLICATE_ID, WS_CLOSE_TOO_SLOW } from './ws-policy';
 import type { Yoga } from './yoga';
 
-
 /** A stand-in for the upgrade request (operations only need its Host header, for download links). */
 export interface SlimRequest {
   headers: { host?: string };
@@ -227,7 +226,11 @@ export class WsSubscriptions {
       const original = error.originalError;
       if (!original || original instanceof GraphQLError) return (original instanceof GraphQLError ? original : error).toJSON();
       this.options.log.error({ err: original, requestId }, 'unexpected error (masked from the client)');
-      return { message: `Unexpected error. Quote request id ${requestId} when reporting it.`, path: error.path, extensions: { code: 'INTERNAL_ERROR', requestId } };
+      return {
+        message: `Unexpected error. Quote request id ${requestId} when reporting it.`,
+        path: error.path,
+        extensions: { code: 'INTERNAL_ERROR', requestId },
+      };
     });
   }
 

@@ -31,7 +31,10 @@ export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 function yogaLog(services: Services, level: 'debug' | 'info' | 'warn' | 'error') {
   return (...args: unknown[]) => {
     const err = args.find((a) => a instanceof Error);
-    const text = args.filter((a) => !(a instanceof Error)).map(String).join(' ');
+    const text = args
+      .filter((a) => !(a instanceof Error))
+      .map(String)
+      .join(' ');
     if (err) services.log[level]({ err }, text || 'graphql-yoga reported an error');
     else services.log[level](text);
   };
@@ -110,7 +113,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, live
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    multipart: false, // graphql-upload-ts streams uploads to disk before Yoga runs (DESIGN.md)
+    multipart: false, // uploads are parsed before Yoga runs, each file streamed as it arrives (uploads/upload-request.ts; BENCHMARKS.md, Uploads)
     maxRequestBodySize: false, // POST bodies are read, capped, before Yoga runs (graphql-body.ts)
     ...graphiqlForYoga(schema), // served with its own files: works offline (src/graphiql)
     maskedErrors: { maskError: maskUnexpected(services) },
@@ -120,17 +123,9 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, live
       warn: yogaLog(services, 'warn'),
       error: yogaLog(services, 'error'),
     },
-    plugins: [
-      ...armor.protect().plugins,
-      useOperationName,
-      useParsedBody,
-      ...(limits ? [useStreamLimit(limits)] : []),
-      useSharedSubscriptionExecution(),
-    ],
+    plugins: [...armor.protect().plugins, useOperationName, useParsedBody, ...(limits ? [useStreamLimit(limits)] : []), useSharedSubscriptionExecution()],
     context: async (initial) => {
-      const authorization = initial.connectionParams
-        ? initial.connectionParams.authorization
-        : initial.request.headers.get('authorization');
+      const authorization = initial.connectionParams ? initial.connectionParams.authorization : initial.request.headers.get('authorization');
       let viewer;
       try {
         viewer = await authenticate(services.database.db, authorization);

@@ -34,14 +34,22 @@ export function sanitizeFilename(raw: string | null | undefined): string {
   name = name.replace(/%(?:[01][0-9a-f]|7f)/gi, ''); // "a.php%00.mp4" → "a.php.mp4"
   name = name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
   name = name.split(/[\\/]/).pop() ?? '';
-  name = name.replace(/[<>:"|?*]/g, '_').replace(/\s+/g, ' ').trim();
+  name = name
+    .replace(/[<>:"|?*]/g, '_')
+    .replace(/\s+/g, ' ')
+    .trim();
   name = name.replace(/^[.\s]+/, ''); // "..", ".htaccess"
   if (!name) return 'upload';
   const chars = Array.from(name);
   if (chars.length <= MAX_FILENAME_CHARS) return name;
   const ext = extensionOf(name);
   const suffix = ext ? `.${ext}` : '';
-  return chars.slice(0, MAX_FILENAME_CHARS - suffix.length).join('').trimEnd() + suffix;
+  return (
+    chars
+      .slice(0, MAX_FILENAME_CHARS - suffix.length)
+      .join('')
+      .trimEnd() + suffix
+  );
 }
 
 /** The lower-cased extension without the dot ("MP4" → "mp4"), or null when the name has none. */
@@ -119,7 +127,10 @@ function describeOther(head: Buffer): string {
     if (start.startsWith('{') || start.startsWith('[')) return 'JSON text';
     return 'plain text';
   }
-  return `unrecognised binary data (first bytes: ${head.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ')})`;
+  return `unrecognised binary data (first bytes: ${head
+    .subarray(0, 8)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ')})`;
 }
 
 const FAMILY: Record<VideoFormat, string> = {

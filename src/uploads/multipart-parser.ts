@@ -162,7 +162,12 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
           map.set(fieldName, upload);
           for (const [index, path] of paths.entries()) {
             if (typeof path !== 'string' || !setAtPath(operations, path, upload)) {
-              return fail(new MultipartRequestError(400, `Invalid object path for the ‘map’ multipart field entry key ‘${fieldName}’ array index ‘${index}’ value ‘${String(path)}’ (${SPEC}).`));
+              return fail(
+                new MultipartRequestError(
+                  400,
+                  `Invalid object path for the ‘map’ multipart field entry key ‘${fieldName}’ array index ‘${index}’ value ‘${String(path)}’ (${SPEC}).`,
+                ),
+              );
             }
           }
         }
@@ -245,4 +250,3 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
     req.pipe(parser);
   });
 }
-

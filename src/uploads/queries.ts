@@ -16,7 +16,6 @@ import { pageQuery, toPage } from '../db/pagination';
 import { absoluteStoragePath, removeStoredVideo } from './storage';
 import type { VideoRow } from '../db/schema/index';
 
-
 /** The video, if the viewer may see it; VideoNotFoundError otherwise (unknown and foreign alike). */
 export async function getVisibleVideo(db: Db, viewer: Viewer, id: string): Promise<VideoRow> {
   const [row] = await db.select().from(videos).where(eq(videos.id, id));
@@ -90,12 +89,7 @@ const JOB_ID = /^job_[0-9a-z]+$/;
  * PROCESSING. The video row is locked first, so a job submitted at the same moment either commits
  * before (and is seen here) or fails on the missing video afterwards.
  */
-export async function deleteVideo(
-  db: Db,
-  config: Pick<Config, 'dataDir'>,
-  viewer: Viewer,
-  id: string,
-): Promise<{ row: VideoRow; jobIds: string[] }> {
+export async function deleteVideo(db: Db, config: Pick<Config, 'dataDir'>, viewer: Viewer, id: string): Promise<{ row: VideoRow; jobIds: string[] }> {
   const result = await db.transaction(async (tx) => {
     const [row] = await tx.select().from(videos).where(eq(videos.id, id)).for('update');
     if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);

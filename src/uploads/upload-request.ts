@@ -90,7 +90,9 @@ export function createMultipartParser(services: Services, limits?: Limits): (req
     // is held until the response closes (answered, or the client gone).
     if (limits && !(await limits.holdForResponse(res, 'upload', keyId))) {
       const max = limits.slots.cap('upload');
-      sendRateLimited(res, `Too many uploads in progress for this API key: at most ${max} at once. Wait for one to finish.`, SLOT_RETRY_AFTER_SECONDS, { closeConnection: true });
+      sendRateLimited(res, `Too many uploads in progress for this API key: at most ${max} at once. Wait for one to finish.`, SLOT_RETRY_AFTER_SECONDS, {
+        closeConnection: true,
+      });
       return undefined;
     }
     let operations: unknown;

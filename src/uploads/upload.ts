@@ -32,14 +32,7 @@ import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './up
 import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-parser';
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
-import {
-  receiveToFile,
-  removeStoredVideo,
-  SizeLimitExceeded,
-  storagePathFor,
-  storeUpload,
-  tempUploadPath,
-} from './storage';
+import { receiveToFile, removeStoredVideo, SizeLimitExceeded, storagePathFor, storeUpload, tempUploadPath } from './storage';
 
 export interface UploadVideoInput {
   file: Promise<FileUpload>;
@@ -55,9 +48,7 @@ const MiB = 1024 * 1024;
 
 /** The client went away or the body ended before the file did. */
 function interrupted(error: UploadStreamError): InvalidInputError {
-  return new InvalidInputError([
-    { path: ['input', 'file'], message: `the request ended before the whole file arrived (${error.message})` },
-  ]);
+  return new InvalidInputError([{ path: ['input', 'file'], message: `the request ended before the whole file arrived (${error.message})` }]);
 }
 
 function tooLarge(maxBytes: number, maxMb: number, info: UploadRequestInfo | undefined, atLeast: number): FileTooLargeError {

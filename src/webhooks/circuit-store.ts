@@ -9,7 +9,6 @@ import { webhookEndpoints, webhookUrlCircuits } from '../db/schema/index';
 import { CLOSED_CIRCUIT, type CircuitOptions, type CircuitState, type CircuitStateName, onDeliveryResult } from './circuit';
 import type { EndpointRow } from '../db/schema/index';
 
-
 /** Whose circuit: an endpoint's, or the URL a user's jobs name in webhookUrl. */
 export type CircuitTarget = { kind: 'endpoint'; endpointId: string } | { kind: 'url'; ownerId: string; url: string };
 
@@ -46,10 +45,7 @@ export async function readCircuit(db: DbOrTx, target: CircuitTarget): Promise<Ci
  */
 export async function claimProbe(db: Db, target: CircuitTarget, seen: CircuitState, next: CircuitState): Promise<boolean> {
   const table = target.kind === 'endpoint' ? webhookEndpoints : webhookUrlCircuits;
-  const unchanged = and(
-    eq(table.circuitState, seen.state),
-    seen.nextProbeAt ? eq(table.nextProbeAt, seen.nextProbeAt) : sql`${table.nextProbeAt} is null`,
-  );
+  const unchanged = and(eq(table.circuitState, seen.state), seen.nextProbeAt ? eq(table.nextProbeAt, seen.nextProbeAt) : sql`${table.nextProbeAt} is null`);
   const where = target.kind === 'endpoint' ? and(eq(webhookEndpoints.id, target.endpointId), unchanged) : and(urlRow(target), unchanged);
   const updated = await db
     .update(table)
@@ -65,7 +61,10 @@ export interface FoldContext {
 }
 
 /** The circuit's row, locked for the caller's transaction (a URL's is created closed if missing). */
-async function lockCircuit(tx: DbOrTx, target: CircuitTarget): Promise<{ state: CircuitState; ownerId: string; url: string; endpointId: string | null } | null> {
+async function lockCircuit(
+  tx: DbOrTx,
+  target: CircuitTarget,
+): Promise<{ state: CircuitState; ownerId: string; url: string; endpointId: string | null } | null> {
   if (target.kind === 'endpoint') {
     const [row] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, target.endpointId)).for('update');
     return row ? { state: circuitOf(row), ownerId: row.ownerId, url: row.url, endpointId: row.id } : null;
@@ -92,9 +91,14 @@ export async function recordCircuitResult(
         ? await tx
             .update(webhookEndpoints)
             .set({ circuitState: 'CLOSED', consecutiveFailures: 0, circuitOpenedAt: null, nextProbeAt: null, updatedAt: sql`now()` })
-            .where(and(eq(webhookEndpoints.id, target.endpointId), or(ne(webhookEndpoints.circuitState, 'CLOSED'), ne(webhookEndpoints.consecutiveFailures, 0))))
+            .where(
+              and(eq(webhookEndpoints.id, target.endpointId), or(ne(webhookEndpoints.circuitState, 'CLOSED'), ne(webhookEndpoints.consecutiveFailures, 0))),
+            )
             .returning({ id: webhookEndpoints.id })
-        : await tx.delete(webhookUrlCircuits).where(and(urlRow(target), or(ne(webhookUrlCircuits.circuitState, 'CLOSED'), ne(webhookUrlCircuits.consecutiveFailures, 0)))).returning({ url: webhookUrlCircuits.url });
+        : await tx
+            .delete(webhookUrlCircuits)
+            .where(and(urlRow(target), or(ne(webhookUrlCircuits.circuitState, 'CLOSED'), ne(webhookUrlCircuits.consecutiveFailures, 0))))
+            .returning({ url: webhookUrlCircuits.url });
     return { opened: false, closed: closed.length > 0, state: null };
   }
   const circuit = await lockCircuit(tx, target);
@@ -102,9 +106,15 @@ export async function recordCircuitResult(
   const before = circuit.state;
   const { next, opened } = onDeliveryResult(before, false, now, ctx.options);
   if (target.kind === 'endpoint') {
-    await tx.update(webhookEndpoints).set({ ...columnsOf(next), updatedAt: sql`now()` }).where(eq(webhookEndpoints.id, target.endpointId));
+    await tx
+      .update(webhookEndpoints)
+      .set({ ...columnsOf(next), updatedAt: sql`now()` })
+      .where(eq(webhookEndpoints.id, target.endpointId));
   } else {
-    await tx.update(webhookUrlCircuits).set({ ...columnsOf(next), updatedAt: sql`now()` }).where(urlRow(target));
+    await tx
+      .update(webhookUrlCircuits)
+      .set({ ...columnsOf(next), updatedAt: sql`now()` })
+      .where(urlRow(target));
   }
   // Alert when a healthy receiver breaks, not again on every failed probe while it stays down.
   if (opened && before.state === 'CLOSED') await raiseCircuitOpenAlert(tx, circuit, next, ctx);

@@ -71,9 +71,7 @@ export function onDeliveryResult(
   });
   switch (state.state) {
     case 'CLOSED':
-      return failures >= failureThreshold
-        ? open()
-        : { next: { ...state, consecutiveFailures: failures }, opened: false, closed: false };
+      return failures >= failureThreshold ? open() : { next: { ...state, consecutiveFailures: failures }, opened: false, closed: false };
     case 'HALF_OPEN':
       return open(); // the probe failed: another full cool-down
     case 'OPEN':

@@ -12,7 +12,6 @@ import { getVisibleEndpoint } from './endpoints';
 import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './events';
 import type { AttemptRow, DeliveryRow } from '../db/schema/index';
 
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getVisibleDelivery(db: Db, viewer: Viewer, id: string, path: string[]): Promise<DeliveryRow> {
@@ -52,17 +51,23 @@ export async function redeliver(services: Services, viewer: Viewer, deliveryId: 
   const db = services.database.db;
   const original = await getVisibleDelivery(db, viewer, deliveryId, ['deliveryId']);
   if (original.status === 'PENDING') {
-    throw new InvalidInputError([{ path: ['deliveryId'], message: 'this delivery is still being delivered (PENDING); redeliver it once it is DELIVERED or FAILED' }]);
+    throw new InvalidInputError([
+      { path: ['deliveryId'], message: 'this delivery is still being delivered (PENDING); redeliver it once it is DELIVERED or FAILED' },
+    ]);
   }
   let url = original.url;
   if (!isJobTarget(original)) {
-    const gone = new InvalidInputError([{ path: ['deliveryId'], message: 'the endpoint of this delivery was deleted; create an endpoint and use sendTestWebhook instead' }]);
+    const gone = new InvalidInputError([
+      { path: ['deliveryId'], message: 'the endpoint of this delivery was deleted; create an endpoint and use sendTestWebhook instead' },
+    ]);
     if (!original.endpointId) throw gone;
     const endpoint = await getVisibleEndpoint(db, viewer, original.endpointId, ['deliveryId']).catch(() => {
       throw gone;
     });
     if (!endpoint.enabled) {
-      throw new InvalidInputError([{ path: ['deliveryId'], message: `the endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it first` }]);
+      throw new InvalidInputError([
+        { path: ['deliveryId'], message: `the endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it first` },
+      ]);
     }
     url = endpoint.url;
   }

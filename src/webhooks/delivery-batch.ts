@@ -170,7 +170,10 @@ export class SuccessRecorder {
     const batch = this.pending;
     this.pending = [];
     try {
-      const { delivered, closed } = await recordSuccesses(this.sql, batch.map((p) => p.success));
+      const { delivered, closed } = await recordSuccesses(
+        this.sql,
+        batch.map((p) => p.success),
+      );
       for (const p of batch) {
         const endpointId = p.success.claim.endpointId;
         p.resolve({ delivered: delivered.has(p.success.claim.id), circuitClosed: Boolean(endpointId && closed.delete(endpointId)) });

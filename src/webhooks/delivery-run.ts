@@ -95,7 +95,11 @@ function guard(deliveryId: string, queueJobId: string, attempts: number) {
 /** Runs a fetched batch of queue jobs: one statement claims them all, then each goes its own way. */
 export async function processBatch(deps: DeliveryDeps, jobs: Array<{ id: string; data: DeliveryJobData }>): Promise<Array<DeliveryOutcome | Error>> {
   const workerLock = (await deps.lease?.key()) ?? null;
-  const claims = await claimBatch(deps.stateSql ?? deps.database.sql, jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })), workerLock);
+  const claims = await claimBatch(
+    deps.stateSql ?? deps.database.sql,
+    jobs.map((j) => ({ deliveryId: j.data.deliveryId, queueJobId: j.id })),
+    workerLock,
+  );
   return Promise.all(
     jobs.map((job) => {
       const claim = claims.get(job.id);
@@ -105,7 +109,12 @@ export async function processBatch(deps: DeliveryDeps, jobs: Array<{ id: string;
   );
 }
 
-export async function processDelivery(deps: DeliveryDeps, queueJobId: string, data: DeliveryJobData, workerLock: number | null = null): Promise<DeliveryOutcome> {
+export async function processDelivery(
+  deps: DeliveryDeps,
+  queueJobId: string,
+  data: DeliveryJobData,
+  workerLock: number | null = null,
+): Promise<DeliveryOutcome> {
   const fast = await claimFast(deps.stateSql ?? deps.database.sql, data.deliveryId, queueJobId, workerLock);
   if (fast) return attempt(deps, fast, queueJobId);
 
@@ -126,7 +135,17 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
       gone: false,
     };
     deps.log.warn({ deliveryId: row.id, attempt: row.attempts }, 'webhook attempt lost with its worker; continuing');
-    const claim: Claim = { id: row.id, ownerId: row.ownerId, eventId: row.eventId, eventType: row.eventType, body: row.body, url: row.url, attempt: row.attempts, endpointId: null, secrets: [] };
+    const claim: Claim = {
+      id: row.id,
+      ownerId: row.ownerId,
+      eventId: row.eventId,
+      eventType: row.eventType,
+      body: row.body,
+      url: row.url,
+      attempt: row.attempts,
+      endpointId: null,
+      secrets: [],
+    };
     return recordFailure(deps, claim, queueJobId, lost, { lost: true });
   }
 
@@ -136,7 +155,12 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
     [endpoint = null] = row.endpointId ? await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, row.endpointId)) : [];
     if (!endpoint) return finishUnsent(deps, row, queueJobId, 'The endpoint was deleted before this delivery was sent.');
     if (!endpoint.enabled && !isTest) {
-      return finishUnsent(deps, row, queueJobId, `The endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it, then use redeliverWebhook.`);
+      return finishUnsent(
+        deps,
+        row,
+        queueJobId,
+        `The endpoint is disabled (${endpoint.disabledReason ?? 'by its owner'}); enable it, then use redeliverWebhook.`,
+      );
     }
     url = endpoint.url;
     // A test event goes through whatever the circuit says: it is how an integrator checks a fix.
@@ -156,10 +180,18 @@ export async function processDelivery(deps: DeliveryDeps, queueJobId: string, da
     .where(and(guard(row.id, queueJobId, row.attempts), or(isNotNull(webhookDeliveries.nextAttemptAt), eq(webhookDeliveries.attempts, 0))))
     .returning({ attempts: webhookDeliveries.attempts });
   if (!claimed) return 'stale';
-  const secrets = endpoint
-    ? activeSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt)
-    : await signingSecretsFor(db, row);
-  const claim: Claim = { id: row.id, ownerId: row.ownerId, eventId: row.eventId, eventType: row.eventType, body: row.body, url, attempt: claimed.attempts, endpointId: endpoint?.id ?? null, secrets };
+  const secrets = endpoint ? activeSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt) : await signingSecretsFor(db, row);
+  const claim: Claim = {
+    id: row.id,
+    ownerId: row.ownerId,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    body: row.body,
+    url,
+    attempt: claimed.attempts,
+    endpointId: endpoint?.id ?? null,
+    secrets,
+  };
   return attempt(deps, claim, queueJobId);
 }
 
@@ -174,12 +206,23 @@ async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Pr
         allowPrivate: deps.settings.allowPrivate,
         keepAlive: true,
       })
-    : { ok: false, statusCode: null, latencyMs: 0, retryAfterSeconds: null, error: 'no signing secret (the owner was deleted)', responseBodySnippet: null, gone: false };
+    : {
+        ok: false,
+        statusCode: null,
+        latencyMs: 0,
+        retryAfterSeconds: null,
+        error: 'no signing secret (the owner was deleted)',
+        responseBodySnippet: null,
+        gone: false,
+      };
   if (!result.ok) return recordFailure(deps, claim, queueJobId, result);
   const success = { claim, statusCode: result.statusCode!, latencyMs: result.latencyMs, responseBodySnippet: result.responseBodySnippet };
   const { delivered, circuitClosed } = deps.recorder
     ? await deps.recorder.record(success)
-    : await recordSuccesses(deps.stateSql ?? deps.database.sql, [success]).then((r) => ({ delivered: r.delivered.has(claim.id), circuitClosed: r.closed.size > 0 }));
+    : await recordSuccesses(deps.stateSql ?? deps.database.sql, [success]).then((r) => ({
+        delivered: r.delivered.has(claim.id),
+        circuitClosed: r.closed.size > 0,
+      }));
   if (circuitClosed) deps.log.info({ endpointId: claim.endpointId }, 'webhook circuit closed');
   return delivered ? 'delivered' : 'stale';
 }
@@ -203,7 +246,15 @@ async function passCircuit(deps: DeliveryDeps, target: CircuitTarget, circuit: C
 }
 
 /** Hands the lease to a new queue job that starts at `at`, in the caller's transaction. */
-async function scheduleNext(tx: DbOrTx, deps: DeliveryDeps, deliveryId: string, queueJobId: string, attempts: number, at: Date, extra: Partial<DeliveryRow> = {}) {
+async function scheduleNext(
+  tx: DbOrTx,
+  deps: DeliveryDeps,
+  deliveryId: string,
+  queueJobId: string,
+  attempts: number,
+  at: Date,
+  extra: Partial<DeliveryRow> = {},
+) {
   const next = randomUUID();
   const moved = await tx
     .update(webhookDeliveries)
@@ -236,7 +287,13 @@ async function finishUnsent(deps: DeliveryDeps, row: DeliveryRow, queueJobId: st
  * attempts are used up or the receiver answered 410 (which also disables an endpoint); and the
  * endpoint's circuit, which may open.
  */
-async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: string, result: SendResult, opts: { lost?: boolean } = {}): Promise<DeliveryOutcome> {
+async function recordFailure(
+  deps: DeliveryDeps,
+  claim: Claim,
+  queueJobId: string,
+  result: SendResult,
+  opts: { lost?: boolean } = {},
+): Promise<DeliveryOutcome> {
   const log = deps.log.child({ deliveryId: claim.id, eventId: claim.eventId, attempt: claim.attempt });
   const isTest = claim.eventType === TEST_EVENT_TYPE;
   const maxAttempts = isTest ? 1 : 1 + deps.settings.maxRetries;
@@ -302,7 +359,9 @@ async function recordFailure(deps: DeliveryDeps, claim: Claim, queueJobId: strin
       }
     } else if (!isTest && !opts.lost) {
       // A failed test event, or an attempt lost with its worker, says nothing new about a circuit.
-      const target: CircuitTarget = claim.endpointId ? { kind: 'endpoint', endpointId: claim.endpointId } : { kind: 'url', ownerId: claim.ownerId, url: claim.url };
+      const target: CircuitTarget = claim.endpointId
+        ? { kind: 'endpoint', endpointId: claim.endpointId }
+        : { kind: 'url', ownerId: claim.ownerId, url: claim.url };
       const circuit = await recordCircuitResult(tx, target, false, {
         options: { failureThreshold: deps.settings.failureThreshold, cooldownSeconds: deps.settings.cooldownSeconds },
         timeoutMs: deps.settings.timeoutMs,

@@ -39,7 +39,10 @@ async function checkUrl(config: Config, url: string, path: string[], errors: Fie
 function checkEvents(events: readonly string[], path: string[], errors: FieldError[]): string[] {
   const unknown = events.filter((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e));
   if (unknown.length) {
-    errors.push({ path, message: `unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => JSON.stringify(e)).join(', ')}; use ${WEBHOOK_EVENT_TYPES.join(', ')}` });
+    errors.push({
+      path,
+      message: `unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => JSON.stringify(e)).join(', ')}; use ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+    });
   } else if (!events.length) {
     errors.push({ path, message: `name at least one event type (${WEBHOOK_EVENT_TYPES.join(', ')}), or leave it out for all of them` });
   }
@@ -68,7 +71,10 @@ export async function createEndpoint(db: Db, config: Config, viewer: Viewer, inp
     // Serializes concurrent creations by one owner, so the limit holds.
     const [owner] = await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
     if (!owner) throw new InvalidInputError([{ path: ['input', 'ownerId'], message: `No user with id '${ownerId}' exists.` }]);
-    const [{ count }] = await tx.select({ count: sql<number>`count(*)::int` }).from(webhookEndpoints).where(eq(webhookEndpoints.ownerId, ownerId));
+    const [{ count }] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.ownerId, ownerId));
     if (count >= MAX_ENDPOINTS_PER_USER) {
       throw new InvalidInputError([{ path: ['input'], message: `an account may have at most ${MAX_ENDPOINTS_PER_USER} webhook endpoints; delete one first` }]);
     }
@@ -102,7 +108,11 @@ export async function updateEndpoint(db: Db, config: Config, viewer: Viewer, inp
     changes.description = input.description || null;
   }
   if (errors.length) throw new InvalidInputError(errors);
-  const [row] = await db.update(webhookEndpoints).set({ ...changes, updatedAt: sql`now()` }).where(eq(webhookEndpoints.id, endpoint.id)).returning();
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(eq(webhookEndpoints.id, endpoint.id))
+    .returning();
   return row;
 }
 
@@ -113,7 +123,15 @@ export async function setEndpointEnabled(db: Db, viewer: Viewer, id: string, ena
     .update(webhookEndpoints)
     .set(
       enabled
-        ? { enabled: true, disabledReason: null, circuitState: 'CLOSED', consecutiveFailures: 0, circuitOpenedAt: null, nextProbeAt: null, updatedAt: sql`now()` }
+        ? {
+            enabled: true,
+            disabledReason: null,
+            circuitState: 'CLOSED',
+            consecutiveFailures: 0,
+            circuitOpenedAt: null,
+            nextProbeAt: null,
+            updatedAt: sql`now()`,
+          }
         : { enabled: false, disabledReason: reason?.trim() || 'Disabled by its owner.', updatedAt: sql`now()` },
     )
     .where(eq(webhookEndpoints.id, endpoint.id))
@@ -127,7 +145,13 @@ export async function deleteEndpoint(db: Db, viewer: Viewer, id: string): Promis
   await db.transaction(async (tx) => {
     await tx
       .update(webhookDeliveries)
-      .set({ status: 'FAILED', errorCode: WEBHOOK_DELIVERY_FAILED, lastError: 'The endpoint was deleted before this delivery was sent.', nextAttemptAt: null, updatedAt: sql`now()` })
+      .set({
+        status: 'FAILED',
+        errorCode: WEBHOOK_DELIVERY_FAILED,
+        lastError: 'The endpoint was deleted before this delivery was sent.',
+        nextAttemptAt: null,
+        updatedAt: sql`now()`,
+      })
       .where(and(eq(webhookDeliveries.endpointId, endpoint.id), eq(webhookDeliveries.status, 'PENDING')));
     await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
   });

@@ -115,7 +115,17 @@ export async function enqueueTestWebhook(tx: DbOrTx, boss: PgBoss, endpoint: End
     },
   });
   const [row] = await insertDeliveries(tx, boss, [
-    { id: randomUUID(), ownerId: endpoint.ownerId, endpointId: endpoint.id, jobId: null, eventId, eventType: TEST_EVENT_TYPE, targetKey: endpoint.id, url: endpoint.url, body },
+    {
+      id: randomUUID(),
+      ownerId: endpoint.ownerId,
+      endpointId: endpoint.id,
+      jobId: null,
+      eventId,
+      eventType: TEST_EVENT_TYPE,
+      targetKey: endpoint.id,
+      url: endpoint.url,
+      body,
+    },
   ]);
   return row;
 }

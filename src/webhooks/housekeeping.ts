@@ -35,7 +35,10 @@ export async function resumeStrandedDeliveries(services: Services): Promise<stri
     if (await leaseToNewQueueJob(services, row.id, row.lease)) resumed.push(row.id);
   }
   if (resumed.length) {
-    log.warn({ deliveries: resumed, queueStates: [...new Set(stranded.map((s) => s.state ?? 'gone'))] }, 'stranded webhook deliveries handed to new queue jobs');
+    log.warn(
+      { deliveries: resumed, queueStates: [...new Set(stranded.map((s) => s.state ?? 'gone'))] },
+      'stranded webhook deliveries handed to new queue jobs',
+    );
   }
   return resumed;
 }

@@ -101,8 +101,7 @@ function send(options: SendOptions, pooled: boolean): Promise<SendResult> {
   if (refusal) return Promise.resolve(fail(refusal));
 
   const request = url.protocol === 'https:' ? https.request : http.request;
-  const lookup =
-    allowPrivate && !options.resolve ? undefined : createGuardedLookup({ resolve: options.resolve, allowPrivate });
+  const lookup = allowPrivate && !options.resolve ? undefined : createGuardedLookup({ resolve: options.resolve, allowPrivate });
 
   return new Promise<SendResult>((resolvePromise, rejectAsReset) => {
     let settled = false;
@@ -151,16 +150,19 @@ function send(options: SendOptions, pooled: boolean): Promise<SendResult> {
       let size = 0;
       const finish = (complete: boolean) => {
         const error = statusError(status, res.headers.location);
-        settle({
-          ok: error === null,
-          statusCode: status,
-          latencyMs: Math.round(performance.now() - started),
-          // Only 429 and 503 carry a meaningful "come back later" per the contract.
-          retryAfterSeconds: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : null,
-          error,
-          responseBodySnippet: size > 0 ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') : null,
-          gone: status === 410,
-        }, complete && pooled);
+        settle(
+          {
+            ok: error === null,
+            statusCode: status,
+            latencyMs: Math.round(performance.now() - started),
+            // Only 429 and 503 carry a meaningful "come back later" per the contract.
+            retryAfterSeconds: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : null,
+            error,
+            responseBodySnippet: size > 0 ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') : null,
+            gone: status === 410,
+          },
+          complete && pooled,
+        );
       };
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);

@@ -21,12 +21,7 @@ export function generateWebhookSecret(): string {
  * secret: the spec allows several space-separated signatures, and a receiver accepts the message
  * if any of them matches the secret it knows, so nobody breaks during the 24 h overlap.
  */
-export function signWebhook(input: {
-  id: string;
-  timestamp: Date;
-  body: string;
-  secrets: string[];
-}): WebhookSignatureHeaders {
+export function signWebhook(input: { id: string; timestamp: Date; body: string; secrets: string[] }): WebhookSignatureHeaders {
   const secrets = [...new Set(input.secrets)];
   if (secrets.length === 0) throw new Error('signWebhook needs at least one secret');
   const signatures = secrets.map((s) => new Webhook(s).sign(input.id, input.timestamp, input.body));
@@ -42,11 +37,7 @@ export function signWebhook(input: {
  * Receiver-side check with the official library (true if any secret verifies). Meant for tests
  * and for documentation examples; it also enforces the library's 5-minute timestamp tolerance.
  */
-export function verifyWebhook(input: {
-  body: string;
-  headers: Record<string, string | string[] | undefined>;
-  secrets: string[];
-}): boolean {
+export function verifyWebhook(input: { body: string; headers: Record<string, string | string[] | undefined>; secrets: string[] }): boolean {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.headers)) {
     if (typeof v === 'string') headers[k] = v;

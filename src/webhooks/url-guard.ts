@@ -8,8 +8,7 @@ import ipaddr from 'ipaddr.js';
 
 export type Resolver = (host: string) => Promise<string[]>;
 
-const ALLOW_HINT =
-  'webhooks must target a public address (set WEBHOOK_ALLOW_PRIVATE_URLS=true for local development)';
+const ALLOW_HINT = 'webhooks must target a public address (set WEBHOOK_ALLOW_PRIVATE_URLS=true for local development)';
 
 // Well-known metadata endpoints get their own name: "link-local" would hide why they are dangerous.
 const CLOUD_METADATA = new Set(['169.254.169.254', 'fd00:ec2::254']);
@@ -77,9 +76,7 @@ export function isForbiddenAddress(ip: string): string | null {
   } catch {
     return 'invalid';
   }
-  return parsed.kind() === 'ipv4'
-    ? checkIPv4(parsed as ipaddr.IPv4)
-    : checkIPv6(parsed as ipaddr.IPv6);
+  return parsed.kind() === 'ipv4' ? checkIPv4(parsed as ipaddr.IPv4) : checkIPv6(parsed as ipaddr.IPv6);
 }
 
 function describe(range: string): string {
@@ -89,8 +86,7 @@ function describe(range: string): string {
 }
 
 /** The default resolver: the system's, like the HTTP client would use (all addresses). */
-export const systemResolve: Resolver = async (host) =>
-  (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
+export const systemResolve: Resolver = async (host) => (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
 
 /** Strips IPv6 brackets and a trailing root dot, so `[::1]` and `localhost.` are seen as they are. */
 function bareHost(url: URL): string {
@@ -104,9 +100,7 @@ type Vetted = { addresses: string[] } | { reason: string; forbidden: boolean };
 async function vetHost(host: string, resolve: Resolver): Promise<Vetted> {
   if (net.isIP(host)) {
     const range = isForbiddenAddress(host);
-    return range
-      ? { reason: `${host} is ${describe(range)}; ${ALLOW_HINT}`, forbidden: true }
-      : { addresses: [host] };
+    return range ? { reason: `${host} is ${describe(range)}; ${ALLOW_HINT}`, forbidden: true } : { addresses: [host] };
   }
   // RFC 6761: these names always mean this machine, whatever a custom resolver says.
   if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) {
@@ -188,9 +182,7 @@ export function createGuardedLookup(options: { resolve?: Resolver; allowPrivate?
     const done = (addresses: string[]) => {
       const f = lookupOptions.family;
       const wanted = f === 4 || f === 'IPv4' ? 4 : f === 6 || f === 'IPv6' ? 6 : 0;
-      const list = addresses
-        .map((address) => ({ address, family: net.isIP(address) }))
-        .filter((a) => a.family !== 0 && (wanted === 0 || a.family === wanted));
+      const list = addresses.map((address) => ({ address, family: net.isIP(address) })).filter((a) => a.family !== 0 && (wanted === 0 || a.family === wanted));
       if (list.length === 0) {
         const err: NodeJS.ErrnoException = new Error(`${host} has no usable addresses`);
         err.code = 'ENOTFOUND';
@@ -207,9 +199,7 @@ export function createGuardedLookup(options: { resolve?: Resolver; allowPrivate?
     vetHost(host, resolve).then(
       (vetted) => {
         if ('reason' in vetted) {
-          const err: NodeJS.ErrnoException = new Error(
-            vetted.forbidden ? `refused to connect: ${vetted.reason}` : vetted.reason,
-          );
+          const err: NodeJS.ErrnoException = new Error(vetted.forbidden ? `refused to connect: ${vetted.reason}` : vetted.reason);
           err.code = vetted.forbidden ? 'EWEBHOOKFORBIDDEN' : 'ENOTFOUND';
           return callback(err, '');
         }

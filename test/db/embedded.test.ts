@@ -67,64 +67,72 @@ async function startFails(opts: Parameters<typeof startEmbeddedPostgres>[0]): Pr
 }
 
 describe('embedded PostgreSQL as root', () => {
-  it.skipIf(!asRoot)('starts in a DATA_DIR under a 0700 directory, linking it to a cluster under /var/lib/vidq, and finds it again', async () => {
-    const home = await privateDir('vidq-private-home-');
-    const dir = path.join(home, 'data', 'postgres');
-    // What an earlier failed start leaves: initdb could not get in, the empty directory stayed.
-    await fs.mkdir(dir, { recursive: true });
-    const port = await freePort();
+  it.skipIf(!asRoot)(
+    'starts in a DATA_DIR under a 0700 directory, linking it to a cluster under /var/lib/vidq, and finds it again',
+    async () => {
+      const home = await privateDir('vidq-private-home-');
+      const dir = path.join(home, 'data', 'postgres');
+      // What an earlier failed start leaves: initdb could not get in, the empty directory stayed.
+      await fs.mkdir(dir, { recursive: true });
+      const port = await freePort();
 
-    const first = await startEmbeddedPostgres({ dir, port, log });
-    const real = await fs.readlink(dir);
-    cleanups.push(() => fs.rm(real, { recursive: true, force: true }));
-    expect(path.dirname(real)).toBe(ROOT_CLUSTERS_DIR);
-    expect(first.owned).toBe(true);
-    const sql = postgres(first.url, { max: 1, onnotice: () => {} });
-    await sql`create table kept (v text)`;
-    await sql`insert into kept values ('still here')`;
-    await sql.end();
-    await first.stop();
+      const first = await startEmbeddedPostgres({ dir, port, log });
+      const real = await fs.readlink(dir);
+      cleanups.push(() => fs.rm(real, { recursive: true, force: true }));
+      expect(path.dirname(real)).toBe(ROOT_CLUSTERS_DIR);
+      expect(first.owned).toBe(true);
+      const sql = postgres(first.url, { max: 1, onnotice: () => {} });
+      await sql`create table kept (v text)`;
+      await sql`insert into kept values ('still here')`;
+      await sql.end();
+      await first.stop();
 
-    const again = await startEmbeddedPostgres({ dir, port, log });
-    try {
-      expect(await fs.readlink(dir)).toBe(real);
-      expect(await readKept(again.url)).toEqual(['still here']);
-    } finally {
-      await again.stop();
-    }
-  }, 120_000);
+      const again = await startEmbeddedPostgres({ dir, port, log });
+      try {
+        expect(await fs.readlink(dir)).toBe(real);
+        expect(await readKept(again.url)).toEqual(['still here']);
+      } finally {
+        await again.stop();
+      }
+    },
+    120_000,
+  );
 
-  it.skipIf(!asRoot)('runs programs the "postgres" user cannot reach (a checkout under a 0700 directory) from a complete copy, with the data out of reach too', async () => {
-    const binariesDir = await privateBinaries();
-    const home = await privateDir('vidq-private-home-');
-    const dir = path.join(home, 'data', 'postgres');
-    const port = await freePort();
+  it.skipIf(!asRoot)(
+    'runs programs the "postgres" user cannot reach (a checkout under a 0700 directory) from a complete copy, with the data out of reach too',
+    async () => {
+      const binariesDir = await privateBinaries();
+      const home = await privateDir('vidq-private-home-');
+      const dir = path.join(home, 'data', 'postgres');
+      const port = await freePort();
 
-    const pg = await startEmbeddedPostgres({ dir, port, log, binariesDir });
-    const real = await fs.readlink(dir);
-    cleanups.push(() => fs.rm(real, { recursive: true, force: true }));
-    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
-    await sql`create table kept (v text)`;
-    await sql`insert into kept values ('kept')`;
-    await sql.end();
-    await pg.stop();
+      const pg = await startEmbeddedPostgres({ dir, port, log, binariesDir });
+      const real = await fs.readlink(dir);
+      cleanups.push(() => fs.rm(real, { recursive: true, force: true }));
+      const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+      await sql`create table kept (v text)`;
+      await sql`insert into kept values ('kept')`;
+      await sql.end();
+      await pg.stop();
 
-    // The programs ran from a copy the postgres user can reach, made under its final name only when whole.
-    const copied = copyTargetFor(customVersion(binariesDir));
-    cleanups.push(() => fs.rm(copied, { recursive: true, force: true }));
-    expect(path.dirname(copied)).toBe(ROOT_CLUSTERS_DIR);
-    expect(existsSync(path.join(copied, 'bin', 'postgres'))).toBe(true);
-    expect((await fs.stat(path.join(copied, 'lib'))).mode & 0o005).toBe(0o005);
-    expect((await fs.readdir(ROOT_CLUSTERS_DIR)).filter((n) => n.includes('.partial-'))).toEqual([]);
+      // The programs ran from a copy the postgres user can reach, made under its final name only when whole.
+      const copied = copyTargetFor(customVersion(binariesDir));
+      cleanups.push(() => fs.rm(copied, { recursive: true, force: true }));
+      expect(path.dirname(copied)).toBe(ROOT_CLUSTERS_DIR);
+      expect(existsSync(path.join(copied, 'bin', 'postgres'))).toBe(true);
+      expect((await fs.stat(path.join(copied, 'lib'))).mode & 0o005).toBe(0o005);
+      expect((await fs.readdir(ROOT_CLUSTERS_DIR)).filter((n) => n.includes('.partial-'))).toEqual([]);
 
-    // And again from the same copy, with the data kept.
-    const again = await startEmbeddedPostgres({ dir, port, log, binariesDir });
-    try {
-      expect(await readKept(again.url)).toEqual(['kept']);
-    } finally {
-      await again.stop();
-    }
-  }, 180_000);
+      // And again from the same copy, with the data kept.
+      const again = await startEmbeddedPostgres({ dir, port, log, binariesDir });
+      try {
+        expect(await readKept(again.url)).toEqual(['kept']);
+      } finally {
+        await again.stop();
+      }
+    },
+    180_000,
+  );
 });
 
 describe('the embedded cluster’s password', () => {

@@ -49,17 +49,22 @@ beforeAll(async () => {
   user = await app.createUser({ name: 'user', credits: 100 });
   adminStream = follow(client(admin.key), ALERTS_SUBSCRIPTION, undefined, 'alerts');
   // The stream is live once it shows an alert raised after it was opened.
-  await waitFor('the alerts stream to be live', async () => {
-    const warmUp = await raiseAlert(app.services.database.db, {
-      kind: 'WEBHOOK_CIRCUIT_OPEN',
-      code: 'WEBHOOK_DELIVERY_FAILED',
-      endpointId: 'whe_warmup',
-      message: 'Test warm-up: webhook endpoint whe_warmup circuit open.',
-      nextStep: 'None: a test alert.',
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    return adminStream.results.some((a) => a.id === warmUp.id);
-  }, 10_000, 0);
+  await waitFor(
+    'the alerts stream to be live',
+    async () => {
+      const warmUp = await raiseAlert(app.services.database.db, {
+        kind: 'WEBHOOK_CIRCUIT_OPEN',
+        code: 'WEBHOOK_DELIVERY_FAILED',
+        endpointId: 'whe_warmup',
+        message: 'Test warm-up: webhook endpoint whe_warmup circuit open.',
+        nextStep: 'None: a test alert.',
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      return adminStream.results.some((a) => a.id === warmUp.id);
+    },
+    10_000,
+    0,
+  );
 });
 afterAll(async () => {
   for (const c of clients) await c.dispose();
@@ -106,23 +111,35 @@ describe('a job that times out', () => {
     expect(alert.nextStep).toContain(`retryJob(id: "${jobId}")`);
     expect((await userStream.done).at(-1)).toMatchObject({ type: 'TIMED_OUT', status: 'TIMED_OUT', error: { code: 'JOB_TIMEOUT' } });
 
-    const [post] = await waitFor('the alert POST', async () => {
-      const found = await deliveriesOf(alert.id);
-      return found.length ? found : null;
-    }, 15_000);
+    const [post] = await waitFor(
+      'the alert POST',
+      async () => {
+        const found = await deliveriesOf(alert.id);
+        return found.length ? found : null;
+      },
+      15_000,
+    );
     expect(post.method).toBe('POST');
     expect(post.path).toBe('/ops/alerts');
     expect(verifyWebhook({ body: post.body, headers: post.headers, secrets: [secret] })).toBe(true);
     const body = JSON.parse(post.body);
-    expect(body).toMatchObject({ type: 'alert.raised', id: alert.id, data: { alert: { id: alert.id, kind: 'JOB_TIMED_OUT', code: 'JOB_TIMEOUT', jobId, nextStep: alert.nextStep } } });
+    expect(body).toMatchObject({
+      type: 'alert.raised',
+      id: alert.id,
+      data: { alert: { id: alert.id, kind: 'JOB_TIMED_OUT', code: 'JOB_TIMEOUT', jobId, nextStep: alert.nextStep } },
+    });
 
     const listed = await gql(app.url, admin.key, ALERTS_QUERY, { jobId });
     expect(listed.body.data.alerts.nodes).toHaveLength(1);
     expect(listed.body.data.alerts.nodes[0]).toMatchObject({ id: alert.id, kind: 'JOB_TIMED_OUT' });
-    await waitFor('the delivery to be recorded as completed', async () => {
-      const res = await gql(app.url, admin.key, ALERTS_QUERY, { jobId });
-      return res.body.data.alerts.nodes[0].delivery?.state === 'completed';
-    }, 10_000);
+    await waitFor(
+      'the delivery to be recorded as completed',
+      async () => {
+        const res = await gql(app.url, admin.key, ALERTS_QUERY, { jobId });
+        return res.body.data.alerts.nodes[0].delivery?.state === 'completed';
+      },
+      10_000,
+    );
   });
 });
 
@@ -173,16 +190,24 @@ describe('delivery to ADMIN_ALERT_WEBHOOK_URL', () => {
     });
     const pushed = await adminStream.waitFor((a) => a.id === alert.id, 10_000);
     expect(pushed).toMatchObject({ kind: 'WEBHOOK_CIRCUIT_OPEN', endpointId: 'whe_test', jobId: null });
-    const posts = await waitFor('three attempts', async () => {
-      const found = await deliveriesOf(alert.id);
-      return found.length >= 3 ? found : null;
-    }, 30_000);
+    const posts = await waitFor(
+      'three attempts',
+      async () => {
+        const found = await deliveriesOf(alert.id);
+        return found.length >= 3 ? found : null;
+      },
+      30_000,
+    );
     // The same alert each time, the delays growing (2 s, then 4 s).
     expect(new Set(posts.map((p) => p.body)).size).toBe(1);
     const gaps = posts.slice(1).map((p, i) => p.receivedAt.getTime() - posts[i].receivedAt.getTime());
     expect(gaps[0]).toBeGreaterThanOrEqual(1_500);
     expect(gaps[1]).toBeGreaterThanOrEqual(3_500);
-    await waitFor('the delivery to complete', async () => (await app.services.boss.getJobById(QUEUES.alertDelivery, alertDeliveryJobId(alert.id)))?.state === 'completed', 10_000);
+    await waitFor(
+      'the delivery to complete',
+      async () => (await app.services.boss.getJobById(QUEUES.alertDelivery, alertDeliveryJobId(alert.id)))?.state === 'completed',
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(await deliveriesOf(alert.id)).toHaveLength(3);
     receiver.setBehaviour({ status: 204 });
@@ -234,7 +259,14 @@ describe('a job stuck in QUEUED', () => {
 describe('who may see alerts', () => {
   it('refuses a non-admin: the subscription yields one ForbiddenError and completes, the query answers ForbiddenError', async () => {
     const refused = await follow(client(user.key), ALERTS_SUBSCRIPTION, undefined, 'alerts').done;
-    expect(refused).toEqual([{ __typename: 'ForbiddenError', code: 'FORBIDDEN', message: 'You do not have permission to perform this action.', detail: 'Only an admin may subscribe to alerts.' }]);
+    expect(refused).toEqual([
+      {
+        __typename: 'ForbiddenError',
+        code: 'FORBIDDEN',
+        message: 'You do not have permission to perform this action.',
+        detail: 'Only an admin may subscribe to alerts.',
+      },
+    ]);
     const res = await gql(app.url, user.key, ALERTS_QUERY, {});
     expect(res.body.data.alerts).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });

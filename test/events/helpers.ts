@@ -105,7 +105,13 @@ export interface SseResult {
 }
 
 /** Runs a subscription over SSE (POST, Accept: text/event-stream) until the server ends the stream. */
-export async function sseCollect(baseUrl: string, key: string | null, query: string, variables?: Record<string, unknown>, opts: { signal?: AbortSignal } = {}): Promise<SseResult> {
+export async function sseCollect(
+  baseUrl: string,
+  key: string | null,
+  query: string,
+  variables?: Record<string, unknown>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<SseResult> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
   if (key) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: opts.signal });
@@ -191,7 +197,10 @@ export interface RawSocket {
 
 /** A bare graphql-transport-ws socket, to watch close codes and pings exactly. */
 export function openSocket(baseUrl: string, key: string | null, opts: { autoPong?: boolean; localAddress?: string } = {}): RawSocket {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { autoPong: opts.autoPong ?? true, localAddress: opts.localAddress });
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
+    autoPong: opts.autoPong ?? true,
+    localAddress: opts.localAddress,
+  });
   let pings = 0;
   const messages: any[] = [];
   ws.on('ping', () => pings++);

@@ -65,7 +65,9 @@ describe('connection_init', () => {
   it('must come within 10 seconds: a socket that never sends it is closed with 4408', async () => {
     const ws = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     const opened = Date.now();
-    const closed = await new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
     expect(closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
     expect(Date.now() - opened).toBeGreaterThanOrEqual(9_500);
     expect(Date.now() - opened).toBeLessThan(12_500);
@@ -88,15 +90,19 @@ describe('connections per API key', () => {
 
     a.ws.close();
     await a.closed;
-    await waitFor('a slot to free up', async () => {
-      const d = socket(user.key);
-      try {
-        await d.acked;
-        return true;
-      } catch {
-        return false;
-      }
-    }, 5_000);
+    await waitFor(
+      'a slot to free up',
+      async () => {
+        const d = socket(user.key);
+        try {
+          await d.acked;
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      5_000,
+    );
     expect(b.ws.readyState).toBe(b.ws.OPEN);
   });
 });
@@ -137,10 +143,14 @@ describe('event streams (SSE) per API key', () => {
     expect(plain.status).toBe(200);
 
     first.close();
-    const again = await waitFor('a stream slot to free up', async () => {
-      const attempt = await openStream(user.key);
-      return attempt.status === 200 ? attempt : null;
-    }, 5_000);
+    const again = await waitFor(
+      'a stream slot to free up',
+      async () => {
+        const attempt = await openStream(user.key);
+        return attempt.status === 200 ? attempt : null;
+      },
+      5_000,
+    );
     again.close();
     second.close();
   });

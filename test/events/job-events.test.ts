@@ -61,7 +61,14 @@ describe('jobEvents', () => {
     const [a, b] = [await submit(alice), await submit(bob)];
     await waitForStatus(app, a, ['COMPLETED', 'FAILED']);
     await waitForStatus(app, b, ['COMPLETED', 'FAILED']);
-    for (const [stream, jobId] of [[aliceStream, a], [bobStream, b], [adminStream, a], [adminStream, b], [finished, a], [finished, b]] as const) {
+    for (const [stream, jobId] of [
+      [aliceStream, a],
+      [bobStream, b],
+      [adminStream, a],
+      [adminStream, b],
+      [finished, a],
+      [finished, b],
+    ] as const) {
       await stream.waitFor((e) => e.jobId === jobId && e.type === 'COMPLETED', 20_000);
     }
     const storedA = await eventsOfJob(app, a);

@@ -50,9 +50,12 @@ describe('jobUpdated over graphql-ws', () => {
     expect(events.every((e) => e.__typename === 'JobEvent' && e.jobId === jobId)).toBe(true);
     expectGapless(events.map((e) => e.sequence));
     expect(events.filter((e) => e.type !== 'PROGRESS').map(label)).toEqual([
-      'QUEUED', 'STARTED',
-      'STAGE_STARTED:probe', 'STAGE_COMPLETED:probe',
-      'STAGE_STARTED:thumbnails', 'STAGE_COMPLETED:thumbnails',
+      'QUEUED',
+      'STARTED',
+      'STAGE_STARTED:probe',
+      'STAGE_COMPLETED:probe',
+      'STAGE_STARTED:thumbnails',
+      'STAGE_COMPLETED:thumbnails',
       'COMPLETED',
     ]);
     expect(events.at(-1)).toMatchObject({ type: 'COMPLETED', status: 'COMPLETED', progress: 1 });
@@ -101,9 +104,18 @@ describe('jobUpdated over graphql-ws', () => {
   it('answers JobNotFoundError for an unknown id and for another user’s job alike, then completes', async () => {
     const jobId = await submit(alice);
     const unknown = await follow(client(bob.key), JOB_UPDATED, { jobId: 'job_doesnotexist0000000' }, 'jobUpdated').done;
-    expect(unknown).toEqual([{ __typename: 'JobNotFoundError', code: 'JOB_NOT_FOUND', message: 'The specified job could not be found.', detail: "No job with id 'job_doesnotexist0000000' exists." }]);
+    expect(unknown).toEqual([
+      {
+        __typename: 'JobNotFoundError',
+        code: 'JOB_NOT_FOUND',
+        message: 'The specified job could not be found.',
+        detail: "No job with id 'job_doesnotexist0000000' exists.",
+      },
+    ]);
     const foreign = await follow(client(bob.key), JOB_UPDATED, { jobId }, 'jobUpdated').done;
-    expect(foreign).toEqual([{ __typename: 'JobNotFoundError', code: 'JOB_NOT_FOUND', message: 'The specified job could not be found.', detail: `No job with id '${jobId}' exists.` }]);
+    expect(foreign).toEqual([
+      { __typename: 'JobNotFoundError', code: 'JOB_NOT_FOUND', message: 'The specified job could not be found.', detail: `No job with id '${jobId}' exists.` },
+    ]);
     await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
   });
 

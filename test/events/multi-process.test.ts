@@ -29,13 +29,24 @@ let seedApp: TestApp;
 
 async function startApi(): Promise<string> {
   const port = await freePort();
-  const proc = spawnVidq(['serve', '--role', 'api'], { DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', JOB_STAGES: 'probe,thumbnails' });
+  const proc = spawnVidq(['serve', '--role', 'api'], {
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JOB_STAGES: 'probe,thumbnails',
+  });
   processes.push(proc);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`API process on ${port}`, async () => {
-    if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
-    return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
-  }, 60_000, 200);
+  await waitFor(
+    `API process on ${port}`,
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
+    },
+    60_000,
+    200,
+  );
   return url;
 }
 
@@ -44,7 +55,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = connectDatabase(database.url, { max: 2 });
   seedApp = { dataDir, services: { database: db } } as unknown as TestApp;
-  const worker = spawnVidq(['serve', '--role', 'worker'], { DATABASE_URL: database.url, DATA_DIR: dataDir, JOB_STAGES: 'probe,thumbnails', MONITOR_INTERVAL_SECONDS: '1' });
+  const worker = spawnVidq(['serve', '--role', 'worker'], {
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    JOB_STAGES: 'probe,thumbnails',
+    MONITOR_INTERVAL_SECONDS: '1',
+  });
   processes.push(worker);
   [apiA, apiB] = await Promise.all([startApi(), startApi()]);
 });
@@ -76,13 +92,18 @@ describe('two API processes and a worker process', () => {
 
     // The admin's stream on A is live once it shows a job submitted through B.
     const everything = follow(client(apiA, admin.key), JOB_EVENTS, {}, 'jobEvents');
-    await waitFor('the jobEvents stream on A to be live', async () => {
-      const warm = await seedVideo(seedApp, user.id, clip);
-      const res = await gql(apiB, user.key, SUBMIT, { input: { videoId: warm.id, model: 'FAST' } });
-      const warmJob = res.body.data.submitJob.job.id;
-      await new Promise((r) => setTimeout(r, 1_000));
-      return everything.results.some((e) => e.jobId === warmJob);
-    }, 30_000, 0);
+    await waitFor(
+      'the jobEvents stream on A to be live',
+      async () => {
+        const warm = await seedVideo(seedApp, user.id, clip);
+        const res = await gql(apiB, user.key, SUBMIT, { input: { videoId: warm.id, model: 'FAST' } });
+        const warmJob = res.body.data.submitJob.job.id;
+        await new Promise((r) => setTimeout(r, 1_000));
+        return everything.results.some((e) => e.jobId === warmJob);
+      },
+      30_000,
+      0,
+    );
 
     const video = await seedVideo(seedApp, user.id, clip);
     const submitted = await gql(apiB, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST' } });

@@ -27,12 +27,38 @@ async function runningJob(ownerId: string) {
   const [video] = await db
     .insert(videos)
     .values({
-      id: newId('vid'), ownerId, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-      metadata: { durationSeconds: 1, width: 320, height: 240, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
+      id: newId('vid'),
+      ownerId,
+      filename: 'clip.mp4',
+      format: 'mp4',
+      contentType: 'video/mp4',
+      sizeBytes: 1,
+      sha256: '-',
+      storagePath: 'uploads/none.mp4',
+      metadata: {
+        durationSeconds: 1,
+        width: 320,
+        height: 240,
+        videoCodec: 'h264',
+        audioCodec: null,
+        frameRate: 25,
+        bitRate: 1,
+        hasAudio: false,
+        formatName: 'mov,mp4',
+      },
     })
     .returning();
   const jobId = newId('job');
-  await db.insert(jobs).values({ id: jobId, videoId: video.id, ownerId, status: 'PROCESSING', attempt: 1, maxAttempts: 4, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 3600 });
+  await db.insert(jobs).values({
+    id: jobId,
+    videoId: video.id,
+    ownerId,
+    status: 'PROCESSING',
+    attempt: 1,
+    maxAttempts: 4,
+    options: { model: 'FAST', outputFormat: 'MP4', background: null },
+    timeoutSeconds: 3600,
+  });
   return {
     jobId,
     progress: (progress: number) => db.transaction((tx) => appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress, stage: 'transcode' })),
@@ -84,7 +110,11 @@ describe('subscriptions on a socket', () => {
     expect(of(s, 'x')).toHaveLength(1);
     s.send({ id: 'x', type: 'subscribe', payload: { query: FOLLOW, variables: { jobId: job.jobId } } });
     await waitFor('the replay under the same id', async () => of(s, 'x').length === 3, 5_000, 20);
-    expect(of(s, 'x').slice(1).map((m) => m.payload.data.jobUpdated.sequence)).toEqual([1, 2]);
+    expect(
+      of(s, 'x')
+        .slice(1)
+        .map((m) => m.payload.data.jobUpdated.sequence),
+    ).toEqual([1, 2]);
   });
 
   it('answer an invalid operation with an error message and keep the socket; queries still run beside subscriptions', async () => {
@@ -95,7 +125,10 @@ describe('subscriptions on a socket', () => {
     await waitFor('three answers', async () => of(s, 'bad').length && of(s, 'syntax').length && of(s, 'q').length === 2, 5_000, 20);
     expect(of(s, 'bad')[0]).toMatchObject({ type: 'error', payload: [{ message: expect.stringContaining('nope') }] });
     expect(of(s, 'syntax')[0]).toMatchObject({ type: 'error', payload: [{ message: expect.stringContaining('Syntax Error') }] });
-    expect(of(s, 'q')).toEqual([{ id: 'q', type: 'next', payload: { data: { viewer: { id: user.id } } } }, { id: 'q', type: 'complete' }]);
+    expect(of(s, 'q')).toEqual([
+      { id: 'q', type: 'next', payload: { data: { viewer: { id: user.id } } } },
+      { id: 'q', type: 'complete' },
+    ]);
     expect(s.ws.readyState).toBe(s.ws.OPEN);
   });
 

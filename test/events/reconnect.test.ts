@@ -59,16 +59,26 @@ describe('when the LISTEN connection drops', () => {
     await app.services.database.db.transaction(async (tx) => {
       await tx.execute(`select pg_terminate_backend(${before})`);
       for (let i = 1; i <= 3; i++) {
-        await appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress: 0.5, stage: 'thumbnails', data: { note: `while the listener was down #${i}` } });
+        await appendJobEvent(tx, jobId, {
+          type: 'PROGRESS',
+          status: 'PROCESSING',
+          progress: 0.5,
+          stage: 'thumbnails',
+          data: { note: `while the listener was down #${i}` },
+        });
       }
     });
     const missed = await follower.waitFor((e) => e.sequence === lastSeen + 3, 10_000);
     expect(missed.type).toBe('PROGRESS');
     await everything.waitFor((e) => e.jobId === jobId && e.sequence === lastSeen + 3, 10_000);
-    const [after] = await waitFor('a new listener backend', async () => {
-      const pids = await listenerPids();
-      return pids.length && pids[0] !== before ? pids : null;
-    }, 10_000);
+    const [after] = await waitFor(
+      'a new listener backend',
+      async () => {
+        const pids = await listenerPids();
+        return pids.length && pids[0] !== before ? pids : null;
+      },
+      10_000,
+    );
     expect(after).not.toBe(before);
 
     // Live again: the job's end arrives through the new connection.

@@ -59,7 +59,10 @@ function editorText(page: Page, selector: string): Promise<string> {
   return page.evaluate((sel) => {
     const lines = [...document.querySelectorAll<HTMLElement>(`${sel} .view-line`)];
     lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
-    return lines.map((line) => line.textContent ?? '').join('\n').replace(/\u00a0/g, ' ');
+    return lines
+      .map((line) => line.textContent ?? '')
+      .join('\n')
+      .replace(/\u00a0/g, ' ');
   }, selector);
 }
 

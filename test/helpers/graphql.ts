@@ -8,12 +8,7 @@ export interface GraphQLResponse<T = any> {
   body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
 }
 
-export async function gql<T = any>(
-  baseUrl: string,
-  key: string | null,
-  query: string,
-  variables?: Record<string, unknown>,
-): Promise<GraphQLResponse<T>> {
+export async function gql<T = any>(baseUrl: string, key: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
@@ -35,11 +30,14 @@ export function wsClient(baseUrl: string, key: string | null, opts: { lazy?: boo
 export function wsCollect(client: Client, query: string, variables?: Record<string, unknown>) {
   const results: any[] = [];
   const done = new Promise<any[]>((resolve, reject) => {
-    client.subscribe({ query, variables }, {
-      next: (value) => results.push(value),
-      error: (error) => reject(error),
-      complete: () => resolve(results),
-    });
+    client.subscribe(
+      { query, variables },
+      {
+        next: (value) => results.push(value),
+        error: (error) => reject(error),
+        complete: () => resolve(results),
+      },
+    );
   });
   return { results, done };
 }

@@ -46,17 +46,25 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 }
 
 export async function waitForStatus(app: TestApp, jobId: string, statuses: string[], timeoutMs = 90_000) {
-  return waitFor(`job ${jobId} to reach ${statuses.join('/')}`, async () => {
-    const [job] = await app.services.database.db.select().from(jobs).where(eq(jobs.id, jobId));
-    return job && statuses.includes(job.status) ? job : null;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to reach ${statuses.join('/')}`,
+    async () => {
+      const [job] = await app.services.database.db.select().from(jobs).where(eq(jobs.id, jobId));
+      return job && statuses.includes(job.status) ? job : null;
+    },
+    timeoutMs,
+  );
 }
 
 export async function waitForEvent(app: TestApp, jobId: string, match: (e: typeof jobEvents.$inferSelect) => boolean, timeoutMs = 60_000) {
-  return waitFor(`an event of job ${jobId}`, async () => {
-    const rows = await app.services.database.db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId));
-    return rows.find(match) ?? null;
-  }, timeoutMs);
+  return waitFor(
+    `an event of job ${jobId}`,
+    async () => {
+      const rows = await app.services.database.db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId));
+      return rows.find(match) ?? null;
+    },
+    timeoutMs,
+  );
 }
 
 export async function eventsOfJob(app: TestApp, jobId: string) {

@@ -95,7 +95,11 @@ function noise(length: number, seed = 0x9e3779b9): Buffer {
   const buf = Buffer.alloc(length);
   let x = seed >>> 0;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     buf[i] = x & 0xff;
   }
   return buf;
@@ -132,8 +136,27 @@ export async function makePng(dir: string, name = 'picture.png'): Promise<string
 /** An FLV (H.264/AAC), a real video in a container the service does not accept. */
 export async function makeFlv(dir: string): Promise<string> {
   const out = path.join(dir, `clip-${++counter}.flv`);
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=1', '-f', 'lavfi', '-i', 'sine=d=1',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', out]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=s=320x240:r=25:d=1',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=d=1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-f',
+    'flv',
+    out,
+  ]);
   return out;
 }
 
@@ -142,8 +165,11 @@ export async function makeStreamedWebm(dir: string): Promise<string> {
   const out = path.join(dir, `streamed-${++counter}.webm`);
   const fh = await open(out, 'w');
   try {
-    const child = spawn(binaries.ffmpeg, ['-v', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=2',
-      ...CODECS.webm.slice(0, 8), '-pix_fmt', 'yuv420p', '-f', 'webm', 'pipe:1'], { stdio: ['ignore', fh.fd, 'inherit'] });
+    const child = spawn(
+      binaries.ffmpeg,
+      ['-v', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=2', ...CODECS.webm.slice(0, 8), '-pix_fmt', 'yuv420p', '-f', 'webm', 'pipe:1'],
+      { stdio: ['ignore', fh.fd, 'inherit'] },
+    );
     const [code] = await once(child, 'close');
     if (code !== 0) throw new Error(`ffmpeg exited with ${code}`);
   } finally {

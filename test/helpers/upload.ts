@@ -144,8 +144,7 @@ export async function snapshot(app: Pick<TestApp, 'dataDir' | 'services'>) {
 /** A multipart body for raw http.request tests: the parts before the file's bytes, and after. */
 export function multipartFrame(boundary: string, opts: Pick<UploadOptions, 'input'> & { filename: string }) {
   const { operations, map } = uploadOperations(opts);
-  const field = (name: string, value: string) =>
-    `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const field = (name: string, value: string) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   const before = Buffer.from(
     field('operations', JSON.stringify(operations)) +
       field('map', JSON.stringify(map)) +

@@ -41,7 +41,10 @@ const workerEnv = (ffmpeg: string, extra: Record<string, string> = {}) => ({
 
 const stages = async (jobId: string) =>
   Object.fromEntries(
-    (await api.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [s.name, `${s.status}×${s.attempts}`]),
+    (await api.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [
+      s.name,
+      `${s.status}×${s.attempts}`,
+    ]),
   );
 
 const alive = (pid: number) => {
@@ -187,7 +190,10 @@ describe('a worker cut off from the database by a partition that PostgreSQL noti
       const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
       expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
       const starts = (await eventsOfJob(api, jobId)).filter((e) => e.type === 'STARTED');
-      expect(starts.map((e) => (e.data as { worker: string }).worker)).toEqual([`${os.hostname()}:${cutOff.child.pid}`, `${os.hostname()}:${healthy.child.pid}`]);
+      expect(starts.map((e) => (e.data as { worker: string }).worker)).toEqual([
+        `${os.hostname()}:${cutOff.child.pid}`,
+        `${os.hostname()}:${healthy.child.pid}`,
+      ]);
       // Back on the network, the stale attempt changes nothing.
       proxy.heal();
       await new Promise((r) => setTimeout(r, 2000));

@@ -36,7 +36,10 @@ async function submit(app: TestApp, credits = 10) {
 
 const stageAttempts = async (app: TestApp, jobId: string) =>
   Object.fromEntries(
-    (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [s.name, `${s.status}×${s.attempts}`]),
+    (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [
+      s.name,
+      `${s.status}×${s.attempts}`,
+    ]),
   );
 
 const queueState = async (app: TestApp, jobId: string) =>
@@ -86,7 +89,12 @@ describe('transient failures', () => {
     expect(events.at(-1)).toMatchObject({ type: 'FAILED', status: 'FAILED' });
     expect(events.at(-1)!.data).toMatchObject({ retriesExhausted: true });
     await waitFor('the queue job to settle', async () => (await queueState(app, jobId)) === 'completed');
-    const out = await gql(app.url, user.key, `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobFailedError { code error { code stage retryable detail } } } }`, { id: jobId });
+    const out = await gql(
+      app.url,
+      user.key,
+      `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobFailedError { code error { code stage retryable detail } } } }`,
+      { id: jobId },
+    );
     expect(out.body.data.jobOutput).toMatchObject({ __typename: 'JobFailedError', code: 'JOB_FAILED', error: { stage: 'transcode', retryable: true } });
     const q = await gql(app.url, user.key, `query($id: ID!) { job(id: $id) { ... on Job { nextStep } } }`, { id: jobId });
     expect(q.body.data.job.nextStep).toMatch(/retryJob/);
@@ -111,7 +119,10 @@ describe('permanent failures', () => {
     expect(events.some((e) => e.type === 'RETRY_SCHEDULED')).toBe(false);
     await waitFor('the queue job to settle', async () => (await queueState(app, jobId)) === 'completed');
     const ledger = await app.services.database.sql`select kind, amount from credit_ledger where job_id = ${jobId} order by id`;
-    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([['RESERVE', -1], ['RELEASE', 1]]);
+    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([
+      ['RESERVE', -1],
+      ['RELEASE', 1],
+    ]);
     const [{ credits }] = await app.services.database.sql`select credits from users where id = ${user.id}`;
     expect(credits).toBe(10);
   });

@@ -44,12 +44,18 @@ describe('a job on a short clip', () => {
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
     const types = events.filter((e) => e.type !== 'PROGRESS').map((e) => `${e.type}${e.stage ? `:${e.stage}` : ''}`);
     expect(types).toEqual([
-      'QUEUED', 'STARTED',
-      'STAGE_STARTED:probe', 'STAGE_COMPLETED:probe',
-      'STAGE_STARTED:thumbnails', 'STAGE_COMPLETED:thumbnails',
-      'STAGE_STARTED:transcode', 'STAGE_COMPLETED:transcode',
-      'STAGE_STARTED:audio', 'STAGE_COMPLETED:audio',
-      'STAGE_STARTED:scenes', 'STAGE_COMPLETED:scenes',
+      'QUEUED',
+      'STARTED',
+      'STAGE_STARTED:probe',
+      'STAGE_COMPLETED:probe',
+      'STAGE_STARTED:thumbnails',
+      'STAGE_COMPLETED:thumbnails',
+      'STAGE_STARTED:transcode',
+      'STAGE_COMPLETED:transcode',
+      'STAGE_STARTED:audio',
+      'STAGE_COMPLETED:audio',
+      'STAGE_STARTED:scenes',
+      'STAGE_COMPLETED:scenes',
       'COMPLETED',
     ]);
     const progress = events.map((e) => e.progress);
@@ -87,7 +93,10 @@ describe('a job on a short clip', () => {
     expect((await fetch(tampered)).status).toBe(403);
 
     const ledger = await app.services.database.sql`select kind, amount from credit_ledger where job_id = ${id} order by id`;
-    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([['RESERVE', -1], ['CHARGE', 0]]);
+    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([
+      ['RESERVE', -1],
+      ['CHARGE', 0],
+    ]);
     const viewer = await gql(app.url, user.key, '{ viewer { credits } }');
     expect(viewer.body.data.viewer.credits).toBe(99);
   });

@@ -38,7 +38,10 @@ const alive = (pid: number) => {
 
 const stages = async (app: TestApp, jobId: string) =>
   Object.fromEntries(
-    (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [s.name, `${s.status}×${s.attempts}`]),
+    (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [
+      s.name,
+      `${s.status}×${s.attempts}`,
+    ]),
   );
 
 const RETRY = `mutation($id: ID!) { retryJob(id: $id) { __typename ... on RetryJobSuccess { job { id status } } ... on Error { code detail } } }`;
@@ -55,7 +58,12 @@ describe('a job that runs past its time limit', () => {
 
     const job = await waitForStatus(app, jobId, ['TIMED_OUT', 'COMPLETED', 'FAILED']);
     expect(job.status).toBe('TIMED_OUT');
-    expect(job.error).toMatchObject({ code: 'JOB_TIMEOUT', retryable: false, stage: 'transcode', message: 'The job exceeded the maximum processing time and was terminated.' });
+    expect(job.error).toMatchObject({
+      code: 'JOB_TIMEOUT',
+      retryable: false,
+      stage: 'transcode',
+      message: 'The job exceeded the maximum processing time and was terminated.',
+    });
     expect(job.error!.detail).toMatch(/^Job ran for [34] seconds, exceeding the limit of 3 seconds\.$/);
     const pids = await hang.pids();
     await waitFor('the hung ffmpeg to be killed', async () => pids.every((pid) => !alive(pid)), 10_000);
@@ -70,7 +78,10 @@ describe('a job that runs past its time limit', () => {
     expect(events.filter((e) => e.type === 'STARTED')).toHaveLength(1);
     expect(events.at(-1)).toMatchObject({ type: 'TIMED_OUT', status: 'TIMED_OUT' });
     const ledger = await app.services.database.sql`select kind, amount from credit_ledger where job_id = ${jobId} order by id`;
-    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([['RESERVE', -1], ['RELEASE', 1]]);
+    expect(ledger.map((r) => [r.kind, r.amount])).toEqual([
+      ['RESERVE', -1],
+      ['RELEASE', 1],
+    ]);
     const out = await gql(app.url, user.key, `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobTimeoutError { code detail } } }`, { id: jobId });
     expect(out.body.data.jobOutput).toEqual({ __typename: 'JobTimeoutError', code: 'JOB_TIMEOUT', detail: job.error!.detail });
 
@@ -91,7 +102,8 @@ describe('a job that runs past its time limit', () => {
     const res = await gql(api.url, user.key, SUBMIT, { input: { videoId: video.id, model: 'FAST', timeoutSeconds: 60 } });
     const jobId = res.body.data.submitJob.job.id;
     // As a worker that started it an hour ago and then died would have left it:
-    await api.services.database.sql`update jobs set status = 'PROCESSING', attempt = 1, started_at = now() - interval '1 hour', deadline_at = now() - interval '59 minutes' where id = ${jobId}`;
+    await api.services.database
+      .sql`update jobs set status = 'PROCESSING', attempt = 1, started_at = now() - interval '1 hour', deadline_at = now() - interval '59 minutes' where id = ${jobId}`;
     const worker = await startTestApp({ database: api.database, dataDir: api.dataDir, env: { ROLE: 'worker', JOB_STAGES: 'probe,thumbnails,transcode' } });
     apps.push(worker);
     const job = await waitForStatus(api, jobId, ['TIMED_OUT', 'COMPLETED', 'FAILED']);

@@ -116,10 +116,14 @@ describe('two API processes on one database', () => {
       expect(refused.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 5 });
     }
     second.close();
-    const again = await waitFor('a stream slot to free up', async () => {
-      const attempt = await stream(a.url, other.key);
-      return attempt.status === 200 ? attempt : null;
-    }, 5_000);
+    const again = await waitFor(
+      'a stream slot to free up',
+      async () => {
+        const attempt = await stream(a.url, other.key);
+        return attempt.status === 200 ? attempt : null;
+      },
+      5_000,
+    );
     again.close();
     first.close();
   });
@@ -162,7 +166,8 @@ describe('an API process whose lease connection is lost (pg_terminate_backend, a
 
     // What another process's sweep does to the share of a lease it cannot see; then the session goes.
     await sql`update limit_slots set n = n - 2, holders = holders - ${leaseId}::text where kind = 'ws' and key_id = ${user.keyId}`;
-    const [lease] = await sql`select pid from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS} and objid = ${leaseId}::oid and objsubid = 2 and database = (select oid from pg_database where datname = current_database())`;
+    const [lease] =
+      await sql`select pid from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS} and objid = ${leaseId}::oid and objsubid = 2 and database = (select oid from pg_database where datname = current_database())`;
     await sql`select pg_terminate_backend(${lease!.pid}::int)`;
 
     await waitFor('the share written back', async () => (await slotsInUse(a, 'ws', user.keyId)) === 2, 10_000);
@@ -215,9 +220,14 @@ async function spawnApi(): Promise<{ url: string; proc: VidqProcess }> {
     WS_MAX_CONNECTIONS_PER_KEY: '2',
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`API process on ${port}`, async () => {
-    if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
-    return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
-  }, 60_000, 200);
+  await waitFor(
+    `API process on ${port}`,
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
+    },
+    60_000,
+    200,
+  );
   return { url, proc };
 }

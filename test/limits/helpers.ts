@@ -13,12 +13,39 @@ export async function seedRunningJob(database: Database, ownerId: string) {
   const [video] = await db
     .insert(videos)
     .values({
-      id: newId('vid'), ownerId, filename: 'clip.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-', storagePath: 'uploads/none.mp4',
-      metadata: { durationSeconds: 1, width: 64, height: 64, videoCodec: 'h264', audioCodec: null, frameRate: 25, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
+      id: newId('vid'),
+      ownerId,
+      filename: 'clip.mp4',
+      format: 'mp4',
+      contentType: 'video/mp4',
+      sizeBytes: 1,
+      sha256: '-',
+      storagePath: 'uploads/none.mp4',
+      metadata: {
+        durationSeconds: 1,
+        width: 64,
+        height: 64,
+        videoCodec: 'h264',
+        audioCodec: null,
+        frameRate: 25,
+        bitRate: 1,
+        hasAudio: false,
+        formatName: 'mov,mp4',
+      },
     })
     .returning();
   const jobId = newId('job');
-  await db.insert(jobs).values({ id: jobId, videoId: video.id, ownerId, status: 'PROCESSING', stage: 'transcode', attempt: 1, maxAttempts: 4, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 3600 });
+  await db.insert(jobs).values({
+    id: jobId,
+    videoId: video.id,
+    ownerId,
+    status: 'PROCESSING',
+    stage: 'transcode',
+    attempt: 1,
+    maxAttempts: 4,
+    options: { model: 'FAST', outputFormat: 'MP4', background: null },
+    timeoutSeconds: 3600,
+  });
   let progress = 0;
   return {
     jobId,

@@ -36,36 +36,49 @@ describe('an operation over the query limits', () => {
     expect(res.body.errors?.[0]?.extensions?.code).toBe(code);
   });
 
-  it.each(OVER_LIMIT)('(%s) is an error message for that operation only on a socket with a live subscription, which keeps delivering', async (_name, query, code) => {
-    const user = await app.createUser();
-    const job = await seedRunningJob(app.services.database, user.id);
-    const s = openSocket(app.url, user.key);
-    sockets.push(s);
-    let closedWith: { code: number; reason: string } | null = null;
-    void s.closed.then((c) => (closedWith = c));
-    /** A message for `id`; fails at once when the socket closes instead. */
-    const messageFor = (id: string, match: (m: any) => boolean = () => true) => async () => {
-      if (closedWith) throw new Error(`socket closed with ${closedWith.code} ${closedWith.reason}`);
-      return s.messages.find((m) => m.id === id && match(m));
-    };
-    await s.acked;
-    s.send({ id: 'live', type: 'subscribe', payload: { query: JOB_UPDATED, variables: { jobId: job.jobId } } });
-    const first = await job.progress();
-    await waitFor('the first event', messageFor('live', (m) => m.payload?.data?.jobUpdated?.sequence === first), 10_000);
+  it.each(OVER_LIMIT)(
+    '(%s) is an error message for that operation only on a socket with a live subscription, which keeps delivering',
+    async (_name, query, code) => {
+      const user = await app.createUser();
+      const job = await seedRunningJob(app.services.database, user.id);
+      const s = openSocket(app.url, user.key);
+      sockets.push(s);
+      let closedWith: { code: number; reason: string } | null = null;
+      void s.closed.then((c) => (closedWith = c));
+      /** A message for `id`; fails at once when the socket closes instead. */
+      const messageFor =
+        (id: string, match: (m: any) => boolean = () => true) =>
+        async () => {
+          if (closedWith) throw new Error(`socket closed with ${closedWith.code} ${closedWith.reason}`);
+          return s.messages.find((m) => m.id === id && match(m));
+        };
+      await s.acked;
+      s.send({ id: 'live', type: 'subscribe', payload: { query: JOB_UPDATED, variables: { jobId: job.jobId } } });
+      const first = await job.progress();
+      await waitFor(
+        'the first event',
+        messageFor('live', (m) => m.payload?.data?.jobUpdated?.sequence === first),
+        10_000,
+      );
 
-    for (const kind of ['query', 'subscription'] as const) {
-      const id = `bad-${kind}`;
-      s.send({ id, type: 'subscribe', payload: { query: kind === 'query' ? query : query.replace(/^query/, 'subscription') } });
-      const refusal = await waitFor(`the refusal of the ${kind}`, messageFor(id), 10_000);
-      expect(refusal.type).toBe('error');
-      expect(refusal.payload[0].extensions.code).toBe(code);
-    }
+      for (const kind of ['query', 'subscription'] as const) {
+        const id = `bad-${kind}`;
+        s.send({ id, type: 'subscribe', payload: { query: kind === 'query' ? query : query.replace(/^query/, 'subscription') } });
+        const refusal = await waitFor(`the refusal of the ${kind}`, messageFor(id), 10_000);
+        expect(refusal.type).toBe('error');
+        expect(refusal.payload[0].extensions.code).toBe(code);
+      }
 
-    const next = await job.progress();
-    await waitFor('an event after the refusals', messageFor('live', (m) => m.payload?.data?.jobUpdated?.sequence === next), 10_000);
-    expect(s.ws.readyState).toBe(s.ws.OPEN);
-    // Nothing else was sent for the refused ids (no `complete`, no second error).
-    expect(s.messages.filter((m) => m.id?.startsWith('bad-')).map((m) => m.type)).toEqual(['error', 'error']);
-    s.ws.close();
-  });
+      const next = await job.progress();
+      await waitFor(
+        'an event after the refusals',
+        messageFor('live', (m) => m.payload?.data?.jobUpdated?.sequence === next),
+        10_000,
+      );
+      expect(s.ws.readyState).toBe(s.ws.OPEN);
+      // Nothing else was sent for the refused ids (no `complete`, no second error).
+      expect(s.messages.filter((m) => m.id?.startsWith('bad-')).map((m) => m.type)).toEqual(['error', 'error']);
+      s.ws.close();
+    },
+  );
 });

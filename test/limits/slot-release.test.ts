@@ -65,7 +65,12 @@ describe('slots of requests whose client goes away early', () => {
       await new Promise<void>((resolve) => {
         const req = http.request(`${app.url}/graphql`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.key}`, 'content-length': String(Buffer.byteLength(body)) },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+            authorization: `Bearer ${user.key}`,
+            'content-length': String(Buffer.byteLength(body)),
+          },
         });
         req.on('error', () => resolve());
         req.on('close', () => resolve());

@@ -53,10 +53,14 @@ describe('streaming responses per API key', () => {
 
     // Closing the stream frees its slot.
     first.close();
-    const again = await waitFor('the slot to free up', async () => {
-      const attempt = await stream(user.key, accept);
-      return attempt.status === 200 ? attempt : null;
-    }, 5_000);
+    const again = await waitFor(
+      'the slot to free up',
+      async () => {
+        const attempt = await stream(user.key, accept);
+        return attempt.status === 200 ? attempt : null;
+      },
+      5_000,
+    );
     again.close();
   });
 });

@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  PermanentStageError, StageAbortedError, StageError, TransientStageError, classifyExit, summarizeStderr, toStageError,
+  PermanentStageError,
+  StageAbortedError,
+  StageError,
+  TransientStageError,
+  classifyExit,
+  summarizeStderr,
+  toStageError,
 } from '../../src/pipeline/errors.ts';
 import { runFfmpeg, runFfprobe } from '../../src/pipeline/ffmpeg.ts';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
@@ -40,7 +46,13 @@ const running = (pid: number) => {
   }
 };
 
-const rejection = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as StageError);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as StageError,
+  );
 
 describe('runFfmpeg', () => {
   it('reports progress that only increases, stays within 0..1 and ends at 1', async () => {
@@ -91,12 +103,16 @@ describe('runFfmpeg', () => {
 
   it('kills ffmpeg and rethrows when a progress callback throws', async () => {
     let pid = 0;
-    const err = await rejection(runFfmpeg(endless, {
-      ffmpeg: binaries.ffmpeg,
-      durationSeconds: 3600,
-      onSpawn: (p) => (pid = p),
-      onProgress: () => { throw new Error('listener bug'); },
-    }));
+    const err = await rejection(
+      runFfmpeg(endless, {
+        ffmpeg: binaries.ffmpeg,
+        durationSeconds: 3600,
+        onSpawn: (p) => (pid = p),
+        onProgress: () => {
+          throw new Error('listener bug');
+        },
+      }),
+    );
     expect((err as Error).message).toBe('listener bug');
     expect(alive(pid)).toBe(false);
   });
@@ -114,7 +130,9 @@ describe('runFfmpeg', () => {
   });
 
   it('treats an unreadable input as a permanent VIDEO_CORRUPT', async () => {
-    const err = await rejection(runFfmpeg(['-v', 'error', '-i', path.join(dir, 'missing.mp4'), '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }));
+    const err = await rejection(
+      runFfmpeg(['-v', 'error', '-i', path.join(dir, 'missing.mp4'), '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }),
+    );
     expect(err).toBeInstanceOf(PermanentStageError);
     expect(err.code).toBe('VIDEO_CORRUPT');
   });
@@ -142,7 +160,9 @@ describe('faulty ffmpeg wrapper', () => {
   it('only fails invocations whose arguments contain the `when` marker', async () => {
     const faulty = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 5, mode: 'exit1', when: 'libx264' });
     await expect(runFfmpeg(['-v', 'error', '-i', clip, '-f', 'null', '-'], { ffmpeg: faulty.path })).resolves.toBeDefined();
-    await expect(runFfmpeg(['-v', 'error', '-i', clip, '-c:v', 'libx264', '-f', 'null', '-'], { ffmpeg: faulty.path })).rejects.toBeInstanceOf(TransientStageError);
+    await expect(runFfmpeg(['-v', 'error', '-i', clip, '-c:v', 'libx264', '-f', 'null', '-'], { ffmpeg: faulty.path })).rejects.toBeInstanceOf(
+      TransientStageError,
+    );
     expect(await faulty.invocations()).toBe(1);
   });
 

@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
 import { probeVideo, verifyDecodable } from '../../src/pipeline/probe.ts';
 import {
-  binaries, CONTAINERS, ffmpeg, makeGarbageAfterHeader, makePng, makeStreamedWebm, makeTruncated, makeVideo, renamedCopy,
+  binaries,
+  CONTAINERS,
+  ffmpeg,
+  makeGarbageAfterHeader,
+  makePng,
+  makeStreamedWebm,
+  makeTruncated,
+  makeVideo,
+  renamedCopy,
   type Container,
 } from '../helpers/media.ts';
 
@@ -21,7 +29,10 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function corruptError(p: Promise<unknown>): Promise<PermanentStageError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(PermanentStageError);
   expect((err as PermanentStageError).code).toBe('VIDEO_CORRUPT');
   expect((err as PermanentStageError).retryable).toBe(false);
@@ -68,7 +79,7 @@ describe('probeVideo', () => {
     expect(meta.durationSeconds).toBeCloseTo(2, 1);
   });
 
-  it('rejects a file that is not a video with VIDEO_CORRUPT in ffprobe\'s own words', async () => {
+  it("rejects a file that is not a video with VIDEO_CORRUPT in ffprobe's own words", async () => {
     const err = await corruptError(probeVideo(await makeTruncated(clips.mov, 0.5), binaries));
     expect(err.detail).toMatch(/moov atom not found|Invalid data/);
     expect(err.detail).not.toContain(dir); // users see the file name, not where the server keeps it

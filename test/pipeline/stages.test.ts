@@ -70,7 +70,9 @@ describe('probe stage', () => {
   it('fails with a permanent VIDEO_CORRUPT on a corrupt source', async () => {
     const ctx = await contextFor(withGaps);
     ctx.inputPath = await makeGarbageAfterHeader(withGaps);
-    const err = await stage('probe').run(ctx).catch((e: unknown) => e);
+    const err = await stage('probe')
+      .run(ctx)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentStageError);
     expect(err).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
   });

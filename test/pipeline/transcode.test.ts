@@ -37,8 +37,16 @@ async function contextFor(inputPath: string, options: unknown, extra: Partial<St
   const v = validateProcessingOptions(options);
   if (!('options' in v)) throw new Error(JSON.stringify(v.fieldErrors));
   return {
-    jobId: `job-${jobs}`, inputPath, outputDir, options: v.options, source: await probeVideo(inputPath, binaries),
-    previous: {}, binaries, signal: new AbortController().signal, reportProgress: () => {}, ...extra,
+    jobId: `job-${jobs}`,
+    inputPath,
+    outputDir,
+    options: v.options,
+    source: await probeVideo(inputPath, binaries),
+    previous: {},
+    binaries,
+    signal: new AbortController().signal,
+    reportProgress: () => {},
+    ...extra,
   };
 }
 
@@ -49,8 +57,11 @@ const codecs = async (file: string) => {
 
 /** The first frame as raw pixels of `pixFmt`, decoded by `decoder` when given (libvpx-vp9 for alpha). */
 async function firstFrame(file: string, pixFmt: string, decoder?: string): Promise<Buffer> {
-  const { stdout } = await run(binaries.ffmpeg, ['-v', 'error', ...(decoder ? ['-c:v', decoder] : []), '-i', file,
-    '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], { encoding: 'buffer', maxBuffer: 1 << 24 });
+  const { stdout } = await run(
+    binaries.ffmpeg,
+    ['-v', 'error', ...(decoder ? ['-c:v', decoder] : []), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'],
+    { encoding: 'buffer', maxBuffer: 1 << 24 },
+  );
   return stdout;
 }
 
@@ -125,11 +136,15 @@ describe('transcode stage', () => {
     // failures: 0 makes the wrapper a pass-through that records the real ffmpeg's pid.
     const spy = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 0, mode: 'exit1' });
     const controller = new AbortController();
-    const ctx = await contextFor(clip, { outputFormat: 'WEBM', model: 'PRO' }, {
-      binaries: { ...binaries, ffmpeg: spy.path },
-      signal: controller.signal,
-      reportProgress: () => controller.abort(new Error('job cancelled')),
-    });
+    const ctx = await contextFor(
+      clip,
+      { outputFormat: 'WEBM', model: 'PRO' },
+      {
+        binaries: { ...binaries, ffmpeg: spy.path },
+        signal: controller.signal,
+        reportProgress: () => controller.abort(new Error('job cancelled')),
+      },
+    );
     const err = await transcodeStage.run(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StageAbortedError);
     const [pid] = await spy.pids();

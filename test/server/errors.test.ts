@@ -56,15 +56,28 @@ describe('errorCatalog', () => {
   it('lists every code of the contract exactly once, each with its HTTP equivalent, retryable flag and a description', async () => {
     const res = await gql(app.url, user.key, CATALOG);
     expect(res.status).toBe(200);
-    const entries: Array<{ code: string; httpStatus: number; retryable: boolean; message: string; description: string }> =
-      res.body.data.errorCatalog;
+    const entries: Array<{ code: string; httpStatus: number; retryable: boolean; message: string; description: string }> = res.body.data.errorCatalog;
     const codes = entries.map((e) => e.code);
     expect(new Set(codes).size).toBe(codes.length);
     expect([...codes].sort()).toEqual(
       [
-        'INVALID_INPUT', 'UNAUTHENTICATED', 'INVALID_API_KEY', 'INSUFFICIENT_CREDITS', 'FORBIDDEN', 'VIDEO_NOT_FOUND',
-        'JOB_NOT_FOUND', 'JOB_ALREADY_PROCESSING', 'JOB_NOT_COMPLETE', 'JOB_TIMEOUT', 'JOB_FAILED', 'FILE_TOO_LARGE',
-        'UNSUPPORTED_FORMAT', 'VIDEO_CORRUPT', 'RATE_LIMITED', 'WEBHOOK_DELIVERY_FAILED', 'SERVICE_UNAVAILABLE',
+        'INVALID_INPUT',
+        'UNAUTHENTICATED',
+        'INVALID_API_KEY',
+        'INSUFFICIENT_CREDITS',
+        'FORBIDDEN',
+        'VIDEO_NOT_FOUND',
+        'JOB_NOT_FOUND',
+        'JOB_ALREADY_PROCESSING',
+        'JOB_NOT_COMPLETE',
+        'JOB_TIMEOUT',
+        'JOB_FAILED',
+        'FILE_TOO_LARGE',
+        'UNSUPPORTED_FORMAT',
+        'VIDEO_CORRUPT',
+        'RATE_LIMITED',
+        'WEBHOOK_DELIVERY_FAILED',
+        'SERVICE_UNAVAILABLE',
         'INTERNAL_ERROR',
       ].sort(),
     );

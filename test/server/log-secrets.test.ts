@@ -41,14 +41,27 @@ afterAll(async () => {
 
 describe('the log of a statement that failed', () => {
   it('keeps the statement and the error but none of its values: no webhook secret, no key hash, no user input', async () => {
-    const created = await gql(url, alice.key, `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", description: "private note 4f1c" }) { __typename } }`);
+    const created = await gql(
+      url,
+      alice.key,
+      `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", description: "private note 4f1c" }) { __typename } }`,
+    );
     expect(created.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
     const key = await gql(url, alice.key, `mutation { createApiKey(name: "label 77ab") { key } }`);
     expect(key.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
     const rotated = await gql(url, alice.key, `mutation { rotateViewerWebhookSecret { __typename } }`);
     expect(rotated.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
 
-    await expect.poll(() => api.output().split('\n').filter((l) => l.includes('"level":50')).length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(
+        () =>
+          api
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"level":50')).length,
+        { timeout: 5000 },
+      )
+      .toBeGreaterThanOrEqual(3);
     const log = api.output();
     expect(log).toMatch(/insert into \\"webhook_endpoints\\"/); // the statement is there…
     expect(log).toMatch(/refuse_all/); // …and the reason

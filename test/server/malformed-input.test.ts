@@ -52,13 +52,36 @@ describe('a download whose file is removed while it is being sent', () => {
     const [video] = await app.services.database.db
       .insert(videos)
       .values({
-        id: newId('vid'), ownerId: alice.id, filename: 'a.mp4', format: 'mp4', contentType: 'video/mp4', sizeBytes: 1, sha256: '-',
-        storagePath: 'uploads/none/source.mp4', metadata: { durationSeconds: 1, width: 2, height: 2, videoCodec: 'h264', audioCodec: null, frameRate: 1, bitRate: 1, hasAudio: false, formatName: 'mov,mp4' },
+        id: newId('vid'),
+        ownerId: alice.id,
+        filename: 'a.mp4',
+        format: 'mp4',
+        contentType: 'video/mp4',
+        sizeBytes: 1,
+        sha256: '-',
+        storagePath: 'uploads/none/source.mp4',
+        metadata: {
+          durationSeconds: 1,
+          width: 2,
+          height: 2,
+          videoCodec: 'h264',
+          audioCodec: null,
+          frameRate: 1,
+          bitRate: 1,
+          hasAudio: false,
+          formatName: 'mov,mp4',
+        },
       })
       .returning();
     const jobId = newId('job');
     await app.services.database.db.insert(jobs).values({
-      id: jobId, videoId: video.id, ownerId: alice.id, status: 'COMPLETED', maxAttempts: 1, options: { model: 'FAST', outputFormat: 'MP4', background: null }, timeoutSeconds: 60,
+      id: jobId,
+      videoId: video.id,
+      ownerId: alice.id,
+      status: 'COMPLETED',
+      maxAttempts: 1,
+      options: { model: 'FAST', outputFormat: 'MP4', background: null },
+      timeoutSeconds: 60,
     });
     const dir = jobOutputDir(app.config, jobId);
     await fs.mkdir(dir, { recursive: true });
@@ -86,10 +109,15 @@ describe('a NUL character in an argument', () => {
   const NUL = '\u0000';
 
   it('is InvalidInputError, with the field path, where the result has that member', async () => {
-    const res = await gql(app.url, alice.key, `mutation($input: SubmitJobInput!) { submitJob(input: $input) {
-      __typename ... on InvalidInputError { code fieldErrors { path message } } } }`, {
-      input: { videoId: 'vid_x', idempotencyKey: `a${NUL}b` },
-    });
+    const res = await gql(
+      app.url,
+      alice.key,
+      `mutation($input: SubmitJobInput!) { submitJob(input: $input) {
+      __typename ... on InvalidInputError { code fieldErrors { path message } } } }`,
+      {
+        input: { videoId: 'vid_x', idempotencyKey: `a${NUL}b` },
+      },
+    );
     expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
     expect(res.body.data.submitJob).toEqual({
       __typename: 'InvalidInputError',
@@ -99,8 +127,12 @@ describe('a NUL character in an argument', () => {
   });
 
   it('is InvalidInputError in a webhook endpoint’s description and a key name too', async () => {
-    const endpoint = await gql(app.url, alice.key, `mutation { createWebhookEndpoint(input: { url: "https://example.com/h", description: "x\\u0000y" }) {
-      __typename ... on InvalidInputError { fieldErrors { path } } } }`);
+    const endpoint = await gql(
+      app.url,
+      alice.key,
+      `mutation { createWebhookEndpoint(input: { url: "https://example.com/h", description: "x\\u0000y" }) {
+      __typename ... on InvalidInputError { fieldErrors { path } } } }`,
+    );
     expect(endpoint.body.errors, JSON.stringify(endpoint.body.errors)).toBeUndefined();
     expect(endpoint.body.data.createWebhookEndpoint).toEqual({ __typename: 'InvalidInputError', fieldErrors: [{ path: ['input', 'description'] }] });
     const key = await gql(app.url, alice.key, `mutation { createApiKey(name: "k\\u0000") { __typename } }`);

@@ -11,9 +11,19 @@ describe('schema.graphql', () => {
   it('names every error type of the contract and the Error interface they implement', () => {
     const sdl = printedSchema();
     for (const type of [
-      'InvalidInputError', 'InsufficientCreditsError', 'ForbiddenError', 'VideoNotFoundError', 'JobNotFoundError',
-      'JobAlreadyProcessingError', 'JobNotCompleteError', 'JobTimeoutError', 'JobFailedError', 'FileTooLargeError',
-      'UnsupportedFormatError', 'VideoCorruptError', 'RateLimitedError',
+      'InvalidInputError',
+      'InsufficientCreditsError',
+      'ForbiddenError',
+      'VideoNotFoundError',
+      'JobNotFoundError',
+      'JobAlreadyProcessingError',
+      'JobNotCompleteError',
+      'JobTimeoutError',
+      'JobFailedError',
+      'FileTooLargeError',
+      'UnsupportedFormatError',
+      'VideoCorruptError',
+      'RateLimitedError',
     ]) {
       expect(sdl).toMatch(new RegExp(`type ${type} implements Error \\{`));
     }

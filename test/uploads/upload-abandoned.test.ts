@@ -65,7 +65,11 @@ function closedByServer(socket: net.Socket): Promise<string> {
 }
 
 const partFiles = async () => (await storedFileNames(app)).filter((f) => f.startsWith('.tmp/'));
-const interruptedLines = () => api.output().split('\n').filter((l) => l.includes('upload interrupted')).length;
+const interruptedLines = () =>
+  api
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('upload interrupted')).length;
 
 describe('an upload whose client half-closes the connection part-way through the body', () => {
   it('leaves no temp file, logs the interruption and closes the connection, at every point of 30', async () => {

@@ -207,10 +207,12 @@ describe('idempotency', () => {
     ]);
     expect(result(a).video.id).toBe(result(b).video.id);
     const id = result(a).video.id;
-    await expect.poll(() => snapshot(app)).toEqual({
-      files: [...before.files, `${id}/source.mp4`].sort(),
-      tmp: [],
-      videos: before.videos + 1,
-    });
+    await expect
+      .poll(() => snapshot(app))
+      .toEqual({
+        files: [...before.files, `${id}/source.mp4`].sort(),
+        tmp: [],
+        videos: before.videos + 1,
+      });
   });
 });

@@ -130,9 +130,7 @@ describe('invalid input', () => {
   it('refuses a request carrying two files, storing neither', async () => {
     const res = result(await upload(app, alice.key, { file: mp4, extraFiles: 1 }));
     expect(res.__typename).toBe('InvalidInputError');
-    expect(res.fieldErrors).toEqual([
-      { path: ['input', 'file'], message: 'send exactly one file per request; this request carried 2' },
-    ]);
+    expect(res.fieldErrors).toEqual([{ path: ['input', 'file'], message: 'send exactly one file per request; this request carried 2' }]);
   });
 
   it('refuses a malformed multipart request at the HTTP level with INVALID_INPUT', async () => {
@@ -169,9 +167,7 @@ describe('ownership', () => {
   it('refuses an admin naming an owner that does not exist with InvalidInputError', async () => {
     const res = result(await upload(app, admin.key, { file: mp4, input: { ownerId: 'usr_doesnotexist00000000' } }));
     expect(res.__typename).toBe('InvalidInputError');
-    expect(res.fieldErrors).toEqual([
-      { path: ['input', 'ownerId'], message: "no user with id 'usr_doesnotexist00000000' exists" },
-    ]);
+    expect(res.fieldErrors).toEqual([{ path: ['input', 'ownerId'], message: "no user with id 'usr_doesnotexist00000000' exists" }]);
   });
 });
 
@@ -258,9 +254,7 @@ describe('a client that disconnects mid-upload', () => {
     req.destroy();
     // afterEach waits for the store to be exactly as before; the server still works afterwards.
     await expect.poll(() => snapshot(app)).toEqual(before);
-    expect(result(await upload(app, alice.key, { file: mp4, input: { idempotencyKey: 'after-disconnect' } })).__typename).toBe(
-      'UploadVideoSuccess',
-    );
+    expect(result(await upload(app, alice.key, { file: mp4, input: { idempotencyKey: 'after-disconnect' } })).__typename).toBe('UploadVideoSuccess');
     await app.services.database.sql`delete from videos where idempotency_key = 'after-disconnect'`;
     for (const f of await storedFileNames(app)) {
       if (!before.files.includes(f)) await rm(path.join(app.dataDir, 'uploads', path.dirname(f)), { recursive: true, force: true });

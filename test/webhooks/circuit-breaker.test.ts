@@ -7,7 +7,17 @@ import { alerts, webhookEndpoints, webhookUrlCircuits } from '../../src/db/schem
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
-import { attemptLog, createEndpoint, DELIVERY_FIELDS, deliveryRow, emitTerminalEvent, signatureValid, verified, viewerSecret, waitForDelivery } from './helpers';
+import {
+  attemptLog,
+  createEndpoint,
+  DELIVERY_FIELDS,
+  deliveryRow,
+  emitTerminalEvent,
+  signatureValid,
+  verified,
+  viewerSecret,
+  waitForDelivery,
+} from './helpers';
 
 let app: TestApp;
 const extraApps: TestApp[] = [];
@@ -33,12 +43,21 @@ async function receiver(...args: Parameters<typeof startReceiver>) {
 }
 
 const endpointRow = async (id: string) => (await app.services.database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
-const alertsFor = (endpointId: string) => app.services.database.db.select().from(alerts).where(and(eq(alerts.endpointId, endpointId), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
+const alertsFor = (endpointId: string) =>
+  app.services.database.db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.endpointId, endpointId), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
 const CIRCUIT = `query ($id: ID!) { webhookEndpoint(id: $id) { ... on WebhookEndpoint { circuit { state consecutiveFailures openedAt nextProbeAt } } } }`;
 
 describe('the circuit of a job’s own webhookUrl', () => {
   const urlCircuit = async (ownerId: string, url: string) =>
-    (await app.services.database.db.select().from(webhookUrlCircuits).where(and(eq(webhookUrlCircuits.ownerId, ownerId), eq(webhookUrlCircuits.url, url))))[0];
+    (
+      await app.services.database.db
+        .select()
+        .from(webhookUrlCircuits)
+        .where(and(eq(webhookUrlCircuits.ownerId, ownerId), eq(webhookUrlCircuits.url, url)))
+    )[0];
 
   it('opens after 3 failures in a row, alerts once, holds that owner’s deliveries to the URL back until a probe succeeds, and leaves other owners alone', async () => {
     const hook = await receiver({ status: 500 });
@@ -52,7 +71,10 @@ describe('the circuit of a job’s own webhookUrl', () => {
     const opened = await urlCircuit(user.id, url);
     expect(opened).toMatchObject({ circuitState: 'OPEN', consecutiveFailures: 3 });
     const probeAt = opened.nextProbeAt!.getTime();
-    const openAlerts = await app.services.database.db.select().from(alerts).where(and(eq(alerts.ownerId, user.id), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
+    const openAlerts = await app.services.database.db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.ownerId, user.id), eq(alerts.kind, 'WEBHOOK_CIRCUIT_OPEN')));
     expect(openAlerts).toHaveLength(1);
     expect(openAlerts[0].message).toContain(`The webhookUrl ${url} of your jobs failed 3 delivery attempts in a row`);
     expect(openAlerts[0].data).toMatchObject({ url });
@@ -120,7 +142,11 @@ describe('the circuit breaker', () => {
   });
 
   it('lets exactly one probe through when many deliveries wait on several workers, then sends the rest once each', async () => {
-    const second = await startTestApp({ database: app.database, dataDir: app.dataDir, env: { ROLE: 'worker', WEBHOOK_MAX_RETRIES: '0', WEBHOOK_CIRCUIT_FAILURE_THRESHOLD: '3', WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: '1' } });
+    const second = await startTestApp({
+      database: app.database,
+      dataDir: app.dataDir,
+      env: { ROLE: 'worker', WEBHOOK_MAX_RETRIES: '0', WEBHOOK_CIRCUIT_FAILURE_THRESHOLD: '3', WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: '1' },
+    });
     extraApps.push(second);
     const hook = await receiver((_req, i) => (i === 0 ? { status: 200, delayMs: 700 } : { status: 200 }));
     const user = await app.createUser();

@@ -71,7 +71,8 @@ describe('a worker killed with SIGKILL in the middle of a delivery', () => {
       expect(log[0].error).toMatch(/no outcome recorded: the worker stopped during this attempt/);
 
       // Nothing more is sent later, by either queue job.
-      const [queued] = await api.services.database.sql`select count(*)::int as n from pgboss.job where name = 'webhook-delivery' and data->>'deliveryId' = ${delivery.id} and state not in ('completed', 'cancelled')`;
+      const [queued] = await api.services.database
+        .sql`select count(*)::int as n from pgboss.job where name = 'webhook-delivery' and data->>'deliveryId' = ${delivery.id} and state not in ('completed', 'cancelled')`;
       expect(queued.n).toBe(0);
       second.kill('SIGTERM');
       expect(await second.exited).toBe(0);
@@ -111,7 +112,8 @@ describe('the delivery lease', () => {
       const first = spawnVidq(['serve', '--role', 'worker'], env);
       await hook.waitFor(1, 30_000);
       const leases = async () =>
-        (await api.services.database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS}::oid`)[0].n as number;
+        (await api.services.database.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LEASE_LOCK_CLASS}::oid`)[0]
+          .n as number;
       const before = await leases();
       const second = spawnVidq(['serve', '--role', 'worker'], env);
       await waitFor('the second worker to hold its lease', async () => (await leases()) > before, 30_000);
@@ -178,11 +180,17 @@ describe('several workers sharing a burst of events', () => {
       const user = await api.createUser();
       const ids: string[] = [];
       for (let i = 0; i < 40; i++) ids.push((await emitTerminalEvent(api, user.id, { webhookUrl: hook.url })).deliveries[0].id);
-      await waitFor('every delivery to finish', async () => {
-        const rows = await api.services.database.sql`select count(*)::int as n from webhook_deliveries where id = any(${ids}::uuid[]) and status <> 'PENDING'`;
-        return rows[0].n === ids.length;
-      }, 60_000);
-      const rows = await api.services.database.sql`select status, attempts, count(*)::int as n from webhook_deliveries where id = any(${ids}::uuid[]) group by 1, 2`;
+      await waitFor(
+        'every delivery to finish',
+        async () => {
+          const rows = await api.services.database
+            .sql`select count(*)::int as n from webhook_deliveries where id = any(${ids}::uuid[]) and status <> 'PENDING'`;
+          return rows[0].n === ids.length;
+        },
+        60_000,
+      );
+      const rows = await api.services.database
+        .sql`select status, attempts, count(*)::int as n from webhook_deliveries where id = any(${ids}::uuid[]) group by 1, 2`;
       expect(rows).toEqual([{ status: 'DELIVERED', attempts: 2, n: 40 }]);
       expect(seen.size).toBe(40);
       expect([...seen.values()].every((n) => n === 2)).toBe(true);

@@ -77,7 +77,11 @@ describe('a job that finishes', () => {
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/hooks/vidq');
     expect(req.headers['content-type']).toBe('application/json');
-    const [terminal] = await app.services.database.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).then((rows) => rows.filter((e) => e.type === 'COMPLETED'));
+    const [terminal] = await app.services.database.db
+      .select()
+      .from(jobEvents)
+      .where(eq(jobEvents.jobId, job.id))
+      .then((rows) => rows.filter((e) => e.type === 'COMPLETED'));
     expect(payload).toMatchObject({
       type: 'job.completed',
       id: expect.stringMatching(/^evt_/),
@@ -191,7 +195,12 @@ describe('a delivery that fails', () => {
     expect(res.body.data.job).toMatchObject({ status: 'COMPLETED', error: null });
     const [delivery] = res.body.data.job.webhookDeliveries;
     expect(delivery).toMatchObject({ status: 'FAILED', errorCode: 'WEBHOOK_DELIVERY_FAILED', attempts: 4, deliveredAt: null });
-    expect(delivery.attemptsLog.map((a: any) => [a.number, a.statusCode])).toEqual([[1, 500], [2, 500], [3, 500], [4, 500]]);
+    expect(delivery.attemptsLog.map((a: any) => [a.number, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 500],
+      [4, 500],
+    ]);
 
     const [after] = await app.services.database.db.select().from(jobs).where(eq(jobs.id, job.id));
     expect(after).toEqual(job);
@@ -252,7 +261,9 @@ describe('a delivery that fails', () => {
     const row = await waitForDelivery(app, deliveries[0].id);
     expect(row).toMatchObject({ status: 'FAILED', errorCode: 'WEBHOOK_DELIVERY_FAILED', attempts: 1, lastStatusCode: 410 });
 
-    const res = await gql(app.url, user.key, 'query ($id: ID!) { webhookEndpoint(id: $id) { ... on WebhookEndpoint { enabled disabledReason } } }', { id: endpoint.id });
+    const res = await gql(app.url, user.key, 'query ($id: ID!) { webhookEndpoint(id: $id) { ... on WebhookEndpoint { enabled disabledReason } } }', {
+      id: endpoint.id,
+    });
     expect(res.body.data.webhookEndpoint.enabled).toBe(false);
     expect(res.body.data.webhookEndpoint.disabledReason).toMatch(/410 Gone/);
     // Operators are told once, with what to do next.
@@ -276,8 +287,13 @@ describe('secret rotation', () => {
     const hook = await receiver({ status: 200 });
     const user = await app.createUser();
     const endpoint = await createEndpoint(app, user, hook.url);
-    const res = await gql(app.url, user.key, `mutation ($id: ID!) { rotateWebhookSecret(endpointId: $id) {
-      __typename ... on RotateWebhookSecretSuccess { secret endpoint { id previousSecretExpiresAt } } } }`, { id: endpoint.id });
+    const res = await gql(
+      app.url,
+      user.key,
+      `mutation ($id: ID!) { rotateWebhookSecret(endpointId: $id) {
+      __typename ... on RotateWebhookSecretSuccess { secret endpoint { id previousSecretExpiresAt } } } }`,
+      { id: endpoint.id },
+    );
     const rotated = res.body.data.rotateWebhookSecret;
     expect(rotated.secret).toMatch(/^whsec_/);
     expect(rotated.secret).not.toBe(endpoint.secret);
@@ -293,7 +309,10 @@ describe('secret rotation', () => {
     expect(signatureValid(rotated.secret, req)).toBe(true);
 
     // Once the overlap is over, only the new secret signs.
-    await app.services.database.db.update(webhookEndpoints).set({ previousSecretExpiresAt: new Date(Date.now() - 1000) }).where(eq(webhookEndpoints.id, endpoint.id));
+    await app.services.database.db
+      .update(webhookEndpoints)
+      .set({ previousSecretExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(webhookEndpoints.id, endpoint.id));
     const next = await emitTerminalEvent(app, user.id);
     await waitForDelivery(app, next.deliveries[0].id);
     const last = hook.requests[1];

@@ -91,7 +91,9 @@ describe('createWebhookEndpoint', () => {
 
   it('refuses unknown event types, an empty list and a description over 500 characters, naming each field', async () => {
     const user = await app.createUser();
-    const res = await gql(app.url, user.key, CREATE_ENDPOINT, { input: { url: hook.url, events: ['job.completed', 'video.uploaded'], description: 'x'.repeat(501) } });
+    const res = await gql(app.url, user.key, CREATE_ENDPOINT, {
+      input: { url: hook.url, events: ['job.completed', 'video.uploaded'], description: 'x'.repeat(501) },
+    });
     expect(res.body.data.createWebhookEndpoint).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT', message: 'The request is invalid.' });
     const errors = res.body.data.createWebhookEndpoint.fieldErrors;
     expect(errors).toEqual([
@@ -99,7 +101,9 @@ describe('createWebhookEndpoint', () => {
       { path: ['input', 'description'], message: 'must be at most 500 characters' },
     ]);
     const empty = await gql(app.url, user.key, CREATE_ENDPOINT, { input: { url: hook.url, events: [] } });
-    expect(empty.body.data.createWebhookEndpoint.fieldErrors).toEqual([{ path: ['input', 'events'], message: expect.stringContaining('at least one event type') }]);
+    expect(empty.body.data.createWebhookEndpoint.fieldErrors).toEqual([
+      { path: ['input', 'events'], message: expect.stringContaining('at least one event type') },
+    ]);
     const list = await gql(app.url, user.key, LIST, {});
     expect(list.body.data.webhookEndpoints.nodes).toEqual([]);
   });
@@ -107,17 +111,18 @@ describe('createWebhookEndpoint', () => {
   it('refuses a URL over 2 KB, with credentials, or with port 0, for an endpoint and for a job, storing nothing', async () => {
     const user = await app.createUser();
     const target = new URL(hook.url);
-    const bad = [
-      `${hook.url}?${'p'.repeat(2100)}`,
-      `http://user:pass@${target.host}${target.pathname}`,
-      `http://${target.hostname}:0${target.pathname}`,
-    ];
+    const bad = [`${hook.url}?${'p'.repeat(2100)}`, `http://user:pass@${target.host}${target.pathname}`, `http://${target.hostname}:0${target.pathname}`];
     for (const url of bad) {
       const res = await gql(app.url, user.key, CREATE_ENDPOINT, { input: { url } });
       expect(res.body.data.createWebhookEndpoint).toMatchObject({ __typename: 'InvalidInputError', fieldErrors: [{ path: ['input', 'url'] }] });
-      const job = await gql(app.url, user.key, `mutation($input: SubmitJobInput!) { submitJob(input: $input) { __typename ... on InvalidInputError { fieldErrors { path } } } }`, {
-        input: { videoId: 'vid_none', webhookUrl: url },
-      });
+      const job = await gql(
+        app.url,
+        user.key,
+        `mutation($input: SubmitJobInput!) { submitJob(input: $input) { __typename ... on InvalidInputError { fieldErrors { path } } } }`,
+        {
+          input: { videoId: 'vid_none', webhookUrl: url },
+        },
+      );
       expect(job.body.data.submitJob.fieldErrors).toContainEqual({ path: ['input', 'webhookUrl'] });
     }
     const list = await gql(app.url, user.key, LIST, {});
@@ -189,9 +194,17 @@ describe('listing and reading endpoints', () => {
   it('webhookDelivery answers a malformed or unknown id with InvalidInputError, not an internal error', async () => {
     const user = await app.createUser();
     for (const id of ['not-a-uuid', '00000000-0000-4000-8000-000000000000']) {
-      const res = await gql(app.url, user.key, 'query ($id: ID!) { webhookDelivery(id: $id) { __typename ... on InvalidInputError { fieldErrors { path message } } } }', { id });
+      const res = await gql(
+        app.url,
+        user.key,
+        'query ($id: ID!) { webhookDelivery(id: $id) { __typename ... on InvalidInputError { fieldErrors { path message } } } }',
+        { id },
+      );
       expect(res.body.errors).toBeUndefined();
-      expect(res.body.data.webhookDelivery).toEqual({ __typename: 'InvalidInputError', fieldErrors: [{ path: ['id'], message: `No webhook delivery with id '${id}' exists.` }] });
+      expect(res.body.data.webhookDelivery).toEqual({
+        __typename: 'InvalidInputError',
+        fieldErrors: [{ path: ['id'], message: `No webhook delivery with id '${id}' exists.` }],
+      });
     }
   });
 
@@ -237,7 +250,10 @@ describe('changing endpoints', () => {
     expect(off.body.data.disableWebhookEndpoint.endpoint).toEqual({ enabled: false, disabledReason: 'maintenance until Monday' });
     expect((await emitTerminalEvent(app, user.id)).deliveries).toEqual([]);
 
-    await app.services.database.db.update(webhookEndpoints).set({ circuitState: 'OPEN', consecutiveFailures: 7, nextProbeAt: new Date(Date.now() + 60_000) }).where(eq(webhookEndpoints.id, id));
+    await app.services.database.db
+      .update(webhookEndpoints)
+      .set({ circuitState: 'OPEN', consecutiveFailures: 7, nextProbeAt: new Date(Date.now() + 60_000) })
+      .where(eq(webhookEndpoints.id, id));
     const on = await gql(app.url, user.key, ENABLE, { id });
     expect(on.body.data.enableWebhookEndpoint.endpoint).toEqual({ enabled: true, disabledReason: null, circuit: { state: 'CLOSED', consecutiveFailures: 0 } });
     const { deliveries } = await emitTerminalEvent(app, user.id);
@@ -250,14 +266,22 @@ describe('changing endpoints', () => {
     const done = (await emitTerminalEvent(app, user.id)).deliveries[0];
     await waitForDelivery(app, done.id);
     // A delivery held back by an open circuit is still PENDING.
-    await app.services.database.db.update(webhookEndpoints).set({ circuitState: 'OPEN', consecutiveFailures: 5, nextProbeAt: new Date(Date.now() + 600_000) }).where(eq(webhookEndpoints.id, id));
+    await app.services.database.db
+      .update(webhookEndpoints)
+      .set({ circuitState: 'OPEN', consecutiveFailures: 5, nextProbeAt: new Date(Date.now() + 600_000) })
+      .where(eq(webhookEndpoints.id, id));
     const waiting = (await emitTerminalEvent(app, user.id)).deliveries[0];
     await waitForDelivery(app, waiting.id, ['PENDING']);
 
     const res = await gql(app.url, user.key, DELETE, { id });
     expect(res.body.data.deleteWebhookEndpoint).toEqual({ __typename: 'DeleteWebhookEndpointSuccess', endpointId: id });
     expect((await gql(app.url, user.key, ENDPOINT, { id })).body.data.webhookEndpoint.__typename).toBe('InvalidInputError');
-    expect(await waitForDelivery(app, waiting.id)).toMatchObject({ status: 'FAILED', errorCode: 'WEBHOOK_DELIVERY_FAILED', attempts: 0, lastError: expect.stringMatching(/endpoint was deleted/) });
+    expect(await waitForDelivery(app, waiting.id)).toMatchObject({
+      status: 'FAILED',
+      errorCode: 'WEBHOOK_DELIVERY_FAILED',
+      attempts: 0,
+      lastError: expect.stringMatching(/endpoint was deleted/),
+    });
     expect(await waitForDelivery(app, done.id)).toMatchObject({ status: 'DELIVERED', endpointId: null });
   });
 });

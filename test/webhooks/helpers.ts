@@ -59,10 +59,15 @@ export async function deliveryRow(app: TestApp, id: string) {
 }
 
 export async function waitForDelivery(app: TestApp, id: string, statuses = ['DELIVERED', 'FAILED'], timeoutMs = 30_000) {
-  return waitFor(`delivery ${id} to be ${statuses.join('/')}`, async () => {
-    const row = await deliveryRow(app, id);
-    return row && statuses.includes(row.status) ? row : null;
-  }, timeoutMs, 50);
+  return waitFor(
+    `delivery ${id} to be ${statuses.join('/')}`,
+    async () => {
+      const row = await deliveryRow(app, id);
+      return row && statuses.includes(row.status) ? row : null;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 export async function attemptLog(app: TestApp, deliveryId: string) {

@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 const queueState = async (id: string) =>
-  (await api.services.database.sql`select state from ${api.services.database.sql(PGBOSS_SCHEMA)}.job where name = ${QUEUES.webhookDelivery} and id = ${id}`)[0]?.state;
+  (await api.services.database.sql`select state from ${api.services.database.sql(PGBOSS_SCHEMA)}.job where name = ${QUEUES.webhookDelivery} and id = ${id}`)[0]
+    ?.state;
 
 async function backdate(deliveryId: string, seconds: number) {
   await api.services.database.sql`update webhook_deliveries set updated_at = now() - ${seconds} * interval '1 second' where id = ${deliveryId}`;
@@ -36,7 +37,8 @@ describe('a delivery whose queue job ended without finishing it', () => {
     const fresh = (await emitTerminalEvent(api, user.id, { webhookUrl: `${hook.url}/fresh` })).deliveries[0]!;
     // The stranded one's queue job used up its own retries (state failed) a while ago; the fresh one's
     // failed just now; the healthy one is waiting in the queue as usual.
-    await api.services.database.sql`update ${api.services.database.sql(PGBOSS_SCHEMA)}.job set state = 'failed' where id in ${api.services.database.sql([stranded.id, fresh.id])}`;
+    await api.services.database
+      .sql`update ${api.services.database.sql(PGBOSS_SCHEMA)}.job set state = 'failed' where id in ${api.services.database.sql([stranded.id, fresh.id])}`;
     await backdate(stranded.id, 600);
     await backdate(healthy.id, 600);
 

@@ -46,9 +46,7 @@ describe('sendWebhook', () => {
   });
 
   it('does not follow a 301 redirect and treats it as a failure', async () => {
-    receiver.setBehaviour((req) =>
-      req.path === '/hook' ? { status: 301, headers: { Location: `${receiver.url}/elsewhere` } } : { status: 200 },
-    );
+    receiver.setBehaviour((req) => (req.path === '/hook' ? { status: 301, headers: { Location: `${receiver.url}/elsewhere` } } : { status: 200 }));
     const result = await send();
     expect(result).toMatchObject({ ok: false, statusCode: 301 });
     expect(result.error).toContain('not followed');
@@ -167,10 +165,11 @@ describe('sendWebhook keep-alive', () => {
     return {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
       connections: () => connections,
-      close: () => new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+      close: () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
     };
   }
 

@@ -1,12 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import {
-  checkWebhookUrl,
-  createGuardedLookup,
-  guardedLookup,
-  isForbiddenAddress,
-  type Resolver,
-} from '../../src/webhooks/url-guard';
+import { checkWebhookUrl, createGuardedLookup, guardedLookup, isForbiddenAddress, type Resolver } from '../../src/webhooks/url-guard';
 
 const HINT = 'webhooks must target a public address (set WEBHOOK_ALLOW_PRIVATE_URLS=true for local development)';
 
@@ -137,7 +131,10 @@ describe('checkWebhookUrl, on what any URL must satisfy (even with WEBHOOK_ALLOW
           reason: 'webhook URLs must not carry credentials (user:password@); verify the webhook-signature header instead',
         });
       }
-      expect(await checkWebhookUrl('https://93.184.216.34:0/h', { allowPrivate, resolve: noDns })).toMatchObject({ ok: false, reason: expect.stringMatching(/^port 0 /) });
+      expect(await checkWebhookUrl('https://93.184.216.34:0/h', { allowPrivate, resolve: noDns })).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^port 0 /),
+      });
     });
   }
 });

@@ -32,7 +32,12 @@ builder.queryField('alerts', (t) =>
       const filters: (SQL | undefined)[] = [page.where];
       if (args.kind?.length) filters.push(inArray(alerts.kind, args.kind));
       if (args.jobId) filters.push(eq(alerts.jobId, args.jobId));
-      const rows = await ctx.services.database.db.select().from(alerts).where(and(...filters)).orderBy(...page.orderBy).limit(page.limit);
+      const rows = await ctx.services.database.db
+        .select()
+        .from(alerts)
+        .where(and(...filters))
+        .orderBy(...page.orderBy)
+        .limit(page.limit);
       return toPage(rows, page.limit);
     },
   }),

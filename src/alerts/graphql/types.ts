@@ -12,7 +12,7 @@ export const AlertKindEnum = builder.enumType('AlertKind', {
     JOB_TIMED_OUT: { description: 'A job ran past its time limit and was stopped.' },
     JOB_FAILED: { description: 'A job failed permanently, or after its automatic retries.' },
     JOB_STUCK_QUEUED: { description: 'A job has waited in QUEUED longer than QUEUED_ALERT_SECONDS.' },
-    WEBHOOK_CIRCUIT_OPEN: { description: "A webhook endpoint kept failing: its circuit opened and deliveries to it are held back." },
+    WEBHOOK_CIRCUIT_OPEN: { description: 'A webhook endpoint kept failing: its circuit opened and deliveries to it are held back.' },
     WEBHOOK_ENDPOINT_DISABLED: { description: 'A webhook endpoint answered 410 Gone and was disabled: it receives no more events until enabled again.' },
   },
 });

@@ -43,7 +43,10 @@ export async function postgresUser(log: Logger): Promise<RunAs> {
 
 /** The line of PostgreSQL's output that says why it failed, e.g. "FATAL: could not create lock file…". */
 function reasonIn(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = lines.find((l) => /\b(FATAL|PANIC|ERROR)\b|^initdb: error:|could not/.test(l));
   return (fatal ?? lines.at(-1) ?? 'no output').replace(/^\S*\s*(FATAL|PANIC|ERROR):\s*/, '');
 }
@@ -56,7 +59,9 @@ function spawnFailure(program: string, error: NodeJS.ErrnoException): EmbeddedPo
       { cause: error },
     );
   }
-  return new EmbeddedPostgresError(`${program} could not be run (${error.code ?? error.message})`, `run \`npm install\` again, ${USE_YOUR_OWN}`, { cause: error });
+  return new EmbeddedPostgresError(`${program} could not be run (${error.code ?? error.message})`, `run \`npm install\` again, ${USE_YOUR_OWN}`, {
+    cause: error,
+  });
 }
 
 interface Spawned {
@@ -166,7 +171,10 @@ export async function startServer(opts: {
   }
   if (outcome === 'timeout') {
     server.child.kill('SIGKILL');
-    throw new EmbeddedPostgresError(`the server in ${opts.dir} did not become ready within ${(opts.timeoutMs ?? 60_000) / 1000} s`, `look at the log with LOG_LEVEL=trace, ${USE_YOUR_OWN}`);
+    throw new EmbeddedPostgresError(
+      `the server in ${opts.dir} did not become ready within ${(opts.timeoutMs ?? 60_000) / 1000} s`,
+      `look at the log with LOG_LEVEL=trace, ${USE_YOUR_OWN}`,
+    );
   }
   if (outcome.error) throw spawnFailure(opts.binaries.postgres, outcome.error);
   const output = server.output();

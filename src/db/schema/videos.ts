@@ -25,10 +25,7 @@ export const videos = pgTable(
     idempotencyKey: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    index('videos_owner_created_idx').on(t.ownerId, t.createdAt),
-    uniqueIndex('videos_owner_idempotency_idx').on(t.ownerId, t.idempotencyKey),
-  ],
+  (t) => [index('videos_owner_created_idx').on(t.ownerId, t.createdAt), uniqueIndex('videos_owner_idempotency_idx').on(t.ownerId, t.idempotencyKey)],
 );
 
 export type VideoRow = typeof videos.$inferSelect;

@@ -3,6 +3,4 @@ import { builder } from '../../graphql/builder';
 import { checkHealth } from '../check';
 import { HealthRef } from './types';
 
-builder.queryField('health', (t) =>
-  t.field({ type: HealthRef, resolve: (_root, _args, ctx) => checkHealth(ctx.services) }),
-);
+builder.queryField('health', (t) => t.field({ type: HealthRef, resolve: (_root, _args, ctx) => checkHealth(ctx.services) }));

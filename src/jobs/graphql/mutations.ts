@@ -1,6 +1,13 @@
 // Mutations of the jobs domain's GraphQL API.
 import { builder } from '../../graphql/builder';
-import { ForbiddenError, InsufficientCreditsError, InvalidInputError, JobAlreadyProcessingError, JobNotFoundError, VideoNotFoundError } from '../../errors/app-errors';
+import {
+  ForbiddenError,
+  InsufficientCreditsError,
+  InvalidInputError,
+  JobAlreadyProcessingError,
+  JobNotFoundError,
+  VideoNotFoundError,
+} from '../../errors/app-errors';
 import { cancelJob, retryJob } from '../control';
 import { submitJob } from '../submit';
 import { JobRef, OutputFormatEnum, ProcessingModelEnum } from './types';
@@ -46,7 +53,12 @@ builder.mutationField('cancelJob', (t) =>
   t.field({
     type: JobRef,
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [JobNotFoundError, InvalidInputError], union: { name: 'CancelJobResult' }, result: { name: 'CancelJobSuccess' }, dataField: { name: 'job' } },
+    errors: {
+      types: [JobNotFoundError, InvalidInputError],
+      union: { name: 'CancelJobResult' },
+      result: { name: 'CancelJobSuccess' },
+      dataField: { name: 'job' },
+    },
     resolve: (_root, args, ctx) => cancelJob(ctx.services, ctx.viewer, args.id),
   }),
 );

@@ -1,6 +1,14 @@
 // Queries of the jobs domain's GraphQL API.
 import { builder } from '../../graphql/builder';
-import { ForbiddenError, InvalidInputError, JobFailedError, JobNotCompleteError, JobNotFoundError, JobTimeoutError, type JobErrorShape } from '../../errors/app-errors';
+import {
+  ForbiddenError,
+  InvalidInputError,
+  JobFailedError,
+  JobNotCompleteError,
+  JobNotFoundError,
+  JobTimeoutError,
+  type JobErrorShape,
+} from '../../errors/app-errors';
 import { JobStatusEnum } from '../../graphql/errors';
 import type { JobStatus } from '../status';
 import type { JobRow } from '../../db/schema/index';

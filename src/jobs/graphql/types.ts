@@ -143,7 +143,7 @@ export function nextStepFor(job: JobRow): string {
     default:
       return job.error?.retryable
         ? 'Failed after its automatic retries on a transient problem: call retryJob to try again (finished stages are kept).'
-        : `Failed: ${job.error ? ERROR_CATALOG[job.error.code as keyof typeof ERROR_CATALOG]?.description ?? job.error.detail : 'see error'}`;
+        : `Failed: ${job.error ? (ERROR_CATALOG[job.error.code as keyof typeof ERROR_CATALOG]?.description ?? job.error.detail) : 'see error'}`;
   }
 }
 
@@ -193,7 +193,6 @@ builder.objectField(VideoRef, 'jobs', (t) =>
   t.field({
     type: [JobRef],
     description: "This video's jobs, newest first (at most 100).",
-    resolve: (video, _a, ctx) =>
-      ctx.services.database.db.select().from(jobs).where(eq(jobs.videoId, video.id)).orderBy(desc(jobs.createdAt)).limit(100),
+    resolve: (video, _a, ctx) => ctx.services.database.db.select().from(jobs).where(eq(jobs.videoId, video.id)).orderBy(desc(jobs.createdAt)).limit(100),
   }),
 );

@@ -74,8 +74,20 @@ export const audioStage: Stage = {
     const summaryLines: string[] = [];
     let inSummary = false;
     const result = await runFfmpeg(
-      ['-v', 'info', '-i', fileArg(ctx.inputPath), '-map', '0:a:0', '-vn',
-        '-af', `silencedetect=noise=${NOISE_DB}dB:d=${MIN_SILENCE_SECONDS},ebur128=peak=true`, '-f', 'null', '-'],
+      [
+        '-v',
+        'info',
+        '-i',
+        fileArg(ctx.inputPath),
+        '-map',
+        '0:a:0',
+        '-vn',
+        '-af',
+        `silencedetect=noise=${NOISE_DB}dB:d=${MIN_SILENCE_SECONDS},ebur128=peak=true`,
+        '-f',
+        'null',
+        '-',
+      ],
       {
         ffmpeg: ctx.binaries.ffmpeg,
         signal: ctx.signal,

@@ -43,12 +43,10 @@ export const scenesStage: Stage = {
     const duration = ctx.source.durationSeconds;
     const log: string[] = [];
     const filter =
-      `scale=${ANALYSIS_WIDTH}:-2,select='if(eq(n\\,0)\\,1\\,gt(scene\\,${THRESHOLD}))',metadata=print,` +
-      `scale=${HASH_W}:${HASH_H}:flags=area,format=gray`;
+      `scale=${ANALYSIS_WIDTH}:-2,select='if(eq(n\\,0)\\,1\\,gt(scene\\,${THRESHOLD}))',metadata=print,` + `scale=${HASH_W}:${HASH_H}:flags=area,format=gray`;
     const { stdout } = await runFfmpeg(
       // -vsync 0: pass the selected frames through, never duplicate them to fill a constant rate.
-      ['-v', 'info', '-i', fileArg(ctx.inputPath), '-map', '0:V:0', '-an', '-sn', '-vf', filter,
-        '-vsync', '0', '-f', 'rawvideo', 'pipe:1'],
+      ['-v', 'info', '-i', fileArg(ctx.inputPath), '-map', '0:V:0', '-an', '-sn', '-vf', filter, '-vsync', '0', '-f', 'rawvideo', 'pipe:1'],
       {
         ffmpeg: ctx.binaries.ffmpeg,
         signal: ctx.signal,

@@ -28,15 +28,19 @@ export const thumbnailsStage: Stage = {
     ];
     // Display aspect (dar) rather than pixel size, so anamorphic sources are not squeezed.
     const scale = `scale=w=${WIDTH}:h=trunc(ow/dar/2)*2,setsar=1`;
-    await writeAtomically(ctx.outputDir, shots.map((s) => s.name), (partials) => {
-      const args = ['-v', 'error'];
-      for (const s of shots) args.push('-ss', String(s.time), '-i', fileArg(ctx.inputPath));
-      shots.forEach((_, i) => {
-        args.push('-map', `${i}:V:0`, '-vf', scale, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2', '-y', fileArg(partials[i]));
-      });
-      // No meaningful -progress here (each output is one frame); this run takes well under a second.
-      return runFfmpeg(args, { ffmpeg: ctx.binaries.ffmpeg, signal: ctx.signal });
-    });
+    await writeAtomically(
+      ctx.outputDir,
+      shots.map((s) => s.name),
+      (partials) => {
+        const args = ['-v', 'error'];
+        for (const s of shots) args.push('-ss', String(s.time), '-i', fileArg(ctx.inputPath));
+        shots.forEach((_, i) => {
+          args.push('-map', `${i}:V:0`, '-vf', scale, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2', '-y', fileArg(partials[i]));
+        });
+        // No meaningful -progress here (each output is one frame); this run takes well under a second.
+        return runFfmpeg(args, { ffmpeg: ctx.binaries.ffmpeg, signal: ctx.signal });
+      },
+    );
     ctx.reportProgress(1);
     const files = await Promise.all(shots.map((s) => describeFile(ctx.outputDir, s.name, s.kind, 'image/jpeg')));
     return {

@@ -40,10 +40,7 @@ export function videoFilter(options: ProcessingOptions, size: { width: number; h
   const key = `chromakey=color=${hex(bg.color)}:similarity=${bg.similarity}:blend=0.05`;
   if (bg.replaceWith === null) return `${scale},${key},format=yuva420p[v]`;
   // Two copies of the same frames keep the backdrop in lockstep with the subject (same timestamps).
-  return (
-    `${scale},split[a][b];[a]drawbox=c=${hex(bg.replaceWith)}:t=fill[bg];` +
-    `[b]${key}[fg];[bg][fg]overlay=format=auto,format=yuv420p[v]`
-  );
+  return `${scale},split[a][b];[a]drawbox=c=${hex(bg.replaceWith)}:t=fill[bg];` + `[b]${key}[fg];[bg][fg]overlay=format=auto,format=yuv420p[v]`;
 }
 
 export function encoderArgs(options: ProcessingOptions): string[] {
@@ -51,13 +48,25 @@ export function encoderArgs(options: ProcessingOptions): string[] {
   const alpha = wantsTransparency(options);
   if (outputFormat === 'MP4') {
     if (alpha) throw new PermanentStageError('INVALID_INPUT', 'MP4 cannot carry transparency');
-    return ['-c:v', 'libx264', ...X264[model], '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
-      '-c:a', 'aac', '-b:a', AUDIO_BITRATE[model], '-f', 'mp4'];
+    return ['-c:v', 'libx264', ...X264[model], '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-c:a', 'aac', '-b:a', AUDIO_BITRATE[model], '-f', 'mp4'];
   }
-  return ['-c:v', 'libvpx-vp9', ...VP9[model], '-b:v', '0', '-row-mt', '1',
+  return [
+    '-c:v',
+    'libvpx-vp9',
+    ...VP9[model],
+    '-b:v',
+    '0',
+    '-row-mt',
+    '1',
     // libvpx encodes alpha as a second stream; alt-ref frames are not supported alongside it.
     ...(alpha ? ['-pix_fmt', 'yuva420p', '-auto-alt-ref', '0'] : ['-pix_fmt', 'yuv420p']),
-    '-c:a', 'libopus', '-b:a', AUDIO_BITRATE[model], '-f', 'webm'];
+    '-c:a',
+    'libopus',
+    '-b:a',
+    AUDIO_BITRATE[model],
+    '-f',
+    'webm',
+  ];
 }
 
 export const transcodeStage: Stage = {
@@ -71,8 +80,21 @@ export const transcodeStage: Stage = {
     const size = targetSize(source, options.model);
     const meta = await writeAtomically(ctx.outputDir, [name], async ([partial]) => {
       await runFfmpeg(
-        ['-v', 'error', '-i', fileArg(ctx.inputPath), '-filter_complex', videoFilter(options, size),
-          '-map', '[v]', '-map', '0:a:0?', ...encoderArgs(options), '-y', fileArg(partial)],
+        [
+          '-v',
+          'error',
+          '-i',
+          fileArg(ctx.inputPath),
+          '-filter_complex',
+          videoFilter(options, size),
+          '-map',
+          '[v]',
+          '-map',
+          '0:a:0?',
+          ...encoderArgs(options),
+          '-y',
+          fileArg(partial),
+        ],
         {
           ffmpeg: ctx.binaries.ffmpeg,
           signal: ctx.signal,

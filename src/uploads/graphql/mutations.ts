@@ -1,6 +1,14 @@
 // Mutations of the uploads domain's GraphQL API.
 import { builder } from '../../graphql/builder';
-import { FileTooLargeError, ForbiddenError, InvalidInputError, JobAlreadyProcessingError, UnsupportedFormatError, VideoCorruptError, VideoNotFoundError } from '../../errors/app-errors';
+import {
+  FileTooLargeError,
+  ForbiddenError,
+  InvalidInputError,
+  JobAlreadyProcessingError,
+  UnsupportedFormatError,
+  VideoCorruptError,
+  VideoNotFoundError,
+} from '../../errors/app-errors';
 import { deleteVideo } from '../queries';
 import { MAX_IDEMPOTENCY_KEY_CHARS, MAX_TITLE_CHARS, uploadVideo } from '../upload';
 import { VideoRef } from './types';

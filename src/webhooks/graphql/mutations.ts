@@ -88,7 +88,12 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     type: 'ID',
     description: 'Deletes the endpoint. Deliveries still waiting for it end as FAILED; sent ones stay in the jobs’ logs.',
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [InvalidInputError], union: { name: 'DeleteWebhookEndpointResult' }, result: { name: 'DeleteWebhookEndpointSuccess' }, dataField: { name: 'endpointId' } },
+    errors: {
+      types: [InvalidInputError],
+      union: { name: 'DeleteWebhookEndpointResult' },
+      result: { name: 'DeleteWebhookEndpointSuccess' },
+      dataField: { name: 'endpointId' },
+    },
     resolve: (_root, { id }, ctx) => deleteEndpoint(ctx.services.database.db, ctx.viewer, id),
   }),
 );
@@ -133,7 +138,12 @@ builder.mutationField('redeliverWebhook', (t) =>
       'Sends a DELIVERED or FAILED delivery’s event again: a new delivery (own attempts and retries) with the same event id and body, ' +
       'to the endpoint’s current URL or the job’s webhookUrl.',
     args: { deliveryId: t.arg.id({ required: true }) },
-    errors: { types: [InvalidInputError], union: { name: 'RedeliverWebhookResult' }, result: { name: 'RedeliverWebhookSuccess' }, dataField: { name: 'delivery' } },
+    errors: {
+      types: [InvalidInputError],
+      union: { name: 'RedeliverWebhookResult' },
+      result: { name: 'RedeliverWebhookSuccess' },
+      dataField: { name: 'delivery' },
+    },
     resolve: (_root, { deliveryId }, ctx) => redeliver(ctx.services, ctx.viewer, deliveryId),
   }),
 );
@@ -141,9 +151,15 @@ builder.mutationField('redeliverWebhook', (t) =>
 builder.mutationField('sendTestWebhook', (t) =>
   t.field({
     type: WebhookDeliveryRef,
-    description: 'Sends a signed webhook.test event to the endpoint now (one attempt, even when it is disabled or its circuit is open). Follow it with webhookDelivery(id).',
+    description:
+      'Sends a signed webhook.test event to the endpoint now (one attempt, even when it is disabled or its circuit is open). Follow it with webhookDelivery(id).',
     args: { endpointId: t.arg.id({ required: true }) },
-    errors: { types: [InvalidInputError], union: { name: 'SendTestWebhookResult' }, result: { name: 'SendTestWebhookSuccess' }, dataField: { name: 'delivery' } },
+    errors: {
+      types: [InvalidInputError],
+      union: { name: 'SendTestWebhookResult' },
+      result: { name: 'SendTestWebhookSuccess' },
+      dataField: { name: 'delivery' },
+    },
     resolve: (_root, { endpointId }, ctx) => sendTest(ctx.services, ctx.viewer, endpointId),
   }),
 );

@@ -51,7 +51,12 @@ export const WebhookDeliveryRef = builder.objectRef<DeliveryRow>('WebhookDeliver
       description: 'WEBHOOK_DELIVERY_FAILED once vidq has given up.',
       resolve: (d) => (d.errorCode as 'WEBHOOK_DELIVERY_FAILED' | null) ?? null,
     }),
-    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, description: 'When the next attempt is due; null while one is in flight and once final.', resolve: (d) => d.nextAttemptAt }),
+    nextAttemptAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next attempt is due; null while one is in flight and once final.',
+      resolve: (d) => d.nextAttemptAt,
+    }),
     deliveredAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.deliveredAt }),
     createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
     body: t.exposeString('body', { description: 'The exact JSON body sent (and signed) on every attempt.' }),
@@ -77,7 +82,12 @@ const WebhookCircuitRef = builder.objectRef<CircuitState>('WebhookCircuit').impl
     state: t.field({ type: WebhookCircuitStateEnum, resolve: (c) => c.state }),
     consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed attempts in a row (reset by a success).' }),
     openedAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.openedAt }),
-    nextProbeAt: t.field({ type: 'DateTime', nullable: true, description: 'When the next probe may go (OPEN), or when an unanswered probe is given up (HALF_OPEN).', resolve: (c) => c.nextProbeAt }),
+    nextProbeAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next probe may go (OPEN), or when an unanswered probe is given up (HALF_OPEN).',
+      resolve: (c) => c.nextProbeAt,
+    }),
   }),
 });
 
