@@ -34,7 +34,8 @@ import { createApiKey } from '../src/auth/keys';
 import { createUser } from '../src/auth/users';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/db/ids';
-import { jobs, videos } from '../src/db/schema/index';
+import { jobs } from '../src/db/schema/index';
+import { insertVideoRow } from '../test/helpers/rows';
 import { appendJobEvent } from '../src/jobs/events';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
@@ -198,30 +199,7 @@ async function main() {
     const db = benchDb.db;
     const user = await createUser(db, { name: 'bench', credits: 0 });
     const key = await createApiKey(db, user.id);
-    const [video] = await db
-      .insert(videos)
-      .values({
-        id: newId('vid'),
-        ownerId: user.id,
-        filename: 'clip.mp4',
-        format: 'mp4',
-        contentType: 'video/mp4',
-        sizeBytes: 1,
-        sha256: '-',
-        storagePath: 'uploads/none.mp4',
-        metadata: {
-          durationSeconds: 60,
-          width: 1280,
-          height: 720,
-          videoCodec: 'h264',
-          audioCodec: 'aac',
-          frameRate: 25,
-          bitRate: 1,
-          hasAudio: false,
-          formatName: 'mov,mp4',
-        },
-      })
-      .returning();
+    const video = await insertVideoRow(db, user.id, { metadata: { durationSeconds: 60, width: 1280, height: 720, audioCodec: 'aac' } });
     const jobId = newId('job');
     await db.insert(jobs).values({
       id: jobId,

@@ -11,8 +11,8 @@ import { and, eq } from 'drizzle-orm';
 import { PgBoss } from 'pg-boss';
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/client';
-import { newId } from '../src/db/ids';
-import { jobEvents, jobs, videos } from '../src/db/schema/index';
+import { jobEvents, jobs } from '../src/db/schema/index';
+import { insertVideoRow } from '../test/helpers/rows';
 import { submitJob } from '../src/jobs/submit';
 import { createLogger } from '../src/logger';
 import { StageAbortedError, STAGES } from '../src/pipeline/index';
@@ -66,30 +66,7 @@ async function main() {
     const viewer = { id: user.id, name: user.name, isAdmin: true, keyId: 'bench' };
     const storagePath = path.relative(bench.dataDir, clip);
     const newVideo = async () => {
-      const [v] = await db
-        .insert(videos)
-        .values({
-          id: newId('vid'),
-          ownerId: user.id,
-          filename: 'clip.mp4',
-          format: 'mp4',
-          contentType: 'video/mp4',
-          sizeBytes: 1,
-          sha256: '-',
-          storagePath,
-          metadata: {
-            durationSeconds: 1,
-            width: 320,
-            height: 240,
-            videoCodec: 'h264',
-            audioCodec: null,
-            frameRate: 25,
-            bitRate: 1,
-            hasAudio: false,
-            formatName: 'mov,mp4',
-          },
-        })
-        .returning();
+      const v = await insertVideoRow(db, user.id, { storagePath });
       return v.id;
     };
     const eventAt = async (jobId: string, type: string) => {

@@ -13,6 +13,12 @@ export interface PageInfoShape {
   endCursor: string | null;
 }
 
+/** One page of a list: its rows, and how to ask for the next. */
+export interface Page<T> {
+  nodes: T[];
+  pageInfo: PageInfoShape;
+}
+
 export function encodeCursor(row: { createdAt: Date; id: string }): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
 }

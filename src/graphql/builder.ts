@@ -5,7 +5,7 @@ import type { FileUpload } from 'graphql-upload-ts';
 import type { GraphQLContext } from './context';
 import type { InvalidDateTime } from './date-time';
 
-export const builder = new SchemaBuilder<{
+interface VidqSchemaTypes {
   Context: GraphQLContext;
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
@@ -15,7 +15,12 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     Upload: { Input: Promise<FileUpload>; Output: never };
   };
-}>({
+}
+
+/** The builder's schema types, for helpers that take a ref of this schema. */
+export type Types = PothosSchemaTypes.ExtendDefaultTypes<VidqSchemaTypes>;
+
+export const builder = new SchemaBuilder<VidqSchemaTypes>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
   errors: {

@@ -135,18 +135,7 @@ export async function processDelivery(
       gone: false,
     };
     deps.log.warn({ deliveryId: row.id, attempt: row.attempts }, 'webhook attempt lost with its worker; continuing');
-    const claim: Claim = {
-      id: row.id,
-      ownerId: row.ownerId,
-      eventId: row.eventId,
-      eventType: row.eventType,
-      body: row.body,
-      url: row.url,
-      attempt: row.attempts,
-      endpointId: null,
-      secrets: [],
-    };
-    return recordFailure(deps, claim, queueJobId, lost, { lost: true });
+    return recordFailure(deps, claimOf(row, { url: row.url, attempt: row.attempts, endpointId: null, secrets: [] }), queueJobId, lost, { lost: true });
   }
 
   let endpoint: EndpointRow | null = null;
@@ -181,18 +170,7 @@ export async function processDelivery(
     .returning({ attempts: webhookDeliveries.attempts });
   if (!claimed) return 'stale';
   const secrets = endpoint ? activeSecrets(endpoint.secret, endpoint.previousSecret, endpoint.previousSecretExpiresAt) : await signingSecretsFor(db, row);
-  const claim: Claim = {
-    id: row.id,
-    ownerId: row.ownerId,
-    eventId: row.eventId,
-    eventType: row.eventType,
-    body: row.body,
-    url,
-    attempt: claimed.attempts,
-    endpointId: endpoint?.id ?? null,
-    secrets,
-  };
-  return attempt(deps, claim, queueJobId);
+  return attempt(deps, claimOf(row, { url, attempt: claimed.attempts, endpointId: endpoint?.id ?? null, secrets }), queueJobId);
 }
 
 /** Signs with a fresh timestamp, sends the stored body as is, and records what happened. */
@@ -246,6 +224,11 @@ async function passCircuit(deps: DeliveryDeps, target: CircuitTarget, circuit: C
 }
 
 /** Hands the lease to a new queue job that starts at `at`, in the caller's transaction. */
+/** The attempt a run is about to make (or has lost) of the delivery in `row`. */
+function claimOf(row: DeliveryRow, attempt: Pick<Claim, 'url' | 'attempt' | 'endpointId' | 'secrets'>): Claim {
+  return { id: row.id, ownerId: row.ownerId, eventId: row.eventId, eventType: row.eventType, body: row.body, ...attempt };
+}
+
 async function scheduleNext(
   tx: DbOrTx,
   deps: DeliveryDeps,

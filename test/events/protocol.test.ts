@@ -2,7 +2,8 @@
 // and close codes graphql-ws itself would use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/db/ids';
-import { jobs, videos } from '../../src/db/schema/index';
+import { jobs } from '../../src/db/schema/index';
+import { insertVideoRow } from '../helpers/rows';
 import { appendJobEvent } from '../../src/jobs/events';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
@@ -24,30 +25,7 @@ afterAll(async () => {
 /** A job PROCESSING as a worker would have left it, whose events the test appends itself. */
 async function runningJob(ownerId: string) {
   const db = app.services.database.db;
-  const [video] = await db
-    .insert(videos)
-    .values({
-      id: newId('vid'),
-      ownerId,
-      filename: 'clip.mp4',
-      format: 'mp4',
-      contentType: 'video/mp4',
-      sizeBytes: 1,
-      sha256: '-',
-      storagePath: 'uploads/none.mp4',
-      metadata: {
-        durationSeconds: 1,
-        width: 320,
-        height: 240,
-        videoCodec: 'h264',
-        audioCodec: null,
-        frameRate: 25,
-        bitRate: 1,
-        hasAudio: false,
-        formatName: 'mov,mp4',
-      },
-    })
-    .returning();
+  const video = await insertVideoRow(db, ownerId);
   const jobId = newId('job');
   await db.insert(jobs).values({
     id: jobId,

@@ -3,37 +3,15 @@
 import http from 'node:http';
 import { newId } from '../../src/db/ids';
 import type { Database } from '../../src/db/client';
-import { jobs, videos } from '../../src/db/schema/index';
+import { jobs } from '../../src/db/schema/index';
+import { insertVideoRow } from '../helpers/rows';
 import { appendJobEvent } from '../../src/jobs/events';
 import { openSocket, type RawSocket } from '../events/helpers';
 
 /** A PROCESSING job of `ownerId`, as a worker would have left it; `progress()` commits one more event. */
 export async function seedRunningJob(database: Database, ownerId: string) {
   const db = database.db;
-  const [video] = await db
-    .insert(videos)
-    .values({
-      id: newId('vid'),
-      ownerId,
-      filename: 'clip.mp4',
-      format: 'mp4',
-      contentType: 'video/mp4',
-      sizeBytes: 1,
-      sha256: '-',
-      storagePath: 'uploads/none.mp4',
-      metadata: {
-        durationSeconds: 1,
-        width: 64,
-        height: 64,
-        videoCodec: 'h264',
-        audioCodec: null,
-        frameRate: 25,
-        bitRate: 1,
-        hasAudio: false,
-        formatName: 'mov,mp4',
-      },
-    })
-    .returning();
+  const video = await insertVideoRow(db, ownerId, { metadata: { width: 64, height: 64 } });
   const jobId = newId('job');
   await db.insert(jobs).values({
     id: jobId,

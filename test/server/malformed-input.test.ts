@@ -5,7 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/db/ids';
-import { jobs, videos } from '../../src/db/schema/index';
+import { jobs } from '../../src/db/schema/index';
+import { insertVideoRow } from '../helpers/rows';
 import { jobOutputDir, signedDownloadUrl } from '../../src/jobs/outputs';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -49,30 +50,11 @@ describe('a download URL with broken percent-encoding', () => {
 
 describe('a download whose file is removed while it is being sent', () => {
   it('is sent whole from the open file, and the server keeps serving', async () => {
-    const [video] = await app.services.database.db
-      .insert(videos)
-      .values({
-        id: newId('vid'),
-        ownerId: alice.id,
-        filename: 'a.mp4',
-        format: 'mp4',
-        contentType: 'video/mp4',
-        sizeBytes: 1,
-        sha256: '-',
-        storagePath: 'uploads/none/source.mp4',
-        metadata: {
-          durationSeconds: 1,
-          width: 2,
-          height: 2,
-          videoCodec: 'h264',
-          audioCodec: null,
-          frameRate: 1,
-          bitRate: 1,
-          hasAudio: false,
-          formatName: 'mov,mp4',
-        },
-      })
-      .returning();
+    const video = await insertVideoRow(app.services.database.db, alice.id, {
+      filename: 'a.mp4',
+      storagePath: 'uploads/none/source.mp4',
+      metadata: { width: 2, height: 2, frameRate: 1 },
+    });
     const jobId = newId('job');
     await app.services.database.db.insert(jobs).values({
       id: jobId,

@@ -1,19 +1,14 @@
 // Queries of the alerts domain's GraphQL API.
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import { requireAdmin } from '../../auth/permissions';
-import { alerts, type AlertRow } from '../../db/schema/index';
+import { alerts } from '../../db/schema/index';
 import { builder } from '../../graphql/builder';
 import { ForbiddenError, InvalidInputError } from '../../errors/app-errors';
 import { pageQuery, toPage } from '../../db/pagination';
-import { PageInfoRef } from '../../graphql/pagination';
+import { connectionRef } from '../../graphql/pagination';
 import { AlertKindEnum, AlertRef } from './types';
 
-const AlertConnectionRef = builder.objectRef<{ nodes: AlertRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('AlertConnection').implement({
-  fields: (t) => ({
-    nodes: t.field({ type: [AlertRef], resolve: (c) => c.nodes }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-  }),
-});
+const AlertConnectionRef = connectionRef('AlertConnection', AlertRef);
 
 builder.queryField('alerts', (t) =>
   t.field({

@@ -11,9 +11,8 @@ import {
 } from '../../errors/app-errors';
 import { JobStatusEnum } from '../../graphql/errors';
 import type { JobStatus } from '../status';
-import type { JobRow } from '../../db/schema/index';
 import { getVisibleJob, listJobs, stagesOf } from '../queries';
-import { PageInfoRef } from '../../graphql/pagination';
+import { connectionRef } from '../../graphql/pagination';
 import { CREDITS_PER_STARTED_MINUTE } from '../pricing';
 import { JobOutputRef, JobRef, ProcessingModelEnum } from './types';
 
@@ -26,12 +25,7 @@ builder.queryField('job', (t) =>
   }),
 );
 
-const JobConnectionRef = builder.objectRef<{ nodes: JobRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('JobConnection').implement({
-  fields: (t) => ({
-    nodes: t.field({ type: [JobRef], resolve: (c) => c.nodes }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-  }),
-});
+const JobConnectionRef = connectionRef('JobConnection', JobRef);
 
 builder.queryField('jobs', (t) =>
   t.field({

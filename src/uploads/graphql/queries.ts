@@ -1,23 +1,11 @@
 // Queries of the uploads domain's GraphQL API.
 import { builder } from '../../graphql/builder';
 import { ForbiddenError, InvalidInputError, VideoNotFoundError } from '../../errors/app-errors';
-import type { PageInfoShape } from '../../db/pagination';
-import { PageInfoRef } from '../../graphql/pagination';
+import { connectionRef } from '../../graphql/pagination';
 import { getVisibleVideo, listVideos } from '../queries';
-import type { VideoRow } from '../../db/schema/index';
 import { VideoRef } from './types';
 
-interface VideoConnectionShape {
-  nodes: VideoRow[];
-  pageInfo: PageInfoShape;
-}
-
-const VideoConnectionRef = builder.objectRef<VideoConnectionShape>('VideoConnection').implement({
-  fields: (t) => ({
-    nodes: t.field({ type: [VideoRef], resolve: (c) => c.nodes }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-  }),
-});
+const VideoConnectionRef = connectionRef('VideoConnection', VideoRef);
 
 builder.queryField('video', (t) =>
   t.field({

@@ -4,8 +4,7 @@ import { webhookEndpoints, type AttemptRow, type DeliveryRow, type EndpointRow }
 import { builder } from '../../graphql/builder';
 import { InvalidInputError } from '../../errors/app-errors';
 import { ErrorCodeEnum } from '../../graphql/errors';
-import type { PageInfoShape } from '../../db/pagination';
-import { PageInfoRef } from '../../graphql/pagination';
+import { connectionRef } from '../../graphql/pagination';
 import { canSee } from '../../auth/permissions';
 import { circuitOf } from '../circuit-store';
 import type { CircuitState } from '../circuit';
@@ -91,17 +90,7 @@ const WebhookCircuitRef = builder.objectRef<CircuitState>('WebhookCircuit').impl
   }),
 });
 
-interface Page<T> {
-  nodes: T[];
-  pageInfo: PageInfoShape;
-}
-
-export const WebhookDeliveryConnectionRef = builder.objectRef<Page<DeliveryRow>>('WebhookDeliveryConnection').implement({
-  fields: (t) => ({
-    nodes: t.field({ type: [WebhookDeliveryRef], resolve: (c) => c.nodes }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-  }),
-});
+export const WebhookDeliveryConnectionRef = connectionRef('WebhookDeliveryConnection', WebhookDeliveryRef);
 
 export const WebhookEndpointRef = builder.objectRef<EndpointRow>('WebhookEndpoint').implement({
   description: 'A URL that receives the account’s job events, signed with its own secret (shown once, at creation or rotation).',
@@ -149,9 +138,4 @@ builder.objectField(WebhookDeliveryRef, 'endpoint', (t) =>
   }),
 );
 
-export const WebhookEndpointConnectionRef = builder.objectRef<Page<EndpointRow>>('WebhookEndpointConnection').implement({
-  fields: (t) => ({
-    nodes: t.field({ type: [WebhookEndpointRef], resolve: (c) => c.nodes }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-  }),
-});
+export const WebhookEndpointConnectionRef = connectionRef('WebhookEndpointConnection', WebhookEndpointRef);
