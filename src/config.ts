@@ -84,6 +84,23 @@ const envSchema = z.object({
     })
     .default('info'),
   PUBLIC_URL: z.url({ message: 'must be a URL' }).optional(),
+  /** Where uploads and outputs live: `local` (under DATA_DIR) or `s3` (an S3-compatible bucket). */
+  STORAGE_DRIVER: z.enum(['local', 's3'], { message: 'must be local or s3' }).default('local'),
+  S3_BUCKET: z.string().min(1).optional(),
+  /** An S3-compatible server (MinIO…); unset for AWS. */
+  S3_ENDPOINT: z.url({ message: 'must be a URL, e.g. http://127.0.0.1:9000' }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style URLs (bucket in the path); default: on when S3_ENDPOINT is set. */
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  /** Key prefix inside the bucket. */
+  S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()/-]*$/, { message: "must be a plain key prefix (letters, digits, / and !_.*'()-)" })
+    .default(''),
+  /** Local working copies (uploads being checked, a job's stage files); default DATA_DIR/scratch. */
+  SCRATCH_DIR: z.string().min(1).optional(),
   /** Comma-separated stage names a job runs, in registry order; default: every stage. */
   JOB_STAGES: z
     .string()
@@ -92,48 +109,66 @@ const envSchema = z.object({
 });
 
 /** The validated environment, under the names the code uses. */
-const configSchema = envSchema.transform((e) => ({
-  databaseUrl: e.DATABASE_URL,
-  dataDir: path.resolve(e.DATA_DIR),
-  port: e.PORT,
-  host: e.HOST,
-  role: e.ROLE,
-  maxFileSizeMb: e.MAX_FILE_SIZE_MB,
-  uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
-  maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
-  processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
-  webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
-  webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
-  webhookMaxRetries: e.WEBHOOK_MAX_RETRIES,
-  webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
-  webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
-  webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
-  webhookConcurrency: e.WEBHOOK_CONCURRENCY,
-  jobRetentionHours: e.JOB_RETENTION_HOURS,
-  jobMaxRetries: e.JOB_MAX_RETRIES,
-  jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
-  defaultUserCredits: e.DEFAULT_USER_CREDITS,
-  embeddedPgPort: e.EMBEDDED_PG_PORT,
-  workerConcurrency: e.WORKER_CONCURRENCY,
-  shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
-  heartbeatSeconds: e.HEARTBEAT_SECONDS,
-  monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
-  adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
-  queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
-  adminAlertWebhookSecret: e.ADMIN_ALERT_WEBHOOK_SECRET,
-  wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
-  wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-  wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
-  uploadMaxConcurrentPerKey: e.UPLOAD_MAX_CONCURRENT_PER_KEY,
-  authMaxFailures: e.AUTH_MAX_FAILURES,
-  authFailureWindowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
-  wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
-  ffmpegPath: e.FFMPEG_PATH,
-  ffprobePath: e.FFPROBE_PATH,
-  logLevel: e.LOG_LEVEL,
-  publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
-  jobStages: e.JOB_STAGES?.split(','),
-}));
+const configSchema = envSchema
+  .superRefine((e, ctx) => {
+    if (e.STORAGE_DRIVER === 's3' && !e.S3_BUCKET) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required with STORAGE_DRIVER=s3' });
+    if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'must be set together with its pair' });
+    }
+  })
+  .transform((e) => ({
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    role: e.ROLE,
+    maxFileSizeMb: e.MAX_FILE_SIZE_MB,
+    uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
+    maxFileSizeBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
+    processingTimeoutSeconds: e.PROCESSING_TIMEOUT_SECONDS,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookMaxRetries: e.WEBHOOK_MAX_RETRIES,
+    webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+    webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
+    webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    jobRetentionHours: e.JOB_RETENTION_HOURS,
+    jobMaxRetries: e.JOB_MAX_RETRIES,
+    jobRetryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+    defaultUserCredits: e.DEFAULT_USER_CREDITS,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
+    monitorIntervalSeconds: e.MONITOR_INTERVAL_SECONDS,
+    adminAlertWebhookUrl: e.ADMIN_ALERT_WEBHOOK_URL,
+    queuedAlertSeconds: e.QUEUED_ALERT_SECONDS,
+    adminAlertWebhookSecret: e.ADMIN_ALERT_WEBHOOK_SECRET,
+    wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
+    wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+    uploadMaxConcurrentPerKey: e.UPLOAD_MAX_CONCURRENT_PER_KEY,
+    authMaxFailures: e.AUTH_MAX_FAILURES,
+    authFailureWindowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
+    wsKeyRecheckSeconds: e.WS_KEY_RECHECK_SECONDS,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    jobStages: e.JOB_STAGES?.split(','),
+    storageDriver: e.STORAGE_DRIVER,
+    s3: {
+      bucket: e.S3_BUCKET ?? '',
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(e.S3_ENDPOINT),
+      prefix: e.S3_PREFIX && !e.S3_PREFIX.endsWith('/') ? `${e.S3_PREFIX}/` : e.S3_PREFIX,
+    },
+    scratchDir: path.resolve(e.SCRATCH_DIR ?? path.join(e.DATA_DIR, 'scratch')),
+  }));
 
 export type Config = z.output<typeof configSchema>;
 export type Role = Config['role'];

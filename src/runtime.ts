@@ -4,6 +4,7 @@ import { openDatabase } from './db/open';
 import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
 import { startQueue } from './queue/boss';
+import { createStorage } from './storage/index';
 import type { Services } from './services';
 
 export interface Runtime {
@@ -14,7 +15,18 @@ export interface Runtime {
 }
 
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const opened = await openDatabase(config, log);
+  // Storage first: a bucket that cannot be used stops the start before anything else is started.
+  const storage = createStorage(config);
+  try {
+    await storage.check();
+  } catch (error) {
+    storage.close();
+    throw error;
+  }
+  const opened = await openDatabase(config, log).catch((error) => {
+    storage.close();
+    throw error;
+  });
   try {
     // Only processes that run workers supervise the queues (expiry, heartbeats, schedules).
     const boss = await startQueue(opened.database.url, config, log, { supervise: config.role !== 'api' });
@@ -22,7 +34,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       throw error;
     });
-    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config), lease };
+    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config), lease, storage };
     return {
       services,
       onDatabaseLost: (listener) => opened.embedded?.onUnexpectedExit(listener),
@@ -30,10 +42,12 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
         await boss.stop({ graceful: false, close: true, timeout: 5000 }).catch((err) => log.warn({ err }, 'queue stop failed'));
         await lease.close();
         await opened.close();
+        storage.close();
       },
     };
   } catch (error) {
     await opened.close();
+    storage.close();
     throw error;
   }
 }

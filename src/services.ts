@@ -5,6 +5,7 @@ import { type Config, dataPaths } from './config';
 import type { Database } from './db/client';
 import type { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
+import type { Storage } from './storage/types';
 
 export interface Services {
   config: Config;
@@ -12,6 +13,8 @@ export interface Services {
   boss: PgBoss;
   log: Logger;
   paths: ReturnType<typeof dataPaths>;
+  /** Where uploads and outputs live (STORAGE_DRIVER). */
+  storage: Storage;
   /** This process's lease (a session advisory lock): how other processes know it is alive. */
   lease: ProcessLease;
 }

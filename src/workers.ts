@@ -2,6 +2,7 @@
 import { startAlertWorkers } from './alerts/worker';
 import { handOnOrphanedJobs } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
+import { sweepJobScratch } from './jobs/workspace';
 import { startMaintenance } from './maintenance';
 import type { Services } from './services';
 import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
@@ -15,6 +16,7 @@ export interface Workers {
 const CRASH_SWEEP_MS = 500;
 
 export async function startWorkers(services: Services): Promise<Workers> {
+  await sweepJobScratch(services);
   const processing = await startProcessingWorkers(services);
   const webhooks = await startWebhookWorkers(services);
   const alerting = await startAlertWorkers(services);

@@ -4,7 +4,6 @@
 //   - transient (ffmpeg crashed, DB lost, disk full) → RETRY_SCHEDULED, thrown so pg-boss retries it with
 //     exponential backoff, or FAILED once the retries are used up;
 //   - deadline passed → TIMED_OUT, never retried; cancelled or superseded → stop quietly.
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { JobWithMetadata } from 'pg-boss';
@@ -12,12 +11,11 @@ import { jobs, videos } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
-import { videoSourcePath } from '../uploads/queries';
-import { jobOutputDir } from './outputs';
+import { type JobWorkspace, openJobWorkspace } from './workspace';
 import { jobProgress, selectedStages } from './stages';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
 import type { JobErrorShape } from '../errors/app-errors';
-import type { JobRow, StageRow } from '../db/schema/index';
+import type { JobRow, StageRow, VideoRow } from '../db/schema/index';
 
 export interface ProcessingJobData {
   jobId: string;
@@ -142,8 +140,20 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
   async function runStages(job: JobRow, stageRows: StageRow[], signal: AbortSignal) {
     const [video] = await db.select().from(videos).where(eq(videos.id, job.videoId));
     if (!video) throw new StageError('VIDEO_NOT_FOUND', `Video '${job.videoId}' no longer exists.`, false);
-    const outputDir = jobOutputDir(config, job.id);
-    await fs.mkdir(outputDir, { recursive: true });
+    let workspace;
+    try {
+      workspace = await openJobWorkspace(services, job.id, video);
+    } catch (error) {
+      throw toStageError(error);
+    }
+    try {
+      await runStagesIn(workspace, job, video, stageRows, signal);
+    } finally {
+      await workspace.close();
+    }
+  }
+
+  async function runStagesIn(workspace: JobWorkspace, job: JobRow, video: VideoRow, stageRows: StageRow[], signal: AbortSignal) {
     const names = stageRows.map((s) => s.name);
     const finished = new Set(stageRows.filter((s) => s.status === 'COMPLETED' || s.status === 'SKIPPED').map((s) => s.name));
     const previous: Record<string, unknown> = Object.fromEntries(stageRows.filter((s) => finished.has(s.name)).map((s) => [s.name, s.output]));
@@ -157,8 +167,8 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       let progressWrite: Promise<void> = Promise.resolve();
       const ctx = {
         jobId: job.id,
-        inputPath: videoSourcePath(config, video),
-        outputDir,
+        inputPath: workspace.inputPath,
+        outputDir: workspace.outputDir,
         options: job.options,
         source: video.metadata,
         previous,
@@ -191,6 +201,11 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       await markStageStarted(db, job, row.name);
       job = { ...job, stage: row.name };
       const result = await stage.run(ctx);
+      try {
+        await workspace.store(result.files);
+      } catch (error) {
+        throw toStageError(error); // storage unreachable: transient, retried at this stage
+      }
       await progressWrite;
       finished.add(row.name);
       previous[row.name] = result.output;

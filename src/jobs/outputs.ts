@@ -1,23 +1,24 @@
-// Output files: where they live, and signed, expiring download URLs served by the same server, so a
-// browser or a <video> tag can fetch them without the API key.
+// Download URLs of output files, which a browser or a <video> tag can fetch without the API key: the
+// bucket's presigned URL with s3 storage, else a signed, expiring URL served by this server (/files).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
-import { type Config, dataPaths } from '../config';
 import type { Db } from '../db/client';
 import { settings } from '../db/schema/index';
 import type { HttpRoute } from '../server/route';
 import type { Services } from '../services';
+import { assertKey } from '../storage/types';
+import { outputKey } from './workspace';
+
+interface OutputFileRef {
+  path: string;
+  contentType: string;
+}
 
 export const DOWNLOAD_URL_TTL_SECONDS = 24 * 3600;
 const SECRET_KEY = 'download_url_secret';
-
-export function jobOutputDir(config: Pick<Config, 'dataDir'>, jobId: string): string {
-  return path.join(dataPaths(config).outputs, jobId);
-}
 
 let cachedSecret: { db: Db; value: string } | null = null;
 
@@ -35,6 +36,11 @@ export async function downloadSecret(db: Db): Promise<string> {
 
 function signature(secret: string, jobId: string, file: string, expires: number): string {
   return createHmac('sha256', secret).update(`${jobId}/${file}:${expires}`).digest('base64url');
+}
+
+export async function downloadUrl(services: Pick<Services, 'database' | 'storage'>, origin: string, jobId: string, file: OutputFileRef): Promise<string> {
+  const presigned = await services.storage.presignedUrl(outputKey(jobId, file.path), { expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS, contentType: file.contentType });
+  return presigned ?? signedDownloadUrl(services.database.db, origin, jobId, file.path);
 }
 
 export async function signedDownloadUrl(db: Db, origin: string, jobId: string, file: string, now = Date.now()): Promise<string> {
@@ -73,53 +79,57 @@ export function fileDownloadRoute(services: Services): HttpRoute {
       fail(res, 410, 'This download URL has expired. Ask the API for a fresh one (jobOutput).');
       return true;
     }
-    const dir = jobOutputDir(services.config, jobId);
-    const full = path.resolve(dir, file);
-    if (!full.startsWith(dir + path.sep)) {
+    let key: string;
+    try {
+      key = outputKey(jobId, file);
+      assertKey(key);
+    } catch {
       fail(res, 404, 'No such file.');
       return true;
     }
-    // Opened before anything is answered: a file removed meanwhile (retention, deleteVideo) is a 404
-    // here, and once open it can be read to the end even if it is unlinked during the download.
-    const handle = await fs.open(full, 'r').catch(() => null);
-    const stat = await handle?.stat().catch(() => null);
     const [{ exists }] = await services.database.sql`select exists(select 1 from jobs where id = ${jobId}) as exists`;
-    if (!handle || !stat?.isFile() || !exists) {
-      await handle?.close();
+    const size = exists ? (await services.storage.stat(key))?.size : undefined;
+    if (size === undefined) {
       fail(res, 404, 'No such file: the job may have been removed after its retention period.');
       return true;
     }
     const headers: Record<string, string | number> = {
-      'content-type': contentTypeOf(full),
+      'content-type': contentTypeOf(file),
       'accept-ranges': 'bytes',
       'cache-control': 'private, max-age=3600',
     };
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
-    let end = stat.size - 1;
+    let end = size - 1;
     let status = 200;
     if (range && (range[1] || range[2])) {
-      start = range[1] ? Number(range[1]) : Math.max(0, stat.size - Number(range[2]));
-      end = range[1] && range[2] ? Math.min(Number(range[2]), stat.size - 1) : stat.size - 1;
-      if (start > end || start >= stat.size) {
-        await handle.close();
-        res.writeHead(416, { 'content-range': `bytes */${stat.size}` });
+      start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+      end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start > end || start >= size) {
+        res.writeHead(416, { 'content-range': `bytes */${size}` });
         res.end();
         return true;
       }
       status = 206;
-      headers['content-range'] = `bytes ${start}-${end}/${stat.size}`;
+      headers['content-range'] = `bytes ${start}-${end}/${size}`;
     }
     headers['content-length'] = end - start + 1;
-    res.writeHead(status, headers);
     if (req.method === 'HEAD') {
-      await handle.close();
+      res.writeHead(status, headers);
       res.end();
-    } else {
-      // pipeline: a read error or a client that leaves ends both streams (and closes the file) instead
-      // of an unhandled 'error' event.
-      await pipeline(handle.createReadStream({ start, end }), res).catch(() => {});
+      return true;
     }
+    // Opened before anything is answered: a file removed meanwhile (retention, deleteVideo) is a 404
+    // here, and once open it is read to the end even if it is removed during the download.
+    const object = await services.storage.get(key, size ? { start, end } : undefined);
+    if (!object) {
+      fail(res, 404, 'No such file: the job may have been removed after its retention period.');
+      return true;
+    }
+    res.writeHead(status, headers);
+    // pipeline: a read error or a client that leaves ends both streams (and closes the file) instead
+    // of an unhandled 'error' event.
+    await pipeline(object.body, res).catch(() => {});
     return true;
   };
 }

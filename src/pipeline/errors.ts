@@ -1,6 +1,7 @@
 // Errors the job system classifies: `retryable` decides whether another attempt can help, `code`
 // is from the shared catalog, `detail` says what the decoder said (never a stack).
 import path from 'node:path';
+import { StorageUnavailableError } from '../storage/types';
 import { ERROR_CATALOG, type ErrorCode } from '../errors/catalog';
 
 const MAX_DETAIL = 1000;
@@ -115,6 +116,7 @@ export function spawnFailure(bin: string, err: NodeJS.ErrnoException): StageErro
 export function toStageError(err: unknown): StageError {
   if (err instanceof StageError) return err;
   const e = err as NodeJS.ErrnoException | undefined;
+  if (err instanceof StorageUnavailableError) return new TransientStageError('SERVICE_UNAVAILABLE', err.message.slice(0, MAX_DETAIL));
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new TransientStageError('SERVICE_UNAVAILABLE', `disk full (${e.code})`);
   if (e?.name === 'AbortError' || isTimeout(err)) return new StageAbortedError(err);
   const detail = e?.code ? `${e.code}${e.syscall ? ` in ${e.syscall}` : ''}` : String(e?.message ?? err).slice(0, MAX_DETAIL);

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { type FileUpload, Upload } from 'graphql-upload-ts';
-import { IO_CHUNK_BYTES } from './storage';
+import { IO_CHUNK_BYTES } from './receive';
 
 const SPEC = 'https://github.com/jaydenseric/graphql-multipart-request-spec';
 

@@ -1,19 +1,16 @@
 // Reading and deleting videos, with the visibility rule applied: another user's video answers
-// exactly like an unknown id. The jobs domain uses getVisibleVideo and videoSourcePath.
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
+// exactly like an unknown id. The jobs domain uses getVisibleVideo.
 import { and, eq, type SQL } from 'drizzle-orm';
 import { actingOwnerId, canSee } from '../auth/permissions';
 import { ACTIVE_STATUSES } from '../jobs/status';
 import { findUser } from '../auth/users';
-import type { Config } from '../config';
-import { dataPaths } from '../config';
 import type { Db } from '../db/client';
 import { jobs, videos } from '../db/schema/index';
 import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../db/pagination';
-import { absoluteStoragePath, removeStoredVideo } from './storage';
+import type { Storage } from '../storage/types';
+import { removeStoredVideo } from './receive';
 import type { VideoRow } from '../db/schema/index';
 
 /** The video, if the viewer may see it; VideoNotFoundError otherwise (unknown and foreign alike). */
@@ -21,11 +18,6 @@ export async function getVisibleVideo(db: Db, viewer: Viewer, id: string): Promi
   const [row] = await db.select().from(videos).where(eq(videos.id, id));
   if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
   return row;
-}
-
-/** Absolute path of the video's stored source file. */
-export function videoSourcePath(config: Pick<Config, 'dataDir'>, row: Pick<VideoRow, 'storagePath'>): string {
-  return absoluteStoragePath(config, row.storagePath);
 }
 
 export async function findByIdempotencyKey(db: Db, ownerId: string, key: string): Promise<VideoRow | null> {
@@ -89,7 +81,7 @@ const JOB_ID = /^job_[0-9a-z]+$/;
  * PROCESSING. The video row is locked first, so a job submitted at the same moment either commits
  * before (and is seen here) or fails on the missing video afterwards.
  */
-export async function deleteVideo(db: Db, config: Pick<Config, 'dataDir'>, viewer: Viewer, id: string): Promise<{ row: VideoRow; jobIds: string[] }> {
+export async function deleteVideo(db: Db, storage: Storage, viewer: Viewer, id: string): Promise<{ row: VideoRow; jobIds: string[] }> {
   const result = await db.transaction(async (tx) => {
     const [row] = await tx.select().from(videos).where(eq(videos.id, id)).for('update');
     if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
@@ -100,10 +92,9 @@ export async function deleteVideo(db: Db, config: Pick<Config, 'dataDir'>, viewe
     return { row, jobIds: videoJobs.map((j) => j.id) };
   });
   // Files go after the commit: a failure here leaves orphan files, never a row without its file.
-  await removeStoredVideo(config, result.row.storagePath);
-  const outputs = dataPaths(config).outputs;
+  await removeStoredVideo(storage, result.row.id);
   for (const jobId of result.jobIds) {
-    if (JOB_ID.test(jobId)) await rm(path.join(outputs, jobId), { recursive: true, force: true });
+    if (JOB_ID.test(jobId)) await storage.deletePrefix(`outputs/${jobId}/`);
   }
   return result;
 }

@@ -7,7 +7,7 @@ import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { type Limits, SLOT_RETRY_AFTER_SECONDS, sendRateLimited } from '../limits/index';
 import type { Services } from '../services';
 import { MultipartRequestError, parseUploadRequest } from './multipart-parser';
-import { sweepStaleTempFiles } from './storage';
+import { sweepStaleTempFiles } from './receive';
 
 /** More files than this is refused before GraphQL runs; 2…MAX_FILES is a typed InvalidInputError. */
 const MAX_FILES = 10;

@@ -32,7 +32,7 @@ import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './up
 import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-parser';
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
-import { receiveToFile, removeStoredVideo, SizeLimitExceeded, storagePathFor, storeUpload, tempUploadPath } from './storage';
+import { receiveToFile, removeStoredVideo, SizeLimitExceeded, storagePathFor, tempUploadPath } from './receive';
 
 export interface UploadVideoInput {
   file: Promise<FileUpload>;
@@ -167,7 +167,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
 }
 
 export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput): Promise<VideoRow> {
-  const { config, database } = ctx.services;
+  const { database, storage } = ctx.services;
   const db = database.db;
   const info = uploadRequestInfo(input.file);
   const startedAt = info?.startedAt ?? process.hrtime.bigint();
@@ -216,7 +216,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
   let stored = false;
   try {
     const metadata = await inspectVideo(tempPath, filename, ctx);
-    await storeUpload(config, tempPath, storagePath);
+    await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
     const row = await insertVideo(db, {
       id: videoId,
@@ -234,7 +234,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
     });
     if (!row) {
       // A concurrent upload with the same idempotency key committed first: it is the answer.
-      await removeStoredVideo(config, storagePath);
+      await removeStoredVideo(storage, videoId);
       stored = false;
       const winner = await findByIdempotencyKey(db, ownerId, idempotencyKey!);
       if (!winner) throw new Error('idempotency conflict without a winning row');
@@ -255,7 +255,7 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
     );
     return row;
   } catch (error) {
-    if (stored) await removeStoredVideo(config, storagePath).catch(() => {});
+    if (stored) await removeStoredVideo(storage, videoId).catch(() => {});
     if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
     throw error;
   } finally {

@@ -90,3 +90,8 @@ export async function submitClip(app: TestApp, user: TestUser, file: string): Pr
   if (res.body.data?.submitJob?.__typename !== 'SubmitJobSuccess') throw new Error(`submitJob failed: ${JSON.stringify(res.body)}`);
   return res.body.data.submitJob.job.id as string;
 }
+
+/** Where a job's output files are with local storage (DATA_DIR/outputs/<jobId>). */
+export function jobOutputDir(app: Pick<TestApp, 'dataDir'>, jobId: string): string {
+  return path.join(app.dataDir, 'outputs', jobId);
+}

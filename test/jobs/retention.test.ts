@@ -2,11 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobOutputDir } from '../../src/jobs/outputs';
 import { removeExpiredJobs } from '../../src/jobs/retention';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
-import { seedVideo, SUBMIT } from '../helpers/jobs';
+import { jobOutputDir, seedVideo, SUBMIT } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 
 let app: TestApp;
@@ -37,8 +36,8 @@ describe('retention of finished jobs', () => {
     await sql`update jobs set status = 'FAILED', finished_at = now() - interval '23 hours' where id = ${recent}`;
     await sql`update jobs set created_at = now() - interval '30 days' where id = ${active}`;
     for (const id of ids) {
-      await fs.mkdir(jobOutputDir(app.config, id), { recursive: true });
-      await fs.writeFile(path.join(jobOutputDir(app.config, id), 'poster.jpg'), 'x');
+      await fs.mkdir(jobOutputDir(app, id), { recursive: true });
+      await fs.writeFile(path.join(jobOutputDir(app, id), 'poster.jpg'), 'x');
     }
 
     expect(await removeExpiredJobs(app.services)).toEqual([old]);
@@ -46,8 +45,8 @@ describe('retention of finished jobs', () => {
     expect((await gql(app.url, user.key, q, { id: old })).body.data.job.__typename).toBe('JobNotFoundError');
     expect((await gql(app.url, user.key, q, { id: recent })).body.data.job.__typename).toBe('Job');
     expect((await gql(app.url, user.key, q, { id: active })).body.data.job.__typename).toBe('Job');
-    await expect(fs.stat(jobOutputDir(app.config, old))).rejects.toThrow();
-    await expect(fs.stat(jobOutputDir(app.config, recent))).resolves.toBeTruthy();
+    await expect(fs.stat(jobOutputDir(app, old))).rejects.toThrow();
+    await expect(fs.stat(jobOutputDir(app, recent))).resolves.toBeTruthy();
     expect((await sql`select count(*)::int as n from job_events where job_id = ${old}`)[0].n).toBe(0);
   });
 });

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/db/ids';
 import { jobs } from '../../src/db/schema/index';
 import { insertVideoRow } from '../helpers/rows';
-import { jobOutputDir, signedDownloadUrl } from '../../src/jobs/outputs';
+import { signedDownloadUrl } from '../../src/jobs/outputs';
+import { jobOutputDir } from '../helpers/jobs';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 
@@ -65,7 +66,7 @@ describe('a download whose file is removed while it is being sent', () => {
       options: { model: 'FAST', outputFormat: 'MP4', background: null },
       timeoutSeconds: 60,
     });
-    const dir = jobOutputDir(app.config, jobId);
+    const dir = jobOutputDir(app, jobId);
     await fs.mkdir(dir, { recursive: true });
     const content = Buffer.alloc(32 * 1024 * 1024, 7);
     await fs.writeFile(path.join(dir, 'big.mp4'), content);

@@ -10,7 +10,7 @@ import { jobs, videos, type JobEventRow, type JobRow, type StageRow } from '../.
 import { VideoRef } from '../../uploads/graphql/types';
 import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JOB_EVENT_TYPES } from '../events';
-import { signedDownloadUrl } from '../outputs';
+import { downloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
 
@@ -89,7 +89,7 @@ export const OutputFileRef = builder.objectRef<OutputFileShape>('OutputFile').im
     stage: t.exposeString('stage'),
     url: t.string({
       description: 'Signed download URL, valid for 24 hours; ask again for a fresh one.',
-      resolve: (f, _args, ctx) => signedDownloadUrl(ctx.services.database.db, ctx.origin, f.jobId, f.path),
+      resolve: (f, _args, ctx) => downloadUrl(ctx.services, ctx.origin, f.jobId, f),
     }),
     contentType: t.exposeString('contentType'),
     sizeBytes: t.exposeFloat('sizeBytes'),

@@ -52,7 +52,7 @@ builder.mutationField('deleteVideo', (t) =>
       union: { name: 'DeleteVideoResult' },
     },
     resolve: async (_root, { id }, ctx) => {
-      const { row, jobIds } = await deleteVideo(ctx.services.database.db, ctx.services.config, ctx.viewer, id);
+      const { row, jobIds } = await deleteVideo(ctx.services.database.db, ctx.services.storage, ctx.viewer, id);
       ctx.log().info({ videoId: row.id, ownerId: row.ownerId, jobIds, sizeBytes: row.sizeBytes }, 'video deleted');
       return row.id;
     },

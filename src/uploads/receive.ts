@@ -1,12 +1,15 @@
-// Where uploaded files live and how they get there: streamed into DATA_DIR/uploads/.tmp under a
-// generated name (hashing and counting on the way, the head checked before anything is written),
-// then renamed to DATA_DIR/uploads/<videoId>/source.<ext>. Nothing here knows the client's filename.
+// How an uploaded file arrives: streamed into a temp file under a generated name (hashing and counting
+// on the way, the head checked before anything is written) — DATA_DIR/uploads/.tmp with local storage
+// (then renamed into place), SCRATCH_DIR/uploads with s3 (then put into the bucket). Once checked, it is
+// stored under uploads/<videoId>/source.<ext> (src/storage). Nothing here knows the client's filename.
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { finished, type Readable, Writable } from 'node:stream';
 import type { Config } from '../config';
 import { dataPaths } from '../config';
+import { uploadScratchDir } from '../storage/scratch';
+import type { Storage } from '../storage/types';
 import { HEAD_BYTES, type VideoFormat } from './formats';
 
 /** Buffering of each stage of an upload's stream (busboy's file stream, the file sink). */
@@ -125,44 +128,34 @@ export async function receiveToFile(source: Readable, dest: string, opts: Receiv
   }
 }
 
+/** Where uploads in progress are written: beside their final place with local storage, else in scratch. */
+function uploadTempDir(config: Pick<Config, 'dataDir' | 'storageDriver' | 'scratchDir'>): string {
+  return config.storageDriver === 'local' ? dataPaths(config).uploadsTmp : uploadScratchDir(config);
+}
+
 /** A fresh temp file name for an upload in progress. */
-export async function tempUploadPath(config: Pick<Config, 'dataDir'>, videoId: string): Promise<string> {
-  const dir = dataPaths(config).uploadsTmp;
+export async function tempUploadPath(config: Pick<Config, 'dataDir' | 'storageDriver' | 'scratchDir'>, videoId: string): Promise<string> {
+  const dir = uploadTempDir(config);
   await mkdir(dir, { recursive: true });
   return path.join(dir, `${videoId}.${randomBytes(4).toString('hex')}.part`);
 }
 
-/** Where a video's source is stored, relative to DATA_DIR (the form kept in videos.storage_path). */
+/** The storage key of a video's source (kept in videos.storage_path). */
 export function storagePathFor(videoId: string, format: VideoFormat): string {
   return path.posix.join('uploads', videoId, `source.${format}`);
 }
 
-/** Absolute path of a stored file, refusing anything that would leave DATA_DIR/uploads. */
-export function absoluteStoragePath(config: Pick<Config, 'dataDir'>, storagePath: string): string {
-  const uploads = dataPaths(config).uploads;
-  const abs = path.resolve(config.dataDir, storagePath);
-  if (!abs.startsWith(uploads + path.sep)) throw new Error(`storage path escapes the uploads directory: ${storagePath}`);
-  return abs;
-}
-
-/** Moves a received temp file into its final place. */
-export async function storeUpload(config: Pick<Config, 'dataDir'>, tempPath: string, storagePath: string): Promise<void> {
-  const dest = absoluteStoragePath(config, storagePath);
-  await mkdir(path.dirname(dest), { recursive: true });
-  await rename(tempPath, dest);
-}
-
-/** Removes a video's directory (its source and anything else stored beside it). */
-export async function removeStoredVideo(config: Pick<Config, 'dataDir'>, storagePath: string): Promise<void> {
-  await rm(path.dirname(absoluteStoragePath(config, storagePath)), { recursive: true, force: true });
+/** Removes a video's stored files (its source and anything else stored beside it). */
+export async function removeStoredVideo(storage: Storage, videoId: string): Promise<void> {
+  await storage.deletePrefix(`uploads/${videoId}/`);
 }
 
 /**
  * Removes temp files left by a process that died mid-upload. Only old ones: another API process
  * sharing DATA_DIR may be receiving right now.
  */
-export async function sweepStaleTempFiles(config: Pick<Config, 'dataDir'>, olderThanMs = 24 * 3600_000): Promise<number> {
-  const dir = dataPaths(config).uploadsTmp;
+export async function sweepStaleTempFiles(config: Pick<Config, 'dataDir' | 'storageDriver' | 'scratchDir'>, olderThanMs = 24 * 3600_000): Promise<number> {
+  const dir = uploadTempDir(config);
   const names = await readdir(dir).catch(() => [] as string[]);
   let removed = 0;
   for (const name of names) {

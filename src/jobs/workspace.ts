@@ -1,0 +1,64 @@
+// A job attempt's files on this machine: where its stages read the source and write their files.
+// With local storage both are the stored files themselves (outputs are written in place). With s3 the
+// source is downloaded into the job's scratch directory, stage files are written there and put into
+// the bucket as each stage finishes (its checkpoint then points at objects, so a retry on another
+// machine resumes from them), and the scratch directory goes when the attempt ends, whatever the outcome.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { and, eq, inArray } from 'drizzle-orm';
+import { jobs, type VideoRow } from '../db/schema/index';
+import type { OutputFile } from '../pipeline/types';
+import type { Services } from '../services';
+import { makeJobScratch, removeJobScratch, sweepScratch } from '../storage/scratch';
+
+export interface JobWorkspace {
+  inputPath: string;
+  outputDir: string;
+  /** Stores a finished stage's files under outputs/<jobId>/ (nothing to do when written in place). */
+  store(files: OutputFile[]): Promise<void>;
+  /** Removes the attempt's scratch files. */
+  close(): Promise<void>;
+}
+
+export function outputKey(jobId: string, file: string): string {
+  return `outputs/${jobId}/${file}`;
+}
+
+export async function openJobWorkspace(services: Pick<Services, 'storage' | 'config'>, jobId: string, video: Pick<VideoRow, 'storagePath'>): Promise<JobWorkspace> {
+  const { storage, config } = services;
+  const inPlace = storage.localDirectory(`outputs/${jobId}/`);
+  const scratch = await makeJobScratch(config, jobId);
+  try {
+    const outputDir = inPlace ?? path.join(scratch, 'outputs');
+    await mkdir(outputDir, { recursive: true });
+    const inputPath = await storage.localPath(video.storagePath, path.join(scratch, 'source'));
+    return {
+      inputPath,
+      outputDir,
+      async store(files) {
+        if (inPlace) return;
+        for (const file of files) await storage.putFile(outputKey(jobId, file.path), path.join(outputDir, file.path), { contentType: file.contentType });
+      },
+      close: () => removeJobScratch(config, jobId),
+    };
+  } catch (error) {
+    await removeJobScratch(config, jobId);
+    throw error;
+  }
+}
+
+/**
+ * Run by a worker at start: removes what crashed attempts left in SCRATCH_DIR (job directories of jobs
+ * not PROCESSING, upload temp files older than a day). A job PROCESSING on another process that shares
+ * this SCRATCH_DIR keeps its directory.
+ */
+export async function sweepJobScratch(services: Pick<Services, 'config' | 'database' | 'log'>): Promise<void> {
+  const swept = await sweepScratch(services.config, async (jobIds) => {
+    const rows = await services.database.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(inArray(jobs.id, jobIds), eq(jobs.status, 'PROCESSING')));
+    return new Set(rows.map((row) => row.id));
+  });
+  if (swept.jobs || swept.uploads) services.log.info(swept, 'removed scratch files left by earlier processes');
+}

@@ -1,0 +1,185 @@
+// The `s3` driver: objects in an S3-compatible bucket (AWS S3, MinIO, …), under S3_PREFIX. Files go up
+// as streamed multipart uploads (bounded memory: PART_BYTES × QUEUE_SIZE), come down as streams.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Config } from '../config';
+import { assertKey, type Storage, StorageUnavailableError, type StoredObject } from './types';
+
+const PART_BYTES = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
+
+/** The start stops with this when the bucket cannot be used; the message names the variable to fix. */
+export class StorageConfigError extends Error {}
+
+export class S3Storage implements Storage {
+  readonly driver = 's3' as const;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(private readonly settings: Config['s3']) {
+    this.bucket = settings.bucket;
+    this.prefix = settings.prefix;
+    this.client = new S3Client({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      forcePathStyle: settings.forcePathStyle,
+      credentials: settings.accessKeyId ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey! } : undefined,
+      // Checksums only where S3 requires them: S3-compatible servers (older MinIO, s3rver) store a
+      // streamed body's aws-chunked framing as if it were the content.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  private keyOf(key: string): string {
+    assertKey(key);
+    return this.prefix + key;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+      const where = this.settings.endpoint ?? `AWS (${this.settings.region})`;
+      if (status === 404) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: no such bucket at ${where}. Create it, or fix S3_BUCKET.`);
+      if (status === 403 || status === 401) {
+        throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);
+      }
+      if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${reason}). Check the URL and that the server runs.`);
+    }
+  }
+
+  async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: createReadStream(file), ContentType: options.contentType },
+      partSize: PART_BYTES,
+      queueSize: QUEUE_SIZE,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw new StorageUnavailableError('put', key, error);
+    }
+    if (options.move) await rm(file, { force: true });
+  }
+
+  async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {
+    try {
+      const answer = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+      );
+      const total = answer.ContentRange ? Number(answer.ContentRange.split('/')[1]) : Number(answer.ContentLength);
+      return { size: total, body: answer.Body as Readable };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new StorageUnavailableError('get', key, error);
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const answer = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      return { size: Number(answer.ContentLength) };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new StorageUnavailableError('stat', key, error);
+    }
+  }
+
+  async localPath(key: string, into: string): Promise<string> {
+    const object = await this.get(key);
+    if (!object) throw new StorageUnavailableError('get', key, new Error('no such object'));
+    await mkdir(into, { recursive: true });
+    const dest = path.join(into, path.posix.basename(key));
+    const partial = `${dest}.part`;
+    try {
+      await pipeline(object.body, createWriteStream(partial));
+      await rename(partial, dest);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw new StorageUnavailableError('download', key, error);
+    }
+    return dest;
+  }
+
+  localDirectory(): null {
+    return null;
+  }
+
+  async presignedUrl(key: string, options: { expiresInSeconds: number; contentType?: string }): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), ResponseContentType: options.contentType });
+    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+    } catch (error) {
+      if (!isNotFound(error)) throw new StorageUnavailableError('delete', key, error);
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (!prefix.endsWith('/')) throw new Error(`a prefix ends with '/': ${prefix}`);
+    for (;;) {
+      const keys = await this.list(prefix);
+      if (!keys.length) return;
+      let answer;
+      try {
+        answer = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(0, 1000).map((key) => ({ Key: this.keyOf(key) })), Quiet: true } }),
+        );
+      } catch (error) {
+        throw new StorageUnavailableError('delete', prefix, error);
+      }
+      const failed = answer.Errors?.[0];
+      if (failed) throw new StorageUnavailableError('delete', failed.Key ?? prefix, new Error(failed.Message ?? failed.Code ?? 'refused'));
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix), ContinuationToken: token }));
+      } catch (error) {
+        throw new StorageUnavailableError('list', prefix, error);
+      }
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.prefix.length));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as S3ServiceException;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}

@@ -1,0 +1,56 @@
+// SCRATCH_DIR: this machine's working copies. A job's stage files and its source (when storage is not
+// local) live in SCRATCH_DIR/jobs/<jobId> while it runs, and the directory goes when the attempt ends,
+// whatever the outcome; uploads being checked live in SCRATCH_DIR/uploads. A process that crashed
+// leaves its directories behind: the next worker start here removes those of jobs not running.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+
+export function jobScratchDir(config: Pick<Config, 'scratchDir'>, jobId: string): string {
+  return path.join(config.scratchDir, 'jobs', jobId);
+}
+
+export function uploadScratchDir(config: Pick<Config, 'scratchDir'>): string {
+  return path.join(config.scratchDir, 'uploads');
+}
+
+export async function makeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string): Promise<string> {
+  const dir = jobScratchDir(config, jobId);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+export async function removeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string): Promise<void> {
+  await rm(jobScratchDir(config, jobId), { recursive: true, force: true });
+}
+
+/**
+ * Removes the scratch directories of jobs that `isRunning` says no process runs, and upload temp files
+ * older than `uploadAgeMs` (another process sharing SCRATCH_DIR may be receiving right now).
+ */
+export async function sweepScratch(
+  config: Pick<Config, 'scratchDir'>,
+  isRunning: (jobIds: string[]) => Promise<Set<string>>,
+  uploadAgeMs = 24 * 3600_000,
+): Promise<{ jobs: number; uploads: number }> {
+  const jobsDir = path.join(config.scratchDir, 'jobs');
+  const jobIds = (await readdir(jobsDir).catch(() => [] as string[])).filter((name) => /^job_[0-9a-z]+$/.test(name));
+  const running = jobIds.length ? await isRunning(jobIds) : new Set<string>();
+  let jobs = 0;
+  for (const jobId of jobIds) {
+    if (running.has(jobId)) continue;
+    await rm(path.join(jobsDir, jobId), { recursive: true, force: true });
+    jobs++;
+  }
+  const uploadsDir = uploadScratchDir(config);
+  let uploads = 0;
+  for (const name of await readdir(uploadsDir).catch(() => [] as string[])) {
+    const file = path.join(uploadsDir, name);
+    const info = await stat(file).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > uploadAgeMs) {
+      await rm(file, { recursive: true, force: true });
+      uploads++;
+    }
+  }
+  return { jobs, uploads };
+}

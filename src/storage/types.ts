@@ -1,0 +1,54 @@
+// The one storage interface: where uploads and outputs live. Keys are relative POSIX paths, the same
+// for every driver: `uploads/<videoId>/source.<ext>` and `outputs/<jobId>/<file>`.
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  /** The whole object's size, whatever range was asked for. */
+  size: number;
+  body: Readable;
+}
+
+export interface Storage {
+  readonly driver: 'local' | 's3';
+  /** Checks at start that the storage answers (s3: the bucket exists and the credentials work). */
+  check(): Promise<void>;
+  /** Stores a local file under `key`. With `move`, the file is not needed afterwards (local: renamed). */
+  putFile(key: string, file: string, options?: { contentType?: string; move?: boolean }): Promise<void>;
+  /** Reads an object, whole or the bytes start..end (inclusive); null when there is none. */
+  get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null>;
+  /** The object's size, or null when there is none. */
+  stat(key: string): Promise<{ size: number } | null>;
+  /**
+   * A path a local program (ffmpeg) can read `key` at: the file itself (local), or a copy downloaded
+   * into the directory `into` (s3).
+   */
+  localPath(key: string, into: string): Promise<string>;
+  /**
+   * The local directory that holds the objects under `prefix`, when the driver keeps them on this
+   * machine's disk (local); null when objects must be put (s3). Stage files are written there directly.
+   */
+  localDirectory(prefix: string): string | null;
+  /** A URL that downloads the object without the API key, when the driver has one (s3: presigned). */
+  presignedUrl(key: string, options: { expiresInSeconds: number; contentType?: string }): Promise<string | null>;
+  delete(key: string): Promise<void>;
+  /** Deletes every object under `prefix` (which must end with '/'). */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Every key under `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  close(): void;
+}
+
+/** A storage operation failed for a reason outside the request (network, the server): worth retrying. */
+export class StorageUnavailableError extends Error {
+  constructor(operation: string, key: string, cause: unknown) {
+    super(`storage ${operation} of ${key} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** Keys are built by the server from its own ids and file names; anything that could escape is refused. */
+export function assertKey(key: string): void {
+  const parts = key.replace(/\/$/, '').split('/');
+  const valid = (parts[0] === 'uploads' || parts[0] === 'outputs') && parts.length >= 2 && parts.every((part) => part && part !== '.' && part !== '..' && !/[\\\0]/.test(part));
+  if (!valid) throw new Error(`not a storage key: ${JSON.stringify(key)}`);
+}
