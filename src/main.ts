@@ -31,6 +31,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     await runtime.close();
     throw error;
   }
+  log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

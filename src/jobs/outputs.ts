@@ -39,7 +39,10 @@ function signature(secret: string, jobId: string, file: string, expires: number)
 }
 
 export async function downloadUrl(services: Pick<Services, 'database' | 'storage'>, origin: string, jobId: string, file: OutputFileRef): Promise<string> {
-  const presigned = await services.storage.presignedUrl(outputKey(jobId, file.path), { expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS, contentType: file.contentType });
+  const presigned = await services.storage.presignedUrl(outputKey(jobId, file.path), {
+    expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS,
+    contentType: file.contentType,
+  });
   return presigned ?? signedDownloadUrl(services.database.db, origin, jobId, file.path);
 }
 

@@ -24,7 +24,11 @@ export function outputKey(jobId: string, file: string): string {
   return `outputs/${jobId}/${file}`;
 }
 
-export async function openJobWorkspace(services: Pick<Services, 'storage' | 'config'>, jobId: string, video: Pick<VideoRow, 'storagePath'>): Promise<JobWorkspace> {
+export async function openJobWorkspace(
+  services: Pick<Services, 'storage' | 'config'>,
+  jobId: string,
+  video: Pick<VideoRow, 'storagePath'>,
+): Promise<JobWorkspace> {
   const { storage, config } = services;
   const inPlace = storage.localDirectory(`outputs/${jobId}/`);
   const scratch = await makeJobScratch(config, jobId);

@@ -8,8 +8,8 @@ export class LocalStorage implements Storage {
 
   constructor(private readonly dataDir: string) {}
 
-  private pathOf(key: string): string {
-    assertKey(key);
+  private pathOf(key: string, options?: { topLevel?: boolean }): string {
+    assertKey(key, options);
     return path.join(this.dataDir, ...key.split('/'));
   }
 
@@ -79,7 +79,7 @@ export class LocalStorage implements Storage {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const root = this.pathOf(prefix.replace(/\/$/, ''));
+    const root = this.pathOf(prefix.replace(/\/$/, ''), { topLevel: true });
     const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
     return entries
       .filter((entry) => entry.isFile() && !entry.name.endsWith('.part'))

@@ -48,8 +48,8 @@ export class S3Storage implements Storage {
     });
   }
 
-  private keyOf(key: string): string {
-    assertKey(key);
+  private keyOf(key: string, options?: { topLevel?: boolean }): string {
+    assertKey(key, options);
     return this.prefix + key;
   }
 
@@ -65,7 +65,9 @@ export class S3Storage implements Storage {
       }
       if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${reason}). Check the URL and that the server runs.`);
+      throw new StorageConfigError(
+        `S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${reason}). Check the URL and that the server runs.`,
+      );
     }
   }
 
@@ -160,11 +162,12 @@ export class S3Storage implements Storage {
 
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
+    const listed = this.keyOf(prefix, { topLevel: true });
     let token: string | undefined;
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix), ContinuationToken: token }));
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listed, ContinuationToken: token }));
       } catch (error) {
         throw new StorageUnavailableError('list', prefix, error);
       }

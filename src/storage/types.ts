@@ -47,8 +47,11 @@ export class StorageUnavailableError extends Error {
 }
 
 /** Keys are built by the server from its own ids and file names; anything that could escape is refused. */
-export function assertKey(key: string): void {
+export function assertKey(key: string, { topLevel = false } = {}): void {
   const parts = key.replace(/\/$/, '').split('/');
-  const valid = (parts[0] === 'uploads' || parts[0] === 'outputs') && parts.length >= 2 && parts.every((part) => part && part !== '.' && part !== '..' && !/[\\\0]/.test(part));
+  const valid =
+    (parts[0] === 'uploads' || parts[0] === 'outputs') &&
+    (parts.length >= 2 || topLevel) &&
+    parts.every((part) => part && part !== '.' && part !== '..' && !/[\\\0]/.test(part));
   if (!valid) throw new Error(`not a storage key: ${JSON.stringify(key)}`);
 }

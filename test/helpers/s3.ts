@@ -1,0 +1,78 @@
+// A real S3-protocol server for tests (s3rver, on its own directory and a free port), with one bucket,
+// and the environment that points vidq at it.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  port: number;
+  /** STORAGE_DRIVER=s3 and the S3_* variables for this server. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Every key in the bucket under `prefix` (S3_PREFIX included). */
+  keys(prefix?: string): Promise<string[]>;
+  /** Stops the server (keeping its data) until start() runs it again on the same port: an outage. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-'));
+  const make = (port: number) => new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  let server = make(0);
+  const { port } = (await server.run()) as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  let running = true;
+  return {
+    endpoint,
+    bucket,
+    port,
+    env: (extra = {}) => ({
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      ...extra,
+    }),
+    async keys(prefix = '') {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) keys.push(object.Key!);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.close();
+    },
+    async start() {
+      if (running) return;
+      server = make(port);
+      await server.run();
+      running = true;
+    },
+    async close() {
+      client.destroy();
+      if (running) await server.close();
+      running = false;
+      await fs.rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// STORAGE_DRIVER=s3 as deployed across machines: an API process and a worker process with separate
+// DATA_DIRs share nothing but PostgreSQL and the bucket (s3rver here). Every file lives in the bucket;
+// nothing is left in it that no row points to, and nothing in either machine's scratch.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeExpiredJobs } from '../../src/jobs/retention';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { gql } from '../helpers/graphql';
+import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
+import { makeVideo } from '../helpers/media';
+import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { startS3, type TestS3 } from '../helpers/s3';
+import { result, upload } from '../helpers/upload';
+
+const STAGES = 'probe,thumbnails,transcode';
+const OUTPUT = `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobOutput { files { kind url contentType sizeBytes } } } }`;
+const DELETE = `mutation($id: ID!) { deleteVideo(id: $id) { __typename } }`;
+
+let s3: TestS3;
+let api: TestApp;
+let user: TestUser;
+let workerDataDir: string;
+let mediaDir: string;
+let clip: string;
+
+const listFiles = async (dir: string): Promise<string[]> =>
+  (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+
+function startWorker(): VidqProcess {
+  return spawnVidq(['serve', '--role', 'worker'], {
+    DATABASE_URL: api.database.url,
+    DATA_DIR: workerDataDir,
+    JOB_STAGES: STAGES,
+    JOB_RETRY_DELAY_SECONDS: '1',
+    ...s3.env(),
+  });
+}
+
+async function uploadClip(): Promise<string> {
+  const answer = result(await upload(api, user.key, { file: clip }));
+  expect(answer.__typename).toBe('UploadVideoSuccess');
+  return answer.video.id;
+}
+
+async function submit(videoId: string): Promise<string> {
+  const submitted = await gql(api.url, user.key, SUBMIT, { input: { videoId, model: 'FAST' } });
+  expect(submitted.body.data.submitJob.__typename).toBe('SubmitJobSuccess');
+  return submitted.body.data.submitJob.job.id;
+}
+
+beforeAll(async () => {
+  s3 = await startS3();
+  mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-media-'));
+  workerDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-worker-'));
+  clip = await makeVideo(mediaDir, { format: 'mp4', seconds: 1 });
+  api = await startTestApp({ env: { ROLE: 'api', JOB_STAGES: STAGES, ...s3.env() } });
+  user = await api.createUser();
+});
+afterAll(async () => {
+  await killAllVidq();
+  await api?.close();
+  await s3?.close();
+  await fs.rm(mediaDir, { recursive: true, force: true });
+  await fs.rm(workerDataDir, { recursive: true, force: true });
+});
+
+describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks', () => {
+  it('complete a job: the upload and every output are objects, downloads are presigned, and no scratch is left', async () => {
+    const videoId = await uploadClip();
+    expect(await s3.keys(`uploads/${videoId}/`)).toEqual([`uploads/${videoId}/source.mp4`]);
+    expect(await listFiles(api.dataDir)).toEqual([]); // not even the temp file: it went to SCRATCH_DIR and then away
+    // What a crashed attempt and a crashed upload left in this machine's scratch: swept at the start.
+    const leftover = path.join(workerDataDir, 'scratch', 'jobs', 'job_crashed0', 'outputs', 'poster.jpg');
+    const staleUpload = path.join(workerDataDir, 'scratch', 'uploads', 'vid_crashed0.0000.part');
+    for (const file of [leftover, staleUpload]) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, 'x');
+    }
+    await fs.utimes(staleUpload, new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
+    const worker = startWorker();
+    try {
+      const jobId = await submit(videoId);
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT']);
+      expect(job.status, worker.output().slice(-3000)).toBe('COMPLETED');
+
+      const output = (await gql(api.url, user.key, OUTPUT, { id: jobId })).body.data.jobOutput;
+      expect(output.__typename).toBe('JobOutput');
+      const keys = await s3.keys(`outputs/${jobId}/`);
+      expect(keys.length).toBe(output.files.length);
+      for (const file of output.files) {
+        expect(file.url.startsWith(`${s3.endpoint}/${s3.bucket}/outputs/${jobId}/`)).toBe(true);
+        const answer = await fetch(file.url);
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get('content-type')).toBe(file.contentType);
+        expect((await answer.arrayBuffer()).byteLength).toBe(file.sizeBytes);
+      }
+      // The worker's machine keeps nothing once the job is over, nor what crashed processes left.
+      await waitFor(
+        'the worker scratch to be empty',
+        async () => (await listFiles(workerDataDir)).filter((f) => !f.includes(`${path.sep}postgres${path.sep}`)).length === 0,
+      );
+      expect(await listFiles(path.join(workerDataDir, 'outputs'))).toEqual([]);
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+
+  it('retry a job whose storage went away at its stage, and complete it once storage is back', async () => {
+    const videoId = await uploadClip();
+    const worker = startWorker(); // with the bucket there: a bucket missing at start stops the start
+    await waitFor('the worker to start', async () => worker.output().includes('vidq started'));
+    await s3.stop();
+    try {
+      const jobId = await submit(videoId);
+      const retry = await waitForEvent(api, jobId, (e) => e.type === 'RETRY_SCHEDULED', 60_000);
+      expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      await s3.start();
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT']);
+      expect(job.status, worker.output().slice(-3000)).toBe('COMPLETED');
+      const events = await eventsOfJob(api, jobId);
+      expect(events.filter((e) => e.type === 'COMPLETED')).toHaveLength(1);
+      expect((await s3.keys(`outputs/${jobId}/`)).length).toBeGreaterThan(0);
+    } finally {
+      await s3.start();
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+
+  it('remove the objects of a deleted video and of its jobs, and of jobs past their retention', async () => {
+    const videoId = await uploadClip();
+    const worker = startWorker();
+    let jobId: string;
+    try {
+      jobId = await submit(videoId);
+      expect((await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'])).status).toBe('COMPLETED');
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+    // Retention: the job's outputs go with its row.
+    expect((await s3.keys(`outputs/${jobId}/`)).length).toBeGreaterThan(0);
+    await api.services.database.sql`update jobs set finished_at = now() - interval '1000 hours' where id = ${jobId}`;
+    expect(await removeExpiredJobs(api.services)).toEqual([jobId]);
+    expect(await s3.keys(`outputs/${jobId}/`)).toEqual([]);
+
+    // deleteVideo: the source, and the outputs of jobs it still had.
+    expect((await gql(api.url, user.key, DELETE, { id: videoId })).body.data.deleteVideo.__typename).toBe('DeleteVideoSuccess');
+    expect(await s3.keys(`uploads/${videoId}/`)).toEqual([]);
+  });
+
+  it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {
+    const before = await s3.keys('uploads/');
+    const garbage = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(64 * 1024, 0x41)]);
+    const answer = result(await upload(api, user.key, { file: garbage, filename: 'broken.mp4' }));
+    expect(answer.__typename).toBe('VideoCorruptError');
+    expect(await s3.keys('uploads/')).toEqual(before);
+    expect(await listFiles(api.dataDir)).toEqual([]);
+  });
+
+  it('answer SERVICE_UNAVAILABLE for an upload while the bucket is down, keeping nothing', async () => {
+    await s3.stop();
+    try {
+      const answer = await upload(api, user.key, { file: clip });
+      expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(answer.body.errors?.[0]?.message).toMatch(/Storage did not answer; retry shortly/);
+      expect(await listFiles(api.dataDir)).toEqual([]);
+    } finally {
+      await s3.start();
+    }
+    expect(await api.services.database.sql`select id from videos where owner_id = ${user.id} and id not in (select video_id from jobs)`).toEqual([]);
+  });
+
+  it('stop `vidq serve` at start with a message naming the variable when the bucket does not exist', async () => {
+    const proc = spawnVidq(['serve'], { DATA_DIR: workerDataDir, ...s3.env({ S3_BUCKET: 'no-such-bucket' }) });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toContain('S3_BUCKET="no-such-bucket": no such bucket at');
+    expect(proc.output()).not.toMatch(/\n\s+at /); // one line, no stack trace
+  });
+});

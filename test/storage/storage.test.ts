@@ -1,0 +1,147 @@
+// The storage interface, driver by driver: the same expectations for `local` (files under DATA_DIR) and
+// `s3` (a real S3-protocol server, s3rver), byte for byte.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { createStorage, StorageConfigError } from '../../src/storage/index';
+import type { Storage } from '../../src/storage/types';
+import { startS3, type TestS3 } from '../helpers/s3';
+
+let dir: string;
+let s3: TestS3;
+let big: string;
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-storage-'));
+  s3 = await startS3();
+  // Larger than one multipart part (8 MB): the s3 driver uploads it in parts.
+  big = path.join(dir, 'big.bin');
+  const data = Buffer.alloc(20 * 1024 * 1024);
+  for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
+  await fs.writeFile(big, data);
+});
+afterAll(async () => {
+  await s3?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const drivers: Array<[string, () => Storage]> = [
+  ['local', () => createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data') }))],
+  ['s3', () => createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-a' }) }))],
+];
+
+describe.each(drivers)('the %s driver', (driver, make) => {
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = make();
+    await storage.check();
+  });
+  afterAll(() => storage.close());
+
+  it('stores a file larger than one upload part and gives the same bytes back, whole and by range', async () => {
+    const key = `outputs/job_${driver}1/video.mp4`;
+    await storage.putFile(key, big, { contentType: 'video/mp4' });
+    const original = await fs.readFile(big);
+    expect(await storage.stat(key)).toEqual({ size: original.length });
+    const whole = await storage.get(key);
+    expect(whole!.size).toBe(original.length);
+    expect(sha256(await readAll(whole!.body))).toBe(sha256(original));
+    const part = await storage.get(key, { start: 1000, end: 1999 });
+    expect(part!.size).toBe(original.length);
+    expect(await readAll(part!.body)).toEqual(original.subarray(1000, 2000));
+  });
+
+  it('hands ffmpeg a local path holding the same bytes', async () => {
+    const key = `uploads/vid_${driver}2/source.mp4`;
+    await storage.putFile(key, big);
+    const local = await storage.localPath(key, path.join(dir, `copy-${driver}`));
+    expect(sha256(await fs.readFile(local))).toBe(sha256(await fs.readFile(big)));
+    if (driver === 'local') expect(local).toBe(path.join(dir, 'data', 'uploads', `vid_${driver}2`, 'source.mp4'));
+    else expect(path.dirname(local)).toBe(path.join(dir, `copy-${driver}`));
+  });
+
+  it('moves a file it is told it may take, leaving no copy behind', async () => {
+    const temp = path.join(dir, `temp-${driver}.mp4`);
+    await fs.copyFile(big, temp);
+    await storage.putFile(`uploads/vid_${driver}3/source.mp4`, temp, { move: true });
+    await expect(fs.stat(temp)).rejects.toThrow();
+    expect(await storage.stat(`uploads/vid_${driver}3/source.mp4`)).toEqual({ size: (await fs.stat(big)).size });
+  });
+
+  it('lists by prefix, deletes one object and a whole prefix, and answers null for what is not there', async () => {
+    const small = path.join(dir, `small-${driver}.txt`);
+    await fs.writeFile(small, 'x');
+    for (const name of ['a.jpg', 'b.jpg', 'sub/c.json']) await storage.putFile(`outputs/job_${driver}4/${name}`, small);
+    await storage.putFile(`outputs/job_${driver}5/keep.jpg`, small);
+    expect(await storage.list(`outputs/job_${driver}4/`)).toEqual([
+      `outputs/job_${driver}4/a.jpg`,
+      `outputs/job_${driver}4/b.jpg`,
+      `outputs/job_${driver}4/sub/c.json`,
+    ]);
+
+    await storage.delete(`outputs/job_${driver}4/a.jpg`);
+    expect(await storage.stat(`outputs/job_${driver}4/a.jpg`)).toBeNull();
+    await storage.deletePrefix(`outputs/job_${driver}4/`);
+    expect(await storage.list(`outputs/job_${driver}4/`)).toEqual([]);
+    expect(await storage.list(`outputs/job_${driver}5/`)).toEqual([`outputs/job_${driver}5/keep.jpg`]);
+
+    expect(await storage.get(`outputs/job_${driver}4/b.jpg`)).toBeNull();
+    await storage.delete(`outputs/job_${driver}4/b.jpg`); // deleting what is gone is no error
+    await storage.deletePrefix(`outputs/job_${driver}4/`);
+  });
+
+  it('refuses keys that could leave its area', async () => {
+    for (const key of ['../etc/passwd', 'uploads/../../x', 'other/x', 'uploads/a/../../b', 'uploads']) {
+      await expect(storage.stat(key)).rejects.toThrow(/not a storage key/);
+    }
+  });
+});
+
+describe('the s3 driver', () => {
+  it('keeps every object under S3_PREFIX, and presigns URLs that download without credentials, ranges included', async () => {
+    const storage = createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-b/' }) }));
+    try {
+      await storage.putFile('outputs/job_p1/poster.jpg', big, { contentType: 'image/jpeg' });
+      expect(await s3.keys('tenant-b/')).toEqual(['tenant-b/outputs/job_p1/poster.jpg']);
+      const url = await storage.presignedUrl('outputs/job_p1/poster.jpg', { expiresInSeconds: 60, contentType: 'image/jpeg' });
+      const whole = await fetch(url!);
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get('content-type')).toBe('image/jpeg');
+      expect(sha256(Buffer.from(await whole.arrayBuffer()))).toBe(sha256(await fs.readFile(big)));
+      const ranged = await fetch(url!, { headers: { range: 'bytes=0-99' } });
+      expect(ranged.status).toBe(206);
+      expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('says which variable to fix when the bucket does not exist or the endpoint does not answer', async () => {
+    const wrongBucket = createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_BUCKET: 'no-such-bucket' }) }));
+    await expect(wrongBucket.check()).rejects.toThrow(StorageConfigError);
+    await expect(wrongBucket.check()).rejects.toThrow(
+      /^S3_BUCKET="no-such-bucket": no such bucket at http:\/\/127\.0\.0\.1:\d+\. Create it, or fix S3_BUCKET\.$/,
+    );
+    wrongBucket.close();
+    const unreachable = createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_ENDPOINT: 'http://127.0.0.1:9' }) }));
+    await expect(unreachable.check()).rejects.toThrow(/^S3_ENDPOINT="http:\/\/127\.0\.0\.1:9": .* cannot be reached \(ECONNREFUSED\)/);
+    unreachable.close();
+  });
+
+  it('is refused by the configuration without a bucket, or with half a key pair', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET="": is required with STORAGE_DRIVER=s3/);
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' })).toThrow(
+      /S3_SECRET_ACCESS_KEY="": must be set together with its pair/,
+    );
+  });
+});
