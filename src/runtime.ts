@@ -16,7 +16,7 @@ export interface Runtime {
 
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
   // Storage first: a bucket that cannot be used stops the start before anything else is started.
-  const storage = createStorage(config);
+  const storage = await createStorage(config);
   try {
     await storage.check();
   } catch (error) {

@@ -18,13 +18,11 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
-import { assertKey, type Storage, StorageUnavailableError, type StoredObject } from './types';
+import { assertKey, type Storage, StorageConfigError, StorageUnavailableError, type StoredObject } from './types';
 
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
-/** The start stops with this when the bucket cannot be used; the message names the variable to fix. */
-export class StorageConfigError extends Error {}
 
 export class S3Storage implements Storage {
   readonly driver = 's3' as const;

@@ -38,6 +38,9 @@ export interface Storage {
   close(): void;
 }
 
+/** The start stops with this when the storage cannot be used; the message names the variable to fix. */
+export class StorageConfigError extends Error {}
+
 /** A storage operation failed for a reason outside the request (network, the server): worth retrying. */
 export class StorageUnavailableError extends Error {
   constructor(operation: string, key: string, cause: unknown) {

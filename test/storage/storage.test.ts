@@ -35,7 +35,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const drivers: Array<[string, () => Storage]> = [
+const drivers: Array<[string, () => Promise<Storage>]> = [
   ['local', () => createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data') }))],
   ['s3', () => createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-a' }) }))],
 ];
@@ -43,7 +43,7 @@ const drivers: Array<[string, () => Storage]> = [
 describe.each(drivers)('the %s driver', (driver, make) => {
   let storage: Storage;
   beforeAll(async () => {
-    storage = make();
+    storage = await make();
     await storage.check();
   });
   afterAll(() => storage.close());
@@ -109,7 +109,7 @@ describe.each(drivers)('the %s driver', (driver, make) => {
 
 describe('the s3 driver', () => {
   it('keeps every object under S3_PREFIX, and presigns URLs that download without credentials, ranges included', async () => {
-    const storage = createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-b/' }) }));
+    const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-b/' }) }));
     try {
       await storage.putFile('outputs/job_p1/poster.jpg', big, { contentType: 'image/jpeg' });
       expect(await s3.keys('tenant-b/')).toEqual(['tenant-b/outputs/job_p1/poster.jpg']);
@@ -127,13 +127,13 @@ describe('the s3 driver', () => {
   });
 
   it('says which variable to fix when the bucket does not exist or the endpoint does not answer', async () => {
-    const wrongBucket = createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_BUCKET: 'no-such-bucket' }) }));
+    const wrongBucket = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_BUCKET: 'no-such-bucket' }) }));
     await expect(wrongBucket.check()).rejects.toThrow(StorageConfigError);
     await expect(wrongBucket.check()).rejects.toThrow(
       /^S3_BUCKET="no-such-bucket": no such bucket at http:\/\/127\.0\.0\.1:\d+\. Create it, or fix S3_BUCKET\.$/,
     );
     wrongBucket.close();
-    const unreachable = createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_ENDPOINT: 'http://127.0.0.1:9' }) }));
+    const unreachable = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_ENDPOINT: 'http://127.0.0.1:9' }) }));
     await expect(unreachable.check()).rejects.toThrow(/^S3_ENDPOINT="http:\/\/127\.0\.0\.1:9": .* cannot be reached \(ECONNREFUSED\)/);
     unreachable.close();
   });
