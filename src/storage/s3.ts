@@ -23,7 +23,6 @@ import { assertKey, type Storage, StorageConfigError, StorageUnavailableError, t
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
-
 export class S3Storage implements Storage {
   readonly driver = 's3' as const;
   private readonly client: S3Client;
