@@ -101,6 +101,8 @@ const envSchema = z.object({
     .default(''),
   /** Local working copies (uploads being checked, a job's stage files); default DATA_DIR/scratch. */
   SCRATCH_DIR: z.string().min(1).optional(),
+  /** A resumable (tus) upload unfinished, or finished but not made into a video, is removed after this. */
+  UPLOAD_EXPIRY_HOURS: int(1, 24 * 365).default(24),
   /** Comma-separated stage names a job runs, in registry order; default: every stage. */
   JOB_STAGES: z
     .string()
@@ -167,6 +169,7 @@ const configSchema = envSchema
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(e.S3_ENDPOINT),
       prefix: e.S3_PREFIX && !e.S3_PREFIX.endsWith('/') ? `${e.S3_PREFIX}/` : e.S3_PREFIX,
     },
+    uploadExpiryHours: e.UPLOAD_EXPIRY_HOURS,
     scratchDir: path.resolve(e.SCRATCH_DIR ?? path.join(e.DATA_DIR, 'scratch')),
   }));
 

@@ -11,7 +11,7 @@ const pool = Buffer.alloc(ID_BYTES * 256);
 let offset = pool.length;
 
 /** A prefixed random id such as vid_3f9k2m…: 20 base32 characters, 100 random bits. */
-export function newId(prefix: 'usr' | 'key' | 'vid' | 'job' | 'evt' | 'whe' | 'alr' | 'req'): string {
+export function newId(prefix: 'usr' | 'key' | 'vid' | 'job' | 'evt' | 'whe' | 'alr' | 'req' | 'upl'): string {
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;

@@ -55,6 +55,24 @@ export class VideoNotFoundError extends AppError {
     this.useCatalogMessage();
   }
 }
+export class UploadNotFoundError extends AppError {
+  readonly code = 'UPLOAD_NOT_FOUND';
+  constructor(uploadId: string) {
+    super(`No upload with id '${uploadId}' is waiting to become a video.`);
+    this.useCatalogMessage();
+  }
+}
+export class UploadIncompleteError extends AppError {
+  readonly code = 'UPLOAD_INCOMPLETE';
+  constructor(
+    uploadId: string,
+    readonly offset: number,
+    readonly length: number | null,
+  ) {
+    super(`Upload '${uploadId}' has ${offset} of ${length ?? 'an undeclared number of'} bytes.`);
+    this.useCatalogMessage();
+  }
+}
 export class JobNotFoundError extends AppError {
   readonly code = 'JOB_NOT_FOUND';
   constructor(jobId: string) {

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'FILE_TOO_LARGE',
   'UNSUPPORTED_FORMAT',
   'VIDEO_CORRUPT',
+  'UPLOAD_NOT_FOUND',
+  'UPLOAD_INCOMPLETE',
   'RATE_LIMITED',
   'WEBHOOK_DELIVERY_FAILED',
   'SERVICE_UNAVAILABLE',
@@ -74,6 +76,21 @@ export const ERROR_CATALOG: Record<ErrorCode, ErrorCodeInfo> = {
     retryable: false,
     message: 'The specified video could not be found.',
     description: 'No video with that id exists for this account. Check the id; the video may have been deleted.',
+  },
+  UPLOAD_NOT_FOUND: {
+    code: 'UPLOAD_NOT_FOUND',
+    httpStatus: 404,
+    retryable: false,
+    message: 'The specified upload could not be found.',
+    description:
+      'No resumable upload with that id exists for this API key’s user: unknown, expired (UPLOAD_EXPIRY_HOURS), already made into a video, or another user’s. Upload the file again.',
+  },
+  UPLOAD_INCOMPLETE: {
+    code: 'UPLOAD_INCOMPLETE',
+    httpStatus: 409,
+    retryable: true,
+    message: 'The upload has not received all of its bytes yet.',
+    description: 'Finish the upload (resume it from its URL with your tus client), then call createVideoFromUpload again.',
   },
   JOB_NOT_FOUND: {
     code: 'JOB_NOT_FOUND',

@@ -18,6 +18,8 @@ import {
   UnsupportedFormatError,
   VideoCorruptError,
   VideoNotFoundError,
+  UploadNotFoundError,
+  UploadIncompleteError,
 } from '../errors/app-errors';
 import { ERROR_CATALOG, ERROR_CODES, type ErrorCode } from '../errors/catalog';
 import { JOB_STATUSES } from '../jobs/status';
@@ -76,6 +78,15 @@ builder.objectType(InsufficientCreditsError, {
 builder.objectType(ForbiddenError, { name: 'ForbiddenError', ...plain, fields: () => ({}) });
 builder.objectType(VideoNotFoundError, { name: 'VideoNotFoundError', ...plain, fields: () => ({}) });
 builder.objectType(JobNotFoundError, { name: 'JobNotFoundError', ...plain, fields: () => ({}) });
+builder.objectType(UploadNotFoundError, { name: 'UploadNotFoundError', ...plain, fields: () => ({}) });
+builder.objectType(UploadIncompleteError, {
+  name: 'UploadIncompleteError',
+  ...plain,
+  fields: (t) => ({
+    offset: t.float({ description: 'Bytes received so far.', resolve: (e) => e.offset }),
+    length: t.float({ nullable: true, description: 'Bytes announced (Upload-Length); null when deferred.', resolve: (e) => e.length }),
+  }),
+});
 builder.objectType(JobAlreadyProcessingError, {
   name: 'JobAlreadyProcessingError',
   ...plain,

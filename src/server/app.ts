@@ -4,6 +4,7 @@ import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
 import { startLimits } from '../limits/index';
 import type { Services } from '../services';
+import { createTusEndpoint } from '../uploads/tus/route';
 import { createMultipartParser } from '../uploads/upload-request';
 import { createHttpServer, type HttpOptions } from './http';
 import { startLiveFeeds } from './live-feeds';
@@ -24,10 +25,11 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const yoga = createYogaServer(buildSchema(), services, live, limits);
+  const tus = createTusEndpoint(services);
   const httpServer = createHttpServer(services, yoga, {
     parseMultipart: createMultipartParser(services, limits),
     ...options,
-    routes: [fileDownloadRoute(services), graphiqlAssetsRoute(), ...(options.routes ?? [])],
+    routes: [fileDownloadRoute(services), tus.route, graphiqlAssetsRoute(), ...(options.routes ?? [])],
   });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;
@@ -37,6 +39,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     httpServer.listen(port, host, () => resolve());
   }).catch(async (error) => {
     await ws.close();
+    tus.close();
     await live.hub.close();
     await limits.close();
     throw error;
@@ -47,6 +50,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
     async close() {
+      tus.close();
       await ws.close();
       await live.hub.close();
       await new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@
 //   5. the file's first bytes                                              → UnsupportedFormatError
 //   6. size, as soon as MAX_FILE_SIZE_MB is passed                         → FileTooLargeError
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
+// createVideoFromUpload (uploads/tus/create-video.ts) runs the same steps on a finished tus upload.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileUpload } from 'graphql-upload-ts';
@@ -60,7 +61,7 @@ function tooLarge(maxBytes: number, maxMb: number, info: UploadRequestInfo | und
   return new FileTooLargeError(maxBytes, `File size is ${size}. Maximum allowed is ${maxMb} MB.`);
 }
 
-function validateFields(input: UploadVideoInput): FieldError[] {
+export function validateFields(input: Omit<UploadVideoInput, 'file'>): FieldError[] {
   const errors: FieldError[] = [];
   if (input.title != null) {
     const chars = Array.from(input.title.trim()).length;
@@ -118,12 +119,19 @@ async function inspectVideo(file: string, filename: string, ctx: GraphQLContext)
   }
 }
 
-interface Attempt {
+export interface Attempt {
   ctx: GraphQLContext;
   videoId: string;
   info: UploadRequestInfo | undefined;
   log: Logger;
   elapsedMs(): number;
+}
+
+/** Step 5: the container the first bytes show, which must be a supported one. */
+export function formatOfHead(head: Buffer, ext: VideoFormat): VideoFormat {
+  const sniffed = sniffContainer(head);
+  if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description), SUPPORTED_FORMATS);
+  return sniffed.format;
 }
 
 /** Steps 5 and 6: the file into a temp file, its head sniffed first, its size counted. */
@@ -140,9 +148,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
     const received = await receiveToFile(source, tempPath, {
       maxBytes,
       inspectHead(head) {
-        const sniffed = sniffContainer(head);
-        if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description), SUPPORTED_FORMATS);
-        format = sniffed.format;
+        format = formatOfHead(head, ext);
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
       },
@@ -167,7 +173,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
 }
 
 export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput): Promise<VideoRow> {
-  const { database, storage } = ctx.services;
+  const { database } = ctx.services;
   const db = database.db;
   const info = uploadRequestInfo(input.file);
   const startedAt = info?.startedAt ?? process.hrtime.bigint();
@@ -211,6 +217,30 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
   const receiveMs = attempt.elapsedMs();
 
   // 7. Can the decoder read it? Then store it under its generated name, and the row.
+  return storeCheckedVideo(attempt, { ownerId, filename, title: input.title, recordedAt: input.recordedAt, idempotencyKey }, received, receiveMs);
+}
+
+export interface ReceivedFile {
+  tempPath: string;
+  format: VideoFormat;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/**
+ * Step 7, and the video stored: ffprobe and the decode check on the received temp file, then the file
+ * into storage and the row. Whatever fails, nothing is kept (the temp file always goes).
+ */
+export async function storeCheckedVideo(
+  attempt: Attempt,
+  fields: { ownerId: string; filename: string; title?: string | null; recordedAt?: Date | InvalidDateTime | null; idempotencyKey: string | null },
+  received: ReceivedFile,
+  receiveMs: number,
+): Promise<VideoRow> {
+  const { ctx, videoId, log } = attempt;
+  const { database, storage } = ctx.services;
+  const db = database.db;
+  const { ownerId, filename, idempotencyKey } = fields;
   const { format, tempPath } = received;
   const storagePath = storagePathFor(videoId, format);
   let stored = false;
@@ -222,14 +252,14 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
       id: videoId,
       ownerId,
       filename,
-      title: input.title?.trim() || null,
+      title: fields.title?.trim() || null,
       format,
       contentType: CONTENT_TYPES[format],
       sizeBytes: received.sizeBytes,
       sha256: received.sha256,
       storagePath,
       metadata,
-      recordedAt: input.recordedAt instanceof Date ? input.recordedAt : null,
+      recordedAt: fields.recordedAt instanceof Date ? fields.recordedAt : null,
       idempotencyKey,
     });
     if (!row) {

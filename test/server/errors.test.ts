@@ -75,6 +75,8 @@ describe('errorCatalog', () => {
         'FILE_TOO_LARGE',
         'UNSUPPORTED_FORMAT',
         'VIDEO_CORRUPT',
+        'UPLOAD_NOT_FOUND',
+        'UPLOAD_INCOMPLETE',
         'RATE_LIMITED',
         'WEBHOOK_DELIVERY_FAILED',
         'SERVICE_UNAVAILABLE',

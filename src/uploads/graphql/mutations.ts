@@ -6,9 +6,12 @@ import {
   InvalidInputError,
   JobAlreadyProcessingError,
   UnsupportedFormatError,
+  UploadIncompleteError,
+  UploadNotFoundError,
   VideoCorruptError,
   VideoNotFoundError,
 } from '../../errors/app-errors';
+import { createVideoFromUpload } from '../tus/create-video';
 import { deleteVideo } from '../queries';
 import { MAX_IDEMPOTENCY_KEY_CHARS, MAX_TITLE_CHARS, uploadVideo } from '../upload';
 import { VideoRef } from './types';
@@ -25,18 +28,44 @@ const UploadVideoInput = builder.inputType('UploadVideoInput', {
   }),
 });
 
+/** uploadVideo and createVideoFromUpload answer the same union (so one client fragment serves both). */
+const uploadResult = {
+  types: [UnsupportedFormatError, FileTooLargeError, VideoCorruptError, InvalidInputError, ForbiddenError, UploadNotFoundError, UploadIncompleteError],
+  result: { name: 'UploadVideoSuccess' },
+  dataField: { name: 'video' },
+  union: { name: 'UploadVideoResult' },
+};
+
 builder.mutationField('uploadVideo', (t) =>
   t.field({
     type: VideoRef,
     description: 'Uploads one video (GraphQL multipart request), streamed to disk and checked with ffprobe.',
     args: { input: t.arg({ type: UploadVideoInput, required: true }) },
-    errors: {
-      types: [UnsupportedFormatError, FileTooLargeError, VideoCorruptError, InvalidInputError, ForbiddenError],
-      result: { name: 'UploadVideoSuccess' },
-      dataField: { name: 'video' },
-      union: { name: 'UploadVideoResult' },
-    },
+    errors: uploadResult,
     resolve: (_root, { input }, ctx) => uploadVideo(ctx, input),
+  }),
+);
+
+const CreateVideoFromUploadInput = builder.inputType('CreateVideoFromUploadInput', {
+  fields: (t) => ({
+    uploadId: t.id({ required: true, description: 'The last path segment of the tus Location URL (upl_…).' }),
+    title: t.string({ description: `At most ${MAX_TITLE_CHARS} characters.` }),
+    ownerId: t.id({ description: 'Admins only: the video is this user’s.' }),
+    recordedAt: t.field({ type: 'DateTime', description: 'When the video was recorded.' }),
+    idempotencyKey: t.string({
+      description: `Up to ${MAX_IDEMPOTENCY_KEY_CHARS} characters. Repeating the call with the same key returns the first video.`,
+    }),
+  }),
+});
+
+builder.mutationField('createVideoFromUpload', (t) =>
+  t.field({
+    type: VideoRef,
+    description:
+      'Makes a finished resumable upload (tus, at /uploads) a video, with the checks uploadVideo runs. On success the upload is consumed; on a refusal it is removed and nothing is stored.',
+    args: { input: t.arg({ type: CreateVideoFromUploadInput, required: true }) },
+    errors: uploadResult,
+    resolve: (_root, { input }, ctx) => createVideoFromUpload(ctx, input),
   }),
 );
 

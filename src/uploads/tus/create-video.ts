@@ -1,0 +1,101 @@
+// createVideoFromUpload: a finished tus upload becomes a video through exactly uploadVideo's checks
+// (upload.ts). The order:
+//   1. fields (uploadId, title, recordedAt, idempotencyKey)  → InvalidInputError
+//   2. owner (admins may name another, existing user)        → ForbiddenError / InvalidInputError
+//   3. idempotency key seen before                           → the first video (the upload is left as is)
+//   4. the upload: the caller's, not expired, not consumed   → UploadNotFoundError
+//   5. all of its bytes received                             → UploadIncompleteError (offset, length)
+//   6. then, as for uploadVideo: extension, first bytes, size, ffprobe and the decode check.
+// From step 6 on the upload is consumed: on success its bytes belong to the video; on a refusal it is
+// removed and nothing is stored.
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { newId } from '../../db/ids';
+import type { VideoRow } from '../../db/schema/index';
+import { FileTooLargeError, InvalidInputError, UnsupportedFormatError, UploadIncompleteError, UploadNotFoundError } from '../../errors/app-errors';
+import type { InvalidDateTime } from '../../graphql/date-time';
+import type { GraphQLContext } from '../../graphql/context';
+import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename, SUPPORTED_FORMATS, type VideoFormat } from '../formats';
+import { findByIdempotencyKey, resolveUploadOwner } from '../queries';
+import { receiveToFile, SizeLimitExceeded, tempUploadPath } from '../receive';
+import { type Attempt, formatOfHead, storeCheckedVideo, validateFields } from '../upload';
+import { claimTusUpload, findTusUpload, isUploadId, removeTusUpload } from './store';
+
+export interface CreateVideoFromUploadInput {
+  uploadId: string;
+  title?: string | null;
+  ownerId?: string | null;
+  recordedAt?: Date | InvalidDateTime | null;
+  idempotencyKey?: string | null;
+}
+
+export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVideoFromUploadInput): Promise<VideoRow> {
+  const { config, database } = ctx.services;
+  const db = database.db;
+  const started = process.hrtime.bigint();
+  const videoId = newId('vid');
+  const attempt: Attempt = {
+    ctx,
+    videoId,
+    info: undefined,
+    log: ctx.log().child({ videoId, uploadId: input.uploadId }),
+    elapsedMs: () => Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+  };
+
+  // 1–3. Fields, owner, idempotency: as uploadVideo.
+  const fieldErrors = validateFields(input);
+  if (!isUploadId(input.uploadId))
+    fieldErrors.unshift({ path: ['input', 'uploadId'], message: 'is not an upload id: use the last path segment of the tus Location URL (upl_…)' });
+  if (fieldErrors.length) throw new InvalidInputError(fieldErrors);
+  const ownerId = await resolveUploadOwner(db, ctx.viewer, input.ownerId);
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey) {
+    const existing = await findByIdempotencyKey(db, ownerId, idempotencyKey);
+    if (existing) {
+      attempt.log.info(
+        { existingVideoId: existing.id, idempotencyKey },
+        'createVideoFromUpload repeated with a known idempotency key: returning the first video',
+      );
+      return existing;
+    }
+  }
+
+  // 4–5. The upload: the caller's (whoever the video is for), finished.
+  const upload = await findTusUpload(config, input.uploadId);
+  if (!upload || upload.ownerId !== ctx.viewer.id) throw new UploadNotFoundError(input.uploadId);
+  if (upload.size === null || upload.offset < upload.size) throw new UploadIncompleteError(upload.id, upload.offset, upload.size);
+  const claimed = await claimTusUpload(config, upload.id);
+  if (!claimed) throw new UploadNotFoundError(input.uploadId); // another call took it a moment ago
+
+  // 6. Extension, first bytes and size while the bytes are copied (hashed) to a temp file.
+  const filename = sanitizeFilename(upload.filename);
+  const log = (attempt.log = attempt.log.child({ filename }));
+  let tempPath: string | undefined;
+  try {
+    const ext = extensionOf(filename);
+    if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext), SUPPORTED_FORMATS);
+    let format: VideoFormat = ext;
+    tempPath = await tempUploadPath(config, videoId);
+    const received = await receiveToFile(createReadStream(claimed), tempPath, {
+      maxBytes: config.maxFileSizeBytes,
+      inspectHead(head) {
+        format = formatOfHead(head, ext);
+      },
+    });
+    await rm(claimed, { force: true });
+    return await storeCheckedVideo(
+      attempt,
+      { ownerId, filename, title: input.title, recordedAt: input.recordedAt, idempotencyKey },
+      { ...received, format, tempPath },
+      0,
+    );
+  } catch (error) {
+    if (tempPath) await rm(tempPath, { force: true });
+    await removeTusUpload(config, upload.id);
+    if (error instanceof SizeLimitExceeded) {
+      throw new FileTooLargeError(config.maxFileSizeBytes, `File size is more than ${config.maxFileSizeMb} MB. Maximum allowed is ${config.maxFileSizeMb} MB.`);
+    }
+    if (error instanceof UnsupportedFormatError) log.info({ code: error.code, detail: error.detail }, 'upload refused');
+    throw error;
+  }
+}

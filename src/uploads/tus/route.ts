@@ -1,0 +1,80 @@
+// The tus 1.0.0 endpoint at /uploads (creation, creation-with-upload, termination, expiration), so
+// tus-js-client and Uppy resume large uploads over flaky networks. @tus/server speaks the protocol; vidq
+// adds, before any byte is accepted: the API key (401), the creator as the upload's owner (anyone
+// else's HEAD, PATCH or DELETE is a 404), and the early refusals (413 over MAX_FILE_SIZE_MB, 415 for an
+// unsupported extension, 400 without a filename). A finished upload becomes a video through the
+// createVideoFromUpload mutation (create-video.ts), which runs uploadVideo's checks.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from '@tus/server';
+import { authenticate, AuthenticationError } from '../../auth/authenticate';
+import { newId } from '../../db/ids';
+import type { HttpRoute } from '../../server/route';
+import { currentRequest } from '../../server/request-context';
+import type { Services } from '../../services';
+import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename } from '../formats';
+import { findTusUpload, OWNER_METADATA_KEY, sweepExpiredTusUploads, tusStore } from './store';
+
+export const TUS_PATH = '/uploads';
+const SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** A refusal @tus/server sends as the answer (status and plain-text body). */
+const refuse = (status_code: number, body: string) => ({ status_code, body: `${body}\n` });
+
+export function createTusEndpoint(services: Services): { route: HttpRoute; close(): void } {
+  const { config, database } = services;
+  const log = services.log.child({ component: 'tus' });
+  const tus = new Server({
+    path: TUS_PATH,
+    datastore: tusStore(config),
+    maxSize: config.maxFileSizeBytes,
+    namingFunction: () => newId('upl'),
+    generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
+    async onUploadCreate(_req, upload) {
+      const filename = upload.metadata?.filename;
+      if (!filename) throw refuse(400, 'Upload-Metadata must carry a filename, e.g. tus-js-client’s metadata: { filename: "clip.mp4" }.');
+      const ext = extensionOf(sanitizeFilename(filename));
+      if (!isSupportedFormat(ext)) throw refuse(415, extensionDetail(ext));
+      const ownerId = currentRequest()?.userId;
+      if (!ownerId) throw refuse(401, 'An API key is required.');
+      return { metadata: { ...upload.metadata, [OWNER_METADATA_KEY]: ownerId } };
+    },
+  });
+
+  const sweep = setInterval(() => {
+    sweepExpiredTusUploads(config)
+      .then((removed) => removed.length && log.info({ count: removed.length }, 'removed expired resumable uploads'))
+      .catch((err) => log.warn({ err }, 'sweeping expired resumable uploads failed; next round retries'));
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (url.pathname !== TUS_PATH && !url.pathname.startsWith(`${TUS_PATH}/`)) return false;
+    // OPTIONS (discovery, CORS preflight) carries no key.
+    if (req.method !== 'OPTIONS') {
+      let viewerId: string;
+      try {
+        viewerId = (await authenticate(database.db, req.headers.authorization)).id;
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
+        res.end(`${error.message} Send Authorization: Bearer vq_… with every tus request.\n`);
+        return true;
+      }
+      const info = currentRequest();
+      if (info) info.userId = viewerId;
+      const id = url.pathname.slice(TUS_PATH.length + 1);
+      if (id) {
+        const upload = await findTusUpload(config, id);
+        if (!upload || upload.ownerId !== viewerId) {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
+          res.end('No such upload.\n');
+          return true;
+        }
+      }
+    }
+    await tus.handle(req, res);
+    return true;
+  }
+
+  return { route, close: () => clearInterval(sweep) };
+}
