@@ -76,9 +76,11 @@ const editorToolSelector = '.graphiql-editor-tool .graphiql-editor:not(.hidden)'
  */
 async function typeOver(page: Page, tab: 'Variables' | 'Headers', placeholder: string, text: string) {
   await page.getByRole('button', { name: tab, exact: true }).click();
-  const lines = (await editorText(page, editorToolSelector)).split('\n');
+  // The tab's editor renders its lines on later animation frames: wait for the placeholder to show.
+  const shown = await editorTextWhen(page, editorToolSelector, (text) => text.includes(placeholder));
+  const lines = shown.split('\n');
   const row = lines.findIndex((line) => line.includes(placeholder));
-  if (row < 0) throw new Error(`the ${tab} editor has no ${placeholder}: ${lines.join('\n')}`);
+  if (row < 0) throw new Error(`the ${tab} editor has no ${placeholder}: ${shown}`);
   const after = lines[row].length - lines[row].indexOf(placeholder) - placeholder.length;
   await page.locator(`${editorToolSelector} .monaco-editor`).click();
   await page.keyboard.press('ControlOrMeta+Home');
@@ -87,14 +89,19 @@ async function typeOver(page: Page, tab: 'Variables' | 'Headers', placeholder: s
   for (let i = 0; i < after; i++) await page.keyboard.press('ArrowLeft');
   for (let i = 0; i < placeholder.length; i++) await page.keyboard.press('Shift+ArrowLeft');
   await page.keyboard.type(text);
-  // Monaco renders its view lines on the next animation frame: wait for the text to show.
-  const until = Date.now() + 5_000;
-  let typed = await editorText(page, editorToolSelector);
-  while (!typed.includes(text) && Date.now() < until) {
-    await page.waitForTimeout(50);
-    typed = await editorText(page, editorToolSelector);
-  }
+  const typed = await editorTextWhen(page, editorToolSelector, (shownText) => shownText.includes(text));
   if (!typed.includes(text)) throw new Error(`typing into ${tab} gave: ${typed}`);
+}
+
+/** The editor's text once `accept` takes it (Monaco renders on animation frames), or as it is after 5 s. */
+async function editorTextWhen(page: Page, selector: string, accept: (text: string) => boolean): Promise<string> {
+  const until = Date.now() + 5_000;
+  let text = await editorText(page, selector);
+  while (!accept(text) && Date.now() < until) {
+    await page.waitForTimeout(50);
+    text = await editorText(page, selector);
+  }
+  return text;
 }
 
 /** Clicks the run button and picks the operation from its menu (the document holds several). */
@@ -126,12 +133,12 @@ describe('GraphiQL in Chromium', () => {
     const guarded = await openGraphiQL();
     const { page } = guarded;
 
-    expect(await editorText(page, '.graphiql-query-editor')).toMatch(/^# Welcome to vidq's GraphQL API\./);
+    expect(await editorTextWhen(page, '.graphiql-query-editor', (text) => text.startsWith('# Welcome'))).toMatch(/^# Welcome to vidq's GraphQL API\./);
     await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).click();
     expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Viewer', 'Videos', 'SubmitJob', 'JobUpdated']);
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
-    const headers = await editorText(page, editorToolSelector);
+    const headers = await editorTextWhen(page, editorToolSelector, (text) => text.includes('vq_your_key_here'));
     expect(JSON.parse(headers)).toEqual({ Authorization: 'Bearer vq_your_key_here' });
 
     // The schema came with the page: the docs show the API before any key is typed in.
