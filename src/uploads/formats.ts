@@ -146,6 +146,11 @@ export function contentMismatchDetail(ext: VideoFormat, description: string): st
   return `Received file with extension .${ext}, but its content is ${description}, not an ${FAMILY[ext]} container. Supported formats: ${SUPPORTED_LIST}.`;
 }
 
+/** The UNSUPPORTED_FORMAT detail for a file without an extension whose bytes are not a supported container. */
+export function unnamedContentDetail(description: string): string {
+  return `Received file without an extension whose content is ${description}, not a video container. Supported formats: ${SUPPORTED_LIST}.`;
+}
+
 /** The UNSUPPORTED_FORMAT detail for an extension that is not accepted. */
 export function extensionDetail(ext: string | null): string {
   return ext

@@ -3,7 +3,7 @@
 //   1. fields (file present and alone, title, recordedAt, idempotencyKey)  → InvalidInputError
 //   2. owner (admins may name another, existing user)                      → ForbiddenError / InvalidInputError
 //   3. idempotency key seen before                                         → the first video, nothing stored
-//   4. extension                                                           → UnsupportedFormatError
+//   4. extension (a name without one, e.g. a Blob's, is decided by step 5)  → UnsupportedFormatError
 //   5. the file's first bytes                                              → UnsupportedFormatError
 //   6. size, as soon as MAX_FILE_SIZE_MB is passed                         → FileTooLargeError
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
@@ -26,6 +26,7 @@ import {
   isSupportedFormat,
   sanitizeFilename,
   sniffContainer,
+  unnamedContentDetail,
   SUPPORTED_FORMATS,
   type VideoFormat,
 } from './formats';
@@ -127,20 +128,25 @@ export interface Attempt {
   elapsedMs(): number;
 }
 
-/** Step 5: the container the first bytes show, which must be a supported one. */
-export function formatOfHead(head: Buffer, ext: VideoFormat): VideoFormat {
+/**
+ * Step 5: the container the first bytes show, which must be a supported one (and, when the name has an
+ * extension, of its family: a PNG named .mp4 is refused).
+ */
+export function formatOfHead(head: Buffer, ext: VideoFormat | null): VideoFormat {
   const sniffed = sniffContainer(head);
-  if (sniffed.kind === 'other') throw new UnsupportedFormatError(contentMismatchDetail(ext, sniffed.description), SUPPORTED_FORMATS);
+  if (sniffed.kind === 'other') {
+    throw new UnsupportedFormatError(ext ? contentMismatchDetail(ext, sniffed.description) : unnamedContentDetail(sniffed.description), SUPPORTED_FORMATS);
+  }
   return sniffed.format;
 }
 
 /** Steps 5 and 6: the file into a temp file, its head sniffed first, its size counted. */
-async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
+async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | null) {
   const { config } = attempt.ctx.services;
   const { info, log } = attempt;
   const maxBytes = config.maxFileSizeBytes;
   const refuseSize = () => tooLarge(maxBytes, config.maxFileSizeMb, info, maxBytes + 1);
-  let format: VideoFormat = ext;
+  let format: VideoFormat | null = ext;
   let tempPath: string | undefined;
   try {
     const source = file.createReadStream();
@@ -153,6 +159,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat) {
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
       },
     });
+    if (!format) throw new Error('the head of the upload was never inspected'); // receiveToFile always inspects it
     return { ...received, format, tempPath };
   } catch (error) {
     if (tempPath) await rm(tempPath, { force: true });
@@ -210,14 +217,16 @@ export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput):
 
   // 4. Extension.
   const ext = extensionOf(filename);
-  if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext), SUPPORTED_FORMATS);
+  if (ext !== null && !isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext), SUPPORTED_FORMATS);
 
   // 5 + 6. Bytes and size.
   const received = await receive(attempt, file, ext);
   const receiveMs = attempt.elapsedMs();
+  // A name without an extension (a Blob's "blob") gets the one its bytes showed.
+  const storedName = ext === null ? `${filename}.${received.format}` : filename;
 
   // 7. Can the decoder read it? Then store it under its generated name, and the row.
-  return storeCheckedVideo(attempt, { ownerId, filename, title: input.title, recordedAt: input.recordedAt, idempotencyKey }, received, receiveMs);
+  return storeCheckedVideo(attempt, { ownerId, filename: storedName, title: input.title, recordedAt: input.recordedAt, idempotencyKey }, received, receiveMs);
 }
 
 export interface ReceivedFile {

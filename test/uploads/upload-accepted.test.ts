@@ -1,5 +1,6 @@
 // uploadVideo through real multipart HTTP requests: what an accepted upload stores and answers.
 import { createHash } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,18 @@ describe('every accepted container', () => {
   it('judges the container by the bytes when the name is another accepted extension', async () => {
     const video = result(await upload(app, alice.key, { file: clips.mkv, filename: 'really-matroska.mp4' })).video;
     expect(video).toMatchObject({ filename: 'really-matroska.mp4', format: 'mkv', contentType: 'video/x-matroska' });
+  });
+
+  it('accepts a Blob sent without a file name (fs.openAsBlob, MediaRecorder, apollo-upload-client), naming it by its bytes', async () => {
+    const { operations, map } = uploadOperations();
+    const form = new FormData();
+    form.append('operations', JSON.stringify(operations));
+    form.append('map', JSON.stringify(map));
+    form.append('0', await openAsBlob(clips.webm)); // no name given: sent as "blob"
+    const answer = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${alice.key}` }, body: form });
+    const video = (await answer.json()).data.uploadVideo.video;
+    expect(video).toMatchObject({ filename: 'blob.webm', format: 'webm', contentType: 'video/webm' });
+    expect(video.metadata.durationSeconds).toBeGreaterThan(0);
   });
 
   it('accepts an upper-case extension', async () => {

@@ -184,10 +184,12 @@ describe('formats', () => {
     });
   });
 
-  it('refuses a file without an extension', async () => {
-    const res = result(await upload(app, alice.key, { file: mp4, filename: 'clip' }));
+  it('refuses a file without an extension whose bytes are no video container, saying what they are', async () => {
+    const res = result(await upload(app, alice.key, { file: await makePng(media), filename: 'blob' }));
     expect(res.code).toBe('UNSUPPORTED_FORMAT');
-    expect(res.detail).toBe('Received file without an extension. Supported formats: mp4, mov, avi, mkv, webm.');
+    expect(res.detail).toBe(
+      'Received file without an extension whose content is a PNG image, not a video container. Supported formats: mp4, mov, avi, mkv, webm.',
+    );
   });
 
   it('refuses a PNG renamed .mp4, saying what the bytes are', async () => {
