@@ -113,6 +113,20 @@ export async function findActiveKey(db: Db, key: string): Promise<KeyOwner | nul
   return { keyId: row.keyId, lastUsedAt: row.lastUsedAt, userId: user.id, name: user.name, isAdmin: user.isAdmin, user };
 }
 
+/**
+ * Why a key was refused, for a message that helps (only on the failure path: one extra read): revoked,
+ * its user disabled, or unknown (never issued, or mistyped).
+ */
+export async function whyKeyRefused(db: Db, key: string): Promise<'revoked' | 'user disabled' | 'unknown'> {
+  const [row] = await db
+    .select({ revokedAt: apiKeys.revokedAt, disabledAt: users.disabledAt })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.keyHash, hashApiKey(key)));
+  if (!row) return 'unknown';
+  return row.revokedAt ? 'revoked' : row.disabledAt ? 'user disabled' : 'unknown';
+}
+
 /** Records use, at most once a minute per key, so that auth stays one read on the hot path. */
 export async function touchKey(db: Db, owner: KeyOwner): Promise<void> {
   if (owner.lastUsedAt && Date.now() - owner.lastUsedAt.getTime() < 60_000) return;

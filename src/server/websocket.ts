@@ -23,7 +23,8 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { authenticate, AuthenticationError } from '../auth/authenticate';
+import { authenticate, AuthenticationError, parseBearer } from '../auth/authenticate';
+import { whyKeyRefused } from '../auth/keys';
 import { apiKeys, users } from '../db/schema/index';
 import { newId } from '../db/ids';
 import type { KeyRevocationFeed } from '../auth/revocation-feed';
@@ -34,6 +35,7 @@ import { requestStore } from './request-context';
 import { Connection, connections, type Extra, onSocketClose, onSocketError, onSocketMessage, onSocketPong, type SocketManager } from './ws-connection';
 import {
   CONNECTION_INIT_TIMEOUT_MS,
+  forbiddenReason,
   MAX_MESSAGE_BYTES,
   operationLimitError,
   WS_CLOSE_FORBIDDEN,
@@ -83,7 +85,7 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
     closeRevoked(connection: Connection) {
       log.info({ keyId: connection.keyId }, 'closing socket: API key revoked or user disabled');
       manager.forget(connection);
-      connection.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden: API key revoked');
+      connection.socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason('no longer valid'));
     },
 
     /** Subscriptions of authenticated sockets go to the fast path; everything else to graphql-ws. */
@@ -114,7 +116,7 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
     onUnauthenticated: (socket) => {
       log.info('closing socket: API key no longer valid');
       manager.forget(socket as Connection);
-      socket.socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
+      socket.socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason('no longer valid'));
     },
   });
 
@@ -137,9 +139,15 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
         if (error.failure === 'INVALID_API_KEY' && address) {
           const retryAfter = await limits.authFailures.failed(address);
           // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
-          if (retryAfter !== null)
+          if (retryAfter !== null) {
             socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
+            return false;
+          }
         }
+        // graphql-ws's own 4403 says only "Forbidden": say what was wrong with the key.
+        const key = parseBearer(ctx.connectionParams?.authorization);
+        const problem = error.failure === 'UNAUTHENTICATED' || !key ? 'missing' : await whyKeyRefused(db, key).catch(() => 'unknown' as const);
+        socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason(problem));
         return false;
       }
       if (!connection || socket.readyState !== socket.OPEN) return false; // gone while we checked
@@ -183,7 +191,7 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
           if (error instanceof AuthenticationError) {
             log.info({ requestId: info.requestId }, 'closing socket: API key no longer valid');
             if (connection) manager.forget(connection);
-            socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
+            socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason('no longer valid'));
             return [error];
           }
           throw error;

@@ -6,6 +6,16 @@ import { CloseCode } from 'graphql-ws';
 
 /** A missing, unknown or revoked key (graphql-ws's "Forbidden"). */
 export const WS_CLOSE_FORBIDDEN = CloseCode.Forbidden; // 4403
+/** The close reason for a refused connection_init: what was wrong with the key, and what to send. */
+export function forbiddenReason(problem: 'missing' | 'revoked' | 'user disabled' | 'unknown' | 'no longer valid'): string {
+  // A close reason is at most 123 bytes.
+  if (problem === 'missing') return 'Forbidden: no API key. Send connectionParams { authorization: "Bearer vq_…" }';
+  if (problem === 'revoked') return 'Forbidden: this API key was revoked. Create a new one.';
+  if (problem === 'user disabled') return 'Forbidden: the user of this API key is disabled.';
+  if (problem === 'no longer valid') return 'Forbidden: API key revoked (or its user disabled) while this socket was open.';
+  return 'Forbidden: unknown API key (mistyped, or never issued).';
+}
+
 /** connection_init did not come within CONNECTION_INIT_TIMEOUT_MS (as graphql-ws does it). */
 export const WS_CLOSE_INIT_TIMEOUT = CloseCode.ConnectionInitialisationTimeout; // 4408
 /** A subscribe whose id is already in use on the socket (as graphql-ws does it). */

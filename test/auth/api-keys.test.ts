@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { revokeApiKey } from '../../src/auth/keys';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql, wsClient, wsCollect } from '../helpers/graphql';
@@ -78,19 +80,42 @@ describe('WebSocket authentication', () => {
     await client.dispose();
   });
 
-  it('closes the socket with 4403 when connection_init carries no key', async () => {
-    let code = 0;
-    const client = wsClient(app.url, null, { onClose: (c) => (code = c) });
+  async function refusal(key: string | null) {
+    let closed = { code: 0, reason: '' };
+    const client = wsClient(app.url, key, { onClose: (code, reason) => (closed = { code, reason }) });
     await expect(wsCollect(client, VIEWER).done).rejects.toBeDefined();
-    expect(code).toBe(4403);
     await client.dispose();
+    return closed;
+  }
+
+  it('closes the socket with 4403 when connection_init carries no key, saying what to send', async () => {
+    expect(await refusal(null)).toEqual({ code: 4403, reason: 'Forbidden: no API key. Send connectionParams { authorization: "Bearer vq_…" }' });
   });
 
-  it('closes the socket with 4403 for an unknown key', async () => {
-    let code = 0;
-    const client = wsClient(app.url, 'vq_unknownunknownunknown', { onClose: (c) => (code = c) });
-    await expect(wsCollect(client, VIEWER).done).rejects.toBeDefined();
-    expect(code).toBe(4403);
+  it('closes the socket with 4403 for an unknown key, saying so', async () => {
+    expect(await refusal('vq_unknownunknownunknown')).toEqual({ code: 4403, reason: 'Forbidden: unknown API key (mistyped, or never issued).' });
+  });
+
+  it('closes the socket with 4403 for a revoked key, or one whose user is disabled, saying which', async () => {
+    const frank = await app.createUser({ name: 'frank' });
+    await revokeApiKey(app.services.database.db, frank.keyId);
+    expect(await refusal(frank.key)).toEqual({ code: 4403, reason: 'Forbidden: this API key was revoked. Create a new one.' });
+    const gina = await app.createUser({ name: 'gina' });
+    await app.services.database.sql`update users set disabled_at = now() where id = ${gina.id}`;
+    expect(await refusal(gina.key)).toEqual({ code: 4403, reason: 'Forbidden: the user of this API key is disabled.' });
+  });
+
+  it('fails at once, without graphql-ws’s retries, for a client whose shouldRetry skips 4403 (as the README shows)', async () => {
+    let connecting = 0;
+    const client = createClient({
+      url: `${app.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: 'Bearer vq_unknownunknownunknown' },
+      shouldRetry: (event) => !(event as CloseEvent | undefined)?.code || (event as CloseEvent).code !== 4403,
+      on: { connecting: () => connecting++ },
+    });
+    await expect(wsCollect(client, VIEWER).done).rejects.toMatchObject({ code: 4403, reason: 'Forbidden: unknown API key (mistyped, or never issued).' });
+    expect(connecting).toBe(1);
     await client.dispose();
   });
 

@@ -197,7 +197,7 @@ describe('a revoked key', () => {
     const revokedAt = Date.now();
     expect(await revokeApiKey(app.services.database.db, user.keyId)).toBe(true);
     const closed = await s.closed;
-    expect(closed).toEqual({ code: 4403, reason: 'Forbidden: API key revoked' });
+    expect(closed).toEqual({ code: 4403, reason: 'Forbidden: API key revoked (or its user disabled) while this socket was open.' });
     expect(Date.now() - revokedAt).toBeLessThan(2_000);
     await expect(viaClient.done).rejects.toBeDefined();
     expect(closeCode).toBe(4403);

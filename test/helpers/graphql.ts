@@ -15,14 +15,14 @@ export async function gql<T = any>(baseUrl: string, key: string | null, query: s
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
-export function wsClient(baseUrl: string, key: string | null, opts: { lazy?: boolean; onClose?: (code: number) => void } = {}): Client {
+export function wsClient(baseUrl: string, key: string | null, opts: { lazy?: boolean; onClose?: (code: number, reason: string) => void } = {}): Client {
   return createClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     lazy: opts.lazy ?? true,
     retryAttempts: 0,
-    on: { closed: (event) => opts.onClose?.((event as { code: number }).code) },
+    on: { closed: (event) => opts.onClose?.((event as { code: number }).code, (event as { reason: string }).reason) },
   });
 }
 
