@@ -101,6 +101,18 @@ const envSchema = z.object({
     .default(''),
   /** Local working copies (uploads being checked, a job's stage files); default DATA_DIR/scratch. */
   SCRATCH_DIR: z.string().min(1).optional(),
+  /** Origins that browser apps may call /graphql from (comma-separated, or *); default: none. */
+  GRAPHQL_CORS_ORIGINS: z
+    .string()
+    .regex(/^(\*|https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*)$/, {
+      message: 'must be * or a comma-separated list of origins such as https://app.example.com',
+    })
+    .optional(),
+  /** Access-Control-Allow-Origin of /files downloads: * (the signed URLs are capabilities) or one origin. */
+  FILES_CORS_ORIGIN: z
+    .string()
+    .regex(/^(\*|https?:\/\/[^\s,/]+)$/, { message: 'must be * or one origin such as https://app.example.com' })
+    .default('*'),
   /** A resumable (tus) upload unfinished, or finished but not made into a video, is removed after this. */
   UPLOAD_EXPIRY_HOURS: int(1, 24 * 365).default(24),
   /** Comma-separated stage names a job runs, in registry order; default: every stage. */
@@ -170,6 +182,8 @@ const configSchema = envSchema
       prefix: e.S3_PREFIX && !e.S3_PREFIX.endsWith('/') ? `${e.S3_PREFIX}/` : e.S3_PREFIX,
     },
     uploadExpiryHours: e.UPLOAD_EXPIRY_HOURS,
+    graphqlCorsOrigins: e.GRAPHQL_CORS_ORIGINS ? e.GRAPHQL_CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
+    filesCorsOrigin: e.FILES_CORS_ORIGIN,
     scratchDir: path.resolve(e.SCRATCH_DIR ?? path.join(e.DATA_DIR, 'scratch')),
   }));
 

@@ -62,7 +62,16 @@ function fail(res: ServerResponse, status: number, message: string) {
 export function fileDownloadRoute(services: Services): HttpRoute {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const match = /^\/files\/(job_[a-z0-9]+)\/(.+)$/.exec(url.pathname);
-    if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    if (!match || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')) return false;
+    // CORS: a web app may fetch, seek (Range) and draw (<video crossorigin>, canvas, MSE) the files.
+    res.setHeader('access-control-allow-origin', services.config.filesCorsOrigin);
+    if (services.config.filesCorsOrigin !== '*') res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-expose-headers', 'Content-Range, Content-Length, Accept-Ranges');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'Range', 'access-control-max-age': '86400' });
+      res.end();
+      return true;
+    }
     const [, jobId, rawFile] = match;
     let file: string;
     try {

@@ -123,6 +123,18 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, live
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Browser apps on other origins only where GRAPHQL_CORS_ORIGINS allows them (the key travels in a
+    // header, never a cookie: no credentials).
+    cors: services.config.graphqlCorsOrigins.length
+      ? {
+          origin: services.config.graphqlCorsOrigins.includes('*') ? '*' : services.config.graphqlCorsOrigins,
+          methods: ['GET', 'POST'],
+          allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+          exposedHeaders: ['x-request-id'],
+          credentials: false,
+          maxAge: 86400,
+        }
+      : false,
     multipart: false, // uploads are parsed before Yoga runs, each file streamed as it arrives (uploads/upload-request.ts; BENCHMARKS.md, Uploads)
     maxRequestBodySize: false, // POST bodies are read, capped, before Yoga runs (graphql-body.ts)
     ...graphiqlForYoga(schema), // served with its own files: works offline (src/graphiql)

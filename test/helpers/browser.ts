@@ -42,7 +42,7 @@ export interface TestBrowser {
    * storage (localStorage, IndexedDB, cookies, caches…) is emptied first, so pages of one browser do
    * not see each other's state unless they are open at the same time.
    */
-  openPage(origin: string): Promise<GuardedPage>;
+  openPage(origin: string, opts?: { alsoAllow?: string[] }): Promise<GuardedPage>;
   close(): Promise<void>;
 }
 
@@ -59,9 +59,9 @@ function originOf(url: string): string | null {
   return `${scheme}//${parsed.host}`;
 }
 
-function leavesOrigin(url: string, origin: string): boolean {
+function leavesOrigin(url: string, allowed: ReadonlySet<string>): boolean {
   const target = originOf(url);
-  return target !== null && target !== origin;
+  return target !== null && !allowed.has(target);
 }
 
 export class ChromiumMissingError extends Error {
@@ -95,9 +95,11 @@ export async function startBrowser(opts: { executablePath?: string } = {}): Prom
   for (const page of context.pages()) await page.close();
 
   return {
-    async openPage(originUrl: string) {
+    async openPage(originUrl: string, opts: { alsoAllow?: string[] } = {}) {
       const origin = originOf(originUrl);
       if (!origin) throw new Error(`not an http(s) origin: ${originUrl}`);
+      // Other origins the test itself serves (a cross-origin page's API): reachable, and not counted.
+      const allowed = new Set([origin, ...(opts.alsoAllow ?? []).map((url) => originOf(url)!)]);
       const page = await context.newPage();
       const cdp = await context.newCDPSession(page);
       await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
@@ -113,7 +115,7 @@ export async function startBrowser(opts: { executablePath?: string } = {}): Prom
         close: () => page.close(),
       };
       const record = (url: string) => {
-        if (leavesOrigin(url, origin) && !guarded.offOriginRequests.includes(url)) guarded.offOriginRequests.push(url);
+        if (leavesOrigin(url, allowed) && !guarded.offOriginRequests.includes(url)) guarded.offOriginRequests.push(url);
       };
       // Seen for every request of the page and its dedicated workers, blocked or not.
       page.on('request', (request) => {
@@ -125,14 +127,14 @@ export async function startBrowser(opts: { executablePath?: string } = {}): Prom
         record(socket.url());
       });
       await page.route(
-        (url) => leavesOrigin(url.href, origin),
+        (url) => leavesOrigin(url.href, allowed),
         (route) => {
           record(route.request().url());
           return route.abort('blockedbyclient');
         },
       );
       await page.routeWebSocket(
-        (url) => leavesOrigin(url.href, origin),
+        (url) => leavesOrigin(url.href, allowed),
         (socket) => {
           record(socket.url());
           return socket.close({ code: 1008, reason: 'blocked: leaves the origin' });
