@@ -13,6 +13,7 @@ import '../uploads/graphql/queries';
 import '../uploads/graphql/mutations';
 import '../health/graphql/types';
 import '../health/graphql/queries';
+import '../pipeline/graphql/types';
 import '../jobs/graphql/types';
 import '../jobs/graphql/queries';
 import '../jobs/graphql/mutations';

@@ -24,7 +24,16 @@ afterAll(async () => {
 const OUTPUT = `query Out($id: ID!) {
   jobOutput(jobId: $id) {
     __typename
-    ... on JobOutput { jobId files { kind stage url contentType sizeBytes } results transcode audio scenes thumbnails probe }
+    ... on JobOutput {
+      jobId
+      files { kind stage url contentType sizeBytes }
+      results
+      transcode { format codec audioCodec width height durationSeconds hasAlpha sizeBytes file }
+      audio { durationSeconds silenceThresholdDb minSilenceSeconds silences { start end } activity { start end } loudness { integratedLufs loudnessRangeLu truePeakDbfs } }
+      scenes { threshold hashAlgorithm scenes { index start end score hash } }
+      thumbnails { width poster { time file } thumbnails { time file } }
+      probe { durationSeconds width height videoCodec audioCodec frameRate }
+    }
     ... on Error { code detail }
   }
 }`;
@@ -66,10 +75,17 @@ describe('a job on a short clip', () => {
     const output = out.body.data.jobOutput;
     expect(output.__typename).toBe('JobOutput');
     expect(Object.keys(output.results)).toEqual(['probe', 'thumbnails', 'transcode', 'audio', 'scenes']);
-    expect(output.transcode).toMatchObject({ codec: 'h264', audioCodec: 'aac' });
+    // Typed results: the same values as the raw JSON of `results`.
+    expect(output.transcode).toMatchObject({ format: 'MP4', codec: 'h264', audioCodec: 'aac', hasAlpha: false });
+    expect(output.transcode).toEqual(output.results.transcode);
     expect(output.transcode.height).toBeLessThanOrEqual(480);
-    expect(output.audio).toBeTruthy();
-    expect(output.scenes).toBeTruthy();
+    expect(output.audio.silences.length).toBeGreaterThan(0);
+    expect(output.audio.activity.length).toBeGreaterThan(0);
+    expect(output.audio).toEqual(output.results.audio);
+    expect(output.scenes.scenes[0]).toMatchObject({ index: 0, start: 0, score: null, hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(output.scenes.scenes.length).toBe(output.results.scenes.scenes.length);
+    expect(output.thumbnails.poster.file).toBe(output.results.thumbnails.poster.file);
+    expect(output.probe).toMatchObject({ width: 320, height: 240, videoCodec: 'h264', audioCodec: 'aac' });
     const kinds = output.files.map((f: { kind: string }) => f.kind);
     expect(kinds).toContain('video');
     expect(kinds).toContain('poster');

@@ -7,7 +7,9 @@ import { JobErrorRef, JobStatusEnum } from '../../graphql/errors';
 import type { JobStatus } from '../status';
 import { desc, eq } from 'drizzle-orm';
 import { jobs, videos, type JobEventRow, type JobRow, type StageRow } from '../../db/schema/index';
-import { VideoRef } from '../../uploads/graphql/types';
+import { VideoMetadataRef, VideoRef } from '../../uploads/graphql/types';
+import { AudioResultRef, ScenesResultRef, ThumbnailsResultRef, TranscodeResultRef } from '../../pipeline/graphql/types';
+import type { AudioResult, ProbeResult, ScenesResult, ThumbnailsResult, TranscodeResult } from '../../pipeline/results';
 import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JOB_EVENT_TYPES } from '../events';
 import { downloadUrl } from '../outputs';
@@ -113,16 +115,17 @@ export const JobOutputRef = builder.objectRef<JobOutputShape>('JobOutput').imple
       description: "Every stage's result, by stage name (skipped stages are null).",
       resolve: (o) => Object.fromEntries(o.stages.map((s) => [s.name, s.output])),
     }),
-    probe: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'probe') }),
-    thumbnails: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'thumbnails') }),
-    transcode: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'transcode') }),
-    audio: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'audio') }),
-    scenes: t.field({ type: 'JSON', nullable: true, resolve: (o) => stageOutput(o, 'scenes') }),
+    probe: t.field({ type: VideoMetadataRef, nullable: true, resolve: (o) => stageOutput<ProbeResult>(o, 'probe') }),
+    thumbnails: t.field({ type: ThumbnailsResultRef, nullable: true, resolve: (o) => stageOutput<ThumbnailsResult>(o, 'thumbnails') }),
+    transcode: t.field({ type: TranscodeResultRef, nullable: true, resolve: (o) => stageOutput<TranscodeResult>(o, 'transcode') }),
+    audio: t.field({ type: AudioResultRef, nullable: true, resolve: (o) => stageOutput<AudioResult>(o, 'audio') }),
+    scenes: t.field({ type: ScenesResultRef, nullable: true, resolve: (o) => stageOutput<ScenesResult>(o, 'scenes') }),
   }),
 });
 
-function stageOutput(o: JobOutputShape, name: string) {
-  return o.stages.find((s) => s.name === name)?.output ?? null;
+/** A built-in stage's stored result (null when it was skipped or not run), in its known shape. */
+function stageOutput<T>(o: JobOutputShape, name: string): T | null {
+  return (o.stages.find((s) => s.name === name)?.output as T | undefined) ?? null;
 }
 
 /** What the user should do now, in one sentence. */

@@ -9,7 +9,7 @@ import type { VideoMetadata } from '../../pipeline/types';
 
 builder.addScalarType('Upload', GraphQLUpload, {});
 
-const VideoMetadataRef = builder.objectRef<VideoMetadata>('VideoMetadata').implement({
+export const VideoMetadataRef = builder.objectRef<VideoMetadata>('VideoMetadata').implement({
   description: 'What ffprobe measured at upload.',
   fields: (t) => ({
     durationSeconds: t.exposeFloat('durationSeconds'),
