@@ -11,6 +11,7 @@ import { jobs, videos } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
+import { outputFilesWithUrls } from './outputs';
 import { type JobWorkspace, openJobWorkspace } from './workspace';
 import { jobProgress, selectedStages } from './stages';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
@@ -82,7 +83,8 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     try {
       if (deadlineMs <= 0) throw new DeadlineReached('deadline passed before this attempt started');
       await runStages(job, started.stages, controller.signal);
-      const done = await finishJob(db, boss, jobId, { status: 'COMPLETED', attempt: job.attempt, from: ['PROCESSING'] });
+      const output = { files: await outputFilesWithUrls(services, jobId) };
+      const done = await finishJob(db, boss, jobId, { status: 'COMPLETED', attempt: job.attempt, from: ['PROCESSING'], output });
       if (done) log.info({ attempt: job.attempt }, 'job completed');
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : null;

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { settings } from '../db/schema/index';
+import { jobStages, settings } from '../db/schema/index';
+import type { WebhookOutputFile } from '../webhooks/events';
 import type { HttpRoute } from '../server/route';
 import type { Services } from '../services';
 import { assertKey } from '../storage/types';
@@ -44,6 +45,26 @@ export async function downloadUrl(services: Pick<Services, 'database' | 'storage
     contentType: file.contentType,
   });
   return presigned ?? signedDownloadUrl(services.database.db, origin, jobId, file.path);
+}
+
+/**
+ * A finished job's files with their download URLs, as the job.completed webhook carries them. Built by
+ * the worker, which has no request: links use PUBLIC_URL (else http://localhost:PORT) or the bucket's.
+ */
+export async function outputFilesWithUrls(services: Pick<Services, 'database' | 'storage' | 'config'>, jobId: string): Promise<WebhookOutputFile[]> {
+  const origin = services.config.publicUrl ?? `http://localhost:${services.config.port}`;
+  const stages = await services.database.db.select({ name: jobStages.name, files: jobStages.files }).from(jobStages).where(eq(jobStages.jobId, jobId));
+  const files = stages.flatMap((stage) => (stage.files ?? []).map((file) => ({ ...file, stage: stage.name })));
+  return Promise.all(
+    files.map(async (file) => ({
+      kind: file.kind,
+      stage: file.stage,
+      path: file.path,
+      contentType: file.contentType,
+      sizeBytes: file.sizeBytes,
+      url: await downloadUrl(services, origin, jobId, file),
+    })),
+  );
 }
 
 export async function signedDownloadUrl(db: Db, origin: string, jobId: string, file: string, now = Date.now()): Promise<string> {

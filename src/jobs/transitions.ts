@@ -12,7 +12,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
 import { jobs, jobStages } from '../db/schema/index';
 import { alertForFinishedJob, raiseAlert } from '../alerts/alerts';
-import { enqueueJobWebhooks } from '../webhooks/events';
+import { enqueueJobWebhooks, type WebhookOutputFile } from '../webhooks/events';
 import { chargeCredits, releaseCredits } from './credits';
 import { appendJobEvent } from './events';
 import { ACTIVE_STATUSES, type JobStatus, type TerminalStatus } from './status';
@@ -157,6 +157,8 @@ export interface FinishOptions {
   attempt?: number;
   from: readonly JobStatus[];
   data?: Record<string, unknown>;
+  /** A COMPLETED job's files with their download URLs, for the job.completed webhook (jobs/outputs.ts). */
+  output?: { files: WebhookOutputFile[] };
 }
 
 /**
@@ -193,7 +195,7 @@ export async function finishJob(db: Db, boss: PgBoss, jobId: string, opts: Finis
       error: opts.error ?? null,
       data: opts.data,
     });
-    await enqueueJobWebhooks(tx, boss, job, event);
+    await enqueueJobWebhooks(tx, boss, job, event, opts.status === 'COMPLETED' ? opts.output : undefined);
     // TIMED_OUT, and FAILED (permanently or after its retries), tell the operators too.
     const alert = alertForFinishedJob(job, opts.data);
     if (alert) await raiseAlert(tx, alert);

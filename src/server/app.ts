@@ -6,6 +6,7 @@ import { startLimits } from '../limits/index';
 import type { Services } from '../services';
 import { createTusEndpoint } from '../uploads/tus/route';
 import { createMultipartParser } from '../uploads/upload-request';
+import { webhookSchemaRoute } from '../webhooks/schema-route';
 import { createHttpServer, type HttpOptions } from './http';
 import { startLiveFeeds } from './live-feeds';
 import { buildSchema } from './schema';
@@ -29,7 +30,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
   const httpServer = createHttpServer(services, yoga, {
     parseMultipart: createMultipartParser(services, limits),
     ...options,
-    routes: [fileDownloadRoute(services), tus.route, graphiqlAssetsRoute(), ...(options.routes ?? [])],
+    routes: [fileDownloadRoute(services), tus.route, webhookSchemaRoute(), graphiqlAssetsRoute(), ...(options.routes ?? [])],
   });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;

@@ -31,8 +31,18 @@ export function webhookEventTypeFor(status: string): WebhookEventType | null {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type) ? (type as WebhookEventType) : null;
 }
 
+/** An output file as a job.completed payload lists it, with a download URL needing no API key. */
+export interface WebhookOutputFile {
+  kind: string;
+  stage: string;
+  path: string;
+  contentType: string;
+  sizeBytes: number;
+  url: string;
+}
+
 /** The JSON body, built once and stored, so every retry sends (and signs) the same bytes. */
-export function jobWebhookBody(eventId: string, type: WebhookEventType, job: JobRow, at: Date): string {
+export function jobWebhookBody(eventId: string, type: WebhookEventType, job: JobRow, at: Date, output?: { files: WebhookOutputFile[] }): string {
   return JSON.stringify({
     type,
     id: eventId,
@@ -49,6 +59,8 @@ export function jobWebhookBody(eventId: string, type: WebhookEventType, job: Job
         createdAt: job.createdAt.toISOString(),
         startedAt: job.startedAt?.toISOString() ?? null,
         finishedAt: job.finishedAt?.toISOString() ?? null,
+        // job.completed only: its files, downloadable as long as the API's download URLs are (24 h).
+        ...(output ? { output } : {}),
       },
     },
   });
@@ -71,7 +83,7 @@ async function insertDeliveries(tx: DbOrTx, boss: PgBoss, rows: Omit<NewDelivery
   return inserted;
 }
 
-export async function enqueueJobWebhooks(tx: DbOrTx, boss: PgBoss, job: JobRow, event: { at: Date }) {
+export async function enqueueJobWebhooks(tx: DbOrTx, boss: PgBoss, job: JobRow, event: { at: Date }, output?: { files: WebhookOutputFile[] }) {
   const type = webhookEventTypeFor(job.status);
   if (!type) return [];
   const endpoints = await tx
@@ -84,7 +96,7 @@ export async function enqueueJobWebhooks(tx: DbOrTx, boss: PgBoss, job: JobRow, 
   ];
   if (!targets.length) return [];
   const eventId = newId('evt');
-  const body = jobWebhookBody(eventId, type, job, event.at);
+  const body = jobWebhookBody(eventId, type, job, event.at, output);
   return insertDeliveries(
     tx,
     boss,
