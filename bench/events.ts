@@ -30,12 +30,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
+import { jobs } from '../src/db/schema/index';
 import { createApiKey } from '../src/auth/keys';
 import { createUser } from '../src/auth/users';
 import { connectDatabase } from '../src/db/client';
-import { newId } from '../src/db/ids';
-import { jobs } from '../src/db/schema/index';
-import { insertVideoRow } from '../test/helpers/rows';
+import { insertJobRow, insertVideoRow } from '../test/helpers/rows';
 import { appendJobEvent } from '../src/jobs/events';
 import { benchDatabase, percentile } from './lib/database';
 import { median } from './lib/load';
@@ -200,18 +199,7 @@ async function main() {
     const user = await createUser(db, { name: 'bench', credits: 0 });
     const key = await createApiKey(db, user.id);
     const video = await insertVideoRow(db, user.id, { metadata: { durationSeconds: 60, width: 1280, height: 720, audioCodec: 'aac' } });
-    const jobId = newId('job');
-    await db.insert(jobs).values({
-      id: jobId,
-      videoId: video.id,
-      ownerId: user.id,
-      status: 'PROCESSING',
-      stage: 'transcode',
-      attempt: 1,
-      maxAttempts: 4,
-      options: { model: 'FAST', outputFormat: 'MP4', background: null },
-      timeoutSeconds: 3600,
-    });
+    const jobId = await insertJobRow(db, user.id, video.id, { status: 'PROCESSING' });
     let progress = 0;
     const commitProgress = async () => {
       progress = Math.min(0.999, progress + 0.001);

@@ -1,9 +1,7 @@
 // graphql-transport-ws details of the subscription fast path, seen on a bare socket: the same messages
 // and close codes graphql-ws itself would use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/db/ids';
-import { jobs } from '../../src/db/schema/index';
-import { insertVideoRow } from '../helpers/rows';
+import { insertJobRow, insertVideoRow } from '../helpers/rows';
 import { appendJobEvent } from '../../src/jobs/events';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
@@ -26,17 +24,7 @@ afterAll(async () => {
 async function runningJob(ownerId: string) {
   const db = app.services.database.db;
   const video = await insertVideoRow(db, ownerId);
-  const jobId = newId('job');
-  await db.insert(jobs).values({
-    id: jobId,
-    videoId: video.id,
-    ownerId,
-    status: 'PROCESSING',
-    attempt: 1,
-    maxAttempts: 4,
-    options: { model: 'FAST', outputFormat: 'MP4', background: null },
-    timeoutSeconds: 3600,
-  });
+  const jobId = await insertJobRow(db, ownerId, video.id, { status: 'PROCESSING' });
   return {
     jobId,
     progress: (progress: number) => db.transaction((tx) => appendJobEvent(tx, jobId, { type: 'PROGRESS', status: 'PROCESSING', progress, stage: 'transcode' })),

@@ -1,10 +1,8 @@
 // Helpers for the limits tests: a job row whose events a test appends itself (no worker, no ffmpeg),
 // so that a live subscription has something to deliver.
 import http from 'node:http';
-import { newId } from '../../src/db/ids';
 import type { Database } from '../../src/db/client';
-import { jobs } from '../../src/db/schema/index';
-import { insertVideoRow } from '../helpers/rows';
+import { insertJobRow, insertVideoRow } from '../helpers/rows';
 import { appendJobEvent } from '../../src/jobs/events';
 import { openSocket, type RawSocket } from '../events/helpers';
 
@@ -12,18 +10,7 @@ import { openSocket, type RawSocket } from '../events/helpers';
 export async function seedRunningJob(database: Database, ownerId: string) {
   const db = database.db;
   const video = await insertVideoRow(db, ownerId, { metadata: { width: 64, height: 64 } });
-  const jobId = newId('job');
-  await db.insert(jobs).values({
-    id: jobId,
-    videoId: video.id,
-    ownerId,
-    status: 'PROCESSING',
-    stage: 'transcode',
-    attempt: 1,
-    maxAttempts: 4,
-    options: { model: 'FAST', outputFormat: 'MP4', background: null },
-    timeoutSeconds: 3600,
-  });
+  const jobId = await insertJobRow(db, ownerId, video.id, { status: 'PROCESSING' });
   let progress = 0;
   return {
     jobId,

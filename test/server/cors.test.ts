@@ -7,14 +7,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/db/ids';
-import { jobs } from '../../src/db/schema/index';
 import { signedDownloadUrl } from '../../src/jobs/outputs';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { startBrowser, type TestBrowser } from '../helpers/browser';
 import { jobOutputDir } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
-import { insertVideoRow } from '../helpers/rows';
+import { insertJobRow, insertVideoRow } from '../helpers/rows';
 
 let app: TestApp;
 let user: TestUser;
@@ -38,16 +36,7 @@ beforeAll(async () => {
   user = await app.createUser();
 
   const video = await insertVideoRow(app.services.database.db, user.id);
-  const jobId = newId('job');
-  await app.services.database.db.insert(jobs).values({
-    id: jobId,
-    videoId: video.id,
-    ownerId: user.id,
-    status: 'COMPLETED',
-    maxAttempts: 1,
-    options: { model: 'FAST', outputFormat: 'WEBM', background: null },
-    timeoutSeconds: 60,
-  });
+  const jobId = await insertJobRow(app.services.database.db, user.id, video.id, { status: 'COMPLETED', outputFormat: 'WEBM' });
   await fs.mkdir(jobOutputDir(app, jobId), { recursive: true });
   await fs.copyFile(clip, path.join(jobOutputDir(app, jobId), 'video.webm'));
   downloadUrl = await signedDownloadUrl(app.services.database.db, app.url, jobId, 'video.webm');

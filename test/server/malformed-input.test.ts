@@ -4,9 +4,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/db/ids';
-import { jobs } from '../../src/db/schema/index';
-import { insertVideoRow } from '../helpers/rows';
+import { insertJobRow, insertVideoRow } from '../helpers/rows';
 import { signedDownloadUrl } from '../../src/jobs/outputs';
 import { jobOutputDir } from '../helpers/jobs';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
@@ -56,16 +54,7 @@ describe('a download whose file is removed while it is being sent', () => {
       storagePath: 'uploads/none/source.mp4',
       metadata: { width: 2, height: 2, frameRate: 1 },
     });
-    const jobId = newId('job');
-    await app.services.database.db.insert(jobs).values({
-      id: jobId,
-      videoId: video.id,
-      ownerId: alice.id,
-      status: 'COMPLETED',
-      maxAttempts: 1,
-      options: { model: 'FAST', outputFormat: 'MP4', background: null },
-      timeoutSeconds: 60,
-    });
+    const jobId = await insertJobRow(app.services.database.db, alice.id, video.id, { status: 'COMPLETED' });
     const dir = jobOutputDir(app, jobId);
     await fs.mkdir(dir, { recursive: true });
     const content = Buffer.alloc(32 * 1024 * 1024, 7);
