@@ -7,6 +7,11 @@
 //   npx tsx bench/uploads.ts --size-mb 200 --rounds 1
 //   BENCH_UPLOAD_MB=200 BENCH_ROUNDS=1 npx tsx bench/uploads.ts
 //   BENCH_ONLY=bare,vidq …                       # a subset; BENCH_KEEP=1 keeps the work dir
+//   BENCH_CODEC=h264 …                           # H.264 at 80 Mbit/s in MP4 (moov at the end) instead of rawvideo
+//   BENCH_STORAGE=s3 …                           # vidq with STORAGE_DRIVER=s3 against s3rver
+//
+// Besides throughput it reports, for each upload, the time from the client's last byte to the answer
+// (after-last-byte latency): what the checks that run only once the whole file is there cost.
 //
 // Each server runs in a child process; its peak RSS comes from /proc/<pid>/status (VmHWM, reset via
 // clear_refs after a warm-up upload). Targets: vidq/bare throughput ≥ 0.7, vidq peak RSS increase < 100 MB.
@@ -84,6 +89,15 @@ async function serveVidq(databaseUrl: string, dataDir: string, maxMb: number) {
     ROLE: 'api',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     MAX_FILE_SIZE_MB: String(maxMb),
+    ...(process.env.BENCH_S3_ENDPOINT
+      ? {
+          STORAGE_DRIVER: 's3',
+          S3_ENDPOINT: process.env.BENCH_S3_ENDPOINT,
+          S3_BUCKET: process.env.BENCH_S3_BUCKET!,
+          S3_ACCESS_KEY_ID: 'S3RVER',
+          S3_SECRET_ACCESS_KEY: 'S3RVER',
+        }
+      : {}),
   });
   const runtime = await startRuntime(config, createLogger(config.logLevel, { bench: true }));
   const api = await startApi(runtime.services, { port: 0, host: '127.0.0.1' });
@@ -136,9 +150,11 @@ async function postUpload(port: number, key: string | undefined, file: string, f
   });
   req.write(head);
   await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), req, { end: false });
-  req.end(tail);
+  let lastByte = 0n;
+  req.end(tail, () => (lastByte = process.hrtime.bigint())); // the last byte handed to the kernel
   const text = await answered;
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, text };
+  const answeredAt = process.hrtime.bigint();
+  return { ms: Number(answeredAt - started) / 1e6, afterLastByteMs: Number(answeredAt - (lastByte || answeredAt)) / 1e6, text };
 }
 
 function procStatus(pid: number): Record<string, number> {
@@ -191,6 +207,27 @@ async function stop(child: ChildProcess) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes: number) => (bytes / MiB).toFixed(1);
 
+/** H.264 1280x720 at 80 Mbit/s in MP4, as a camera or an export writes it (moov at the end). */
+async function makeBigH264(file: string, sizeMb: number, ffmpeg: string) {
+  const seconds = Math.max(2, Math.ceil((sizeMb * 8 * 1.048576) / 80));
+  const rate = ['-b:v', '80M', '-minrate', '80M', '-maxrate', '80M', '-bufsize', '80M'];
+  await run(
+    ffmpeg,
+    ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `testsrc2=s=1280x720:r=25,noise=alls=40:allf=t`, '-t', String(seconds)].concat([
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      ...rate,
+      '-x264-params',
+      'nal-hrd=cbr',
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ]),
+  );
+}
+
 async function makeBigVideo(file: string, sizeMb: number, ffmpeg: string) {
   // Uncompressed 1280x720 yuv420p (1.32 MiB a frame) in Matroska: a real video that ffprobe and the
   // decode check read like any upload, written at disk speed instead of encoder speed.
@@ -227,6 +264,7 @@ async function main() {
   const { df } = await run('df', ['-h', '--output=source,fstype,size', work]).then((r) => ({ df: r.stdout.trim().split('\n').pop() }));
 
   let stopPg = async () => {};
+  let stopS3 = async () => {};
   let databaseUrl = process.env.DATABASE_URL;
   const children: ChildProcess[] = [];
   try {
@@ -244,13 +282,22 @@ async function main() {
       stopPg = () => pg.stop();
     }
 
-    const video = path.join(work, 'big.mkv');
+    const h264 = process.env.BENCH_CODEC === 'h264';
+    const video = path.join(work, h264 ? 'big.mp4' : 'big.mkv');
     const small = path.join(work, 'warmup.mkv');
     let t = Date.now();
-    await makeBigVideo(video, sizeMb, ffmpeg);
+    await (h264 ? makeBigH264 : makeBigVideo)(video, sizeMb, ffmpeg);
     await makeBigVideo(small, 1, ffmpeg);
     const size = (await stat(video)).size;
-    console.log(`file: ${mb(size)} MB rawvideo 1280x720 in Matroska, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
+    const kind = h264 ? 'H.264 1280x720 at 80 Mbit/s in MP4' : 'rawvideo 1280x720 in Matroska';
+    console.log(`file: ${mb(size)} MB ${kind}, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
+    let s3: { endpoint: string; bucket: string; close(): Promise<void> } | null = null;
+    if (process.env.BENCH_STORAGE === 's3') {
+      const { startS3 } = await import('../test/helpers/s3');
+      s3 = await startS3('vidq-bench');
+      stopS3 = () => s3!.close();
+      console.log(`vidq storage: s3 (s3rver at ${s3.endpoint})`);
+    }
 
     const bareDest = path.join(work, 'bare.out');
     const capDest = path.join(work, 'capacitor.out');
@@ -261,16 +308,25 @@ async function main() {
     const variants: [string, string, Record<string, string>][] = [
       ['bare', '--serve-bare', { BENCH_DEST: bareDest }],
       ['processRequest (capacitor)', '--serve-capacitor', { BENCH_DEST: capDest, BENCH_MAX: String(size) }],
-      ['vidq', '--serve-vidq', { BENCH_DB: databaseUrl, BENCH_DATA: dataDir, BENCH_MAX_MB: String(sizeMb + 16) }],
+      [
+        'vidq',
+        '--serve-vidq',
+        {
+          BENCH_DB: databaseUrl,
+          BENCH_DATA: dataDir,
+          BENCH_MAX_MB: String(sizeMb + 16),
+          ...(s3 ? { BENCH_S3_ENDPOINT: s3.endpoint, BENCH_S3_BUCKET: s3.bucket } : {}),
+        },
+      ],
     ];
     for (const [name, mode, extra] of variants) {
       if (!only || only.includes(name.split(' ')[0])) servers[name] = await start(mode, { ...env, ...extra });
     }
     children.push(...Object.values(servers).map((s) => s.child));
 
-    const results: Record<string, { ms: number[]; peak: number[]; cpu: number[] }> = {};
+    const results: Record<string, { ms: number[]; afterLastByte: number[]; peak: number[]; cpu: number[] }> = {};
     for (const [name, { ready }] of Object.entries(servers)) {
-      results[name] = { ms: [], peak: [], cpu: [] };
+      results[name] = { ms: [], afterLastByte: [], peak: [], cpu: [] };
       const warm = await postUpload(ready.port, ready.key, small, 'warmup.mkv').catch((err) => {
         throw new Error(`${name}: warm-up upload failed`, { cause: err });
       });
@@ -294,22 +350,23 @@ async function main() {
         const before = procStatus(pid);
         const baseline = resettable ? before.VmRSS : before.VmHWM;
         const cpuBefore = cpuSeconds(pid);
-        const { ms, text } = await postUpload(ready.port, ready.key, video, `round-${round}.mkv`);
+        const { ms, afterLastByteMs, text } = await postUpload(ready.port, ready.key, video, `round-${round}${path.extname(video)}`);
         const after = procStatus(pid);
         const cpu = cpuSeconds(pid) - cpuBefore;
         if (name === 'vidq') {
           const answer = JSON.parse(text).data?.uploadVideo;
           if (answer?.__typename !== 'UploadVideoSuccess') throw new Error(`vidq refused the upload: ${text}`);
           if (answer.video.sizeBytes !== size) throw new Error(`vidq stored ${answer.video.sizeBytes} bytes of ${size}`);
-          // Free the disk for the next round.
+          // Free the disk for the next round (s3rver's objects are in the work dir, removed at the end).
           await rm(path.join(dataDir, 'uploads', answer.video.id), { recursive: true, force: true });
         }
         results[name].ms.push(ms);
+        results[name].afterLastByte.push(afterLastByteMs);
         results[name].peak.push(Math.max(0, after.VmHWM - baseline));
         results[name].cpu.push(cpu);
         console.log(
           `round ${round} ${name.padEnd(28)} ${(size / MiB / (ms / 1000)).toFixed(0).padStart(5)} MB/s  ${(ms / 1000).toFixed(2)} s` +
-            `  server CPU ${cpu.toFixed(2)} s  peak RSS +${mb(Math.max(0, after.VmHWM - baseline))} MB`,
+            `  answer ${afterLastByteMs.toFixed(0)} ms after the last byte  server CPU ${cpu.toFixed(2)} s  peak RSS +${mb(Math.max(0, after.VmHWM - baseline))} MB`,
         );
       }
     }
@@ -323,7 +380,7 @@ async function main() {
       const cpuPerGb = (median(results[name].cpu) / size) * 1024 * MiB;
       console.log(
         `  ${name.padEnd(28)} ${rate(name).toFixed(0).padStart(5)} MB/s   server CPU ${cpuPerGb.toFixed(2)} s/GB` +
-          `   peak RSS increase ${mb(Math.max(...results[name].peak))} MB`,
+          `   peak RSS increase ${mb(Math.max(...results[name].peak))} MB   answer ${median(results[name].afterLastByte).toFixed(0)} ms after the last byte`,
       );
     }
     const ratio = rate('vidq') / rate('bare');
@@ -331,9 +388,12 @@ async function main() {
     console.log(`\nvidq / bare throughput: ${ratio.toFixed(2)} (target ≥ 0.7) ${ratio >= 0.7 ? 'OK' : 'MISSED'}`);
     console.log(`processRequest (capacitor) / bare: ${(rate('processRequest (capacitor)') / rate('bare')).toFixed(2)}`);
     console.log(`vidq peak RSS increase: ${peak.toFixed(1)} MB (target < 100 MB) ${peak < 100 ? 'OK' : 'MISSED'}`);
+    const afterLastByte = results.vidq ? median(results.vidq.afterLastByte) : NaN;
+    console.log(`vidq answer after the last byte: ${afterLastByte.toFixed(0)} ms p50 (target ≤ 300 ms) ${afterLastByte <= 300 ? 'OK' : 'MISSED'}`);
     console.log(`left behind: ${leftovers.length} file(s) in the servers' os.tmpdir() ${JSON.stringify(leftovers)}, ${tmpLeft.length} in vidq's uploads/.tmp`);
   } finally {
     await Promise.all(children.map(stop));
+    await stopS3();
     await stopPg();
     if (!process.env.BENCH_KEEP) await rm(work, { recursive: true, force: true });
   }
