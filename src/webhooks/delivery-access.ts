@@ -1,5 +1,6 @@
 // Reading deliveries and their attempt logs, and the two ways to send an event on demand:
 // redeliverWebhook (the same event again) and sendTestWebhook (a webhook.test event).
+import { storedDeliveryId } from './delivery-id';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookDeliveries, webhookDeliveryAttempts } from '../db/schema/index';
@@ -12,11 +13,10 @@ import { getVisibleEndpoint } from './endpoints';
 import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './events';
 import type { AttemptRow, DeliveryRow } from '../db/schema/index';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function getVisibleDelivery(db: Db, viewer: Viewer, id: string, path: string[]): Promise<DeliveryRow> {
   // Checked first: PostgreSQL would reject a malformed uuid with an error, not an empty result.
-  const [row] = UUID.test(id) ? await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)) : [];
+  const stored = storedDeliveryId(id);
+  const [row] = stored ? await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, stored)) : [];
   if (!row || !canSee(viewer, row.ownerId)) {
     throw new InvalidInputError([{ path, message: `No webhook delivery with id '${id}' exists.` }]);
   }

@@ -1,6 +1,7 @@
 // The per-endpoint circuit breaker, and the two ways to send on demand: sendTestWebhook and
 // redeliverWebhook. No retries here (WEBHOOK_MAX_RETRIES=0): each event is one attempt, so failures
 // can be counted exactly.
+import { publicDeliveryId } from '../../src/webhooks/delivery-id';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, webhookEndpoints, webhookUrlCircuits } from '../../src/db/schema/index';
@@ -226,7 +227,7 @@ describe('redeliverWebhook', () => {
     hook.setBehaviour({ status: 200 });
     const res = await gql(app.url, user.key, REDELIVER, { id: toEndpoint.id });
     const again = res.body.data.redeliverWebhook.delivery;
-    expect(again).toMatchObject({ eventId: toEndpoint.eventId, redeliveryOf: toEndpoint.id, status: 'PENDING' });
+    expect(again).toMatchObject({ eventId: toEndpoint.eventId, redeliveryOf: publicDeliveryId(toEndpoint.id), status: 'PENDING' });
     expect(again.id).not.toBe(toEndpoint.id);
     expect(await waitForDelivery(app, again.id)).toMatchObject({ status: 'DELIVERED', attempts: 1, jobId: job.id });
     expect(await deliveryRow(app, toEndpoint.id)).toMatchObject({ status: 'FAILED', attempts: 1 });

@@ -1,5 +1,6 @@
 // Webhook delivery against a real local receiver: payload and signature, retries and their delays,
 // giving up, timeouts, 410, Retry-After, redirects and secret rotation.
+import { storedDeliveryId } from '../../src/webhooks/delivery-id';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,8 +111,15 @@ describe('a job that finishes', () => {
       attemptsLog: [{ number: 1, statusCode: 200, error: null }],
     });
     expect(delivery.deliveredAt).not.toBeNull();
-    // The delivery's queue job was created with it, under its id.
-    const [queued] = await app.services.database.sql`select name from pgboss.job where id = ${delivery.id}`;
+    // Its id is prefixed like every other vidq id; the bare UUID earlier versions answered still finds it.
+    expect(delivery.id).toMatch(/^whd_[0-9a-f]{32}$/);
+    const stored = storedDeliveryId(delivery.id)!;
+    for (const id of [delivery.id, stored]) {
+      const found = await gql(app.url, user.key, `query($id: ID!) { webhookDelivery(id: $id) { __typename ... on WebhookDelivery { id } } }`, { id });
+      expect(found.body.data.webhookDelivery).toEqual({ __typename: 'WebhookDelivery', id: delivery.id });
+    }
+    // The delivery's queue job was created with it, under its (stored) id.
+    const [queued] = await app.services.database.sql`select name from pgboss.job where id = ${stored}`;
     expect(queued.name).toBe('webhook-delivery');
   });
 

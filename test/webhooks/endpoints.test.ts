@@ -1,5 +1,6 @@
 // Webhook endpoints through the public API: creation with its one-time secret, listing, changes,
 // enable/disable, deletion, who may see what, and the URL guard at registration and at connect time.
+import { publicDeliveryId } from '../../src/webhooks/delivery-id';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,10 +219,10 @@ describe('listing and reading endpoints', () => {
       deliveries(first: 2, after: $after, status: $status) { __typename ... on WebhookDeliveryConnection { nodes { id status attempts attemptsLog { number statusCode } } pageInfo { hasNextPage endCursor } } }
     } } }`;
     const page1 = (await gql(app.url, user.key, q, { id })).body.data.webhookEndpoint.deliveries;
-    expect(page1.nodes.map((n: any) => n.id)).toEqual([sent[2].id, sent[1].id]);
+    expect(page1.nodes.map((n: any) => n.id)).toEqual([publicDeliveryId(sent[2].id), publicDeliveryId(sent[1].id)]);
     expect(page1.nodes[0]).toMatchObject({ status: 'DELIVERED', attempts: 1, attemptsLog: [{ number: 1, statusCode: 200 }] });
     const page2 = (await gql(app.url, user.key, q, { id, after: page1.pageInfo.endCursor })).body.data.webhookEndpoint.deliveries;
-    expect(page2.nodes.map((n: any) => n.id)).toEqual([sent[0].id]);
+    expect(page2.nodes.map((n: any) => n.id)).toEqual([publicDeliveryId(sent[0].id)]);
     const failed = (await gql(app.url, user.key, q, { id, status: ['FAILED'] })).body.data.webhookEndpoint.deliveries;
     expect(failed.nodes).toEqual([]);
   });

@@ -1,5 +1,6 @@
 // Helpers shared by the webhook delivery tests: terminal events without running a job, waiting for a
 // delivery, reading its attempt log, and endpoints through the public API.
+import { storedDeliveryId } from '../../src/webhooks/delivery-id';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { newId } from '../../src/db/ids';
@@ -53,8 +54,12 @@ export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { w
   return { job, deliveries: rows, at: now };
 }
 
+/** The stored row of a delivery, by its id in either form (whd_… as the API answers, or the UUID). */
 export async function deliveryRow(app: TestApp, id: string) {
-  const [row] = await app.services.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
+  const [row] = await app.services.database.db
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.id, storedDeliveryId(id) ?? id));
   return row;
 }
 
@@ -71,7 +76,10 @@ export async function waitForDelivery(app: TestApp, id: string, statuses = ['DEL
 }
 
 export async function attemptLog(app: TestApp, deliveryId: string) {
-  const rows = await app.services.database.db.select().from(webhookDeliveryAttempts).where(eq(webhookDeliveryAttempts.deliveryId, deliveryId));
+  const rows = await app.services.database.db
+    .select()
+    .from(webhookDeliveryAttempts)
+    .where(eq(webhookDeliveryAttempts.deliveryId, storedDeliveryId(deliveryId) ?? deliveryId));
   return rows.sort((a, b) => a.attempt - b.attempt);
 }
 

@@ -1,4 +1,5 @@
 // Types of the webhooks domain's GraphQL API.
+import { publicDeliveryId } from '../delivery-id';
 import { eq } from 'drizzle-orm';
 import { webhookEndpoints, type AttemptRow, type DeliveryRow, type EndpointRow } from '../../db/schema/index';
 import { builder } from '../../graphql/builder';
@@ -32,14 +33,18 @@ export const WebhookDeliveryAttemptRef = builder.objectRef<AttemptRow>('WebhookD
 export const WebhookDeliveryRef = builder.objectRef<DeliveryRow>('WebhookDelivery').implement({
   description: 'One event sent to one target, with its retries.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.id({ description: 'whd_…', resolve: (d) => publicDeliveryId(d.id) }),
     eventId: t.exposeString('eventId', { description: 'Sent as the webhook-id header on every attempt (and every redelivery).' }),
     eventType: t.exposeString('eventType', { description: 'job.completed, job.failed, job.timed_out, job.cancelled or webhook.test.' }),
     url: t.exposeString('url', { description: 'Where it was (or will be) sent.' }),
     endpointId: t.exposeID('endpointId', { nullable: true, description: "Null for the job's own webhookUrl." }),
     jobId: t.exposeID('jobId', { nullable: true, description: 'The job whose terminal event this is; null for a test event.' }),
     isTest: t.boolean({ description: 'A webhook.test event from sendTestWebhook (one attempt, no retries).', resolve: (d) => d.eventType === TEST_EVENT_TYPE }),
-    redeliveryOf: t.exposeID('redeliveryOf', { nullable: true, description: 'For a redelivery: the delivery it repeats.' }),
+    redeliveryOf: t.id({
+      nullable: true,
+      description: 'For a redelivery: the delivery it repeats.',
+      resolve: (d) => (d.redeliveryOf ? publicDeliveryId(d.redeliveryOf) : null),
+    }),
     status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (d) => d.status as DeliveryStatus }),
     attempts: t.exposeInt('attempts', { description: 'Attempts made so far.' }),
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
