@@ -26,7 +26,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const yoga = createYogaServer(buildSchema(), services, live, limits);
-  const tus = createTusEndpoint(services);
+  const tus = createTusEndpoint(services, limits);
   const httpServer = createHttpServer(services, yoga, {
     parseMultipart: createMultipartParser(services, limits),
     ...options,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/ws-policy';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { JOB_EVENTS, type RawSocket } from '../events/helpers';
+import http from 'node:http';
 import { postFrom, socketFrom, streamStatusFrom } from './helpers';
 
 const WRONG = 'vq_thisKeyDoesNotExist000000000000000';
@@ -57,6 +58,17 @@ describe('failed authentications per address', () => {
 
     // Another address is not affected.
     expect((await postFrom('127.0.0.12', a.url, WRONG, VIEWER)).status).toBe(401);
+  });
+
+  it('include wrong keys sent to the tus endpoint (/uploads): past the limit they are 429 with Retry-After', async () => {
+    const from = '127.0.0.16';
+    const tus = () => statusFrom(from, `${a.url}/uploads`, WRONG);
+    for (let i = 0; i < 5; i++) expect((await tus()).status).toBe(401);
+    const refused = await tus();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // …and they count with /graphql's: the same address is refused there too.
+    expect((await postFrom(from, a.url, WRONG, VIEWER)).status).toBe(429);
   });
 
   it('never refuse a valid key: from a blocked address it is served over HTTP, WebSocket and SSE', async () => {
@@ -117,3 +129,21 @@ describe('the window', () => {
     }
   });
 });
+
+/** A tus creation request (POST) from a given local address; resolves with status and headers. */
+function statusFrom(localAddress: string, url: string, key: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  const headers = {
+    'tus-resumable': '1.0.0',
+    'upload-length': '10',
+    'upload-metadata': `filename ${Buffer.from('a.mp4').toString('base64')}`,
+    authorization: `Bearer ${key}`,
+  };
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, localAddress }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

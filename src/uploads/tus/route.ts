@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@tus/server';
 import { authenticate, AuthenticationError } from '../../auth/authenticate';
 import { newId } from '../../db/ids';
+import type { Limits } from '../../limits/index';
 import type { HttpRoute } from '../../server/route';
 import { currentRequest } from '../../server/request-context';
 import type { Services } from '../../services';
@@ -20,7 +21,7 @@ const SWEEP_INTERVAL_MS = 5 * 60_000;
 /** A refusal @tus/server sends as the answer (status and plain-text body). */
 const refuse = (status_code: number, body: string) => ({ status_code, body: `${body}\n` });
 
-export function createTusEndpoint(services: Services): { route: HttpRoute; close(): void } {
+export function createTusEndpoint(services: Services, limits: Pick<Limits, 'authFailures'> | null = null): { route: HttpRoute; close(): void } {
   const { config, database } = services;
   const log = services.log.child({ component: 'tus' });
   const tus = new Server({
@@ -56,6 +57,14 @@ export function createTusEndpoint(services: Services): { route: HttpRoute; close
         viewerId = (await authenticate(database.db, req.headers.authorization)).id;
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        // A wrong key counts against the address, as on /graphql: past AUTH_MAX_FAILURES, 429.
+        const address = req.socket.remoteAddress;
+        const retryAfter = limits && address && error.failure === 'INVALID_API_KEY' ? await limits.authFailures.failed(address) : null;
+        if (retryAfter !== null) {
+          res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0', 'retry-after': String(retryAfter) });
+          res.end(`Too many failed authentications from this address: retry after ${retryAfter} seconds.\n`);
+          return true;
+        }
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
         res.end(`${error.message} Send Authorization: Bearer vq_… with every tus request.\n`);
         return true;
