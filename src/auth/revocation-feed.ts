@@ -1,5 +1,9 @@
 // Key revocations, live: revoking a key (or disabling its user) NOTIFYs API_KEYS_CHANNEL with the key's
 // id, and everything opened with that key on this process is ended: its WebSockets and its event streams.
+// A NOTIFY sent while the LISTEN connection was down is lost: after every reconnect the keys watched
+// here are checked again in the table, so a revocation in that gap still ends what it must.
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { apiKeys, users } from '../db/schema/index';
 import type { LiveFeedDefinition } from '../live/hub';
 import type { Revocable } from '../live/types';
 import { API_KEYS_CHANNEL } from './keys';
@@ -14,11 +18,27 @@ export const keyRevocationFeed: LiveFeedDefinition<KeyRevocationFeed> = {
   channels: [API_KEYS_CHANNEL],
   start(host) {
     const targets = new Map<string, Set<Revocable>>();
-    host.on(API_KEYS_CHANNEL, (keyId) => {
+    const revoke = (keyId: string) => {
       const revoked = targets.get(keyId);
       if (!revoked) return;
       targets.delete(keyId);
       for (const target of revoked) target.revoked();
+    };
+    host.on(API_KEYS_CHANNEL, revoke);
+    host.onResync(async () => {
+      const keyIds = [...targets.keys()];
+      try {
+        for (let i = 0; i < keyIds.length; i += 1000) {
+          const gone = await host.db
+            .select({ id: apiKeys.id })
+            .from(apiKeys)
+            .innerJoin(users, eq(users.id, apiKeys.userId))
+            .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), or(isNotNull(apiKeys.revokedAt), isNotNull(users.disabledAt))));
+          for (const { id } of gone) revoke(id);
+        }
+      } catch (err) {
+        host.log.warn({ err }, 'checking watched keys after a reconnect failed');
+      }
     });
     return {
       watch(keyId, target) {

@@ -12,7 +12,7 @@ import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
 import { gql, wsClient } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, SUBMIT, waitFor } from '../helpers/jobs';
 import { binaries, makeVideo } from '../helpers/media';
-import { expectGapless, follow, JOB_EVENTS, JOB_UPDATED } from './helpers';
+import { expectGapless, follow, JOB_EVENTS, JOB_UPDATED, sseCollect } from './helpers';
 
 let mediaDir: string;
 let app: TestApp;
@@ -93,5 +93,30 @@ describe('when the LISTEN connection drops', () => {
     // From its first event on, the admin's stream has every one of the job's events, once, in order.
     const from = seenByAdmin[0];
     expect(seenByAdmin).toEqual(Array.from({ length: events.at(-1).sequence - from + 1 }, (_, k) => from + k));
+  });
+
+  it('ends the streams of a key revoked while it was down (the NOTIFY was lost), once it is back', async () => {
+    const other = await startTestApp({ env: { ROLE: 'api' } });
+    try {
+      const user = await other.createUser();
+      const stream = sseCollect(other.url, user.key, JOB_EVENTS);
+      await new Promise((r) => setTimeout(r, 500)); // the stream is open and waiting
+      const [listener] = (
+        await other.services.database
+          .sql`select pid from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`
+      ).map((r) => r.pid as number);
+      // In one transaction: the listener's backend is killed, then the key is revoked; its NOTIFY goes
+      // out while nothing listens.
+      await other.services.database.db.transaction(async (tx) => {
+        await tx.execute(`select pg_terminate_backend(${listener})`);
+        await tx.execute(`update api_keys set revoked_at = now() where id = '${user.keyId}'`);
+        await tx.execute(`select pg_notify('vidq_api_keys', '${user.keyId}')`);
+      });
+      const ended = await stream;
+      expect(ended.completed).toBe(true);
+      expect(ended.events.at(-1).errors[0].extensions.code).toBe('INVALID_API_KEY');
+    } finally {
+      await other.close();
+    }
   });
 });
