@@ -216,9 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Where each kind of file lives under DATA_DIR. */
 export function dataPaths(config: Pick<Config, 'dataDir'>) {
   return {
-    uploads: path.join(config.dataDir, 'uploads'),
     uploadsTmp: path.join(config.dataDir, 'uploads', '.tmp'),
-    outputs: path.join(config.dataDir, 'outputs'),
     postgres: path.join(config.dataDir, 'postgres'),
   };
 }

@@ -1,5 +1,5 @@
 // Opens what every vidq process needs, in order: database (migrated), queue, services.
-import { type Config, dataPaths } from './config';
+import type { Config } from './config';
 import { openDatabase } from './db/open';
 import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
@@ -34,7 +34,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       throw error;
     });
-    const services: Services = { config, database: opened.database, boss, log, paths: dataPaths(config), lease, storage };
+    const services: Services = { config, database: opened.database, boss, log, lease, storage };
     return {
       services,
       onDatabaseLost: (listener) => opened.embedded?.onUnexpectedExit(listener),

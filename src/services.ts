@@ -1,7 +1,7 @@
 // What every domain is handed at start: the validated config, the database, the queue, the logger.
 // Built once in main.ts (or by a test), never imported as a global.
 import type { PgBoss } from 'pg-boss';
-import { type Config, dataPaths } from './config';
+import type { Config } from './config';
 import type { Database } from './db/client';
 import type { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
@@ -12,7 +12,6 @@ export interface Services {
   database: Database;
   boss: PgBoss;
   log: Logger;
-  paths: ReturnType<typeof dataPaths>;
   /** Where uploads and outputs live (STORAGE_DRIVER). */
   storage: Storage;
   /** This process's lease (a session advisory lock): how other processes know it is alive. */

@@ -1,6 +1,6 @@
 // API keys: generated once, shown once, stored only as a SHA-256 hash with a short visible prefix.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { newId } from '../db/ids';
 import { apiKeys, users } from '../db/schema/index';
@@ -111,6 +111,24 @@ export async function findActiveKey(db: Db, key: string): Promise<KeyOwner | nul
   if (!row) return null;
   const { user } = row;
   return { keyId: row.keyId, lastUsedAt: row.lastUsedAt, userId: user.id, name: user.name, isAdmin: user.isAdmin, user };
+}
+
+/**
+ * Which of `keyIds` still authenticate (not revoked, user not disabled), read in batches of 1,000: the
+ * safety net behind the revocation NOTIFY (open sockets every WS_KEY_RECHECK_SECONDS, watched keys after
+ * a LISTEN reconnect).
+ */
+export async function activeKeyIds(db: Db, keyIds: readonly string[]): Promise<Set<string>> {
+  const active = new Set<string>();
+  for (let i = 0; i < keyIds.length; i += 1000) {
+    const rows = await db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .innerJoin(users, eq(users.id, apiKeys.userId))
+      .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
+    for (const row of rows) active.add(row.id);
+  }
+  return active;
 }
 
 /**

@@ -2,11 +2,9 @@
 // id, and everything opened with that key on this process is ended: its WebSockets and its event streams.
 // A NOTIFY sent while the LISTEN connection was down is lost: after every reconnect the keys watched
 // here are checked again in the table, so a revocation in that gap still ends what it must.
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
-import { apiKeys, users } from '../db/schema/index';
 import type { LiveFeedDefinition } from '../live/hub';
 import type { Revocable } from '../live/types';
-import { API_KEYS_CHANNEL } from './keys';
+import { activeKeyIds, API_KEYS_CHANNEL } from './keys';
 
 export interface KeyRevocationFeed {
   /** Calls `target.revoked()` once if the key is revoked while registered. */
@@ -27,15 +25,10 @@ export const keyRevocationFeed: LiveFeedDefinition<KeyRevocationFeed> = {
     host.on(API_KEYS_CHANNEL, revoke);
     host.onResync(async () => {
       const keyIds = [...targets.keys()];
+      if (!keyIds.length) return;
       try {
-        for (let i = 0; i < keyIds.length; i += 1000) {
-          const gone = await host.db
-            .select({ id: apiKeys.id })
-            .from(apiKeys)
-            .innerJoin(users, eq(users.id, apiKeys.userId))
-            .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), or(isNotNull(apiKeys.revokedAt), isNotNull(users.disabledAt))));
-          for (const { id } of gone) revoke(id);
-        }
+        const active = await activeKeyIds(host.db, keyIds);
+        for (const keyId of keyIds) if (!active.has(keyId)) revoke(keyId);
       } catch (err) {
         host.log.warn({ err }, 'checking watched keys after a reconnect failed');
       }

@@ -39,7 +39,6 @@ export interface JobEventFeed {
   /** Pushes the rows of every job the viewer may see (all jobs for an admin), optionally by status. */
   watchAll(filter: AllEventsFilter, sink: Sink<JobEventRow>): void;
   unwatchAll(sink: Sink<JobEventRow>): void;
-  stats(): { feeds: number; jobWatchers: number; allWatchers: number; reads: number };
   close(): void;
 }
 
@@ -68,7 +67,6 @@ function startJobEventFeed({ db, log, on, onResync }: LiveFeedHost): JobEventFee
   const allWatchers = new Map<Sink<JobEventRow>, AllWatcher>();
   const adminWatchers = { count: 0 };
   const ownerWatchers = new Map<string, number>();
-  let reads = 0;
   let closed = false;
 
   function interestedInOwner(ownerId: string) {
@@ -107,7 +105,6 @@ function startJobEventFeed({ db, log, on, onResync }: LiveFeedHost): JobEventFee
       try {
         do {
           feed.again = false;
-          reads++;
           const rows = await db
             .select()
             .from(jobEvents)
@@ -203,11 +200,6 @@ function startJobEventFeed({ db, log, on, onResync }: LiveFeedHost): JobEventFee
         if (n > 0) ownerWatchers.set(filter.viewerId, n);
         else ownerWatchers.delete(filter.viewerId);
       }
-    },
-    stats() {
-      let jobWatchers = 0;
-      for (const feed of feeds.values()) jobWatchers += feed.watchers.size;
-      return { feeds: feeds.size, jobWatchers, allWatchers: allWatchers.size, reads };
     },
     close() {
       closed = true;

@@ -27,9 +27,6 @@ export interface LiveFeedDefinition<Feed> {
 }
 
 export interface LiveHub {
-  readonly connected: boolean;
-  /** How many times the LISTEN connection was re-established. */
-  readonly reconnects: number;
   close(): Promise<void>;
 }
 
@@ -56,12 +53,6 @@ export async function startLiveHub<Definitions extends Record<string, LiveFeedDe
   };
   const started = Object.entries(definitions).map(([name, definition]) => [name, definition.start(host)] as const);
   const hub: LiveHub = {
-    get connected() {
-      return listener.connected;
-    },
-    get reconnects() {
-      return listener.reconnects;
-    },
     async close() {
       for (const [, feed] of started) feed.close?.();
       await listener.close();

@@ -19,13 +19,11 @@
 //     every open socket's key is checked again every WS_KEY_RECHECK_SECONDS (disabled users too);
 //   - a socket too slow to take what it is sent is closed with 1013 (its client reconnects).
 import type { IncomingMessage, Server } from 'node:http';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, AuthenticationError, parseBearer } from '../auth/authenticate';
-import { whyKeyRefused } from '../auth/keys';
-import { apiKeys, users } from '../db/schema/index';
+import { activeKeyIds, whyKeyRefused } from '../auth/keys';
 import { newId } from '../db/ids';
 import type { KeyRevocationFeed } from '../auth/revocation-feed';
 import type { GraphQLContext } from '../graphql/context';
@@ -287,15 +285,7 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
     if (!sockets.size) return;
     const keyIds = [...new Set([...sockets].map((c) => c.keyId!))];
     try {
-      const active = new Set<string>();
-      for (let i = 0; i < keyIds.length; i += 1000) {
-        const rows = await db
-          .select({ id: apiKeys.id })
-          .from(apiKeys)
-          .innerJoin(users, eq(users.id, apiKeys.userId))
-          .where(and(inArray(apiKeys.id, keyIds.slice(i, i + 1000)), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
-        for (const row of rows) active.add(row.id);
-      }
+      const active = await activeKeyIds(db, keyIds);
       for (const connection of [...sockets]) if (!active.has(connection.keyId!)) manager.closeRevoked(connection);
     } catch (error) {
       log.warn({ err: error }, 'checking open sockets’ keys failed; next round retries');

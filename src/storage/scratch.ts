@@ -25,6 +25,24 @@ export async function removeJobScratch(config: Pick<Config, 'scratchDir'>, jobId
 }
 
 /**
+ * Removes the entries of `dir` (files or directories) last changed more than `olderThanMs` ago, and
+ * only those `accept` takes: what a crashed process left, never what another is still writing.
+ */
+export async function removeStaleEntries(dir: string, olderThanMs: number, accept: (name: string) => boolean = () => true): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!accept(name)) continue;
+    const entry = path.join(dir, name);
+    const info = await stat(entry).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > olderThanMs) {
+      await rm(entry, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
  * Removes the scratch directories of jobs that `isRunning` says no process runs, and upload temp files
  * older than `uploadAgeMs` (another process sharing SCRATCH_DIR may be receiving right now).
  */
@@ -42,15 +60,6 @@ export async function sweepScratch(
     await rm(path.join(jobsDir, jobId), { recursive: true, force: true });
     jobs++;
   }
-  const uploadsDir = uploadScratchDir(config);
-  let uploads = 0;
-  for (const name of await readdir(uploadsDir).catch(() => [] as string[])) {
-    const file = path.join(uploadsDir, name);
-    const info = await stat(file).catch(() => null);
-    if (info && Date.now() - info.mtimeMs > uploadAgeMs) {
-      await rm(file, { recursive: true, force: true });
-      uploads++;
-    }
-  }
+  const uploads = await removeStaleEntries(uploadScratchDir(config), uploadAgeMs);
   return { jobs, uploads };
 }

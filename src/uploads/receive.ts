@@ -3,12 +3,12 @@
 // (then renamed into place), SCRATCH_DIR/uploads with s3 (then put into the bucket). Once checked, it is
 // stored under uploads/<videoId>/source.<ext> (src/storage). Nothing here knows the client's filename.
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { finished, type Readable, Writable } from 'node:stream';
 import type { Config } from '../config';
 import { dataPaths } from '../config';
-import { uploadScratchDir } from '../storage/scratch';
+import { removeStaleEntries, uploadScratchDir } from '../storage/scratch';
 import type { Storage } from '../storage/types';
 import { HEAD_BYTES, type VideoFormat } from './formats';
 
@@ -155,17 +155,5 @@ export async function removeStoredVideo(storage: Storage, videoId: string): Prom
  * sharing DATA_DIR may be receiving right now.
  */
 export async function sweepStaleTempFiles(config: Pick<Config, 'dataDir' | 'storageDriver' | 'scratchDir'>, olderThanMs = 24 * 3600_000): Promise<number> {
-  const dir = uploadTempDir(config);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  let removed = 0;
-  for (const name of names) {
-    if (!name.endsWith('.part')) continue;
-    const file = path.join(dir, name);
-    const s = await stat(file).catch(() => null);
-    if (s && Date.now() - s.mtimeMs > olderThanMs) {
-      await rm(file, { force: true });
-      removed++;
-    }
-  }
-  return removed;
+  return removeStaleEntries(uploadTempDir(config), olderThanMs, (name) => name.endsWith('.part'));
 }
