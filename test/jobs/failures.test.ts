@@ -34,6 +34,27 @@ async function submit(app: TestApp, credits = 10) {
   return { user, video, jobId: res.body.data.submitJob.job.id as string };
 }
 
+const TYPED_EVENTS = `
+  query ($id: ID!) {
+    job(id: $id) {
+      ... on Job {
+        events {
+          type
+          details {
+            __typename
+            ... on JobQueuedDetails { costCredits stages retryOf }
+            ... on JobStartedDetails { attempt maxAttempts recovered }
+            ... on RetryScheduledDetails { attempt retriesLeft backoff reason }
+            ... on StageProgressDetails { stageProgress }
+            ... on StageCompletedDetails { stageStatus skipReason }
+            ... on JobEndedDetails { retriesExhausted }
+          }
+        }
+      }
+    }
+  }
+`;
+
 const stageAttempts = async (app: TestApp, jobId: string) =>
   Object.fromEntries(
     (await app.services.database.sql`select name, status, attempts from job_stages where job_id = ${jobId} order by position`).map((s) => [
@@ -49,10 +70,36 @@ describe('transient failures', () => {
   it('are retried with growing delays, resuming at the failed stage without re-running finished ones', async () => {
     const faulty = await makeFaultyFfmpeg(mediaDir, { realFfmpeg: binaries.ffmpeg, failures: 2, mode: 'crash', when: 'libx264' });
     const app = await appWithFfmpeg(faulty.path, { JOB_MAX_RETRIES: '3', JOB_RETRY_DELAY_SECONDS: '1' });
-    const { jobId } = await submit(app);
+    const { jobId, user } = await submit(app);
     const job = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
     expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
     expect(job.attempt).toBe(3);
+
+    // The same log over GraphQL, with typed details per event type.
+    const typed = await gql(app.url, user.key, TYPED_EVENTS, { id: jobId });
+    const details = (typed.body.data.job.events as Array<{ type: string; details: Record<string, unknown> }>).map((e) => ({ type: e.type, ...e.details }));
+    expect(details[0]).toMatchObject({ type: 'QUEUED', __typename: 'JobQueuedDetails', stages: ['probe', 'thumbnails', 'transcode'], retryOf: null });
+    expect(details[0].costCredits).toBeGreaterThan(0);
+    expect(details.filter((d) => d.type === 'STARTED')).toEqual(
+      [1, 2, 3].map((attempt) => ({ type: 'STARTED', __typename: 'JobStartedDetails', attempt, maxAttempts: 4, recovered: false })),
+    );
+    expect(details.filter((d) => d.type === 'RETRY_SCHEDULED')).toEqual(
+      [1, 2].map((attempt) => ({
+        type: 'RETRY_SCHEDULED',
+        __typename: 'RetryScheduledDetails',
+        attempt,
+        retriesLeft: 4 - attempt,
+        backoff: 'exponential from 1s',
+        reason: expect.stringMatching(/killed|signal/i),
+      })),
+    );
+    expect(details.find((d) => d.type === 'PROGRESS')).toMatchObject({ __typename: 'StageProgressDetails', stageProgress: expect.any(Number) });
+    expect(details.find((d) => d.type === 'STAGE_COMPLETED')).toMatchObject({
+      __typename: 'StageCompletedDetails',
+      stageStatus: 'COMPLETED',
+      skipReason: null,
+    });
+    expect(details.at(-1)).toEqual({ type: 'COMPLETED', __typename: 'JobEndedDetails', retriesExhausted: false });
     expect(await stageAttempts(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×3' });
     expect(await faulty.invocations()).toBe(3);
 

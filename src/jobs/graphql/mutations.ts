@@ -10,7 +10,8 @@ import {
 } from '../../errors/app-errors';
 import { cancelJob, retryJob } from '../control';
 import { submitJob } from '../submit';
-import { JobRef, OutputFormatEnum, ProcessingModelEnum } from './types';
+import { JobRef } from './types';
+import { OutputFormatEnum, ProcessingModelEnum } from './enums';
 
 const BackgroundInput = builder.inputType('BackgroundInput', {
   description: 'Key out a coloured background (green screen).',

@@ -14,7 +14,8 @@ import type { JobStatus } from '../status';
 import { getVisibleJob, listJobs, stagesOf } from '../queries';
 import { connectionRef } from '../../graphql/pagination';
 import { CREDITS_PER_STARTED_MINUTE } from '../pricing';
-import { JobOutputRef, JobRef, ProcessingModelEnum } from './types';
+import { JobOutputRef, JobRef } from './types';
+import { ProcessingModelEnum } from './enums';
 
 builder.queryField('job', (t) =>
   t.field({

@@ -11,29 +11,11 @@ import { VideoMetadataRef, VideoRef } from '../../uploads/graphql/types';
 import { AudioResultRef, ScenesResultRef, ThumbnailsResultRef, TranscodeResultRef } from '../../pipeline/graphql/types';
 import type { AudioResult, ProbeResult, ScenesResult, ThumbnailsResult, TranscodeResult } from '../../pipeline/results';
 import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
-import { JOB_EVENT_TYPES } from '../events';
+import { JobEventDetailsRef } from './event-details';
+import { JobEventTypeEnum, OutputFormatEnum, ProcessingModelEnum, StageStatusEnum } from './enums';
 import { downloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
-
-export const ProcessingModelEnum = builder.enumType('ProcessingModel', {
-  values: {
-    FAST: { description: 'At most 480p, fast preset: previews and drafts.' },
-    ORIGINAL: { description: 'Source resolution, balanced preset.' },
-    PRO: { description: 'Source resolution, slower preset, higher quality.' },
-  },
-});
-
-export const OutputFormatEnum = builder.enumType('OutputFormat', {
-  values: {
-    MP4: { description: 'H.264/AAC. Cannot carry transparency.' },
-    WEBM: { description: 'VP9/Opus. Keeps an alpha channel when the background is removed.' },
-  },
-});
-
-export const StageStatusEnum = builder.enumType('StageStatus', { values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const });
-
-export const JobEventTypeEnum = builder.enumType('JobEventType', { values: JOB_EVENT_TYPES });
 
 const BackgroundRef = builder.objectRef<BackgroundOptions>('BackgroundOptions').implement({
   fields: (t) => ({
@@ -75,7 +57,8 @@ export const JobEventRef = builder.objectRef<JobEventRow>('JobEvent').implement(
     progress: t.exposeFloat('progress'),
     stage: t.exposeString('stage', { nullable: true }),
     error: t.field({ type: JobErrorRef, nullable: true, resolve: (e) => e.error as JobErrorShape | null }),
-    data: t.field({ type: 'JSON', nullable: true, description: 'Details: attempt, retry reason, credits…', resolve: (e) => e.data }),
+    details: t.field({ type: JobEventDetailsRef, description: "Typed details, by the event's type.", resolve: (e) => e }),
+    data: t.field({ type: 'JSON', nullable: true, description: 'The same details, raw (as stored).', resolve: (e) => e.data }),
     at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
   }),
 });
