@@ -1,10 +1,14 @@
-// A TCP proxy between vidq and PostgreSQL, so a test can cut the database off and bring it back, or
+// A TCP proxy between vidq and PostgreSQL (or a client and vidq), so a test can cut the database off and bring it back, or
 // leave vidq's side of its connections half-open (a network partition PostgreSQL has noticed and vidq
 // has not).
 import net from 'node:net';
 
 export interface TcpProxy {
   port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Bytes the clients sent so far. */
+  readonly bytesFromClients: number;
   /** Destroys every open connection and refuses new ones. */
   cut(): void;
   /** Accepts connections again. */
@@ -24,6 +28,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const upstreams = new Set<net.Socket>();
   let open = true;
   let partitioned = false;
+  let connections = 0;
+  let bytesFromClients = 0;
   const track = (set: Set<net.Socket>, s: net.Socket) => {
     set.add(s);
     s.on('close', () => set.delete(s));
@@ -32,6 +38,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
     track(clients, client);
+    connections += 1;
+    client.on('data', (chunk: Buffer) => (bytesFromClients += chunk.length));
     if (partitioned) return void client.pause();
     const upstream = net.connect(targetPort, targetHost);
     track(upstreams, upstream);
@@ -45,6 +53,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    get bytesFromClients() {
+      return bytesFromClients;
+    },
     cut() {
       open = false;
       for (const s of [...clients, ...upstreams]) s.destroy();

@@ -77,7 +77,10 @@ describe('transient failures', () => {
 
     // The same log over GraphQL, with typed details per event type.
     const typed = await gql(app.url, user.key, TYPED_EVENTS, { id: jobId });
-    const details = (typed.body.data.job.events as Array<{ type: string; details: Record<string, unknown> }>).map((e) => ({ type: e.type, ...e.details }));
+    const details: Array<Record<string, unknown>> = (typed.body.data.job.events as Array<{ type: string; details: object }>).map((e) => ({
+      type: e.type,
+      ...e.details,
+    }));
     expect(details[0]).toMatchObject({ type: 'QUEUED', __typename: 'JobQueuedDetails', stages: ['probe', 'thumbnails', 'transcode'], retryOf: null });
     expect(details[0].costCredits).toBeGreaterThan(0);
     expect(details.filter((d) => d.type === 'STARTED')).toEqual(

@@ -1,0 +1,62 @@
+// Upload → submit → follow → download, on vidq's SDK (@vidq/client, clients/sdk).
+//
+//   VIDQ_API_KEY=vq_… node examples/node-sdk/process-video.mjs my-clip.mp4 [output-dir]
+//
+// VIDQ_URL (default http://localhost:4000) is the server; WEBHOOK_URL, if set, receives job.completed.
+// The upload is resumable: stop the script mid-upload and run it again, it goes on from where it was.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createVidqClient, VidqError } from '@vidq/client';
+
+const [file, outDir = 'vidq-output'] = process.argv.slice(2);
+if (!file || !process.env.VIDQ_API_KEY) {
+  console.error('usage: VIDQ_API_KEY=vq_… node examples/node-sdk/process-video.mjs VIDEO_FILE [OUTPUT_DIR]');
+  process.exit(64);
+}
+
+const vidq = createVidqClient({ url: process.env.VIDQ_URL ?? 'http://localhost:4000', apiKey: process.env.VIDQ_API_KEY });
+try {
+  const video = await vidq.upload(file, {
+    resumeFile: path.join(os.tmpdir(), 'vidq-resumable-uploads.json'),
+    onProgress: (sent, total) => process.stdout.write(`\ruploading ${((100 * sent) / total).toFixed(0)} %`),
+  });
+  const { width, height, durationSeconds } = video.metadata;
+  console.log(`\nuploaded ${video.id}: ${width}×${height}, ${durationSeconds.toFixed(1)} s`);
+
+  const job = await vidq.submitJob({ videoId: video.id, model: 'FAST', webhookUrl: process.env.WEBHOOK_URL || undefined });
+  console.log(`submitted ${job.id}`);
+  for await (const event of vidq.follow(job.id)) {
+    const where = event.stage ? ` ${event.stage}` : '';
+    console.log(`  #${event.sequence} ${event.type}${where} ${(100 * event.progress).toFixed(0)} %`);
+    if (event.error) console.log(`    ${event.error.code}: ${event.error.message}`);
+  }
+
+  const finished = await vidq.job(job.id);
+  console.log(`job ${finished.id} ${finished.status}`);
+  if (finished.status !== 'COMPLETED') {
+    console.error(`${finished.error?.code}: ${finished.error?.message}`);
+    process.exitCode = 1;
+  } else {
+    const output = await vidq.output(job.id);
+    fs.mkdirSync(outDir, { recursive: true });
+    for (const f of output.files) {
+      const name = `${f.stage}-${path.basename(new URL(f.url).pathname)}`;
+      const response = await fetch(f.url);
+      if (!response.ok || !response.body) throw new Error(`download of ${name} answered ${response.status}`);
+      await pipeline(Readable.fromWeb(response.body), fs.createWriteStream(path.join(outDir, name)));
+      console.log(`saved ${path.join(outDir, name)} (${f.kind}, ${f.sizeBytes} bytes)`);
+    }
+    if (output.transcode) console.log(`transcoded: ${output.transcode.width}×${output.transcode.height} ${output.transcode.codec}`);
+  }
+} catch (error) {
+  if (!(error instanceof VidqError)) throw error;
+  // Every failure has a stable code; `message` is for people, `detail` for logs.
+  console.error(`\nvidq refused: ${error.code}: ${error.message}`);
+  for (const field of error.fieldErrors) console.error(`  ${field.path.join('.')}: ${field.message}`);
+  process.exitCode = 1;
+} finally {
+  await vidq.close();
+}
