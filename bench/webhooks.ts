@@ -103,6 +103,8 @@ function syntheticJob(ownerId: string, webhookUrl: string): JobRow {
     attempt: 1,
     maxAttempts: 4,
     options: { model: 'FAST', outputFormat: 'MP4', background: null },
+    pipeline: 'default',
+    stageOptions: {},
     webhookUrl,
     timeoutSeconds: 3600,
     deadlineAt: null,

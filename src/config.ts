@@ -115,7 +115,9 @@ const envSchema = z.object({
     .default('*'),
   /** A resumable (tus) upload unfinished, or finished but not made into a video, is removed after this. */
   UPLOAD_EXPIRY_HOURS: int(1, 24 * 365).default(24),
-  /** Comma-separated stage names a job runs, in registry order; default: every stage. */
+  /** A JSON file of external stages and pipelines (see README, "Writing a stage"). */
+  PIPELINES_FILE: z.string().min(1).optional(),
+  /** Comma-separated stage names the `default` pipeline runs, in registry order; default: every built-in stage. */
   JOB_STAGES: z
     .string()
     .regex(/^[a-z0-9_-]+(,[a-z0-9_-]+)*$/, { message: 'must be a comma-separated list of stage names' })
@@ -171,6 +173,7 @@ const configSchema = envSchema
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     jobStages: e.JOB_STAGES?.split(','),
+    pipelinesFile: e.PIPELINES_FILE ? path.resolve(e.PIPELINES_FILE) : undefined,
     storageDriver: e.STORAGE_DRIVER,
     s3: {
       bucket: e.S3_BUCKET ?? '',

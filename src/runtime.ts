@@ -1,6 +1,7 @@
 // Opens what every vidq process needs, in order: database (migrated), queue, services.
 import type { Config } from './config';
 import { openDatabase } from './db/open';
+import { loadStageRegistry } from './pipeline/registry/index';
 import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
 import { startQueue } from './queue/boss';
@@ -15,6 +16,8 @@ export interface Runtime {
 }
 
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
+  // The stage registry first: a bad PIPELINES_FILE stops the start before anything is opened.
+  const stages = loadStageRegistry(config);
   // Storage first: a bucket that cannot be used stops the start before anything else is started.
   const storage = await createStorage(config);
   try {
@@ -34,7 +37,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       throw error;
     });
-    const services: Services = { config, database: opened.database, boss, log, lease, storage };
+    const services: Services = { config, database: opened.database, boss, log, lease, storage, stages };
     return {
       services,
       onDatabaseLost: (listener) => opened.embedded?.onUnexpectedExit(listener),

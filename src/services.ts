@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { Database } from './db/client';
 import type { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
+import type { StageRegistry } from './pipeline/registry/index';
 import type { Storage } from './storage/types';
 
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   log: Logger;
   /** Where uploads and outputs live (STORAGE_DRIVER). */
   storage: Storage;
+  /** The stages and pipelines this deployment runs (built-in and PIPELINES_FILE's). */
+  stages: StageRegistry;
   /** This process's lease (a session advisory lock): how other processes know it is alive. */
   lease: ProcessLease;
 }

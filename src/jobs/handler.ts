@@ -11,9 +11,10 @@ import { jobs, videos } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
+import { StageTimedOut } from '../pipeline/external/stage';
 import { outputFilesWithUrls } from './outputs';
 import { type JobWorkspace, openJobWorkspace } from './workspace';
-import { jobProgress, selectedStages } from './stages';
+import { jobProgress } from './stages';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
 import type { JobErrorShape } from '../errors/app-errors';
 import type { JobRow, StageRow, VideoRow } from '../db/schema/index';
@@ -47,7 +48,6 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorShape {
 export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
   const { database, boss, config } = services;
   const db = database.db;
-  const stagesToRun = selectedStages(config);
   const binaries = resolveBinaries(config);
 
   return async function handle([queueJob]: JobWithMetadata<ProcessingJobData>[]) {
@@ -90,7 +90,10 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       const reason = controller.signal.aborted ? controller.signal.reason : null;
       if (reason instanceof DeadlineReached || error instanceof DeadlineReached) {
         const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
-        await finishJob(db, boss, jobId, { status: 'TIMED_OUT', attempt: job.attempt, from: ['PROCESSING'], error: timeoutError(current ?? job) });
+        const timedOut = timeoutError(current ?? job);
+        // A stage past its own timeoutSeconds says so; the job's deadline is worded by timeoutError.
+        if (error instanceof StageTimedOut) timedOut.detail = error.message;
+        await finishJob(db, boss, jobId, { status: 'TIMED_OUT', attempt: job.attempt, from: ['PROCESSING'], error: timedOut });
         log.warn({ attempt: job.attempt }, 'job timed out');
         return;
       }
@@ -163,8 +166,8 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     for (const row of stageRows) {
       if (finished.has(row.name)) continue;
       signal.throwIfAborted();
-      const stage = stagesToRun.find((s) => s.name === row.name);
-      if (!stage) throw new StageError('INTERNAL_ERROR', `Stage '${row.name}' is not available on this worker.`, true);
+      const stage = services.stages.stage(row.name)?.stage;
+      if (!stage) throw new StageError('INTERNAL_ERROR', `Stage '${row.name}' is not available on this worker (check PIPELINES_FILE).`, true);
       let lastWrite = 0;
       let progressWrite: Promise<void> = Promise.resolve();
       const ctx = {
@@ -172,6 +175,9 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         inputPath: workspace.inputPath,
         outputDir: workspace.outputDir,
         options: job.options,
+        stageOptions: job.stageOptions[row.name] ?? {},
+        scratchDir: workspace.scratchDir,
+        log: services.log.child({ jobId: job.id, stage: row.name }),
         source: video.metadata,
         previous,
         binaries,

@@ -1,22 +1,10 @@
-// Which stages a job runs, and how much of the job's progress each one is worth.
-import type { Config } from '../config';
-import { STAGES, type Stage } from '../pipeline/index';
+// How much of the job's progress each stage is worth (which stages a job runs: pipeline/registry).
 
 /** Relative cost, so that overall progress moves at a steady pace: transcoding dominates. */
 const STAGE_WEIGHTS: Record<string, number> = { probe: 0.5, thumbnails: 1, transcode: 6, audio: 1, scenes: 1.5 };
 
 export function stageWeight(name: string): number {
   return STAGE_WEIGHTS[name] ?? 1;
-}
-
-/** The stages of the registry a job runs, in order (JOB_STAGES narrows them). */
-export function selectedStages(config: Pick<Config, 'jobStages'>): Stage[] {
-  if (!config.jobStages) return STAGES;
-  const unknown = config.jobStages.filter((name) => !STAGES.some((s) => s.name === name));
-  if (unknown.length) {
-    throw new Error(`JOB_STAGES names unknown stages: ${unknown.join(', ')}. Known: ${STAGES.map((s) => s.name).join(', ')}`);
-  }
-  return STAGES.filter((s) => config.jobStages!.includes(s.name));
 }
 
 /** Overall progress, given the finished stages and the fraction of the current one. */

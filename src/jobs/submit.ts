@@ -9,6 +9,7 @@ import { JOBS_IDEMPOTENCY_INDEX, JOBS_ONE_ACTIVE_PER_VIDEO_INDEX, jobs, jobStage
 import type { Viewer } from '../auth/viewer';
 import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
+import { DEFAULT_PIPELINE } from '../pipeline/registry/index';
 import { QUEUES } from '../queue/queues';
 import { sendInTx } from '../queue/send-in-tx';
 import { getVisibleVideo } from '../uploads/queries';
@@ -17,7 +18,6 @@ import { checkWebhookUrl } from '../webhooks/url-guard';
 import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { jobCost } from './pricing';
-import { selectedStages } from './stages';
 import { ACTIVE_STATUSES } from './status';
 import type { JobRow } from '../db/schema/index';
 
@@ -29,6 +29,10 @@ export interface SubmitJobInput {
   webhookUrl?: string | null;
   timeoutSeconds?: number | null;
   idempotencyKey?: string | null;
+  /** A pipeline of the stage registry; default `default`. */
+  pipeline?: string | null;
+  /** Options per stage of the pipeline, checked against each stage's optionsSchema. */
+  stageOptions?: unknown;
 }
 
 /** pg-boss's own expiry sits a little after the job's deadline: vidq's timer ends the job first, precisely. */
@@ -49,17 +53,19 @@ async function validate(services: Services, input: SubmitJobInput) {
   if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
     fieldErrors.push({ path: ['input', 'idempotencyKey'], message: 'must be 1 to 200 characters' });
   }
+  const stages = services.stages.checkSubmission(input.pipeline ?? DEFAULT_PIPELINE, input.stageOptions);
+  if ('fieldErrors' in stages) fieldErrors.push(...stages.fieldErrors);
   if (input.webhookUrl != null) {
     const check = await checkWebhookUrl(input.webhookUrl, { allowPrivate: services.config.webhookAllowPrivateUrls });
     if (!check.ok) fieldErrors.push({ path: ['input', 'webhookUrl'], message: check.reason });
   }
-  if (fieldErrors.length || 'fieldErrors' in parsed) throw new InvalidInputError(fieldErrors);
-  return parsed.options;
+  if (fieldErrors.length || 'fieldErrors' in parsed || 'fieldErrors' in stages) throw new InvalidInputError(fieldErrors);
+  return { options: parsed.options, pipeline: stages.pipeline, stageOptions: stages.stageOptions };
 }
 
 export async function submitJob(services: Services, viewer: Viewer, input: SubmitJobInput): Promise<JobRow> {
   const { db } = services.database;
-  const options = await validate(services, input);
+  const { options, pipeline, stageOptions } = await validate(services, input);
   const video = await getVisibleVideo(db, viewer, input.videoId);
   const ownerId = video.ownerId;
 
@@ -74,7 +80,7 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
   const repeated = await findByKey();
   if (repeated) return repeated;
 
-  const stageNames = selectedStages(services.config).map((s) => s.name);
+  const stageNames = pipeline.stages;
   const timeoutSeconds = input.timeoutSeconds ?? services.config.processingTimeoutSeconds;
   try {
     // Statements that do not depend on each other's results go out together (postgres.js pipelines
@@ -95,6 +101,8 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
             status: 'QUEUED',
             maxAttempts: services.config.jobMaxRetries + 1,
             options,
+            pipeline: pipeline.name,
+            stageOptions,
             webhookUrl: input.webhookUrl ?? null,
             timeoutSeconds,
             costCredits: cost,
@@ -111,7 +119,7 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
           type: 'QUEUED',
           status: 'QUEUED',
           progress: 0,
-          data: { costCredits: cost, options, stages: stageNames, timeoutSeconds, submittedBy: viewer.id },
+          data: { costCredits: cost, options, pipeline: pipeline.name, stageOptions, stages: stageNames, timeoutSeconds, submittedBy: viewer.id },
         }),
         enqueueProcessing(services, tx, job),
       ]);

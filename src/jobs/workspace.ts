@@ -14,6 +14,8 @@ import { makeJobScratch, removeJobScratch, sweepScratch } from '../storage/scrat
 export interface JobWorkspace {
   inputPath: string;
   outputDir: string;
+  /** The attempt's scratch directory (removed by close()). */
+  scratchDir: string;
   /** Stores a finished stage's files under outputs/<jobId>/ (nothing to do when written in place). */
   store(files: OutputFile[]): Promise<void>;
   /** Removes the attempt's scratch files. */
@@ -39,6 +41,7 @@ export async function openJobWorkspace(
     return {
       inputPath,
       outputDir,
+      scratchDir: scratch,
       async store(files) {
         if (inPlace) return;
         for (const file of files) await storage.putFile(outputKey(jobId, file.path), path.join(outputDir, file.path), { contentType: file.contentType });

@@ -68,7 +68,7 @@ function lines(stream: Readable, onLine: (line: string) => void) {
  */
 let launcherChecked = false;
 let launcher: string | null = null;
-function deathSignalLauncher(): string | null {
+export function deathSignalLauncher(): string | null {
   if (!launcherChecked) {
     launcherChecked = true;
     if (process.platform === 'linux') {

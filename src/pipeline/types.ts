@@ -1,5 +1,6 @@
 // Shared shapes of the pipeline. Stages are plain objects so that adding one (speech recognition,
 // embeddings…) is a new file in ./stages plus one line in the registry.
+import type { Logger } from '../logger.ts';
 import type { ProcessingOptions } from './options.ts';
 
 export interface VideoMetadata {
@@ -32,6 +33,11 @@ export interface StageContext {
   options: ProcessingOptions;
   /** Metadata of the source, as measured at upload. */
   source: VideoMetadata;
+  /** This stage's `stageOptions` from submitJob, checked against its optionsSchema (`{}` when none). */
+  stageOptions: Record<string, unknown>;
+  /** This attempt's scratch directory on this machine (removed when the attempt ends). */
+  scratchDir: string;
+  log: Pick<Logger, 'info' | 'warn'>;
   /** JSON outputs of earlier finished stages, by stage name. */
   previous: Record<string, unknown>;
   binaries: Binaries;

@@ -14,6 +14,7 @@ import '../uploads/graphql/mutations';
 import '../health/graphql/types';
 import '../health/graphql/queries';
 import '../pipeline/graphql/types';
+import '../pipeline/graphql/queries';
 import '../jobs/graphql/types';
 import '../jobs/graphql/queries';
 import '../jobs/graphql/mutations';

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createLogger } from '../../src/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
 import { validateProcessingOptions } from '../../src/pipeline/options.ts';
@@ -37,6 +38,9 @@ async function contextFor(inputPath: string, progress: number[] = []): Promise<S
     inputPath,
     outputDir,
     options: v.options,
+    stageOptions: {},
+    scratchDir: outputDir,
+    log: createLogger('silent'),
     source: await probeVideo(inputPath, binaries),
     previous: {},
     binaries,

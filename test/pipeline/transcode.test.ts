@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createLogger } from '../../src/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError, StageAbortedError, TransientStageError } from '../../src/pipeline/errors.ts';
 import { validateProcessingOptions } from '../../src/pipeline/options.ts';
@@ -41,6 +42,9 @@ async function contextFor(inputPath: string, options: unknown, extra: Partial<St
     inputPath,
     outputDir,
     options: v.options,
+    stageOptions: {},
+    scratchDir: outputDir,
+    log: createLogger('silent'),
     source: await probeVideo(inputPath, binaries),
     previous: {},
     binaries,

@@ -36,6 +36,8 @@ export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { w
     attempt: 1,
     maxAttempts: 4,
     options: { model: 'FAST', outputFormat: 'MP4', background: null },
+    pipeline: 'default',
+    stageOptions: {},
     webhookUrl: opts.webhookUrl ?? null,
     timeoutSeconds: 3600,
     deadlineAt: null,

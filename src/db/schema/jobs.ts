@@ -32,6 +32,10 @@ export const jobs = pgTable(
     attempt: integer().notNull().default(0),
     maxAttempts: integer().notNull(),
     options: jsonb().$type<ProcessingOptions>().notNull(),
+    /** The pipeline it runs (the stage registry's name); its stages are in job_stages. */
+    pipeline: text().notNull().default('default'),
+    /** submitJob's stageOptions, checked against each stage's optionsSchema: { <stage>: { … } }. */
+    stageOptions: jsonb().$type<Record<string, Record<string, unknown>>>().notNull().default({}),
     webhookUrl: text(),
     timeoutSeconds: integer().notNull(),
     /** Set when the first attempt starts: a retry past it ends the job TIMED_OUT. */

@@ -32,6 +32,12 @@ const SubmitJobInput = builder.inputType('SubmitJobInput', {
     webhookUrl: t.string({ required: false, description: 'Receives job.completed / failed / timed_out / cancelled, signed with viewer.webhookSecret.' }),
     timeoutSeconds: t.int({ required: false, description: 'At most PROCESSING_TIMEOUT_SECONDS (the default).' }),
     idempotencyKey: t.string({ required: false, description: 'A repeat with the same key returns the first job.' }),
+    pipeline: t.string({ required: false, defaultValue: 'default', description: 'Which pipeline runs (the `pipelines` query lists them).' }),
+    stageOptions: t.field({
+      type: 'JSON',
+      required: false,
+      description: 'Options per stage, e.g. {"loudnorm": {"targetLufs": -16}}, each checked against that stage\'s optionsSchema.',
+    }),
   }),
 });
 

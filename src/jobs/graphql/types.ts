@@ -151,6 +151,12 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     attempt: t.exposeInt('attempt', { description: 'Attempts started so far (automatic retries and retryJob included).' }),
     maxAttempts: t.exposeInt('maxAttempts', { description: 'The attempt after which automatic retries stop.' }),
     options: t.field({ type: JobOptionsRef, resolve: (j) => j.options }),
+    pipeline: t.exposeString('pipeline', { description: 'The pipeline it runs; `stages` lists its stages.' }),
+    stageOptions: t.field({
+      type: 'JSON',
+      description: "submitJob's stageOptions as checked and stored (defaults applied), by stage.",
+      resolve: (j) => j.stageOptions,
+    }),
     webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
     costCredits: t.exposeInt('costCredits'),

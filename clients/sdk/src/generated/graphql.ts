@@ -118,6 +118,10 @@ export type SubmitJobInput = {
   idempotencyKey?: string | null | undefined;
   model?: ProcessingModel | null | undefined;
   outputFormat?: OutputFormat | null | undefined;
+  /** Which pipeline runs (the `pipelines` query lists them). */
+  pipeline?: string | null | undefined;
+  /** Options per stage, e.g. {"loudnorm": {"targetLufs": -16}}, each checked against that stage's optionsSchema. */
+  stageOptions?: Record<string, unknown> | null | undefined;
   /** At most PROCESSING_TIMEOUT_SECONDS (the default). */
   timeoutSeconds?: number | null | undefined;
   videoId: string | number;

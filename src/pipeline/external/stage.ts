@@ -1,0 +1,215 @@
+// An external stage: any program, run under vidq's retries, timeouts, events and webhooks, speaking the
+// protocol of ../shared/API.md ("Pipelines"):
+//   - it gets {input} (its own copy of the source), an empty {outputDir}, {optionsFile}, {jobId}, the
+//     same as VIDQ_* variables, and an empty working directory of its own;
+//   - a stdout line {"progress": 0.42} is progress; other stdout lines go to the log;
+//   - {outputDir}/result.json is the stage's output; every other file there becomes an OutputFile;
+//   - exit 0 done, 75 transient, 65 VIDEO_CORRUPT, 64 INVALID_INPUT, killed by a signal transient, any
+//     other code INTERNAL_ERROR; the stderr tail is the error's detail;
+//   - cancel or timeout: SIGTERM to its process group, SIGKILL 5 s later. No process of it survives.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFile, constants as fsConstants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DeadlineReached, PermanentStageError, StageAbortedError, type StageError, TransientStageError, spawnFailure } from '../errors.ts';
+import { deathSignalLauncher } from '../ffmpeg.ts';
+import type { ExternalStageDefinition } from '../registry/pipelines-file.ts';
+import type { OutputFile, Stage, StageContext, StageResult } from '../types.ts';
+import { contentTypeOf } from './content-types.ts';
+import { lineReader, tailBuffer } from './lines.ts';
+
+/** After SIGTERM, how long the stage may take to exit before its whole group gets SIGKILL. */
+export const KILL_GRACE_MS = 5000;
+export const EXIT_TRANSIENT = 75; // EX_TEMPFAIL
+export const EXIT_DATA_ERROR = 65; // EX_DATAERR
+export const EXIT_USAGE = 64; // EX_USAGE
+
+/** A stage ran past its own timeoutSeconds: the job ends TIMED_OUT (JOB_TIMEOUT), not retried. */
+export class StageTimedOut extends DeadlineReached {}
+
+const RESULT_FILE = 'result.json';
+
+export function createExternalStage(def: ExternalStageDefinition): Stage {
+  return {
+    name: def.name,
+    description: def.description || `${path.basename(def.program)} (external)`,
+    run: (ctx) => runExternalStage(def, ctx),
+  };
+}
+
+async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext): Promise<StageResult> {
+  ctx.signal.throwIfAborted();
+  // Scratch of this attempt: removed with it (jobs/workspace.ts), whatever happens here.
+  const base = path.join(ctx.scratchDir, 'stages', def.name);
+  await rm(base, { recursive: true, force: true });
+  const dirs = { out: path.join(base, 'out'), work: path.join(base, 'work') };
+  await Promise.all([mkdir(dirs.out, { recursive: true }), mkdir(dirs.work, { recursive: true })]);
+  try {
+    // Its own copy, so a stage that writes to its input cannot damage the stored upload (a reflink where
+    // the filesystem has them, else a copy).
+    const input = path.join(base, `input${path.extname(ctx.inputPath)}`);
+    await copyFile(ctx.inputPath, input, fsConstants.COPYFILE_FICLONE);
+    const optionsFile = path.join(base, 'options.json');
+    await writeFile(optionsFile, JSON.stringify(ctx.stageOptions ?? {}));
+
+    const values: Record<string, string> = { input, outputDir: dirs.out, optionsFile, jobId: ctx.jobId };
+    const args = def.args.map((arg) => arg.replace(/\{(input|outputDir|optionsFile|jobId)\}/g, (_, key: string) => values[key]));
+    const env = {
+      ...process.env,
+      ...def.env,
+      VIDQ_INPUT: input,
+      VIDQ_OUTPUT_DIR: dirs.out,
+      VIDQ_OPTIONS_FILE: optionsFile,
+      VIDQ_JOB_ID: ctx.jobId,
+      VIDQ_STAGE: def.name,
+    };
+    await runProgram(def, args, env, dirs.work, ctx);
+    return await collect(def.name, dirs.out, ctx.outputDir);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+function runProgram(def: ExternalStageDefinition, args: string[], env: NodeJS.ProcessEnv, cwd: string, ctx: StageContext): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const via = deathSignalLauncher();
+    let child: ChildProcess;
+    try {
+      // detached: the stage leads a new process group, so a kill reaches everything it started.
+      child = via
+        ? spawn(via, ['--pdeathsig', 'SIGKILL', '--', def.program, ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(def.program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      return reject(spawnFailure(def.program, error as NodeJS.ErrnoException));
+    }
+    const group = child.pid;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      if (group === undefined) return;
+      try {
+        process.kill(-group, signal);
+      } catch {
+        // ESRCH: the group is gone already
+      }
+    };
+    let stoppedBy: Error | null = null;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: Error) => {
+      if (stoppedBy) return;
+      stoppedBy = why;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+    };
+    const onAbort = () => stop(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason)));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const stageTimer =
+      def.timeoutSeconds === null
+        ? undefined
+        : setTimeout(() => stop(new StageTimedOut(`stage ${def.name} ran past its timeoutSeconds of ${def.timeoutSeconds} s`)), def.timeoutSeconds * 1000);
+
+    const stderr = tailBuffer(20, 4000);
+    lineReader(child.stderr!, (line) => stderr.push(line));
+    lineReader(child.stdout!, (line) => {
+      const progress = parseProgress(line);
+      if (progress !== null) ctx.reportProgress(progress);
+      else if (line.trim()) ctx.log.info({ stage: def.name, stdout: line.slice(0, 2000) }, 'stage output');
+    });
+
+    let spawnError: NodeJS.ErrnoException | null = null;
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      spawnError ??= error;
+      if (child.pid === undefined) finish(null, null);
+    });
+    let done = false;
+    function finish(code: number | null, signal: NodeJS.Signals | null) {
+      if (done) return;
+      done = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      clearTimeout(stageTimer);
+      clearTimeout(killTimer);
+      // Whatever the stage left running in its group (a background child) goes with it.
+      signalGroup('SIGKILL');
+      const tail = stderr.text();
+      if (stoppedBy instanceof StageTimedOut) return reject(stoppedBy);
+      if (stoppedBy) return reject(new StageAbortedError(stoppedBy));
+      if (spawnError && child.pid === undefined) return reject(spawnFailure(def.program, spawnError));
+      if (via && (code === 126 || code === 127) && /^setpriv: failed to execute/m.test(tail)) {
+        return reject(spawnFailure(def.program, Object.assign(new Error(tail), { code: code === 127 ? 'ENOENT' : 'EACCES' })));
+      }
+      if (code === 0) return resolve();
+      reject(exitError(def.name, code, signal, tail));
+    }
+    child.once('close', finish);
+    // A grandchild holding the pipes would delay 'close': once the stage has exited, stop waiting.
+    child.once('exit', () => setTimeout(() => child.stdio.forEach((s) => s?.destroy()), 2000).unref());
+  });
+}
+
+function parseProgress(line: string): number | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const value = (JSON.parse(line) as { progress?: unknown }).progress;
+    return typeof value === 'number' && Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : null;
+  } catch {
+    return null;
+  }
+}
+
+function exitError(stage: string, code: number | null, signal: NodeJS.Signals | null, stderr: string): StageError {
+  const said = stderr ? `: ${stderr}` : '';
+  if (signal) return new TransientStageError('SERVICE_UNAVAILABLE', `stage ${stage} was killed by ${signal} (crash or out of memory)${said}`);
+  if (code === EXIT_TRANSIENT) return new TransientStageError('SERVICE_UNAVAILABLE', `stage ${stage} asked to be retried (exit 75)${said}`);
+  if (code === EXIT_DATA_ERROR) return new PermanentStageError('VIDEO_CORRUPT', `stage ${stage} could not use the video (exit 65)${said}`);
+  if (code === EXIT_USAGE) return new PermanentStageError('INVALID_INPUT', `stage ${stage} refused its options (exit 64)${said}`);
+  return new PermanentStageError('INTERNAL_ERROR', `stage ${stage} failed with exit code ${code}${said}`);
+}
+
+/** result.json becomes the output; every other regular file moves into the job's outputs under <stage>/. */
+async function collect(stage: string, stageOut: string, jobOutputDir: string): Promise<StageResult> {
+  let output: Record<string, unknown> = {};
+  const resultPath = path.join(stageOut, RESULT_FILE);
+  const text = await readFile(resultPath, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error)));
+  if (text !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new PermanentStageError('INTERNAL_ERROR', `stage ${stage} wrote a result.json that is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new PermanentStageError('INTERNAL_ERROR', `stage ${stage} wrote a result.json that is not a JSON object`);
+    }
+    output = parsed as Record<string, unknown>;
+  }
+  const files: OutputFile[] = [];
+  const target = path.join(jobOutputDir, stage);
+  await rm(target, { recursive: true, force: true }); // an earlier attempt's files
+  for (const relative of await regularFiles(stageOut)) {
+    if (relative === RESULT_FILE) continue;
+    const destination = path.join(target, relative);
+    await mkdir(path.dirname(destination), { recursive: true });
+    await move(path.join(stageOut, relative), destination);
+    const { size } = await stat(destination);
+    files.push({ kind: stage, path: path.posix.join(stage, ...relative.split(path.sep)), contentType: contentTypeOf(relative), sizeBytes: size });
+  }
+  return { output, files };
+}
+
+/** Regular files under dir, recursively (symbolic links are not followed: they are not collected). */
+async function regularFiles(dir: string, prefix = ''): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
+    const relative = path.join(prefix, entry.name);
+    if (entry.isDirectory()) found.push(...(await regularFiles(dir, relative)));
+    else if (entry.isFile()) found.push(relative);
+  }
+  return found.sort();
+}
+
+async function move(from: string, to: string) {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(from, to); // scratch and outputs on different filesystems
+    await rm(from, { force: true });
+  }
+}
