@@ -116,7 +116,10 @@ export function readPipelinesFile(
     fail([e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not valid JSON: ${e.message}` : `cannot be read: ${e.message}`]);
   }
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) fail(parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`));
+  if (!parsed.success) {
+    // zod reports a bad record key as "Invalid key in record": say what a name may be.
+    fail(parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.code === 'invalid_key' ? nameMessage : issue.message}`));
+  }
   const { stages, pipelines } = parsed.data!;
 
   const problems: string[] = [];
