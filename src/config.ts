@@ -117,6 +117,11 @@ const envSchema = z.object({
   UPLOAD_EXPIRY_HOURS: int(1, 24 * 365).default(24),
   /** A JSON file of external stages and pipelines (see README, "Writing a stage"). */
   PIPELINES_FILE: z.string().min(1).optional(),
+  /** Comma-separated pipelines this worker takes jobs of; default: every pipeline. */
+  WORKER_PIPELINES: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*(,[a-z][a-z0-9_-]*)*$/, { message: 'must be a comma-separated list of pipeline names' })
+    .optional(),
   /** Comma-separated stage names the `default` pipeline runs, in registry order; default: every built-in stage. */
   JOB_STAGES: z
     .string()
@@ -173,6 +178,7 @@ const configSchema = envSchema
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     jobStages: e.JOB_STAGES?.split(','),
+    workerPipelines: e.WORKER_PIPELINES?.split(','),
     pipelinesFile: e.PIPELINES_FILE ? path.resolve(e.PIPELINES_FILE) : undefined,
     storageDriver: e.STORAGE_DRIVER,
     s3: {

@@ -18,6 +18,7 @@ export interface Runtime {
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
   // The stage registry first: a bad PIPELINES_FILE stops the start before anything is opened.
   const stages = loadStageRegistry(config);
+  if (config.role !== 'api') stages.checkServed(config.workerPipelines);
   // Storage first: a bucket that cannot be used stops the start before anything else is started.
   const storage = await createStorage(config);
   try {
@@ -32,7 +33,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
   });
   try {
     // Only processes that run workers supervise the queues (expiry, heartbeats, schedules).
-    const boss = await startQueue(opened.database.url, config, log, { supervise: config.role !== 'api' });
+    const boss = await startQueue(opened.database.url, config, log, { supervise: config.role !== 'api', pipelines: stages.pipelines.map((p) => p.name) });
     const lease = await ProcessLease.take(opened.database.url, log, `vidq-${config.role}-lease`).catch(async (error) => {
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       throw error;

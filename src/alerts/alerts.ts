@@ -7,6 +7,7 @@ import type { DbOrTx } from '../db/client';
 import { newId } from '../db/ids';
 import { alerts } from '../db/schema/index';
 import type { JobErrorShape } from '../errors/app-errors';
+import { processingQueue } from '../queue/queues';
 import type { AlertRow } from '../db/schema/index';
 
 export const ALERTS_CHANNEL = 'vidq_alerts';
@@ -52,6 +53,7 @@ export interface JobFacts {
   timeoutSeconds: number;
   createdAt: Date;
   updatedAt: Date;
+  pipeline?: string;
 }
 
 const retryHint = (jobId: string) => `then call retryJob(id: "${jobId}") (finished stages are kept)`;
@@ -92,16 +94,20 @@ export function alertForFinishedJob(job: JobFacts, data?: Record<string, unknown
   return null;
 }
 
-export function stuckQueuedAlert(job: JobFacts, queuedSeconds: number, limitSeconds: number): NewAlert {
+/** `served`: whether some running worker serves the job's pipeline (WORKER_PIPELINES). */
+export function stuckQueuedAlert(job: JobFacts, queuedSeconds: number, limitSeconds: number, served = true): NewAlert {
   const minutes = Math.floor(queuedSeconds / 60);
+  const pipeline = job.pipeline ?? 'default';
+  const waited = `Job ${job.id} (video ${job.videoId}, owner ${job.ownerId}, pipeline ${pipeline}) has waited in QUEUED for ${minutes >= 1 ? `${minutes} min` : `${queuedSeconds} s`} (QUEUED_ALERT_SECONDS=${limitSeconds})`;
   return {
     kind: 'JOB_STUCK_QUEUED',
     code: 'SERVICE_UNAVAILABLE',
     ownerId: job.ownerId,
     jobId: job.id,
-    message: `Job ${job.id} (video ${job.videoId}, owner ${job.ownerId}) has waited in QUEUED for ${minutes >= 1 ? `${minutes} min` : `${queuedSeconds} s`} (QUEUED_ALERT_SECONDS=${limitSeconds}).`,
-    nextStep:
-      "Check that worker processes are running (`vidq serve --role worker`) and healthy (GET /health), and whether the 'video-processing' queue is backed up: add workers or raise WORKER_CONCURRENCY.",
-    data: { videoId: job.videoId, queuedSeconds, limitSeconds, queuedSince: job.updatedAt.toISOString() },
+    message: served ? `${waited}.` : `${waited}: no running worker serves pipeline "${pipeline}".`,
+    nextStep: served
+      ? `Check that worker processes are running (\`vidq serve --role worker\`) and healthy (GET /health), and whether the '${processingQueue(pipeline)}' queue is backed up: add workers or raise WORKER_CONCURRENCY.`
+      : `Start a worker that serves pipeline "${pipeline}": WORKER_PIPELINES must include it (or be unset, to serve every pipeline).`,
+    data: { videoId: job.videoId, pipeline, servedByAWorker: served, queuedSeconds, limitSeconds, queuedSince: job.updatedAt.toISOString() },
   };
 }

@@ -7,6 +7,7 @@
 import { and, eq, lt, notExists, sql } from 'drizzle-orm';
 import { alerts, jobs } from '../db/schema/index';
 import type { Services } from '../services';
+import { servedPipelines } from '../jobs/worker-registry';
 import { raiseAlert, stuckQueuedAlert } from './alerts';
 
 const SCAN_LOCK = 'vidq:stuck-queued-scan';
@@ -33,8 +34,9 @@ export async function raiseStuckQueuedAlerts(services: Services): Promise<number
       )
       .orderBy(jobs.updatedAt)
       .limit(MAX_PER_SCAN);
+    const served = stuck.length ? await servedPipelines(services) : new Set<string>();
     for (const { job, waitedSeconds } of stuck) {
-      await raiseAlert(tx, stuckQueuedAlert(job, Math.round(waitedSeconds), limit));
+      await raiseAlert(tx, stuckQueuedAlert(job, Math.round(waitedSeconds), limit, served.has(job.pipeline)));
     }
     if (stuck.length) services.log.warn({ jobs: stuck.map((s) => s.job.id) }, 'jobs stuck in QUEUED: alerts raised');
     return stuck.length;

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../db/errors';
 import { JOBS_ONE_ACTIVE_PER_VIDEO_INDEX, jobs, jobStages } from '../db/schema/index';
 import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
-import { QUEUES } from '../queue/queues';
+import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
 import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
@@ -32,7 +32,7 @@ export async function cancelJob(services: Services, viewer: Viewer, jobId: strin
     throw new InvalidInputError([{ path: ['id'], message: `job is already ${now.status}; only QUEUED or PROCESSING jobs can be cancelled` }]);
   }
   // Queued: removed from the queue. Running: its worker is told through the claim it loses.
-  if (job.queueJobId) await services.boss.cancel(QUEUES.videoProcessing, job.queueJobId).catch(() => {});
+  if (job.queueJobId) await services.boss.cancel(processingQueue(job.pipeline), job.queueJobId).catch(() => {});
   return cancelled;
 }
 

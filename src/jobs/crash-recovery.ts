@@ -11,7 +11,7 @@ import { jobs } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { handBackToQueue } from '../queue/hand-back';
 import { leaseHeldSql } from '../db/process-lease';
-import { QUEUES } from '../queue/queues';
+import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
 import { enqueueProcessing } from './submit';
 import { finishJob } from './transitions';
@@ -20,6 +20,7 @@ const LOST = 'the worker running this attempt died (its database session ended)'
 
 interface Orphan {
   id: string;
+  pipeline: string;
   queue_job_id: string | null;
   worker_lock: number;
   attempt: number;
@@ -30,7 +31,7 @@ interface Orphan {
 export async function handOnOrphanedJobs(services: Services): Promise<string[]> {
   const { database, log } = services;
   const orphaned = await database.sql<Orphan[]>`
-    select id, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
+    select id, pipeline, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
     where status = 'PROCESSING' and worker_lock is not null and not (${database.sql.unsafe(leaseHeldSql('worker_lock'))})`;
   if (!orphaned.length) return [];
   const mine = await services.lease.key();
@@ -44,7 +45,7 @@ export async function handOnOrphanedJobs(services: Services): Promise<string[]> 
       .where(and(eq(jobs.id, row.id), eq(jobs.status, 'PROCESSING'), eq(jobs.attempt, row.attempt), eq(jobs.workerLock, row.worker_lock)))
       .returning({ id: jobs.id });
     if (!claimed) continue;
-    const outcome = row.queue_job_id ? await handBackToQueue(services.boss, QUEUES.videoProcessing, row.queue_job_id, LOST) : 'not-running';
+    const outcome = row.queue_job_id ? await handBackToQueue(services.boss, processingQueue(row.pipeline), row.queue_job_id, LOST) : 'not-running';
     if (outcome === 'exhausted' || (outcome === 'not-running' && row.attempt >= row.max_attempts)) await failForGood(services, row);
     else if (outcome === 'not-running') await requeue(services, row, mine);
     log.warn({ jobId: row.id, attempt: row.attempt, outcome }, 'job orphaned by a dead worker: handed on');

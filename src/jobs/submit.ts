@@ -10,7 +10,7 @@ import type { Viewer } from '../auth/viewer';
 import { type FieldError, InvalidInputError, JobAlreadyProcessingError } from '../errors/app-errors';
 import { validateProcessingOptions, type ProcessingOptions } from '../pipeline/index';
 import { DEFAULT_PIPELINE } from '../pipeline/registry/index';
-import { QUEUES } from '../queue/queues';
+import { processingQueue } from '../queue/queues';
 import { sendInTx } from '../queue/send-in-tx';
 import { getVisibleVideo } from '../uploads/queries';
 import type { Services } from '../services';
@@ -146,7 +146,7 @@ export async function enqueueProcessing(services: Services, tx: DbOrTx, job: Job
   await sendInTx(
     services.boss,
     tx,
-    QUEUES.videoProcessing,
+    processingQueue(job.pipeline),
     { jobId: job.id },
     { id: job.queueJobId!, expireInSeconds: job.timeoutSeconds + QUEUE_EXPIRY_MARGIN_SECONDS },
   );

@@ -1,9 +1,10 @@
 // The processing workers of this process: pg-boss work() on the video-processing queue, and a graceful stop (running jobs get the grace period, then are aborted so that pg-boss
 // hands them to another worker).
 import type { PgBoss } from 'pg-boss';
-import { QUEUES } from '../queue/queues';
+import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
 import { createProcessingHandler, NoLongerOwned } from './handler';
+import { registerWorker, unregisterWorker } from './worker-registry';
 
 export interface ProcessingWorkers {
   running: Map<string, AbortController>;
@@ -18,23 +19,25 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
   services.lease.onLost(() => {
     for (const controller of state.running.values()) controller.abort(new NoLongerOwned('process lease lost'));
   });
-  await boss.work(
-    QUEUES.videoProcessing,
-    {
-      includeMetadata: true as const,
-      batchSize: 1,
-      localConcurrency: config.workerConcurrency,
-      // New jobs wake the worker through NOTIFY; retries come due silently, so keep polling briskly too.
-      pollingIntervalSeconds: 0.5,
-      notifyPollingIntervalSeconds: 0.5,
-      heartbeatRefreshSeconds: Math.max(1, Math.floor(config.heartbeatSeconds / 3)),
-    },
-    handler,
-  );
+  // One queue per pipeline: this worker fetches only jobs of the pipelines it serves (WORKER_PIPELINES).
+  const pipelines = services.stages.checkServed(config.workerPipelines);
+  const options = {
+    includeMetadata: true as const,
+    batchSize: 1,
+    localConcurrency: config.workerConcurrency,
+    // New jobs wake the worker through NOTIFY; retries come due silently, so keep polling briskly too.
+    pollingIntervalSeconds: 0.5,
+    notifyPollingIntervalSeconds: 0.5,
+    heartbeatRefreshSeconds: Math.max(1, Math.floor(config.heartbeatSeconds / 3)),
+  };
+  for (const pipeline of pipelines) await boss.work(processingQueue(pipeline), options, handler);
+  await registerWorker(services, pipelines);
+  services.lease.onRenewed(() => void registerWorker(services, pipelines).catch((err) => services.log.warn({ err }, 'worker registration failed')));
   return {
     running: state.running,
     async stop() {
       state.shuttingDown = true;
+      await unregisterWorker(services).catch(() => {}); // gone with the lease anyway
       await stopWorkers(boss, config.shutdownGraceSeconds);
       // Aborted handlers still record RETRY_SCHEDULED before they return: let them, briefly.
       const until = Date.now() + 5000;

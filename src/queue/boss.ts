@@ -2,9 +2,9 @@
 import { PgBoss } from 'pg-boss';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { PGBOSS_SCHEMA, QUEUES } from './queues';
+import { PGBOSS_SCHEMA, processingQueue, QUEUES } from './queues';
 
-export async function startQueue(url: string, config: Config, log: Logger, opts: { supervise: boolean }): Promise<PgBoss> {
+export async function startQueue(url: string, config: Config, log: Logger, opts: { supervise: boolean; pipelines: string[] }): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: url,
     schema: PGBOSS_SCHEMA,
@@ -23,12 +23,12 @@ export async function startQueue(url: string, config: Config, log: Logger, opts:
   boss.on('error', (error) => log.error({ err: error }, 'queue error'));
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
-  await ensureQueues(boss, config);
+  await ensureQueues(boss, config, opts.pipelines);
   return boss;
 }
 
-/** Creates the queues, or updates their defaults when the configuration changed. */
-export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
+/** Creates the queues (one per pipeline for processing), or updates their defaults when the configuration changed. */
+export async function ensureQueues(boss: PgBoss, config: Config, pipelines: string[] = ['default']): Promise<void> {
   const processing = {
     retryLimit: config.jobMaxRetries,
     retryDelay: config.jobRetryDelaySeconds,
@@ -54,7 +54,7 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
   const alertDelivery = { retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 60, notify: true };
   const alertScan = { retryLimit: 0, expireInSeconds: 120 };
   for (const [name, options] of [
-    [QUEUES.videoProcessing, processing],
+    ...pipelines.map((pipeline) => [processingQueue(pipeline), processing] as const),
     [QUEUES.webhookDelivery, delivery],
     [QUEUES.maintenance, maintenance],
     [QUEUES.alertDelivery, alertDelivery],

@@ -1,6 +1,6 @@
 // Names of the pg-boss queues, shared by producers (API) and consumers (workers).
 export const QUEUES = {
-  /** One job per processing job; data = { jobId }. */
+  /** One job per processing job of the `default` pipeline; data = { jobId }. Other pipelines: processingQueue(). */
   videoProcessing: 'video-processing',
   /** One job per webhook delivery; the pg-boss job id is the delivery id. */
   webhookDelivery: 'webhook-delivery',
@@ -13,3 +13,12 @@ export const QUEUES = {
 } as const;
 
 export const PGBOSS_SCHEMA = 'pgboss';
+
+/**
+ * The queue of a pipeline's jobs: one per pipeline, so that a worker fetches only jobs it can run
+ * (WORKER_PIPELINES) and a job no running worker serves simply waits. `default` keeps the first
+ * wave's name, so jobs queued before an upgrade still run.
+ */
+export function processingQueue(pipeline: string): string {
+  return pipeline === 'default' ? QUEUES.videoProcessing : `${QUEUES.videoProcessing}.${pipeline}`;
+}

@@ -4,3 +4,4 @@ export * from './jobs';
 export * from './webhooks';
 export * from './settings';
 export * from './limits';
+export * from './workers';

@@ -2,6 +2,7 @@
 // external ones) and the named pipelines that order them. Built once at start (runtime.ts) and handed
 // to the API (submitJob's checks, the `pipelines` query) and to the workers (which stage to run).
 import type { ValidateFunction } from 'ajv';
+import { ConfigError } from '../../config';
 import type { FieldError } from '../../errors/app-errors';
 import { createExternalStage } from '../external/stage';
 import { STAGES } from '../stages/index';
@@ -49,6 +50,18 @@ export class StageRegistry {
 
   get pipelines(): Pipeline[] {
     return [...this.pipelineMap.values()];
+  }
+
+  /** WORKER_PIPELINES must name pipelines of this deployment (ConfigError otherwise); unset serves them all. */
+  checkServed(workerPipelines: string[] | undefined): string[] {
+    if (!workerPipelines) return [...this.pipelineMap.keys()];
+    const unknown = workerPipelines.filter((name) => !this.pipelineMap.has(name));
+    if (unknown.length) {
+      throw new ConfigError([
+        `WORKER_PIPELINES: unknown pipeline${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} (this deployment runs: ${[...this.pipelineMap.keys()].join(', ')})`,
+      ]);
+    }
+    return workerPipelines;
   }
 
   /**
