@@ -13,6 +13,7 @@ import { handBackToQueue } from '../queue/hand-back';
 import { leaseHeldSql } from '../db/process-lease';
 import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
+import { killStageProcesses } from '../pipeline/external/orphans';
 import { enqueueProcessing } from './submit';
 import { finishJob } from './transitions';
 
@@ -45,6 +46,9 @@ export async function handOnOrphanedJobs(services: Services): Promise<string[]> 
       .where(and(eq(jobs.id, row.id), eq(jobs.status, 'PROCESSING'), eq(jobs.attempt, row.attempt), eq(jobs.workerLock, row.worker_lock)))
       .returning({ id: jobs.id });
     if (!claimed) continue;
+    // What its external stage started lives on after the dead worker; end it before the job moves on.
+    const killed = await killStageProcesses(row.id, row.attempt);
+    if (killed.length) log.warn({ jobId: row.id, attempt: row.attempt, pids: killed }, 'ended processes the dead worker’s stage left running');
     const outcome = row.queue_job_id ? await handBackToQueue(services.boss, processingQueue(row.pipeline), row.queue_job_id, LOST) : 'not-running';
     if (outcome === 'exhausted' || (outcome === 'not-running' && row.attempt >= row.max_attempts)) await failForGood(services, row);
     else if (outcome === 'not-running') await requeue(services, row, mine);

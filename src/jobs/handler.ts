@@ -172,6 +172,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       let progressWrite: Promise<void> = Promise.resolve();
       const ctx = {
         jobId: job.id,
+        attempt: job.attempt,
         inputPath: workspace.inputPath,
         outputDir: workspace.outputDir,
         options: job.options,

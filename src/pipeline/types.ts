@@ -26,6 +26,8 @@ export interface Binaries {
 
 export interface StageContext {
   jobId: string;
+  /** The job's attempt (1, 2…). */
+  attempt: number;
   /** The source video. */
   inputPath: string;
   /** This job's output directory; it exists, and stages write files only here. */

@@ -35,6 +35,7 @@ async function contextFor(inputPath: string, progress: number[] = []): Promise<S
   if (!('options' in v)) throw new Error('default options are invalid');
   return {
     jobId: `job-${jobs}`,
+    attempt: 1,
     inputPath,
     outputDir,
     options: v.options,

@@ -39,6 +39,7 @@ async function contextFor(inputPath: string, options: unknown, extra: Partial<St
   if (!('options' in v)) throw new Error(JSON.stringify(v.fieldErrors));
   return {
     jobId: `job-${jobs}`,
+    attempt: 1,
     inputPath,
     outputDir,
     options: v.options,

@@ -61,6 +61,8 @@ async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext)
       VIDQ_OPTIONS_FILE: optionsFile,
       VIDQ_JOB_ID: ctx.jobId,
       VIDQ_STAGE: def.name,
+      // With VIDQ_JOB_ID, how a worker finds this attempt's processes after its worker died (orphans.ts).
+      VIDQ_ATTEMPT: String(ctx.attempt),
     };
     await runProgram(def, args, env, dirs.work, ctx);
     return await collect(def.name, dirs.out, ctx.outputDir);

@@ -1,0 +1,94 @@
+// A worker process SIGKILLed while an external stage runs: the stage itself dies with it (pdeathsig), the
+// child it started is ended by the worker that hands the job on, the job resumes at that stage on the
+// other worker and completes once, and its job.completed webhook (with the stage's files) arrives once.
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { gql } from '../helpers/graphql';
+import { seedVideo, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
+import { makeVideo } from '../helpers/media';
+import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
+
+const PIPELINES_FILE = path.resolve(import.meta.dirname, 'fixtures/stages/pipelines.json');
+let dir: string;
+let api: TestApp;
+let receiver: Receiver;
+
+/** Running (a killed process whose parent has not reaped it yet is a zombie: not running). */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-stage-crash-'));
+  api = await startTestApp({ env: { ROLE: 'api', PIPELINES_FILE } });
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await killAllVidq();
+  await receiver?.close();
+  await api?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('an external stage whose worker is SIGKILLed', () => {
+  it('leaves nothing running, and the job resumes at that stage on another worker and completes once', async () => {
+    const workerEnv = {
+      DATABASE_URL: api.database.url,
+      DATA_DIR: api.dataDir,
+      PIPELINES_FILE,
+      FLAKY_DIR: dir,
+      HANG_PIDS_DIR: dir,
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      PUBLIC_URL: api.url, // the files' URLs in the webhook name the API
+    };
+    const user = await api.createUser({ credits: 100 });
+    const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1 }));
+    const submitted = await gql(
+      api.url,
+      user.key,
+      'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } ... on Error { code message } } }',
+      { input: { videoId: video.id, pipeline: 'crashy', webhookUrl: `${receiver.url}/hook` } },
+    );
+    const jobId = submitted.body.data.submitJob.job.id as string;
+
+    const first = spawnVidq(['serve', '--role', 'worker'], workerEnv);
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'hangonce', 60_000);
+    const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null)))
+      .trim()
+      .split(' ')
+      .map(Number);
+    first.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    await waitFor('the stage to die with its worker', async () => !alive(stage), 5000, 20);
+    expect(alive(child)).toBe(true); // its own child outlives it, until a worker hands the job on
+
+    const second = spawnVidq(['serve', '--role', 'worker'], workerEnv);
+    const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+    expect(job.status, second.output().slice(-2000)).toBe('COMPLETED');
+    expect(alive(child)).toBe(false);
+    await waitFor('the hand-over to log it', async () => second.output().includes('ended processes the dead worker'), 5000);
+    expect(job.attempt).toBe(2);
+    const [row] = await api.services.database.sql`select status, attempts, output from job_stages where job_id = ${jobId} and name = 'hangonce'`;
+    expect(row).toMatchObject({ status: 'COMPLETED', attempts: 2, output: { attempt: 2 } });
+    const [probe] = await api.services.database.sql`select attempts from job_stages where job_id = ${jobId} and name = 'probe'`;
+    expect(probe.attempts).toBe(1); // finished work kept
+
+    const [delivery] = await receiver.waitFor(1, 30_000);
+    const payload = JSON.parse(delivery.body);
+    expect(payload).toMatchObject({ type: 'job.completed', data: { job: { id: jobId, status: 'COMPLETED' } } });
+    const note = payload.data.job.output.files.find((f: { kind: string }) => f.kind === 'hangonce');
+    expect(await (await fetch(note.url)).text()).toBe('resumed on attempt 2\n');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.requests.filter((r) => r.headers['webhook-id'] === delivery.headers['webhook-id'])).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
