@@ -2,7 +2,6 @@
 // bucket's presigned URL with s3 storage, else a signed, expiring URL served by this server (/files).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
@@ -11,12 +10,22 @@ import type { WebhookOutputFile } from '../webhooks/events';
 import type { HttpRoute } from '../server/route';
 import type { Services } from '../services';
 import { assertKey } from '../storage/types';
+import { contentTypeOf } from '../pipeline/content-types';
 import { outputKey } from './workspace';
 
 interface OutputFileRef {
   path: string;
   contentType: string;
+  kind?: string;
 }
+
+/**
+ * Files that refer to each other by relative URIs (an HLS master playlist → rendition playlists →
+ * segments) get URLs signed for their whole directory: /files/<job>/~<expires>.<signature>/hls/…, so a
+ * player resolving `720p/index.m3u8` against the master's URL lands on a valid URL too. Served by this
+ * server whatever the storage driver (a presigned bucket URL signs one object only).
+ */
+const DIRECTORY_SIGNED_KINDS: Record<string, string> = { hls: 'hls/' };
 
 export const DOWNLOAD_URL_TTL_SECONDS = 24 * 3600;
 const SECRET_KEY = 'download_url_secret';
@@ -40,6 +49,8 @@ function signature(secret: string, jobId: string, file: string, expires: number)
 }
 
 export async function downloadUrl(services: Pick<Services, 'database' | 'storage'>, origin: string, jobId: string, file: OutputFileRef): Promise<string> {
+  const directory = file.kind ? DIRECTORY_SIGNED_KINDS[file.kind] : undefined;
+  if (directory && file.path.startsWith(directory)) return signedDirectoryUrl(services.database.db, origin, jobId, directory, file.path);
   const presigned = await services.storage.presignedUrl(outputKey(jobId, file.path), {
     expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS,
     contentType: file.contentType,
@@ -74,6 +85,45 @@ export async function signedDownloadUrl(db: Db, origin: string, jobId: string, f
   return `${origin}/files/${jobId}/${encoded}?expires=${expires}&signature=${sig}`;
 }
 
+export async function signedDirectoryUrl(db: Db, origin: string, jobId: string, directory: string, file: string, now = Date.now()): Promise<string> {
+  const expires = Math.floor(now / 1000) + DOWNLOAD_URL_TTL_SECONDS;
+  const sig = signature(await downloadSecret(db), jobId, `${directory}*`, expires);
+  const encoded = file.split('/').map(encodeURIComponent).join('/');
+  return `${origin}/files/${jobId}/~${expires}.${sig}/${encoded}`;
+}
+
+/** The file and the signature check of a download path: per file (?expires&signature) or per directory (~expires.signature/). */
+function parseDownloadPath(url: URL): { jobId: string; rawFile: string; check: (secret: string, file: string) => { ok: boolean; expires: number } } | null {
+  const directory = /^\/files\/(job_[a-z0-9]+)\/~(\d+)\.([A-Za-z0-9_-]+)\/(.+)$/.exec(url.pathname);
+  if (directory) {
+    const [, jobId, expiresText, sig, rawFile] = directory;
+    const expires = Number(expiresText);
+    return {
+      jobId,
+      rawFile,
+      check: (secret, file) => {
+        const scope = Object.values(DIRECTORY_SIGNED_KINDS).find((dir) => file.startsWith(dir));
+        return { ok: scope !== undefined && !file.includes('..') && safeEqual(sig, signature(secret, jobId, `${scope}*`, expires)), expires };
+      },
+    };
+  }
+  const single = /^\/files\/(job_[a-z0-9]+)\/(.+)$/.exec(url.pathname);
+  if (!single) return null;
+  const [, jobId, rawFile] = single;
+  const expires = Number(url.searchParams.get('expires'));
+  return {
+    jobId,
+    rawFile,
+    check: (secret, file) => ({ ok: safeEqual(url.searchParams.get('signature') ?? '', signature(secret, jobId, file, expires)), expires }),
+  };
+}
+
+function safeEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function fail(res: ServerResponse, status: number, message: string) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify({ error: message }));
@@ -82,7 +132,7 @@ function fail(res: ServerResponse, status: number, message: string) {
 /** GET /files/<jobId>/<file>?expires=…&signature=… with single-range support for video players. */
 export function fileDownloadRoute(services: Services): HttpRoute {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const match = /^\/files\/(job_[a-z0-9]+)\/(.+)$/.exec(url.pathname);
+    const match = parseDownloadPath(url);
     if (!match || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')) return false;
     // CORS: a web app may fetch, seek (Range) and draw (<video crossorigin>, canvas, MSE) the files.
     res.setHeader('access-control-allow-origin', services.config.filesCorsOrigin);
@@ -93,7 +143,7 @@ export function fileDownloadRoute(services: Services): HttpRoute {
       res.end();
       return true;
     }
-    const [, jobId, rawFile] = match;
+    const { jobId, rawFile } = match;
     let file: string;
     try {
       file = decodeURIComponent(rawFile);
@@ -101,10 +151,8 @@ export function fileDownloadRoute(services: Services): HttpRoute {
       fail(res, 404, 'No such file.'); // not percent-encoding any URL of ours produced
       return true;
     }
-    const expires = Number(url.searchParams.get('expires'));
-    const given = Buffer.from(url.searchParams.get('signature') ?? '');
-    const expected = Buffer.from(signature(await downloadSecret(services.database.db), jobId, file, expires));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const { ok, expires } = match.check(await downloadSecret(services.database.db), file);
+    if (!ok) {
       fail(res, 403, 'Invalid download signature. Ask the API for a fresh URL (jobOutput).');
       return true;
     }
@@ -165,9 +213,4 @@ export function fileDownloadRoute(services: Services): HttpRoute {
     await pipeline(object.body, res).catch(() => {});
     return true;
   };
-}
-
-const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.jpg': 'image/jpeg', '.json': 'application/json' };
-function contentTypeOf(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }

@@ -50,3 +50,21 @@ export interface ScenesResult {
   hashAlgorithm: string;
   scenes: Scene[];
 }
+
+export interface HlsRendition {
+  name: string;
+  width: number;
+  height: number;
+  videoKbps: number;
+  audioKbps: number | null;
+  /** Relative to the job's outputs, e.g. hls/720p/index.m3u8. */
+  playlist: string;
+}
+
+export interface HlsResult {
+  /** hls/master.m3u8 */
+  masterPlaylist: string;
+  segmentSeconds: number;
+  segments: number;
+  renditions: HlsRendition[];
+}

@@ -62,7 +62,7 @@ describe('pipelines and stage options', () => {
   it('the pipelines query lists the built-in and the file’s pipelines with their stages', async () => {
     const res = await gql(app.url, user.key, '{ pipelines { name description stages { name builtIn description optionsSchema } } }');
     const pipelines = res.body.data.pipelines as Array<{ name: string; stages: Array<{ name: string; builtIn: boolean; optionsSchema: unknown }> }>;
-    expect(pipelines.map((p) => p.name)).toEqual(['default', 'annotated', 'exits', 'flaky', 'hangs', 'slow', 'crashy']);
+    expect(pipelines.map((p) => p.name)).toEqual(['default', 'hls', 'annotated', 'exits', 'flaky', 'hangs', 'slow', 'crashy']);
     expect(pipelines[0].stages.map((s) => s.name)).toEqual(['probe', 'thumbnails', 'transcode', 'audio', 'scenes']);
     const annotated = pipelines.find((p) => p.name === 'annotated')!;
     expect(annotated.stages).toEqual([
@@ -81,7 +81,7 @@ describe('pipelines and stage options', () => {
     };
     const unknown = await refused({ pipeline: 'nope' });
     expect(unknown).toEqual([
-      { path: ['input', 'pipeline'], message: expect.stringContaining('unknown pipeline "nope"; this deployment runs: default, annotated') },
+      { path: ['input', 'pipeline'], message: expect.stringContaining('unknown pipeline "nope"; this deployment runs: default, hls, annotated') },
     ]);
     const bad = await refused({ pipeline: 'annotated', stageOptions: { annotate: { label: 'far too long a label', level: 0, extra: 1 } } });
     expect(bad.map((e) => e.path.join('.')).sort()).toEqual([

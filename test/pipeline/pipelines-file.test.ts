@@ -47,6 +47,7 @@ describe('PIPELINES_FILE', () => {
     const registry = loadStageRegistry({ pipelinesFile: file, jobStages: ['probe', 'transcode'] });
     expect(registry.pipelines.map((p) => [p.name, p.stages])).toEqual([
       ['default', ['probe', 'transcode']], // JOB_STAGES still narrows the default pipeline
+      ['hls', ['probe', 'thumbnails', 'hls']],
       ['both', ['probe', 'mine']],
     ]);
     expect(registry.stage('mine')).toMatchObject({ builtIn: false, optionsSchema: { type: 'object' } });

@@ -79,7 +79,7 @@ describe('WORKER_PIPELINES', () => {
 
   it('an unknown pipeline in WORKER_PIPELINES stops the worker’s start, naming it', async () => {
     await expect(startTestApp({ database, dataDir, env: { PIPELINES_FILE, ROLE: 'worker', WORKER_PIPELINES: 'default,nope' } })).rejects.toThrow(
-      'WORKER_PIPELINES: unknown pipeline "nope" (this deployment runs: default, annotated, exits, flaky, hangs, slow, crashy)',
+      'WORKER_PIPELINES: unknown pipeline "nope" (this deployment runs: default, hls, annotated, exits, flaky, hangs, slow, crashy)',
     );
   });
 });

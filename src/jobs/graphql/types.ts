@@ -8,8 +8,8 @@ import type { JobStatus } from '../status';
 import { desc, eq } from 'drizzle-orm';
 import { jobs, videos, type JobEventRow, type JobRow, type StageRow } from '../../db/schema/index';
 import { VideoMetadataRef, VideoRef } from '../../uploads/graphql/types';
-import { AudioResultRef, ScenesResultRef, ThumbnailsResultRef, TranscodeResultRef } from '../../pipeline/graphql/types';
-import type { AudioResult, ProbeResult, ScenesResult, ThumbnailsResult, TranscodeResult } from '../../pipeline/results';
+import { AudioResultRef, HlsResultRef, ScenesResultRef, ThumbnailsResultRef, TranscodeResultRef } from '../../pipeline/graphql/types';
+import type { AudioResult, HlsResult, ProbeResult, ScenesResult, ThumbnailsResult, TranscodeResult } from '../../pipeline/results';
 import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JobEventDetailsRef } from './event-details';
 import { JobEventTypeEnum, OutputFormatEnum, ProcessingModelEnum, StageStatusEnum } from './enums';
@@ -103,6 +103,17 @@ export const JobOutputRef = builder.objectRef<JobOutputShape>('JobOutput').imple
     transcode: t.field({ type: TranscodeResultRef, nullable: true, resolve: (o) => stageOutput<TranscodeResult>(o, 'transcode') }),
     audio: t.field({ type: AudioResultRef, nullable: true, resolve: (o) => stageOutput<AudioResult>(o, 'audio') }),
     scenes: t.field({ type: ScenesResultRef, nullable: true, resolve: (o) => stageOutput<ScenesResult>(o, 'scenes') }),
+    hls: t.field({
+      type: HlsResultRef,
+      nullable: true,
+      description: 'The HTTP Live Streaming ladder (pipeline `hls`).',
+      resolve: (o, _args, ctx) => {
+        const hls = stageOutput<HlsResult>(o, 'hls');
+        if (!hls) return null;
+        const master = { kind: 'hls', path: hls.masterPlaylist, contentType: 'application/vnd.apple.mpegurl' };
+        return { ...hls, masterPlaylistUrl: downloadUrl(ctx.services, ctx.origin, o.job.id, master) };
+      },
+    }),
   }),
 });
 

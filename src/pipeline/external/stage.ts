@@ -14,7 +14,7 @@ import { DeadlineReached, PermanentStageError, StageAbortedError, type StageErro
 import { deathSignalLauncher } from '../ffmpeg.ts';
 import type { ExternalStageDefinition } from '../registry/pipelines-file.ts';
 import type { OutputFile, Stage, StageContext, StageResult } from '../types.ts';
-import { contentTypeOf } from './content-types.ts';
+import { contentTypeOf } from '../content-types.ts';
 import { lineReader, tailBuffer } from './lines.ts';
 
 /** After SIGTERM, how long the stage may take to exit before its whole group gets SIGKILL. */

@@ -2,7 +2,7 @@
 // .scenes); JobOutput.results keeps every stage's raw JSON, external stages' included.
 import { builder } from '../../graphql/builder';
 import type { Loudness, Segment } from '../stages/audio';
-import type { AudioResult, Scene, ScenesResult, ThumbnailShot, ThumbnailsResult, TranscodeResult } from '../results';
+import type { AudioResult, HlsRendition, HlsResult, Scene, ScenesResult, ThumbnailShot, ThumbnailsResult, TranscodeResult } from '../results';
 
 const SegmentRef = builder.objectRef<Segment>('TimeSegment').implement({
   description: 'A stretch of the video, in seconds from its start.',
@@ -73,5 +73,30 @@ export const ScenesResultRef = builder.objectRef<ScenesResult>('ScenesResult').i
     threshold: t.exposeFloat('threshold'),
     hashAlgorithm: t.exposeString('hashAlgorithm'),
     scenes: t.field({ type: [SceneRef], resolve: (r) => r.scenes }),
+  }),
+});
+
+const HlsRenditionRef = builder.objectRef<HlsRendition>('HlsRendition').implement({
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'e.g. 720p' }),
+    width: t.exposeInt('width'),
+    height: t.exposeInt('height'),
+    videoKbps: t.exposeInt('videoKbps'),
+    audioKbps: t.exposeInt('audioKbps', { nullable: true }),
+    playlist: t.exposeString('playlist', { description: "Its playlist's path among the job's files." }),
+  }),
+});
+
+/** The hls stage's result; JobOutput.hls adds the master playlist's URL. */
+export const HlsResultRef = builder.objectRef<HlsResult & { masterPlaylistUrl: Promise<string> | string }>('HlsResult').implement({
+  fields: (t) => ({
+    masterPlaylist: t.exposeString('masterPlaylist', { description: "The master playlist's path among the job's files." }),
+    masterPlaylistUrl: t.string({
+      description: 'Give this to a player (hls.js, Safari, VLC, ffprobe): its playlists and segments are reached through it, signed for 24 hours.',
+      resolve: (r) => r.masterPlaylistUrl,
+    }),
+    segmentSeconds: t.exposeFloat('segmentSeconds'),
+    segments: t.exposeInt('segments', { description: 'Segments in all renditions.' }),
+    renditions: t.field({ type: [HlsRenditionRef], resolve: (r) => r.renditions }),
   }),
 });

@@ -5,11 +5,12 @@ import type { ValidateFunction } from 'ajv';
 import { ConfigError } from '../../config';
 import type { FieldError } from '../../errors/app-errors';
 import { createExternalStage } from '../external/stage';
-import { STAGES } from '../stages/index';
+import { EXTRA_STAGES, STAGES } from '../stages/index';
 import type { Stage } from '../types';
 import { readPipelinesFile } from './pipelines-file';
 
 export const DEFAULT_PIPELINE = 'default';
+export const HLS_PIPELINE = 'hls';
 
 export interface Pipeline {
   name: string;
@@ -121,15 +122,20 @@ export class StageRegistry {
 /** Builds the registry; a bad PIPELINES_FILE throws PipelinesFileError (the start stops). */
 export function loadStageRegistry(config: RegistryConfig): StageRegistry {
   const stages = new Map<string, RegisteredStage>();
-  for (const stage of STAGES) stages.set(stage.name, { stage, builtIn: true, optionsSchema: null, validateOptions: null });
+  for (const stage of [...STAGES, ...EXTRA_STAGES]) stages.set(stage.name, { stage, builtIn: true, optionsSchema: null, validateOptions: null });
 
-  const defaultStages = config.jobStages ? STAGES.filter((s) => config.jobStages!.includes(s.name)).map((s) => s.name) : STAGES.map((s) => s.name);
+  const builtInOrder = [...STAGES, ...EXTRA_STAGES].map((s) => s.name);
+  const defaultStages = config.jobStages ? builtInOrder.filter((name) => config.jobStages!.includes(name)) : STAGES.map((s) => s.name);
   const unknown = (config.jobStages ?? []).filter((name) => !stages.has(name));
   if (unknown.length) throw new Error(`JOB_STAGES names unknown stages: ${unknown.join(', ')}. Known: ${[...stages.keys()].join(', ')}`);
   const pipelines = new Map<string, Pipeline>([
     [
       DEFAULT_PIPELINE,
       { name: DEFAULT_PIPELINE, description: 'Probe, thumbnails, transcode, audio analysis and scene detection.', stages: defaultStages, builtIn: true },
+    ],
+    [
+      HLS_PIPELINE,
+      { name: HLS_PIPELINE, description: 'Probe, thumbnails and an HTTP Live Streaming ladder.', stages: ['probe', 'thumbnails', 'hls'], builtIn: true },
     ],
   ]);
 

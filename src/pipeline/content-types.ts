@@ -1,4 +1,4 @@
-// The Content-Type of an external stage's file, by its extension (downloads send it).
+// The Content-Type of an output file, by its extension: stored with external stages' files, sent by downloads.
 import path from 'node:path';
 
 const TYPES: Record<string, string> = {
@@ -8,6 +8,7 @@ const TYPES: Record<string, string> = {
   '.webm': 'video/webm',
   '.mkv': 'video/x-matroska',
   '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.mp3': 'audio/mpeg',
   '.wav': 'audio/wav',
