@@ -1,7 +1,8 @@
 // An external stage: any program, run under vidq's retries, timeouts, events and webhooks, speaking the
 // protocol of ../shared/API.md ("Pipelines"):
 //   - it gets {input} (its own copy of the source), an empty {outputDir}, {optionsFile}, {jobId}, the
-//     same as VIDQ_* variables, and an empty working directory of its own;
+//     same as VIDQ_* variables (plus VIDQ_STAGE, VIDQ_ATTEMPT, VIDQ_FFMPEG, VIDQ_FFPROBE), and an empty
+//     working directory of its own;
 //   - a stdout line {"progress": 0.42} is progress; other stdout lines go to the log;
 //   - {outputDir}/result.json is the stage's output; every other file there becomes an OutputFile;
 //   - exit 0 done, 75 transient, 65 VIDEO_CORRUPT, 64 INVALID_INPUT, killed by a signal transient, any
@@ -63,6 +64,9 @@ async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext)
       VIDQ_STAGE: def.name,
       // With VIDQ_JOB_ID, how a worker finds this attempt's processes after its worker died (orphans.ts).
       VIDQ_ATTEMPT: String(ctx.attempt),
+      // The ffmpeg and ffprobe vidq itself uses (FFMPEG_PATH, PATH or the bundled ones), for stages built on them.
+      VIDQ_FFMPEG: ctx.binaries.ffmpeg,
+      VIDQ_FFPROBE: ctx.binaries.ffprobe,
     };
     await runProgram(def, args, env, dirs.work, ctx);
     return await collect(def.name, dirs.out, ctx.outputDir);
