@@ -20,35 +20,42 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   const log = createLogger(config.logLevel, { role: config.role });
 
   const runtime = await startRuntime(config, log);
-  let api: RunningApi | null = null;
-  let workers: Workers | null = null;
-  try {
-    // Imported only where it runs: a worker-only process never loads the GraphQL schema (nor Pothos).
-    if (config.role !== 'worker') api = await (await import('./server/app')).startApi(runtime.services);
-    if (config.role !== 'api') workers = await startWorkers(runtime.services);
-  } catch (error) {
-    await api?.close();
-    await runtime.close();
-    throw error;
-  }
-  log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
-
+  // What has started so far (filled while starting; read by shutdown whenever a signal comes).
+  const started: { api: RunningApi | null; workers: Workers | null } = { api: null, workers: null };
   let stopping = false;
+  // Signals are handled from here on: one that arrives while the API answers but the workers are still
+  // starting waits for the start to finish, then stops everything gracefully (exit 0).
+  let starting: Promise<unknown> = Promise.resolve();
   const shutdown = async (signal: string) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
     stopping = true;
+    await starting.catch(() => {});
     log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
-    await api?.close(); // stop taking requests first
-    await workers?.stop(); // running jobs get the grace period, then go back to the queue
+    await started.api?.close(); // stop taking requests first
+    await started.workers?.stop(); // running jobs get the grace period, then go back to the queue
     await runtime.close();
     log.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  starting = (async () => {
+    // Imported only where it runs: a worker-only process never loads the GraphQL schema (nor Pothos).
+    if (config.role !== 'worker') started.api = await (await import('./server/app')).startApi(runtime.services);
+    if (config.role !== 'api') started.workers = await startWorkers(runtime.services);
+  })();
+  try {
+    await starting;
+  } catch (error) {
+    await started.api?.close();
+    await runtime.close();
+    throw error;
+  }
+  log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
+
   // The embedded cluster is part of this process: without it nothing works, and answering 503 forever
   // would hide that. Exit non-zero so that a supervisor restarts the whole (running jobs are resumed).
   runtime.onDatabaseLost((how) => {
@@ -57,6 +64,6 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     log.fatal({ how }, 'the embedded PostgreSQL stopped under vidq: exiting so that a supervisor restarts it');
     const forced = setTimeout(() => process.exit(1), 5000);
     forced.unref();
-    void Promise.allSettled([api?.close(), workers?.stop()]).finally(() => process.exit(1));
+    void Promise.allSettled([started.api?.close(), started.workers?.stop()]).finally(() => process.exit(1));
   });
 }

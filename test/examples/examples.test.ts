@@ -97,7 +97,7 @@ describe('examples/', () => {
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/Not a genuine vidq webhook/);
-    expect(receiver.output()).toMatch(/refused a delivery/);
+    await waitFor('the receiver to log the refusal', async () => /refused a delivery/.test(receiver.output()), 5000, 20);
     expect(receiver.output()).not.toMatch(/evt_forged/);
   });
 
