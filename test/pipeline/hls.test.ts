@@ -2,6 +2,8 @@
 // OutputFile of kind hls, a master playlist that ffprobe reads over HTTP through its directory-signed
 // URL (its relative URIs reach the renditions and segments), and signatures that cover only hls/.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladderFor } from '../../src/pipeline/stages/hls';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { startBrowser } from '../helpers/browser';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, waitForStatus } from '../helpers/jobs';
 import { binaries, makeVideo } from '../helpers/media';
@@ -17,6 +20,7 @@ const run = promisify(execFile);
 let app: TestApp;
 let user: TestUser;
 let dir: string;
+let masterPlaylistUrl: string | undefined;
 
 const OUTPUT = `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobOutput {
   hls { masterPlaylist masterPlaylistUrl segmentSeconds segments renditions { name width height videoKbps audioKbps playlist } }
@@ -68,6 +72,7 @@ describe('the hls ladder', () => {
     expect(hls.segments).toBeGreaterThanOrEqual(6); // ~9 s in ~4 s segments, three renditions
     expect(hlsFiles.filter((f: { contentType: string }) => f.contentType === 'video/iso.segment')).toHaveLength(hls.segments);
 
+    masterPlaylistUrl = hls.masterPlaylistUrl;
     const master = await (await fetch(hls.masterPlaylistUrl)).text();
     expect(master.match(/#EXT-X-STREAM-INF/g)).toHaveLength(3);
     expect(master).toContain('480p/index.m3u8'); // relative: resolved against the master's signed URL
@@ -89,5 +94,41 @@ describe('the hls ladder', () => {
 
     const progress = (await eventsOfJob(app, job.id)).filter((e) => e.type === 'PROGRESS' && e.stage === 'hls');
     expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it('plays in a browser: a <video> of another origin given only the master playlist URL', async () => {
+    expect(masterPlaylistUrl, 'the pipeline test ran first').toBeDefined();
+    const pageServer = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>player</title><body></body>'),
+    );
+    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    const pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+    const browser = await startBrowser();
+    try {
+      const guarded = await browser.openPage(pageOrigin, { alsoAllow: [app.url] });
+      await guarded.page.goto(`${pageOrigin}/`);
+      const played = await guarded.page.evaluate(async (src) => {
+        const video = document.createElement('video');
+        video.muted = true;
+        video.src = src;
+        document.body.append(video);
+        await video.play();
+        // Past the first segment: the player fetched the next one through a relative URI.
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`stuck at ${video.currentTime} s`)), 20_000);
+          video.ontimeupdate = () => video.currentTime > 4.5 && (clearTimeout(timer), resolve());
+          video.onerror = () => reject(new Error(`video error ${video.error?.code}: ${video.error?.message}`));
+        });
+        return { currentTime: video.currentTime, width: video.videoWidth };
+      }, masterPlaylistUrl!);
+      expect(played.currentTime).toBeGreaterThan(4.5);
+      expect(played.width).toBeGreaterThan(0);
+      expect(guarded.pageErrors).toEqual([]);
+      expect(guarded.offOriginRequests).toEqual([]);
+      await guarded.close();
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => pageServer.close(resolve));
+    }
   });
 });
