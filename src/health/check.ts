@@ -1,5 +1,31 @@
 // Liveness of the parts a request needs: the database and the queue, each checked for real.
+import { createRequire } from 'node:module';
 import type { Services } from '../services';
+
+/** vidq's version, from its package.json. */
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** The runtime configuration a client may rely on (never a secret: no keys, URLs with credentials, paths). */
+export interface PublicConfig {
+  maxFileSizeMb: number;
+  processingTimeoutSeconds: number;
+  storageDriver: string;
+  pipelines: string[];
+  webhookMaxRetries: number;
+  webhookTimeoutMs: number;
+}
+
+export function publicConfig(services: Pick<Services, 'config' | 'stages'>): PublicConfig {
+  const { config } = services;
+  return {
+    maxFileSizeMb: config.maxFileSizeMb,
+    processingTimeoutSeconds: config.processingTimeoutSeconds,
+    storageDriver: config.storageDriver,
+    pipelines: services.stages.pipelines.map((p) => p.name),
+    webhookMaxRetries: config.webhookMaxRetries,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+  };
+}
 
 const CHECK_TIMEOUT_MS = 2000;
 const startedAt = Date.now();
@@ -10,6 +36,8 @@ export interface HealthReport {
   queue: string;
   role: string;
   uptimeSeconds: number;
+  version: string;
+  config: PublicConfig;
 }
 
 async function check(run: () => Promise<unknown>): Promise<string> {
@@ -41,5 +69,7 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
     queue,
     role: services.config.role,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    version: VERSION,
+    config: publicConfig(services),
   };
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -34,6 +36,28 @@ describe('GET /health on a healthy server', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: 'ok', database: 'ok', queue: 'ok', role: 'all' });
     expect(typeof body.uptimeSeconds).toBe('number');
+  });
+
+  it('carries the version and the runtime configuration a client may rely on, and no secret', async () => {
+    const { body } = await getHealth(app.url);
+    const { version } = JSON.parse(await fs.readFile(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'));
+    expect(body.version).toBe(version);
+    expect(body.config).toEqual({
+      maxFileSizeMb: 1000,
+      processingTimeoutSeconds: 3600,
+      storageDriver: 'local',
+      pipelines: ['default', 'hls'],
+      webhookMaxRetries: 3,
+      webhookTimeoutMs: 10000,
+    });
+    const text = JSON.stringify(body);
+    for (const secret of [app.config.databaseUrl ?? 'postgres://', 'whsec_', 'vq_', app.dataDir]) expect(text).not.toContain(secret);
+    const res = await gql(
+      app.url,
+      user.key,
+      '{ health { version config { maxFileSizeMb processingTimeoutSeconds storageDriver pipelines webhookMaxRetries webhookTimeoutMs } } }',
+    );
+    expect(res.body.data.health).toEqual({ version, config: body.config });
   });
 
   it('answers HEAD /health with the status and no body', async () => {
