@@ -115,6 +115,10 @@ const envSchema = z.object({
     .default('*'),
   /** A resumable (tus) upload unfinished, or finished but not made into a video, is removed after this. */
   UPLOAD_EXPIRY_HOURS: int(1, 24 * 365).default(24),
+  /** A worker-only process (ROLE=worker) serves GET /metrics and /health on this port when set. */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Bearer token Prometheus sends to GET /metrics (admins' API keys work too). */
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** A JSON file of external stages and pipelines (see README, "Writing a stage"). */
   PIPELINES_FILE: z.string().min(1).optional(),
   /** Comma-separated pipelines this worker takes jobs of; default: every pipeline. */
@@ -179,6 +183,8 @@ const configSchema = envSchema
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     jobStages: e.JOB_STAGES?.split(','),
     workerPipelines: e.WORKER_PIPELINES?.split(','),
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
     pipelinesFile: e.PIPELINES_FILE ? path.resolve(e.PIPELINES_FILE) : undefined,
     storageDriver: e.STORAGE_DRIVER,
     s3: {

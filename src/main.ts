@@ -1,6 +1,7 @@
 // Boot order and graceful shutdown of `vidq serve` (what `npm start` runs).
 import { type Config, ConfigError, loadConfig, type Role } from './config';
 import { createLogger } from './logger';
+import { startWorkerMetricsServer, type WorkerMetricsServer } from './metrics/worker-server';
 import { startRuntime } from './runtime';
 import type { RunningApi } from './server/app';
 import { startWorkers, type Workers } from './workers';
@@ -21,7 +22,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
 
   const runtime = await startRuntime(config, log);
   // What has started so far (filled while starting; read by shutdown whenever a signal comes).
-  const started: { api: RunningApi | null; workers: Workers | null } = { api: null, workers: null };
+  const started: { api: RunningApi | null; workers: Workers | null; metrics: WorkerMetricsServer | null } = { api: null, workers: null, metrics: null };
   let stopping = false;
   // Signals are handled from here on: one that arrives while the API answers but the workers are still
   // starting waits for the start to finish, then stops everything gracefully (exit 0).
@@ -35,6 +36,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     await starting.catch(() => {});
     log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     await started.api?.close(); // stop taking requests first
+    await started.metrics?.close();
     await started.workers?.stop(); // running jobs get the grace period, then go back to the queue
     await runtime.close();
     log.info('stopped');
@@ -46,6 +48,8 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     // Imported only where it runs: a worker-only process never loads the GraphQL schema (nor Pothos).
     if (config.role !== 'worker') started.api = await (await import('./server/app')).startApi(runtime.services);
     if (config.role !== 'api') started.workers = await startWorkers(runtime.services);
+    // A worker-only process answers /metrics and /health on METRICS_PORT (its counters are its own).
+    if (config.role === 'worker' && config.metricsPort !== undefined) started.metrics = await startWorkerMetricsServer(runtime.services);
   })();
   try {
     await starting;

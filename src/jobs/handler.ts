@@ -8,6 +8,7 @@ import os from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { JobWithMetadata } from 'pg-boss';
 import { jobs, videos } from '../db/schema/index';
+import { metrics } from '../metrics/index';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
@@ -209,7 +210,12 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       }
       await markStageStarted(db, job, row.name);
       job = { ...job, stage: row.name };
-      const result = await stage.run(ctx);
+      const stageStarted = performance.now();
+      const result = await stage.run(ctx).catch((error: unknown) => {
+        metrics.stageDuration.observe({ stage: row.name, status: 'FAILED' }, (performance.now() - stageStarted) / 1000);
+        throw error;
+      });
+      metrics.stageDuration.observe({ stage: row.name, status: 'COMPLETED' }, (performance.now() - stageStarted) / 1000);
       try {
         await workspace.store(result.files);
       } catch (error) {

@@ -7,6 +7,7 @@
 //     └──retry scheduled──┘ ├──────► TIMED_OUT   (deadline passed; never retried automatically)
 //   QUEUED/PROCESSING ──cancelJob──► CANCELLED
 //   FAILED/TIMED_OUT/CANCELLED ──retryJob──► QUEUED   (finished stages are kept)
+import { metrics } from '../metrics/index';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
@@ -132,7 +133,7 @@ export async function markStageFinished(
 
 /** A transient failure: pg-boss will run the job again after a backoff; the failed stage is kept as FAILED until then. */
 export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorShape, data: Record<string, unknown>) {
-  return db.transaction(async (tx) => {
+  const scheduled = await db.transaction(async (tx) => {
     const updated = await tx
       .update(jobs)
       .set({ status: 'QUEUED', stage: null, error, updatedAt: sql`now()` })
@@ -148,6 +149,8 @@ export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorShape, d
     await appendJobEvent(tx, job.id, { type: 'RETRY_SCHEDULED', status: 'QUEUED', progress: job.progress, stage: error.stage, error, data });
     return true;
   });
+  if (scheduled) metrics.jobRetries.inc({ stage: error.stage ?? 'none', code: error.code });
+  return scheduled;
 }
 
 export interface FinishOptions {
@@ -166,7 +169,7 @@ export interface FinishOptions {
  * enqueued: all in one transaction, so a crash can neither lose the webhooks nor double them.
  */
 export async function finishJob(db: Db, boss: PgBoss, jobId: string, opts: FinishOptions): Promise<JobRow | null> {
-  return db.transaction(async (tx) => {
+  const finished = await db.transaction(async (tx) => {
     const guard =
       opts.attempt === undefined
         ? and(eq(jobs.id, jobId), inArray(jobs.status, [...opts.from]))
@@ -201,6 +204,8 @@ export async function finishJob(db: Db, boss: PgBoss, jobId: string, opts: Finis
     if (alert) await raiseAlert(tx, alert);
     return job;
   });
+  if (finished) metrics.jobs.inc({ pipeline: finished.pipeline, status: finished.status }); // counted once committed
+  return finished;
 }
 
 async function settleStages(tx: DbOrTx, job: JobRow, opts: FinishOptions) {

@@ -7,6 +7,7 @@
 //   - PullStream, the async iterator GraphQL expects from a subscription field (used over SSE, and by
 //     any other executor): a bounded queue in front of the follower.
 // Subscription fields return a PullStream; the fast path diverts it to itself before it starts.
+import { metrics } from '../metrics/index';
 import { GraphQLError } from 'graphql';
 import { AuthenticationError } from '../auth/authenticate';
 import type { GraphQLContext } from '../graphql/context';
@@ -26,7 +27,9 @@ export abstract class Follower<Row, Out> implements Sink<Row>, Revocable {
   constructor(
     protected readonly ctx: GraphQLContext,
     private consumer: Consumer<Out>,
-  ) {}
+  ) {
+    metrics.subscriptions.inc(); // every live subscription is one follower, over WebSocket or SSE
+  }
 
   /** Starts following (registers with its feed, reads what it must). */
   abstract start(): void;
@@ -63,6 +66,7 @@ export abstract class Follower<Row, Out> implements Sink<Row>, Revocable {
   private release(): boolean {
     if (this.ended) return false;
     this.ended = true;
+    metrics.subscriptions.dec();
     this.detach();
     return true;
   }

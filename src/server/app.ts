@@ -1,4 +1,5 @@
 // The API process: HTTP + WebSocket on one port.
+import { metricsRoute } from '../metrics/route';
 import type { AddressInfo } from 'node:net';
 import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
@@ -30,7 +31,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
   const httpServer = createHttpServer(services, yoga, {
     parseMultipart: createMultipartParser(services, limits),
     ...options,
-    routes: [fileDownloadRoute(services), tus.route, webhookSchemaRoute(), graphiqlAssetsRoute(), ...(options.routes ?? [])],
+    routes: [metricsRoute(services), fileDownloadRoute(services), tus.route, webhookSchemaRoute(), graphiqlAssetsRoute(), ...(options.routes ?? [])],
   });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;

@@ -18,6 +18,7 @@
 //   - a revoked key's sockets are closed with 4403 at once (revokeApiKey NOTIFYs every API process), and
 //     every open socket's key is checked again every WS_KEY_RECHECK_SECONDS (disabled users too);
 //   - a socket too slow to take what it is sent is closed with 1013 (its client reconnects).
+import { metrics } from '../metrics/index';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
@@ -241,6 +242,8 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const connection = new Connection(socket, manager, request);
     connections.set(socket, connection);
+    metrics.wsConnections.inc();
+    socket.once('close', () => metrics.wsConnections.dec());
     pending.add(connection);
     socket.on('error', onSocketError);
     socket.on('message', onSocketMessage);

@@ -11,6 +11,7 @@ import { graphiqlForYoga } from '../graphiql/page';
 import type { GraphQLContext, LiveFeeds } from '../graphql/context';
 import { type Limits, rateLimitedError } from '../limits/index';
 import { useSharedSubscriptionExecution } from '../live/shared-execution';
+import { useMetrics } from '../metrics/graphql-plugin';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
 import { useStreamLimit } from './stream-limit';
@@ -145,7 +146,14 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, live
       warn: yogaLog(services, 'warn'),
       error: yogaLog(services, 'error'),
     },
-    plugins: [...armor.protect().plugins, useOperationName, useParsedBody, ...(limits ? [useStreamLimit(limits)] : []), useSharedSubscriptionExecution()],
+    plugins: [
+      ...armor.protect().plugins,
+      useMetrics(),
+      useOperationName,
+      useParsedBody,
+      ...(limits ? [useStreamLimit(limits)] : []),
+      useSharedSubscriptionExecution(),
+    ],
     context: async (initial) => {
       const authorization = initial.connectionParams ? initial.connectionParams.authorization : initial.request.headers.get('authorization');
       let viewer;

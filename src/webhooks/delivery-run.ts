@@ -17,6 +17,7 @@
 //      takes the lease, or FAILED with WEBHOOK_DELIVERY_FAILED; 410 disables the endpoint; the circuit).
 // Only a crash between the receiver's answer and step 4 can make it see an event twice (at-least-once
 // is unavoidable there); the lease makes every other crash or duplicate queue job harmless.
+import { metrics } from '../metrics/index';
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
@@ -174,6 +175,14 @@ export async function processDelivery(
 }
 
 /** Signs with a fresh timestamp, sends the stored body as is, and records what happened. */
+/** The event's time, from the payload's "createdAt" (read without parsing the whole body). */
+function eventTime(body: string): number | null {
+  const at = body.indexOf('"createdAt":"');
+  if (at < 0) return null;
+  const time = Date.parse(body.slice(at + 13, body.indexOf('"', at + 13)));
+  return Number.isFinite(time) ? time : null;
+}
+
 async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Promise<DeliveryOutcome> {
   const result: SendResult = claim.secrets.length
     ? await sendWebhook({
@@ -202,6 +211,11 @@ async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Pr
         circuitClosed: r.closed.size > 0,
       }));
   if (circuitClosed) deps.log.info({ endpointId: claim.endpointId }, 'webhook circuit closed');
+  if (delivered) {
+    metrics.webhookDeliveries.inc({ result: 'DELIVERED' });
+    const since = eventTime(claim.body);
+    if (since !== null) metrics.webhookDeliverySeconds.observe(Math.max(0, Date.now() - since) / 1000);
+  }
   return delivered ? 'delivered' : 'stale';
 }
 
@@ -261,6 +275,7 @@ async function finishUnsent(deps: DeliveryDeps, row: DeliveryRow, queueJobId: st
     .where(guard(row.id, queueJobId, row.attempts))
     .returning({ id: webhookDeliveries.id });
   if (done.length) deps.log.warn({ deliveryId: row.id, reason }, 'webhook delivery failed without an attempt');
+  if (done.length) metrics.webhookDeliveries.inc({ result: 'FAILED' });
   return done.length ? 'failed' : 'stale';
 }
 
@@ -316,6 +331,7 @@ async function recordFailure(
         .returning({ id: webhookDeliveries.id });
       outcome = done.length ? 'failed' : 'stale';
       if (done.length) log.warn({ error: result.error, attempts: claim.attempt }, 'webhook delivery failed: giving up');
+      if (done.length) metrics.webhookDeliveries.inc({ result: 'FAILED' });
     }
 
     if (claim.endpointId && result.gone) {

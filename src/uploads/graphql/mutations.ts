@@ -1,6 +1,7 @@
 // Mutations of the uploads domain's GraphQL API.
 import { builder } from '../../graphql/builder';
 import {
+  AppError,
   FileTooLargeError,
   ForbiddenError,
   InvalidInputError,
@@ -11,6 +12,8 @@ import {
   VideoCorruptError,
   VideoNotFoundError,
 } from '../../errors/app-errors';
+import { metrics } from '../../metrics/index';
+import type { VideoRow } from '../../db/schema/index';
 import { createVideoFromUpload } from '../tus/create-video';
 import { deleteVideo } from '../queries';
 import { MAX_IDEMPOTENCY_KEY_CHARS, MAX_TITLE_CHARS, uploadVideo } from '../upload';
@@ -42,9 +45,22 @@ builder.mutationField('uploadVideo', (t) =>
     description: 'Uploads one video (GraphQL multipart request), streamed to disk and checked with ffprobe.',
     args: { input: t.arg({ type: UploadVideoInput, required: true }) },
     errors: uploadResult,
-    resolve: (_root, { input }, ctx) => uploadVideo(ctx, input),
+    resolve: (_root, { input }, ctx) => countedUpload(uploadVideo(ctx, input)),
   }),
 );
+
+/** vidq_uploads_total{result}: success or the error code; vidq_upload_bytes_total for the videos made. */
+async function countedUpload(upload: Promise<VideoRow>): Promise<VideoRow> {
+  try {
+    const video = await upload;
+    metrics.uploads.inc({ result: 'success' });
+    metrics.uploadBytes.inc(video.sizeBytes);
+    return video;
+  } catch (error) {
+    metrics.uploads.inc({ result: error instanceof AppError ? error.code : 'INTERNAL_ERROR' });
+    throw error;
+  }
+}
 
 const CreateVideoFromUploadInput = builder.inputType('CreateVideoFromUploadInput', {
   fields: (t) => ({
@@ -65,7 +81,7 @@ builder.mutationField('createVideoFromUpload', (t) =>
       'Makes a finished resumable upload (tus, at /uploads) a video, with the checks uploadVideo runs. On success the upload is consumed; on a refusal it is removed and nothing is stored.',
     args: { input: t.arg({ type: CreateVideoFromUploadInput, required: true }) },
     errors: uploadResult,
-    resolve: (_root, { input }, ctx) => createVideoFromUpload(ctx, input),
+    resolve: (_root, { input }, ctx) => countedUpload(createVideoFromUpload(ctx, input)),
   }),
 );
 

@@ -1,0 +1,65 @@
+// vidq's Prometheus metrics (prom-client). One registry per process: counters and histograms count what
+// this process did; the cluster-wide gauges (queue depth and age, open circuits) are read from
+// PostgreSQL at scrape time (cluster.ts), so every process reports the same numbers. Labels are
+// low-cardinality only: pipeline, stage, status, code, result, operation — never ids or URLs.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const metrics = {
+  jobs: new Counter({ name: 'vidq_jobs_total', help: 'Jobs that reached a terminal status.', labelNames: ['pipeline', 'status'], registers: [registry] }),
+  jobRetries: new Counter({
+    name: 'vidq_job_retries_total',
+    help: 'Automatic retries scheduled after a transient failure.',
+    labelNames: ['stage', 'code'],
+    registers: [registry],
+  }),
+  stageDuration: new Histogram({
+    name: 'vidq_stage_duration_seconds',
+    help: 'How long stage runs took, by how they ended (COMPLETED or FAILED).',
+    labelNames: ['stage', 'status'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  }),
+  queueDepth: new Gauge({ name: 'vidq_queue_depth', help: 'Jobs waiting in QUEUED (cluster-wide).', labelNames: ['pipeline'], registers: [registry] }),
+  queueOldestAge: new Gauge({
+    name: 'vidq_queue_oldest_age_seconds',
+    help: 'How long the oldest QUEUED job has waited (cluster-wide; 0 when none).',
+    labelNames: ['pipeline'],
+    registers: [registry],
+  }),
+  uploads: new Counter({ name: 'vidq_uploads_total', help: 'Uploads by result: success, or the error code.', labelNames: ['result'], registers: [registry] }),
+  uploadBytes: new Counter({ name: 'vidq_upload_bytes_total', help: 'Bytes of the uploads that became videos.', registers: [registry] }),
+  webhookDeliveries: new Counter({
+    name: 'vidq_webhook_deliveries_total',
+    help: 'Webhook deliveries that ended: DELIVERED, or FAILED after their retries.',
+    labelNames: ['result'],
+    registers: [registry],
+  }),
+  webhookDeliverySeconds: new Histogram({
+    name: 'vidq_webhook_delivery_seconds',
+    help: 'From the event to its delivery (retries included).',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+    registers: [registry],
+  }),
+  webhookCircuitsOpen: new Gauge({ name: 'vidq_webhook_circuits_open', help: 'Webhook circuits open now (cluster-wide).', registers: [registry] }),
+  graphqlRequests: new Counter({
+    name: 'vidq_graphql_requests_total',
+    help: 'GraphQL operations, by operation name.',
+    labelNames: ['operation'],
+    registers: [registry],
+  }),
+  graphqlDuration: new Histogram({
+    name: 'vidq_graphql_request_duration_seconds',
+    help: 'Execution time of queries and mutations, by operation name.',
+    labelNames: ['operation'],
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  }),
+  wsConnections: new Gauge({ name: 'vidq_ws_connections', help: 'Open WebSocket connections on this process.', registers: [registry] }),
+  subscriptions: new Gauge({ name: 'vidq_subscriptions', help: 'Live subscriptions (WebSocket and SSE) on this process.', registers: [registry] }),
+};

@@ -1,0 +1,208 @@
+// GET /metrics: who may scrape it, and every metric family moving when its event happens (a scrape
+// before and after). One app serves the `default` pipeline and the test stages of
+// test/pipeline/fixtures/stages but not `exits`, whose jobs therefore wait in the queue.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { gql, wsClient } from '../helpers/graphql';
+import { seedVideo, waitFor, waitForStatus } from '../helpers/jobs';
+import { makeVideo } from '../helpers/media';
+import { freePort } from '../helpers/pg-urls';
+import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { upload } from '../helpers/upload';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
+
+const PIPELINES_FILE = path.resolve(import.meta.dirname, '../pipeline/fixtures/stages/pipelines.json');
+const TOKEN = 'prometheus-scrape-token-0123456789';
+let app: TestApp;
+let admin: TestUser;
+let user: TestUser;
+let dir: string;
+let clip: string;
+let receiver: Receiver;
+
+type Samples = Map<string, number>;
+
+/** Scrapes /metrics into "name{labels}" → value. */
+async function scrape(url = app.url, token = TOKEN): Promise<Samples> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  const samples: Samples = new Map();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+const value = (samples: Samples, series: string) => samples.get(series) ?? 0;
+
+async function submit(pipeline: string, extra: Record<string, unknown> = {}) {
+  const video = await seedVideo(app, user.id, clip);
+  const res = await gql(
+    app.url,
+    user.key,
+    'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } ... on Error { code message } } }',
+    {
+      input: { videoId: video.id, pipeline, ...extra },
+    },
+  );
+  return res.body.data.submitJob.job.id as string;
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-metrics-'));
+  process.env.FLAKY_DIR = dir;
+  process.env.HANG_PIDS_DIR = dir;
+  app = await startTestApp({
+    env: {
+      METRICS_TOKEN: TOKEN,
+      PIPELINES_FILE,
+      JOB_STAGES: 'probe',
+      WORKER_PIPELINES: 'default,flaky',
+      JOB_RETRY_DELAY_SECONDS: '1',
+      WEBHOOK_MAX_RETRIES: '0',
+      WEBHOOK_CIRCUIT_FAILURE_THRESHOLD: '1',
+    },
+  });
+  admin = await app.createUser({ name: 'admin', admin: true });
+  user = await app.createUser({ credits: 1000 });
+  clip = await makeVideo(dir, { format: 'mp4', seconds: 1, name: 'clip' });
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await killAllVidq();
+  await receiver?.close();
+  await app?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('GET /metrics', () => {
+  it('answers METRICS_TOKEN and admins’ keys, and 401 to anyone else', async () => {
+    const status = async (authorization?: string) => (await fetch(`${app.url}/metrics`, { headers: authorization ? { authorization } : {} })).status;
+    expect(await status()).toBe(401);
+    expect(await status(`Bearer ${TOKEN}x`)).toBe(401);
+    expect(await status(`Bearer ${user.key}`)).toBe(401); // not an admin
+    expect(await status('Bearer vq_unknown')).toBe(401);
+    expect(await status(`Bearer ${TOKEN}`)).toBe(200);
+    expect(await status(`Bearer ${admin.key}`)).toBe(200);
+    const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(text).toContain('# TYPE vidq_jobs_total counter');
+    expect(text).toContain('process_cpu_user_seconds_total'); // prom-client's default metrics
+    expect(text).not.toMatch(/(job|vid|usr|key)_[a-z0-9]{20}/); // never an id in a label
+  });
+
+  it('counts GraphQL operations by name, and times them', async () => {
+    const before = await scrape();
+    await gql(app.url, user.key, 'query Viewer { viewer { id } }');
+    await gql(app.url, user.key, '{ pricing { models { model } } }');
+    const after = await scrape();
+    expect(value(after, 'vidq_graphql_requests_total{operation="Viewer"}') - value(before, 'vidq_graphql_requests_total{operation="Viewer"}')).toBe(1);
+    expect(value(after, 'vidq_graphql_requests_total{operation="pricing"}') - value(before, 'vidq_graphql_requests_total{operation="pricing"}')).toBe(1);
+    expect(value(after, 'vidq_graphql_request_duration_seconds_count{operation="Viewer"}')).toBe(
+      value(before, 'vidq_graphql_request_duration_seconds_count{operation="Viewer"}') + 1,
+    );
+  });
+
+  it('counts uploads by result and the bytes of the videos made', async () => {
+    const before = await scrape();
+    const ok = await upload(app, user.key, { file: clip });
+    expect(ok.body.data.uploadVideo.__typename).toBe('UploadVideoSuccess');
+    const text = path.join(dir, 'notes.txt');
+    await fs.writeFile(text, 'not a video');
+    await upload(app, user.key, { file: text });
+    const after = await scrape();
+    expect(value(after, 'vidq_uploads_total{result="success"}') - value(before, 'vidq_uploads_total{result="success"}')).toBe(1);
+    expect(value(after, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}') - value(before, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}')).toBe(1);
+    expect(value(after, 'vidq_upload_bytes_total') - value(before, 'vidq_upload_bytes_total')).toBe((await fs.stat(clip)).size);
+  });
+
+  it('counts finished jobs by pipeline and status, stage durations, retries, and webhook deliveries', async () => {
+    const before = await scrape();
+    const completed = await submit('default', { webhookUrl: `${receiver.url}/ok` });
+    const flaky = await submit('flaky', { stageOptions: { flaky: { how: 'exit75' } } });
+    for (const id of [completed, flaky]) expect((await waitForStatus(app, id, ['COMPLETED', 'FAILED'])).status).toBe('COMPLETED');
+    await receiver.waitFor(1);
+    await waitFor(
+      'the delivery to be recorded',
+      async () => (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${completed} and status = 'DELIVERED'`).length > 0,
+    );
+    const after = await scrape();
+    const delta = (series: string) => value(after, series) - value(before, series);
+    expect(delta('vidq_jobs_total{pipeline="default",status="COMPLETED"}')).toBe(1);
+    expect(delta('vidq_jobs_total{pipeline="flaky",status="COMPLETED"}')).toBe(1);
+    expect(delta('vidq_stage_duration_seconds_count{stage="probe",status="COMPLETED"}')).toBe(1);
+    expect(delta('vidq_stage_duration_seconds_count{stage="flaky",status="FAILED"}')).toBe(1);
+    expect(delta('vidq_job_retries_total{stage="flaky",code="SERVICE_UNAVAILABLE"}')).toBe(1);
+    expect(delta('vidq_webhook_deliveries_total{result="DELIVERED"}')).toBe(1);
+    expect(delta('vidq_webhook_delivery_seconds_count')).toBe(1);
+  });
+
+  it('reports failed deliveries and open circuits', async () => {
+    receiver.setBehaviour({ status: 500 });
+    const before = await scrape();
+    const id = await submit('default', { webhookUrl: `${receiver.url}/broken` });
+    await waitForStatus(app, id, ['COMPLETED']);
+    await waitFor(
+      'the delivery to fail',
+      async () => (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${id} and status = 'FAILED'`).length > 0,
+    );
+    await new Promise((r) => setTimeout(r, 1100)); // past the gauges' one-second cache
+    const after = await scrape();
+    expect(value(after, 'vidq_webhook_deliveries_total{result="FAILED"}') - value(before, 'vidq_webhook_deliveries_total{result="FAILED"}')).toBe(1);
+    expect(value(after, 'vidq_webhook_circuits_open')).toBeGreaterThanOrEqual(1); // threshold 1: that failure opened it
+    receiver.setBehaviour({});
+  });
+
+  it('reads queue depth and the oldest wait per pipeline from PostgreSQL', async () => {
+    const waiting = await submit('exits', { stageOptions: { exitwith: { code: 0 } } }); // no worker serves `exits`
+    await new Promise((r) => setTimeout(r, 1200));
+    const samples = await scrape();
+    expect(value(samples, 'vidq_queue_depth{pipeline="exits"}')).toBe(1);
+    expect(value(samples, 'vidq_queue_oldest_age_seconds{pipeline="exits"}')).toBeGreaterThanOrEqual(1);
+    expect(samples.has('vidq_queue_depth{pipeline="hls"}')).toBe(true); // every pipeline has a series, 0 when idle
+    expect(value(samples, 'vidq_queue_depth{pipeline="hls"}')).toBe(0);
+    await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: waiting });
+  });
+
+  it('counts open WebSockets and live subscriptions', async () => {
+    const id = await submit('exits', { stageOptions: { exitwith: { code: 0 } } }); // stays QUEUED: the subscription stays open
+    const before = await scrape();
+    const client = wsClient(app.url, user.key);
+    const events: unknown[] = [];
+    const unsubscribe = client.subscribe(
+      { query: 'subscription($id: ID!) { jobUpdated(jobId: $id) { ... on JobEvent { sequence } } }', variables: { id } },
+      { next: (e) => events.push(e), error: () => {}, complete: () => {} },
+    );
+    await waitFor('the replayed event', async () => events.length > 0);
+    const during = await scrape();
+    expect(value(during, 'vidq_ws_connections') - value(before, 'vidq_ws_connections')).toBe(1);
+    expect(value(during, 'vidq_subscriptions') - value(before, 'vidq_subscriptions')).toBe(1);
+    unsubscribe();
+    await client.dispose();
+    await waitFor('the socket to close', async () => value(await scrape(), 'vidq_ws_connections') === value(before, 'vidq_ws_connections'));
+    expect(value(await scrape(), 'vidq_subscriptions')).toBe(value(before, 'vidq_subscriptions'));
+    await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id });
+  });
+
+  it('a worker-only process serves its own /metrics on METRICS_PORT', async () => {
+    const port = await freePort();
+    const worker = spawnVidq(['serve', '--role', 'worker'], {
+      DATABASE_URL: app.database.url,
+      DATA_DIR: app.dataDir,
+      METRICS_PORT: String(port),
+      METRICS_TOKEN: TOKEN,
+      WORKER_PIPELINES: 'default',
+      JOB_STAGES: 'probe',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor('the worker to serve /health', async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, 60_000, 200);
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect(value(await scrape(url), 'vidq_jobs_total{pipeline="default",status="COMPLETED"}')).toBe(0);
+    expect((await fetch(`${url}/graphql`)).status).toBe(404); // no GraphQL in a worker
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+});
