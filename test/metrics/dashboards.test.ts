@@ -1,0 +1,37 @@
+// The Grafana dashboard and the Prometheus alert rules in examples/ may only use metrics vidq exports:
+// a renamed metric would otherwise leave a panel or an alert silently empty.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../src/metrics/index';
+
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+const exported = new Set(registry.getMetricsAsArray().map((m) => m.name));
+const used = (text: string) => [...new Set([...text.matchAll(/\bvidq_[a-z_]+/g)].map(([name]) => name.replace(/_(bucket|count|sum)$/, '')))];
+
+describe('examples/grafana and examples/prometheus', () => {
+  it('the dashboard queries only exported metrics, and shows every family the issue lists', async () => {
+    const dashboard = JSON.parse(await fs.readFile(path.join(EXAMPLES, 'grafana/vidq-dashboard.json'), 'utf8'));
+    const exprs = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr)).join('\n');
+    expect(used(exprs).filter((name) => !exported.has(name))).toEqual([]);
+    for (const family of [
+      'vidq_jobs_total',
+      'vidq_job_retries_total',
+      'vidq_stage_duration_seconds',
+      'vidq_queue_depth',
+      'vidq_queue_oldest_age_seconds',
+      'vidq_webhook_deliveries_total',
+      'vidq_webhook_delivery_seconds',
+      'vidq_uploads_total',
+    ]) {
+      expect(used(exprs)).toContain(family);
+    }
+  });
+
+  it('the alert rules use only exported metrics and cover timeouts, failure rate, a stuck queue and open circuits', async () => {
+    const rules = await fs.readFile(path.join(EXAMPLES, 'prometheus/vidq-alerts.yml'), 'utf8');
+    expect(used(rules).filter((name) => !exported.has(name))).toEqual([]);
+    for (const alert of ['VidqJobsTimingOut', 'VidqJobFailureRateHigh', 'VidqQueueStuck', 'VidqWebhookCircuitsOpen'])
+      expect(rules).toContain(`alert: ${alert}`);
+  });
+});
