@@ -105,6 +105,7 @@ function syntheticJob(ownerId: string, webhookUrl: string): JobRow {
     options: { model: 'FAST', outputFormat: 'MP4', background: null },
     pipeline: 'default',
     stageOptions: {},
+    requestId: null,
     webhookUrl,
     timeoutSeconds: 3600,
     deadlineAt: null,

@@ -1,10 +1,13 @@
-// vidq serve | migrate | users create | keys create | keys revoke
+// vidq serve | migrate | users create | keys create | keys revoke | jobs report
 // Works whether or not a server is running: it opens the same database the server uses.
 import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
 import { revokeApiKey, createApiKey } from './auth/keys';
 import { createUser } from './auth/users';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/open';
+import { jobs } from './db/schema/index';
+import { incidentReport } from './jobs/incident-report';
 import { createLogger } from './logger';
 
 const USAGE = `Usage:
@@ -13,6 +16,7 @@ const USAGE = `Usage:
   vidq users create --name NAME [--admin] [--credits N] [--json]
   vidq keys create --user USER_ID [--name LABEL] [--json]
   vidq keys revoke KEY_ID
+  vidq jobs report JOB_ID                 print the job's incident report (JSON) for a support ticket
 `;
 
 class UsageError extends Error {}
@@ -73,6 +77,17 @@ async function main(argv: string[]): Promise<void> {
     const revoked = await withDatabase((db) => revokeApiKey(db, keyId));
     if (!revoked) throw new Error(`No active key with id '${keyId}' (unknown or already revoked).`);
     console.log(`revoked ${keyId}`);
+    return;
+  }
+  if (command === 'jobs' && sub === 'report') {
+    const jobId = rest[0];
+    if (!jobId) throw new UsageError('JOB_ID is required');
+    const report = await withDatabase(async (db) => {
+      const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      return job ? incidentReport(db, job) : null;
+    });
+    if (!report) throw new Error(`No job with id '${jobId}'.`);
+    console.log(JSON.stringify(report, null, 2));
     return;
   }
   throw new UsageError(`Unknown command: ${argv.join(' ')}`);

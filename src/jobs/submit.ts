@@ -33,6 +33,8 @@ export interface SubmitJobInput {
   pipeline?: string | null;
   /** Options per stage of the pipeline, checked against each stage's optionsSchema. */
   stageOptions?: unknown;
+  /** The submitting request's id, kept for the incident report. */
+  requestId?: string | null;
 }
 
 /** pg-boss's own expiry sits a little after the job's deadline: vidq's timer ends the job first, precisely. */
@@ -103,6 +105,7 @@ export async function submitJob(services: Services, viewer: Viewer, input: Submi
             options,
             pipeline: pipeline.name,
             stageOptions,
+            requestId: input.requestId ?? null,
             webhookUrl: input.webhookUrl ?? null,
             timeoutSeconds,
             costCredits: cost,

@@ -38,6 +38,7 @@ export async function emitTerminalEvent(app: TestApp, ownerId: string, opts: { w
     options: { model: 'FAST', outputFormat: 'MP4', background: null },
     pipeline: 'default',
     stageOptions: {},
+    requestId: null,
     webhookUrl: opts.webhookUrl ?? null,
     timeoutSeconds: 3600,
     deadlineAt: null,

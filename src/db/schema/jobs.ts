@@ -34,6 +34,8 @@ export const jobs = pgTable(
     options: jsonb().$type<ProcessingOptions>().notNull(),
     /** The pipeline it runs (the stage registry's name); its stages are in job_stages. */
     pipeline: text().notNull().default('default'),
+    /** The x-request-id of the request that submitted it (for incident reports). */
+    requestId: text(),
     /** submitJob's stageOptions, checked against each stage's optionsSchema: { <stage>: { … } }. */
     stageOptions: jsonb().$type<Record<string, Record<string, unknown>>>().notNull().default({}),
     webhookUrl: text(),

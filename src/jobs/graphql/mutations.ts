@@ -52,7 +52,7 @@ builder.mutationField('submitJob', (t) =>
       dataField: { name: 'job' },
     },
     resolve: (_root, { input }, ctx) =>
-      submitJob(ctx.services, ctx.viewer, { ...input, background: input.background as Record<string, unknown> | null | undefined }),
+      submitJob(ctx.services, ctx.viewer, { ...input, background: input.background as Record<string, unknown> | null | undefined, requestId: ctx.requestId }),
   }),
 );
 

@@ -13,6 +13,7 @@ import type { AudioResult, HlsResult, ProbeResult, ScenesResult, ThumbnailsResul
 import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JobEventDetailsRef } from './event-details';
 import { JobEventTypeEnum, OutputFormatEnum, ProcessingModelEnum, StageStatusEnum } from './enums';
+import { incidentReport } from '../incident-report';
 import { downloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
@@ -162,6 +163,12 @@ export const JobRef = builder.objectRef<JobRow>('Job').implement({
     attempt: t.exposeInt('attempt', { description: 'Attempts started so far (automatic retries and retryJob included).' }),
     maxAttempts: t.exposeInt('maxAttempts', { description: 'The attempt after which automatic retries stop.' }),
     options: t.field({ type: JobOptionsRef, resolve: (j) => j.options }),
+    incidentReport: t.field({
+      type: 'JSON',
+      description:
+        "Everything support needs about this job, as one JSON (seed 002's escalation template: incident_time, job_id, model, output_format, symptom, http_status, error_code, request_id, source_video_meta, plus pipeline, stages, attempts, events, webhook_deliveries). Paste it into a ticket.",
+      resolve: (j, _args, ctx) => incidentReport(ctx.services.database.db, j),
+    }),
     pipeline: t.exposeString('pipeline', { description: 'The pipeline it runs; `stages` lists its stages.' }),
     stageOptions: t.field({
       type: 'JSON',
