@@ -1,9 +1,11 @@
-// vidq serve | migrate | users create | keys create | keys revoke | jobs report
+// vidq serve | migrate | users create | keys create | keys revoke | credits add | jobs report
 // Works whether or not a server is running: it opens the same database the server uses.
 import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { revokeApiKey, createApiKey } from './auth/keys';
+import { grantCredits } from './auth/credits';
 import { createUser } from './auth/users';
+import { InvalidInputError } from './errors/app-errors';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/open';
 import { jobs } from './db/schema/index';
@@ -16,6 +18,7 @@ const USAGE = `Usage:
   vidq users create --name NAME [--admin] [--credits N] [--json]
   vidq keys create --user USER_ID [--name LABEL] [--json]
   vidq keys revoke KEY_ID
+  vidq credits add USER_ID AMOUNT [--reason TEXT] [--json]
   vidq jobs report JOB_ID                 print the job's incident report (JSON) for a support ticket
 `;
 
@@ -77,6 +80,22 @@ async function main(argv: string[]): Promise<void> {
     const revoked = await withDatabase((db) => revokeApiKey(db, keyId));
     if (!revoked) throw new Error(`No active key with id '${keyId}' (unknown or already revoked).`);
     console.log(`revoked ${keyId}`);
+    return;
+  }
+  if (command === 'credits' && sub === 'add') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { reason: { type: 'string' }, json: { type: 'boolean' } } });
+    const [userId, amountText] = positionals;
+    if (!userId || !amountText) throw new UsageError('USER_ID and AMOUNT are required');
+    if (!/^\d+$/.test(amountText)) throw new UsageError('AMOUNT must be a whole number of credits');
+    const { user, entry } = await withDatabase((db) =>
+      grantCredits(db, { userId, amount: Number(amountText), reason: values.reason ?? 'added with the CLI', grantedBy: 'cli' }),
+    ).catch((error) => {
+      // The same checks as grantCredits over GraphQL, said as a usage error.
+      if (error instanceof InvalidInputError) throw new UsageError(error.fieldErrors.map((f) => `${f.path.join('.')}: ${f.message}`).join('; '));
+      throw error;
+    });
+    const out = { userId: user.id, added: entry.amount, credits: user.credits, ledgerEntryId: entry.id };
+    console.log(values.json ? JSON.stringify(out) : `added ${entry.amount} credits to ${user.id}: ${user.credits} now`);
     return;
   }
   if (command === 'jobs' && sub === 'report') {

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { pageQuery, toPage } from '../db/pagination';
 import type { Db } from '../db/client';
 import { newId } from '../db/ids';
 import { creditLedger, users } from '../db/schema/index';
@@ -32,4 +33,16 @@ export async function createUser(db: Db, input: { name: string; isAdmin?: boolea
 export async function findUser(db: Db, id: string) {
   const [user] = await db.select().from(users).where(eq(users.id, id));
   return user ?? null;
+}
+
+/** Every user, newest first (admins). */
+export async function listUsers(db: Db, args: { first?: number | null; after?: string | null }) {
+  const page = pageQuery(args, { createdAt: users.createdAt, id: users.id });
+  const rows = await db
+    .select()
+    .from(users)
+    .where(page.where)
+    .orderBy(...page.orderBy)
+    .limit(page.limit);
+  return toPage(rows, page.limit);
 }

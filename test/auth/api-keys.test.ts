@@ -61,8 +61,8 @@ describe('HTTP authentication', () => {
   it('lets a user revoke their own key through the API but not somebody else’s', async () => {
     const carol = await app.createUser({ name: 'carol' });
     const other = await app.createUser({ name: 'dave' });
-    const created = await gql(app.url, carol.key, 'mutation { createApiKey(name: "ci") { id key prefix } }');
-    const second = created.body.data.createApiKey;
+    const created = await gql(app.url, carol.key, 'mutation { createApiKey(name: "ci") { ... on CreateApiKeySuccess { apiKey { id key prefix } } } }');
+    const second = created.body.data.createApiKey.apiKey;
     expect(second.key.startsWith(second.prefix)).toBe(true);
     expect((await gql(app.url, other.key, `mutation { revokeApiKey(id: "${second.id}") }`)).body.data.revokeApiKey).toBe(false);
     expect((await gql(app.url, second.key, VIEWER)).status).toBe(200);

@@ -47,7 +47,7 @@ describe('the log of a statement that failed', () => {
       `mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", description: "private note 4f1c" }) { __typename } }`,
     );
     expect(created.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
-    const key = await gql(url, alice.key, `mutation { createApiKey(name: "label 77ab") { key } }`);
+    const key = await gql(url, alice.key, `mutation { createApiKey(name: "label 77ab") { ... on CreateApiKeySuccess { apiKey { key } } } }`);
     expect(key.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');
     const rotated = await gql(url, alice.key, `mutation { rotateViewerWebhookSecret { __typename } }`);
     expect(rotated.body.errors![0]!.extensions!.code).toBe('INTERNAL_ERROR');

@@ -1,6 +1,10 @@
 // Types of the auth domain's GraphQL API.
 import type { UserRow } from '../../db/schema/index';
 import { builder } from '../../graphql/builder';
+import { connectionRef } from '../../graphql/pagination';
+import { ForbiddenError, InvalidInputError } from '../../errors/app-errors';
+import { ledgerOf, type LedgerEntry } from '../credits';
+import { canSee } from '../permissions';
 
 export const UserRef = builder.objectRef<UserRow>('User').implement({
   fields: (t) => ({
@@ -16,3 +20,37 @@ export const UserRef = builder.objectRef<UserRow>('User').implement({
     createdAt: t.field({ type: 'DateTime', resolve: (u) => u.createdAt }),
   }),
 });
+
+export const CreditLedgerEntryRef = builder.objectRef<LedgerEntry>('CreditLedgerEntry').implement({
+  description: 'One movement of credits. Every change of User.credits has one.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind', {
+      description:
+        'GRANT (given), RESERVE (a job submitted), CHARGE (it completed: the reservation kept), RELEASE (it failed, timed out or was cancelled: given back).',
+    }),
+    amount: t.exposeInt('amount', { description: 'The signed change of the balance (a CHARGE changes nothing: the RESERVE already took it).' }),
+    balanceAfter: t.exposeInt('balanceAfter'),
+    jobId: t.exposeID('jobId', { nullable: true, description: 'The job it belongs to (null for grants).' }),
+    note: t.exposeString('note', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+  }),
+});
+
+const CreditLedgerConnectionRef = connectionRef('CreditLedgerConnection', CreditLedgerEntryRef);
+
+builder.objectField(UserRef, 'creditLedger', (t) =>
+  t.field({
+    type: CreditLedgerConnectionRef,
+    description: "Every movement of this user's credits, newest first (the user themself, or an admin).",
+    args: {
+      first: t.arg.int({ description: 'Page size, 1–100 (default 20).' }),
+      after: t.arg.string({ description: 'pageInfo.endCursor of the previous page.' }),
+    },
+    errors: { types: [InvalidInputError, ForbiddenError], directResult: true, union: { name: 'CreditLedgerResult' } },
+    resolve: (user, args, ctx) => {
+      if (!canSee(ctx.viewer, user.id)) throw new ForbiddenError("Only the user themself or an admin may read a user's credit ledger.");
+      return ledgerOf(ctx.services.database.db, user.id, args);
+    },
+  }),
+);
