@@ -1,5 +1,6 @@
 // The API process: HTTP + WebSocket on one port.
 import { metricsRoute } from '../metrics/route';
+import { REST_UPLOAD_FORM, restRoute } from '../rest/route';
 import type { AddressInfo } from 'node:net';
 import { graphiqlAssetsRoute } from '../graphiql/assets';
 import { fileDownloadRoute } from '../jobs/outputs';
@@ -31,7 +32,15 @@ export async function startApi(services: Services, options: HttpOptions & { port
   const httpServer = createHttpServer(services, yoga, {
     parseMultipart: createMultipartParser(services, limits),
     ...options,
-    routes: [metricsRoute(services), fileDownloadRoute(services), tus.route, webhookSchemaRoute(), graphiqlAssetsRoute(), ...(options.routes ?? [])],
+    routes: [
+      metricsRoute(services),
+      restRoute(services, yoga, createMultipartParser(services, limits, REST_UPLOAD_FORM)),
+      fileDownloadRoute(services),
+      tus.route,
+      webhookSchemaRoute(),
+      graphiqlAssetsRoute(),
+      ...(options.routes ?? []),
+    ],
   });
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;

@@ -79,6 +79,17 @@ export interface ParseOptions {
   maxFiles: number;
   /** A body from which no byte arrives for this long is given up as interrupted (UPLOAD_IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs: number;
+  /**
+   * A plain form instead of the GraphQL multipart spec (the REST upload: a file part and text fields):
+   * the operations are built when the file part starts, from the text fields received before it. Text
+   * fields after it are added to the same `fields` object as they arrive (the file is never held back
+   * to wait for them): the caller reads them once the upload is done.
+   */
+  form?: {
+    fileField: string;
+    textFields: readonly string[];
+    operations(fields: Record<string, string>, upload: Upload): Record<string, unknown>;
+  };
 }
 
 /**
@@ -98,7 +109,12 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
         // Past the limit busboy ends the file's stream: at maxFileBytes + 1 bytes, so that a file of
         // exactly the limit still passes and the reader, counting, sees one byte too many (after the
         // first bytes, so that a too large PNG is still called a PNG).
-        limits: { fieldSize: opts.maxFieldBytes, fields: 2, fileSize: opts.maxFileBytes + 1, files: opts.maxFiles },
+        limits: {
+          fieldSize: opts.maxFieldBytes,
+          fields: opts.form ? opts.form.textFields.length + 8 : 2,
+          fileSize: opts.maxFileBytes + 1,
+          files: opts.maxFiles,
+        },
       });
     } catch (error) {
       reject(new MultipartRequestError(400, (error as Error).message));
@@ -127,9 +143,14 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
       setImmediate(() => req.resume());
     };
 
+    const formFields: Record<string, string> = {};
     parser.on('field', (name, value, { valueTruncated }) => {
       if (valueTruncated) {
         return fail(new MultipartRequestError(413, `The ‘${name}’ multipart field value exceeds the ${opts.maxFieldBytes} byte size limit.`));
+      }
+      if (opts.form) {
+        if (opts.form.textFields.includes(name)) formFields[name] = value; // others: ignored, like unknown JSON keys
+        return;
       }
       if (name === 'operations') {
         try {
@@ -179,6 +200,13 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
     parser.on('file', (fieldName, source, info) => {
       // The first listener: a failure is recorded (as an UploadStreamError) before the reader hears of it.
       source.on('error', (error) => fail(error));
+      if (opts.form && !map && fieldName === opts.form.fileField) {
+        const upload = new Upload();
+        map = new Map([[fieldName, upload]]);
+        operations = opts.form.operations(formFields, upload);
+        settled = true;
+        resolve(operations);
+      }
       if (!map) {
         source.resume();
         return fail(new MultipartRequestError(400, `Disordered multipart fields; files should follow ‘map’ (${SPEC}).`));
@@ -220,6 +248,7 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
     parser.on('filesLimit', () => fail(new MultipartRequestError(413, `${opts.maxFiles} max file uploads exceeded.`)));
     parser.on('error', (error: Error) => fail(settled ? error : new MultipartRequestError(400, error.message)));
     parser.on('finish', () => {
+      if (opts.form && !map) return fail(new MultipartRequestError(400, `Missing the file part ‘${opts.form.fileField}’ of the multipart form.`));
       if (!operations) return fail(new MultipartRequestError(400, `Missing multipart field ‘operations’ (${SPEC}).`));
       if (!map) return fail(new MultipartRequestError(400, `Missing multipart field ‘map’ (${SPEC}).`));
       for (const upload of map.values()) {

@@ -98,3 +98,11 @@ export async function deleteVideo(db: Db, storage: Storage, viewer: Viewer, id: 
   }
   return result;
 }
+
+/** Sets a video's title (already checked with validateFields); an empty one clears it. */
+export async function renameVideo(db: Db, id: string, title: string): Promise<void> {
+  await db
+    .update(videos)
+    .set({ title: title.trim() || null })
+    .where(eq(videos.id, id));
+}

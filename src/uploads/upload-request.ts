@@ -5,8 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Upload } from 'graphql-upload-ts';
 import { authenticate, AuthenticationError } from '../auth/authenticate';
 import { type Limits, SLOT_RETRY_AFTER_SECONDS, sendRateLimited } from '../limits/index';
+import { ERROR_CATALOG } from '../errors/catalog';
 import type { Services } from '../services';
-import { MultipartRequestError, parseUploadRequest } from './multipart-parser';
+import { MultipartRequestError, type ParseOptions, parseUploadRequest } from './multipart-parser';
 import { sweepStaleTempFiles } from './receive';
 
 /** More files than this is refused before GraphQL runs; 2…MAX_FILES is a typed InvalidInputError. */
@@ -68,7 +69,11 @@ function answer(res: ServerResponse, status: number, body: unknown) {
  * The `parseMultipart` hook of the HTTP server: resolves to the operations for Yoga, or answers the
  * request itself (malformed multipart, client gone) and resolves to undefined.
  */
-export function createMultipartParser(services: Services, limits?: Limits): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
+export function createMultipartParser(
+  services: Services,
+  limits?: Limits,
+  form?: ParseOptions['form'],
+): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const { config, database } = services;
   sweepStaleTempFiles(config)
     .then((removed) => removed && services.log.info({ removed }, 'removed temp files of uploads interrupted by a crash'))
@@ -102,6 +107,7 @@ export function createMultipartParser(services: Services, limits?: Limits): (req
         maxFieldBytes: MAX_FIELD_BYTES,
         maxFiles: MAX_FILES,
         idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
+        form,
       });
     } catch (error) {
       if (!(error instanceof MultipartRequestError)) {
@@ -110,9 +116,15 @@ export function createMultipartParser(services: Services, limits?: Limits): (req
         res.end();
         return undefined;
       }
-      answer(res, error.status, {
-        errors: [{ message: `Malformed multipart request: ${error.message}`, extensions: { code: 'INVALID_INPUT' } }],
-      });
+      const message = `Malformed multipart request: ${error.message}`;
+      // The REST form answers in its envelope (src/rest), GraphQL in its own shape.
+      answer(
+        res,
+        error.status,
+        form
+          ? { success: false, message: ERROR_CATALOG.INVALID_INPUT.message, error: { detail: message, code: 'INVALID_INPUT' } }
+          : { errors: [{ message, extensions: { code: 'INVALID_INPUT' } }] },
+      );
       return undefined;
     }
     const uploads = collectUploads(operations, new Set());
