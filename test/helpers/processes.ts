@@ -1,5 +1,6 @@
 // vidq server processes for tests that need several of them, or need to kill one.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,4 +44,16 @@ export async function killAllVidq() {
   const all = [...running];
   for (const p of all) p.kill('SIGKILL');
   await Promise.all(all.map((p) => p.exited));
+}
+
+/**
+ * Whether process `pid` is running. A killed process whose parent has not reaped it yet (a zombie:
+ * orphans wait for init here) is not: process.kill(pid, 0) would still say it exists.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

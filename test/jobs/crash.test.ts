@@ -7,7 +7,7 @@ import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { binaries, makeVideo } from '../helpers/media';
-import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { isRunning, killAllVidq, spawnVidq } from '../helpers/processes';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { finishJob } from '../../src/jobs/transitions';
 
@@ -47,15 +47,6 @@ const stages = async (jobId: string) =>
     ]),
   );
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 async function submitHungJob() {
   const hang = await makeFaultyFfmpeg(mediaDir, { realFfmpeg: binaries.ffmpeg, failures: 1, mode: 'hang', when: 'libx264' });
   const user = await api.createUser({ credits: 10 });
@@ -72,7 +63,7 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
     await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
     first.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
-    for (const pid of await hang.pids()) if (alive(pid)) process.kill(pid, 'SIGKILL'); // its orphaned child
+    for (const pid of await hang.pids()) if (isRunning(pid)) process.kill(pid, 'SIGKILL'); // its orphaned child
 
     const killedAt = Date.now();
     const second = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path));
@@ -219,7 +210,7 @@ describe('a worker stopped with SIGTERM', () => {
     const [pid] = await hang.pids().then((p) => p.slice(-1));
     worker.kill('SIGTERM');
     expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
-    await waitFor('the hung ffmpeg to be killed', async () => !alive(pid), 10_000);
+    await waitFor('the hung ffmpeg to be killed', async () => !isRunning(pid), 10_000);
     const retry = await waitForEvent(api, jobId, (e) => e.type === 'RETRY_SCHEDULED');
     expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(retry.error!.detail).toMatch(/shut down/);

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isRunning } from '../helpers/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
@@ -26,15 +27,6 @@ async function start(env: Record<string, string>) {
   apps.push(app);
   return app;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const stages = async (app: TestApp, jobId: string) =>
   Object.fromEntries(
@@ -66,7 +58,7 @@ describe('a job that runs past its time limit', () => {
     });
     expect(job.error!.detail).toMatch(/^Job ran for [34] seconds, exceeding the limit of 3 seconds\.$/);
     const pids = await hang.pids();
-    await waitFor('the hung ffmpeg to be killed', async () => pids.every((pid) => !alive(pid)), 10_000);
+    await waitFor('the hung ffmpeg to be killed', async () => pids.every((pid) => !isRunning(pid)), 10_000);
     expect(await stages(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'FAILED×1' });
 
     // Never retried automatically: the queue job settles and nothing runs again.
@@ -140,11 +132,11 @@ describe('cancelJob', () => {
     await waitForEvent(app, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode');
     await waitFor('the transcode ffmpeg to start', async () => (await hang.invocations()) === 1);
     const [pid] = (await hang.pids()).slice(-1);
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
 
     const res = await gql(app.url, user.key, CANCEL, { id: jobId });
     expect(res.body.data.cancelJob.job.status).toBe('CANCELLED');
-    await waitFor('the running ffmpeg to be killed', async () => !alive(pid), 10_000);
+    await waitFor('the running ffmpeg to be killed', async () => !isRunning(pid), 10_000);
     expect(await stages(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'PENDING×1' });
     const events = await eventsOfJob(app, jobId);
     expect(events.at(-1)).toMatchObject({ type: 'CANCELLED' });

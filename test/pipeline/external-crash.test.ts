@@ -1,7 +1,6 @@
 // A worker process SIGKILLed while an external stage runs: the stage itself dies with it (pdeathsig), the
 // child it started is ended by the worker that hands the job on, the job resumes at that stage on the
 // other worker and completes once, and its job.completed webhook (with the stage's files) arrives once.
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,22 +9,13 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { seedVideo, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
-import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { isRunning, killAllVidq, spawnVidq } from '../helpers/processes';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
 
 const PIPELINES_FILE = path.resolve(import.meta.dirname, 'fixtures/stages/pipelines.json');
 let dir: string;
 let api: TestApp;
 let receiver: Receiver;
-
-/** Running (a killed process whose parent has not reaped it yet is a zombie: not running). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-stage-crash-'));
@@ -68,13 +58,13 @@ describe('an external stage whose worker is SIGKILLed', () => {
       .map(Number);
     first.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
-    await waitFor('the stage to die with its worker', async () => !alive(stage), 5000, 20);
-    expect(alive(child)).toBe(true); // its own child outlives it, until a worker hands the job on
+    await waitFor('the stage to die with its worker', async () => !isRunning(stage), 5000, 20);
+    expect(isRunning(child)).toBe(true); // its own child outlives it, until a worker hands the job on
 
     const second = spawnVidq(['serve', '--role', 'worker'], workerEnv);
     const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
     expect(job.status, second.output().slice(-2000)).toBe('COMPLETED');
-    expect(alive(child)).toBe(false);
+    expect(isRunning(child)).toBe(false);
     await waitFor('the hand-over to log it', async () => second.output().includes('ended processes the dead worker'), 5000);
     expect(job.attempt).toBe(2);
     const [row] = await api.services.database.sql`select status, attempts, output from job_stages where job_id = ${jobId} and name = 'hangonce'`;

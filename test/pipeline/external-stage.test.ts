@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isRunning } from '../helpers/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -32,15 +33,6 @@ async function submit(pipeline: string, stageOptions?: Record<string, unknown>) 
   if (result.__typename !== 'SubmitJobSuccess') throw new Error(JSON.stringify(result));
   return result.job as { id: string; pipeline: string; stageOptions: Record<string, unknown>; stages: Array<{ name: string }> };
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-stages-'));
@@ -163,12 +155,12 @@ describe('an external stage', () => {
     const job = await submit('hangs', { hang: { ignoreTerm } });
     const pidsFile = path.join(dir, job.id);
     const [shell, child] = (await waitFor('the stage to start', () => fs.readFile(pidsFile, 'utf8').catch(() => null))).trim().split(' ').map(Number);
-    expect(alive(shell) && alive(child)).toBe(true);
+    expect(isRunning(shell) && isRunning(child)).toBe(true);
     const asked = Date.now();
     const res = await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: job.id });
     expect(res.body.data.cancelJob.__typename).toBe('CancelJobSuccess');
     await waitForStatus(app, job.id, ['CANCELLED']);
-    await waitFor('the stage and its child to be gone', async () => !alive(shell) && !alive(child), 10_000, 50);
+    await waitFor('the stage and its child to be gone', async () => !isRunning(shell) && !isRunning(child), 10_000, 50);
     const gone = Date.now() - asked;
     expect(gone).toBeLessThan(9000); // at most SIGTERM + 5 s + a sweep, with room for a loaded machine
     if (ignoreTerm) expect(gone).toBeGreaterThanOrEqual(4500); // only the SIGKILL 5 s later could stop it
@@ -182,6 +174,6 @@ describe('an external stage', () => {
     expect(done.error).toMatchObject({ code: 'JOB_TIMEOUT', retryable: false });
     expect(done.error!.detail).toContain('ran past its timeoutSeconds of 1 s');
     const [shell, child] = (await fs.readFile(path.join(dir, job.id), 'utf8')).trim().split(' ').map(Number);
-    await waitFor('the stage and its child to be gone', async () => !alive(shell) && !alive(child), 10_000, 50);
+    await waitFor('the stage and its child to be gone', async () => !isRunning(shell) && !isRunning(child), 10_000, 50);
   });
 });

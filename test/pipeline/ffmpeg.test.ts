@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isRunning } from '../helpers/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PermanentStageError,
@@ -27,15 +28,6 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** An encode that never ends on its own: an endless test pattern into x264. */
 const endless = ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'];
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Running, as opposed to gone or a zombie nobody has reaped yet (an orphan's new parent may never reap). */
 const running = (pid: number) => {
@@ -85,7 +77,7 @@ describe('runFfmpeg', () => {
     expect(err).toBeInstanceOf(StageAbortedError);
     expect((err as StageAbortedError).reason).toEqual(new Error('cancelled by user'));
     expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 
   it('marks an abort by timeout as JOB_TIMEOUT', async () => {
@@ -114,7 +106,7 @@ describe('runFfmpeg', () => {
       }),
     );
     expect((err as Error).message).toBe('listener bug');
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 
   it('treats a binary that cannot start as a transient SERVICE_UNAVAILABLE', async () => {
@@ -171,7 +163,7 @@ describe('faulty ffmpeg wrapper', () => {
     const err = await rejection(runFfmpeg(['-version'], { ffmpeg: faulty.path, signal: AbortSignal.timeout(500) }));
     expect(err).toBeInstanceOf(StageAbortedError);
     const [pid] = await faulty.pids();
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 });
 
