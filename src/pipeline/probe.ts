@@ -124,11 +124,18 @@ export async function probeVideo(path: string, opts: ProbeOpts): Promise<VideoMe
 }
 
 const CHECK_SECONDS = 2;
+/** The tail check seeks this far before the end, to the keyframe before it, and decodes to the end. */
+const TAIL_SEEK_SECONDS = 0.05;
 
 /**
- * Decodes the first and last ~2 s (one ffmpeg, two inputs) at `-v error`. A clean file prints
- * nothing; a truncated mkv/webm says "Read error", an mp4 with a damaged mdat "Invalid NAL"/
- * "Error while decoding", a cut mp4 "partial file" or "moov atom not found".
+ * Decodes the first ~2 s and the last GOP (from the last keyframe to the end) at `-v error`, in two
+ * ffmpeg processes side by side (the second core does the tail). A clean file prints nothing; a
+ * truncated mkv/webm says "Read error", an mp4 with a damaged mdat "Invalid NAL"/"Error while
+ * decoding", a cut mp4 "partial file" or "moov atom not found".
+ *
+ * The tail starts at the last keyframe rather than 2 s before the end: an accurate seek to end−2 s
+ * would decode from the keyframe before that point anyway (up to a whole GOP, 10 s with x264's
+ * defaults) only to throw the frames away (BENCHMARKS.md, Uploads).
  */
 export async function verifyDecodable(path: string, opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata }): Promise<void> {
   if (opts.metadata && STILL_IMAGE.test(opts.metadata.formatName)) {
@@ -137,45 +144,29 @@ export async function verifyDecodable(path: string, opts: { ffmpeg: string; sign
   const complaints: string[] = [];
   const input = fileArg(path);
   // -sseof needs a duration in the header; streamed WebM has none (ffmpeg would then decode it all
-  // from the start). probeVideo measured it, so seek by that when we have it; -t bounds either way.
+  // from the start). probeVideo measured it, so seek by that when we have it.
   const duration = opts.metadata?.durationSeconds ?? 0;
-  const tailSeek = duration > 0 ? ['-ss', String(Math.max(0, duration - CHECK_SECONDS))] : ['-sseof', `-${CHECK_SECONDS}`];
-  const t = String(CHECK_SECONDS);
-  const { frames } = await runFfmpeg(
-    [
-      '-v',
-      'error',
-      '-t',
-      t,
-      '-i',
-      input,
-      ...tailSeek,
-      '-t',
-      t,
-      '-i',
-      input,
-      '-map',
-      '0:V:0',
-      '-map',
-      '0:a?',
-      '-map',
-      '1:V:0',
-      '-map',
-      '1:a?',
-      '-f',
-      'null',
-      '-',
-    ],
-    {
+  const tailSeek =
+    duration > 0
+      ? ['-noaccurate_seek', '-ss', String(Math.max(0, duration - TAIL_SEEK_SECONDS))]
+      : ['-sseof', `-${CHECK_SECONDS}`, '-t', String(CHECK_SECONDS)];
+  // When one of the two fails, the other is stopped: its answer no longer matters.
+  const bothDone = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, bothDone.signal]) : bothDone.signal;
+  const decode = (inputArgs: string[]) =>
+    runFfmpeg(['-v', 'error', ...inputArgs, '-i', input, '-map', '0:V:0', '-map', '0:a?', '-f', 'null', '-'], {
       ffmpeg: opts.ffmpeg,
-      signal: opts.signal,
+      signal,
       exitMeansCorrupt: true,
       onStderrLine(line) {
         if (line.trim()) complaints.push(line);
         if (complaints.length > 50) complaints.shift(); // keep the tail, like the runner does
       },
-    },
-  );
+    });
+  const [{ frames }] = await Promise.all([decode(['-t', String(CHECK_SECONDS)]), decode(tailSeek)]).catch((error: unknown) => {
+    bothDone.abort(error);
+    throw error;
+  });
   if (complaints.length > 0) {
     throw new PermanentStageError('VIDEO_CORRUPT', summarizeStderr(complaints.join('\n'), [input]));
   }
