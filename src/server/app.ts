@@ -1,4 +1,5 @@
 // The API process: HTTP + WebSocket on one port.
+import { dashboardRoute } from '../dashboard/route';
 import { metricsRoute } from '../metrics/route';
 import { REST_UPLOAD_FORM, restRoute } from '../rest/route';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     ...options,
     routes: [
       metricsRoute(services),
+      dashboardRoute(services),
       restRoute(services, yoga, createMultipartParser(services, limits, REST_UPLOAD_FORM)),
       fileDownloadRoute(services),
       tus.route,
