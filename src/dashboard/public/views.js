@@ -63,7 +63,7 @@ function setProgress(bar, fraction) {
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const mb = (bytes) => (bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 const ERROR = '... on Error { __typename code message detail } ';
 const FIELDS = '... on InvalidInputError { fieldErrors { path message } }';
 
