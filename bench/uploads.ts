@@ -8,6 +8,7 @@
 //   BENCH_UPLOAD_MB=200 BENCH_ROUNDS=1 npx tsx bench/uploads.ts
 //   BENCH_ONLY=bare,vidq …                       # a subset; BENCH_KEEP=1 keeps the work dir
 //   BENCH_CODEC=h264 …                           # H.264 at 80 Mbit/s in MP4 (moov at the end) instead of rawvideo
+//   BENCH_CODEC=h264-faststart …                 # the same with its moov first (the head is checked while it arrives)
 //   BENCH_STORAGE=s3 …                           # vidq with STORAGE_DRIVER=s3 against s3rver
 //
 // Besides throughput it reports, for each upload, the time from the client's last byte to the answer
@@ -208,7 +209,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mb = (bytes: number) => (bytes / MiB).toFixed(1);
 
 /** H.264 1280x720 at 80 Mbit/s in MP4, as a camera or an export writes it (moov at the end). */
-async function makeBigH264(file: string, sizeMb: number, ffmpeg: string) {
+async function makeBigH264(file: string, sizeMb: number, ffmpeg: string, faststart = false) {
   const seconds = Math.max(2, Math.ceil((sizeMb * 8 * 1.048576) / 80));
   const rate = ['-b:v', '80M', '-minrate', '80M', '-maxrate', '80M', '-bufsize', '80M'];
   await run(
@@ -223,6 +224,7 @@ async function makeBigH264(file: string, sizeMb: number, ffmpeg: string) {
       'nal-hrd=cbr',
       '-pix_fmt',
       'yuv420p',
+      ...(faststart ? ['-movflags', '+faststart'] : []),
       file,
     ]),
   );
@@ -282,14 +284,15 @@ async function main() {
       stopPg = () => pg.stop();
     }
 
-    const h264 = process.env.BENCH_CODEC === 'h264';
+    const faststart = process.env.BENCH_CODEC === 'h264-faststart';
+    const h264 = process.env.BENCH_CODEC === 'h264' || faststart;
     const video = path.join(work, h264 ? 'big.mp4' : 'big.mkv');
     const small = path.join(work, 'warmup.mkv');
     let t = Date.now();
-    await (h264 ? makeBigH264 : makeBigVideo)(video, sizeMb, ffmpeg);
+    await (h264 ? makeBigH264(video, sizeMb, ffmpeg, faststart) : makeBigVideo(video, sizeMb, ffmpeg));
     await makeBigVideo(small, 1, ffmpeg);
     const size = (await stat(video)).size;
-    const kind = h264 ? 'H.264 1280x720 at 80 Mbit/s in MP4' : 'rawvideo 1280x720 in Matroska';
+    const kind = h264 ? `H.264 1280x720 at 80 Mbit/s in MP4 (moov ${faststart ? 'first' : 'at the end'})` : 'rawvideo 1280x720 in Matroska';
     console.log(`file: ${mb(size)} MB ${kind}, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
     let s3: { endpoint: string; bucket: string; close(): Promise<void> } | null = null;
     if (process.env.BENCH_STORAGE === 's3') {

@@ -15,6 +15,8 @@ export interface RunOptions {
   captureStdout?: boolean;
   /** A failure of this run means the input is bad (VIDEO_CORRUPT) rather than an internal error. */
   exitMeansCorrupt?: boolean;
+  /** Fed to the child's stdin (for `-i pipe:0`); once the child is gone the rest is dropped. */
+  input?: Readable;
 }
 
 export interface FfmpegOptions extends RunOptions {
@@ -94,7 +96,7 @@ export function runProcess(
     let child: ChildProcess;
     const via = deathSignalLauncher();
     try {
-      const stdio = ['ignore', 'pipe', 'pipe', ...(opts.onProgressLine ? ['pipe' as const] : [])] as const;
+      const stdio = [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.onProgressLine ? ['pipe' as const] : [])] as const;
       // setpriv execs the binary in its own process: the pid, pipes and exit status are the binary's.
       child = via ? spawn(via, ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: [...stdio] }) : spawn(bin, args, { stdio: [...stdio] });
     } catch (err) {
@@ -153,6 +155,12 @@ export function runProcess(
       spawnError ??= err;
       if (child.pid === undefined) finish(null, null); // never started: no 'close' to wait for
     });
+    if (opts.input && child.stdin) {
+      // ffmpeg stops reading once it has what it needs (-t): the rest of the input is not its concern.
+      child.stdin.on('error', () => {});
+      opts.input.pipe(child.stdin);
+      child.once('exit', () => opts.input!.unpipe(child.stdin!));
+    }
     if (child.pid !== undefined) {
       track(child);
       guard((pid: number) => opts.onSpawn?.(pid))(child.pid);

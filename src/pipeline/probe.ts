@@ -1,4 +1,5 @@
 // What the source is (ffprobe) and whether it really decodes (a short ffmpeg decode of both ends).
+import type { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { PermanentStageError, summarizeStderr } from './errors.ts';
 import { fileArg, runFfmpeg, runProcess, runFfprobe } from './ffmpeg.ts';
@@ -137,7 +138,57 @@ const TAIL_SEEK_SECONDS = 0.05;
  * would decode from the keyframe before that point anyway (up to a whole GOP, 10 s with x264's
  * defaults) only to throw the frames away (BENCHMARKS.md, Uploads).
  */
-export async function verifyDecodable(path: string, opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata }): Promise<void> {
+/** What decoding the head said: its frame count and error lines, or the failure of the decode itself. */
+export interface HeadCheck {
+  frames: number | null;
+  complaints: string[];
+  failure?: unknown;
+}
+
+/**
+ * The head check alone, on a file or on a stream (an upload while it arrives: `-i pipe:0`, so that only
+ * the tail is left to decode after the last byte).
+ */
+export async function decodeHead(input: string | Readable, opts: { ffmpeg: string; signal?: AbortSignal }): Promise<HeadCheck> {
+  const complaints: string[] = [];
+  try {
+    const { frames } = await runFfmpeg(
+      [
+        '-v',
+        'error',
+        '-t',
+        String(CHECK_SECONDS),
+        '-i',
+        typeof input === 'string' ? fileArg(input) : 'pipe:0',
+        '-map',
+        '0:V:0',
+        '-map',
+        '0:a?',
+        '-f',
+        'null',
+        '-',
+      ],
+      {
+        ffmpeg: opts.ffmpeg,
+        signal: opts.signal,
+        exitMeansCorrupt: true,
+        input: typeof input === 'string' ? undefined : input,
+        onStderrLine(line) {
+          if (line.trim()) complaints.push(line);
+          if (complaints.length > 50) complaints.shift();
+        },
+      },
+    );
+    return { frames, complaints };
+  } catch (failure) {
+    return { frames: null, complaints, failure };
+  }
+}
+
+export async function verifyDecodable(
+  path: string,
+  opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata; /** The head, already decoded while the file arrived. */ head?: HeadCheck | null },
+): Promise<void> {
   if (opts.metadata && STILL_IMAGE.test(opts.metadata.formatName)) {
     throw new PermanentStageError('VIDEO_CORRUPT', `the file is a still image (${opts.metadata.formatName}), not a video`);
   }
@@ -163,10 +214,18 @@ export async function verifyDecodable(path: string, opts: { ffmpeg: string; sign
         if (complaints.length > 50) complaints.shift(); // keep the tail, like the runner does
       },
     });
-  const [{ frames }] = await Promise.all([decode(['-t', String(CHECK_SECONDS)]), decode(tailSeek)]).catch((error: unknown) => {
-    bothDone.abort(error);
-    throw error;
-  });
+  let frames: number | null;
+  if (opts.head) {
+    if (opts.head.failure) throw opts.head.failure;
+    complaints.push(...opts.head.complaints);
+    frames = opts.head.frames;
+    await decode(tailSeek);
+  } else {
+    [{ frames }] = await Promise.all([decode(['-t', String(CHECK_SECONDS)]), decode(tailSeek)]).catch((error: unknown) => {
+      bothDone.abort(error);
+      throw error;
+    });
+  }
   if (complaints.length > 0) {
     throw new PermanentStageError('VIDEO_CORRUPT', summarizeStderr(complaints.join('\n'), [input]));
   }

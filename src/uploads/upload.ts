@@ -8,6 +8,7 @@
 //   6. size, as soon as MAX_FILE_SIZE_MB is passed                         → FileTooLargeError
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
 // createVideoFromUpload (uploads/tus/create-video.ts) runs the same steps on a finished tus upload.
+import { type EarlyHeadCheck, startEarlyHeadCheck } from './early-head';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileUpload } from 'graphql-upload-ts';
@@ -106,11 +107,12 @@ async function awaitFile(input: UploadVideoInput, info: UploadRequestInfo | unde
 }
 
 /** What ffprobe and the decoder say, with the temp file's name replaced by the client's. */
-async function inspectVideo(file: string, filename: string, ctx: GraphQLContext): Promise<VideoMetadata> {
+async function inspectVideo(file: string, filename: string, ctx: GraphQLContext, earlyHead?: EarlyHeadCheck | null): Promise<VideoMetadata> {
   const binaries = resolveBinaries(ctx.services.config);
   try {
     const metadata = await probeVideo(file, { ffprobe: binaries.ffprobe });
-    await verifyDecodable(file, { ffmpeg: binaries.ffmpeg, metadata });
+    // The head was decoded while the file arrived (early-head.ts): only the tail is left.
+    await verifyDecodable(file, { ffmpeg: binaries.ffmpeg, metadata, head: earlyHead ? await earlyHead.result : null });
     return metadata;
   } catch (error) {
     if (error instanceof PermanentStageError && error.code === 'VIDEO_CORRUPT') {
@@ -148,6 +150,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
   const refuseSize = () => tooLarge(maxBytes, config.maxFileSizeMb, info, maxBytes + 1);
   let format: VideoFormat | null = ext;
   let tempPath: string | undefined;
+  let earlyHead: EarlyHeadCheck | null = null;
   try {
     const source = file.createReadStream();
     tempPath = await tempUploadPath(config, attempt.videoId);
@@ -157,11 +160,15 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
         format = formatOfHead(head, ext);
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
+        earlyHead = startEarlyHeadCheck(head, format, resolveBinaries(config).ffmpeg);
       },
+      onData: (chunks) => earlyHead?.feed(chunks),
     });
     if (!format) throw new Error('the head of the upload was never inspected'); // receiveToFile always inspects it
-    return { ...received, format, tempPath };
+    (earlyHead as EarlyHeadCheck | null)?.end();
+    return { ...received, format, tempPath, earlyHead };
   } catch (error) {
+    (earlyHead as EarlyHeadCheck | null)?.abandon();
     if (tempPath) await rm(tempPath, { force: true });
     let refusal = error;
     // The request's own failure (the client left, the body broke off) explains a stream error best.
@@ -234,6 +241,8 @@ export interface ReceivedFile {
   format: VideoFormat;
   sizeBytes: number;
   sha256: string;
+  /** The head check started while the file arrived, if its container allowed it. */
+  earlyHead?: EarlyHeadCheck | null;
 }
 
 /**
@@ -254,7 +263,7 @@ export async function storeCheckedVideo(
   const storagePath = storagePathFor(videoId, format);
   let stored = false;
   try {
-    const metadata = await inspectVideo(tempPath, filename, ctx);
+    const metadata = await inspectVideo(tempPath, filename, ctx, received.earlyHead);
     await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
     const row = await insertVideo(db, {
@@ -294,6 +303,7 @@ export async function storeCheckedVideo(
     );
     return row;
   } catch (error) {
+    received.earlyHead?.abandon(); // a check that failed before the head's result was read: no stray ffmpeg
     if (stored) await removeStoredVideo(storage, videoId).catch(() => {});
     if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
     throw error;

@@ -1,0 +1,67 @@
+// The head check of an upload while the rest of it arrives: the first chunks are fed to an ffmpeg
+// reading `pipe:0` as they are written to disk, so that after the last byte only ffprobe and the tail
+// are left (BENCHMARKS.md, Uploads). Only for containers whose head decodes on its own: Matroska, WebM,
+// AVI, and MP4/MOV whose `moov` comes before the media data (an MP4 with its `moov` at the end — what
+// many cameras write — cannot be decoded before its last byte; it is checked afterwards, as before).
+import { PassThrough } from 'node:stream';
+import { decodeHead, type HeadCheck } from '../pipeline/probe';
+import type { VideoFormat } from './formats';
+
+/** Past this much fed and not yet decoded (a very high bitrate, a slow decode), give up: checked after. */
+const MAX_QUEUED_BYTES = 48 * 1024 * 1024;
+
+export interface EarlyHeadCheck {
+  feed(chunks: Buffer[]): void;
+  /** The whole file was fed (a short file: ffmpeg needs EOF to finish). */
+  end(): void;
+  abandon(): void;
+  /** The head's check, or null when it was abandoned (the caller then decodes the head itself). */
+  result: Promise<HeadCheck | null>;
+}
+
+/** Whether an MP4/MOV's `moov` box comes before its `mdat` in these first bytes. */
+export function moovFirst(head: Buffer): boolean {
+  let at = 0;
+  while (at + 8 <= head.length) {
+    let size = head.readUInt32BE(at);
+    const type = head.toString('latin1', at + 4, at + 8);
+    if (type === 'moov') return true;
+    if (type === 'mdat') return false;
+    if (size === 1 && at + 16 <= head.length) size = Number(head.readBigUInt64BE(at + 8));
+    if (size < 8) return false; // 0 (to the end of the file) or malformed
+    at += size;
+  }
+  return false;
+}
+
+export function startEarlyHeadCheck(head: Buffer, format: VideoFormat, ffmpeg: string): EarlyHeadCheck | null {
+  const streamable = format === 'mkv' || format === 'webm' || format === 'avi' || ((format === 'mp4' || format === 'mov') && moovFirst(head));
+  if (!streamable) return null;
+  const input = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const stop = new AbortController();
+  let settled = false;
+  let abandoned = false;
+  const result = decodeHead(input, { ffmpeg, signal: stop.signal }).then((check) => (abandoned ? null : check));
+  void result.finally(() => {
+    settled = true;
+    input.destroy();
+  });
+  const abandon = () => {
+    if (settled || abandoned) return;
+    abandoned = true;
+    stop.abort(new Error('early head check abandoned'));
+    input.destroy();
+  };
+  return {
+    feed(chunks) {
+      if (settled || abandoned) return;
+      for (const chunk of chunks) input.write(chunk);
+      if (input.writableLength > MAX_QUEUED_BYTES) abandon();
+    },
+    end() {
+      if (!settled && !abandoned) input.end();
+    },
+    abandon,
+    result,
+  };
+}
