@@ -42,6 +42,17 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
+  // The embedded cluster is part of this process: without it nothing works, and answering 503 forever
+  // would hide that. Exit non-zero so that a supervisor restarts the whole (running jobs are resumed).
+  // Watched from before the start, so that a cluster lost while the workers are starting ends it alike.
+  runtime.onDatabaseLost((how) => {
+    if (stopping) return;
+    stopping = true;
+    log.fatal({ how }, 'the embedded PostgreSQL stopped under vidq: exiting so that a supervisor restarts it');
+    const forced = setTimeout(() => process.exit(1), 5000);
+    forced.unref();
+    void Promise.allSettled([started.api?.close(), started.workers?.stop()]).finally(() => process.exit(1));
+  });
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   starting = (async () => {
@@ -54,20 +65,10 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   try {
     await starting;
   } catch (error) {
+    if (stopping) return new Promise<void>(() => {}); // the cluster died under the start: its handler exits
     await started.api?.close();
     await runtime.close();
     throw error;
   }
   log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
-
-  // The embedded cluster is part of this process: without it nothing works, and answering 503 forever
-  // would hide that. Exit non-zero so that a supervisor restarts the whole (running jobs are resumed).
-  runtime.onDatabaseLost((how) => {
-    if (stopping) return;
-    stopping = true;
-    log.fatal({ how }, 'the embedded PostgreSQL stopped under vidq: exiting so that a supervisor restarts it');
-    const forced = setTimeout(() => process.exit(1), 5000);
-    forced.unref();
-    void Promise.allSettled([started.api?.close(), started.workers?.stop()]).finally(() => process.exit(1));
-  });
 }
