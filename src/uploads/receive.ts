@@ -31,8 +31,8 @@ export interface ReceiveOptions {
   maxBytes: number;
   /** Sees the first HEAD_BYTES bytes (fewer if the file is shorter) before any is written; throws to refuse. */
   inspectHead(head: Buffer): void;
-  /** Sees every accepted chunk, in order, as it is written (the early head check feeds on them). */
-  onData?(chunks: Buffer[]): void;
+  /** Told how many bytes the file holds after each write (the early head check reads up to there). */
+  onWritten?(bytes: number): void;
 }
 
 /** Writes every byte of `buffers` at `position`, however many calls the kernel needs. */
@@ -85,10 +85,11 @@ export async function receiveToFile(source: Readable, dest: string, opts: Receiv
   };
   const write = async (buffers: Buffer[]) => {
     if (buffers.length === 0) return;
-    opts.onData?.(buffers);
     const at = written;
     written += buffers.reduce((n, b) => n + b.length, 0);
+    const end = written; // writeAll consumes the array
     await writeAll(file, buffers, at);
+    opts.onWritten?.(end);
   };
   const sink = new Writable({
     highWaterMark: IO_CHUNK_BYTES,

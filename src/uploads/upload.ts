@@ -160,9 +160,9 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
         format = formatOfHead(head, ext);
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
-        earlyHead = startEarlyHeadCheck(head, format, resolveBinaries(config).ffmpeg);
+        earlyHead = startEarlyHeadCheck(head, format, tempPath!, resolveBinaries(config).ffmpeg);
       },
-      onData: (chunks) => earlyHead?.feed(chunks),
+      onWritten: (bytes) => (earlyHead as EarlyHeadCheck | null)?.grow(bytes),
     });
     if (!format) throw new Error('the head of the upload was never inspected'); // receiveToFile always inspects it
     (earlyHead as EarlyHeadCheck | null)?.end();

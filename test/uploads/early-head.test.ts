@@ -13,12 +13,18 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-/** Feeds a file in 64 KB chunks, as an upload arrives, then ends it. */
+/** Writes a file in 64 KB chunks, as an upload arrives, telling the check as it grows, then ends it. */
 async function feedFile(file: string, format: 'mp4' | 'mov' | 'mkv' | 'webm' | 'avi') {
   const bytes = await fs.readFile(file);
-  const check = startEarlyHeadCheck(bytes.subarray(0, 4096), format, binaries.ffmpeg);
+  const temp = path.join(dir, `arriving-${path.basename(file)}`);
+  const check = startEarlyHeadCheck(bytes.subarray(0, 4096), format, temp, binaries.ffmpeg);
   if (!check) return null;
-  for (let at = 0; at < bytes.length; at += 64 * 1024) check.feed([bytes.subarray(at, at + 64 * 1024)]);
+  const out = await fs.open(temp, 'w');
+  for (let at = 0; at < bytes.length; at += 64 * 1024) {
+    await out.write(bytes.subarray(at, at + 64 * 1024), 0, Math.min(64 * 1024, bytes.length - at), at);
+    check.grow(Math.min(at + 64 * 1024, bytes.length));
+  }
+  await out.close();
   check.end();
   return check.result;
 }
@@ -30,7 +36,7 @@ describe('the early head check', () => {
     await ffmpeg(['-i', faststart, '-c', 'copy', '-movflags', '-faststart', moovLast]);
     expect(moovFirst(await fs.readFile(faststart))).toBe(true);
     expect(moovFirst(await fs.readFile(moovLast))).toBe(false);
-    expect(startEarlyHeadCheck((await fs.readFile(moovLast)).subarray(0, 4096), 'mp4', binaries.ffmpeg)).toBeNull();
+    expect(startEarlyHeadCheck((await fs.readFile(moovLast)).subarray(0, 4096), 'mp4', moovLast, binaries.ffmpeg)).toBeNull();
     for (const format of ['mkv', 'webm', 'avi'] as const) {
       const clip = await makeVideo(dir, { format, seconds: 3, audio: true, name: `clip-${format}` });
       const result = await feedFile(clip, format);
@@ -51,8 +57,8 @@ describe('the early head check', () => {
   it('is abandoned (null) when told to', async () => {
     const clip = await makeVideo(dir, { format: 'webm', seconds: 3, name: 'abandoned' });
     const bytes = await fs.readFile(clip);
-    const check = startEarlyHeadCheck(bytes.subarray(0, 4096), 'webm', binaries.ffmpeg)!;
-    check.feed([bytes.subarray(0, 1024)]);
+    const check = startEarlyHeadCheck(bytes.subarray(0, 4096), 'webm', clip, binaries.ffmpeg)!;
+    check.grow(1024);
     check.abandon();
     expect(await check.result).toBeNull();
   });
