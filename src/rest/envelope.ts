@@ -2,12 +2,10 @@
 // "code"}}, with the error catalog's HTTP status, and snake_case names as the seeds write them.
 import type { ServerResponse } from 'node:http';
 import { ERROR_CATALOG, type ErrorCode } from '../errors/catalog';
+import { sendJson } from '../server/http-json';
 
-export function sendEnvelope(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
+/** Any JSON answer of the REST paths (the envelope, or the OpenAPI document). */
+export const sendEnvelope = sendJson;
 
 export function sendData(res: ServerResponse, status: number, data: unknown) {
   sendEnvelope(res, status, { success: true, data: snakeCase(data) });

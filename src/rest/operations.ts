@@ -21,5 +21,6 @@ export const REST_OPERATIONS = {
   submitJob: `mutation RestSubmitJob($input: SubmitJobInput!) { submitJob(input: $input) { __typename ... on SubmitJobSuccess { job { ${JOB} } } ${ERROR} ${FIELD_ERRORS} } }`,
   video: `query RestVideo($id: ID!) { video(id: $id) { __typename ... on Video { ${VIDEO} } ${ERROR} } }`,
   uploadVideo: `mutation RestUploadVideo($input: UploadVideoInput!) { uploadVideo(input: $input) { __typename ... on UploadVideoSuccess { video { ${VIDEO} } } ${ERROR} ${FIELD_ERRORS} } }`,
+  deleteVideo: `mutation RestDeleteVideo($id: ID!) { deleteVideo(id: $id) { __typename } }`,
   pricing: `query RestPricing { pricing { unit models { model creditsPerStartedMinute } } health { version config { maxFileSizeMb processingTimeoutSeconds storageDriver pipelines webhookMaxRetries webhookTimeoutMs } } }`,
 } as const;

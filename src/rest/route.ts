@@ -207,7 +207,10 @@ export function restRoute(services: Services, yoga: Yoga, parseForm: FormParser)
         201,
         (m) => m.video,
         async (member) => {
-          const problems = await applyLateTitle(services, operations, early, member.video as Record<string, unknown>);
+          const video = member.video as Record<string, unknown>;
+          const problems = await applyLateTitle(services, operations, early, video);
+          // A refused title refuses the upload: the video just made goes again, nothing is kept.
+          if (problems) await execute(yoga, req, res, { query: REST_OPERATIONS.deleteVideo, variables: { id: video.id } });
           return (
             problems && {
               code: 'INVALID_INPUT',

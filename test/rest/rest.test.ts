@@ -97,6 +97,28 @@ describe('POST /api/v1/videos', () => {
     const after = await call('POST', '/api/v1/videos', { form: await form(clip, [['title', 'After the file']], true) });
     expect(after.body.data.title).toBe('After the file');
     expect((await call('GET', `/api/v1/videos/${after.body.data.id}`)).body.data.title).toBe('After the file');
+
+    // A title refused after the file refuses the upload, and keeps nothing.
+    const before = (await app.services.database.sql`select count(*)::int as n from videos`)[0].n;
+    const tooLong = await call('POST', '/api/v1/videos', { form: await form(clip, [['title', 'x'.repeat(201)]], true) });
+    expect(tooLong).toMatchObject({
+      status: 400,
+      body: { success: false, error: { code: 'INVALID_INPUT', field_errors: [{ path: expect.arrayContaining(['title']) }] } },
+    });
+    expect((await app.services.database.sql`select count(*)::int as n from videos`)[0].n).toBe(before);
+  });
+
+  it('answers 413 to a JSON body over 64 KB, and 400 to one that is not JSON', async () => {
+    expect(await call('POST', '/api/v1/jobs', { json: { video_id: 'vid_x', padding: 'x'.repeat(70 * 1024) } })).toMatchObject({
+      status: 413,
+      body: { success: false, error: { code: 'INVALID_INPUT' } },
+    });
+    const res = await fetch(`${app.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.key}`, 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(res.status).toBe(400);
   });
 
   it("refuses a bad format (415) and a file over MAX_FILE_SIZE_MB (413) with seed 003's texts", async () => {
