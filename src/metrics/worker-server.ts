@@ -4,7 +4,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkHealth } from '../health/check';
-import { sendJson } from '../server/http-json';
 import type { Services } from '../services';
 import { metricsRoute } from './route';
 
@@ -20,8 +19,11 @@ export async function startWorkerMetricsServer(services: Services): Promise<Work
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (await metrics(req, res, url)) return;
       if (url.pathname === '/health' && req.method === 'GET') {
+        // Written here, not with server/http-json: a worker process loads nothing of src/server.
         const report = await checkHealth(services);
-        return sendJson(res, report.status === 'ok' ? 200 : 503, report);
+        res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(report));
+        return;
       }
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('A worker process serves /metrics and /health only.\n');
