@@ -128,54 +128,33 @@ const CHECK_SECONDS = 2;
 /** The tail check seeks this far before the end, to the keyframe before it, and decodes to the end. */
 const TAIL_SEEK_SECONDS = 0.05;
 
-/**
- * Decodes the first ~2 s and the last GOP (from the last keyframe to the end) at `-v error`, in two
- * ffmpeg processes side by side (the second core does the tail). A clean file prints nothing; a
- * truncated mkv/webm says "Read error", an mp4 with a damaged mdat "Invalid NAL"/"Error while
- * decoding", a cut mp4 "partial file" or "moov atom not found".
- *
- * The tail starts at the last keyframe rather than 2 s before the end: an accurate seek to end−2 s
- * would decode from the keyframe before that point anyway (up to a whole GOP, 10 s with x264's
- * defaults) only to throw the frames away (BENCHMARKS.md, Uploads).
- */
-/** What decoding the head said: its frame count and error lines, or the failure of the decode itself. */
-export interface HeadCheck {
+/** What decoding one end said: its frame count and error lines, or the failure of the decode itself. */
+export interface DecodeCheck {
   frames: number | null;
   complaints: string[];
   failure?: unknown;
 }
+/** The head's check (decodeHead). */
+export type HeadCheck = DecodeCheck;
 
-/**
- * The head check alone, on a file or on a stream (an upload while it arrives: `-i pipe:0`, so that only
- * the tail is left to decode after the last byte).
- */
-export async function decodeHead(input: string | Readable, opts: { ffmpeg: string; signal?: AbortSignal }): Promise<HeadCheck> {
+/** Whether a check found something wrong. */
+const failed = (check: DecodeCheck) => check.failure !== undefined || check.complaints.length > 0;
+
+/** Decodes part of `input` (a file, or a stream on `pipe:0`) at `-v error`; a clean decode prints nothing. */
+async function decodePart(input: string | Readable, rangeArgs: string[], opts: { ffmpeg: string; signal?: AbortSignal }): Promise<DecodeCheck> {
   const complaints: string[] = [];
+  const stream = typeof input !== 'string';
   try {
     const { frames } = await runFfmpeg(
-      [
-        '-v',
-        'error',
-        '-t',
-        String(CHECK_SECONDS),
-        '-i',
-        typeof input === 'string' ? fileArg(input) : 'pipe:0',
-        '-map',
-        '0:V:0',
-        '-map',
-        '0:a?',
-        '-f',
-        'null',
-        '-',
-      ],
+      ['-v', 'error', ...rangeArgs, '-i', stream ? 'pipe:0' : fileArg(input), '-map', '0:V:0', '-map', '0:a?', '-f', 'null', '-'],
       {
         ffmpeg: opts.ffmpeg,
         signal: opts.signal,
         exitMeansCorrupt: true,
-        input: typeof input === 'string' ? undefined : input,
+        input: stream ? input : undefined,
         onStderrLine(line) {
           if (line.trim()) complaints.push(line);
-          if (complaints.length > 50) complaints.shift();
+          if (complaints.length > 50) complaints.shift(); // keep the tail, like the runner does
         },
       },
     );
@@ -185,6 +164,81 @@ export async function decodeHead(input: string | Readable, opts: { ffmpeg: strin
   }
 }
 
+/**
+ * The head check alone: the first ~2 s, on a file or on a stream (an upload while it arrives: `-i
+ * pipe:0`, so that only the tail is left to decode after the last byte).
+ */
+export function decodeHead(input: string | Readable, opts: { ffmpeg: string; signal?: AbortSignal }): Promise<HeadCheck> {
+  return decodePart(input, ['-t', String(CHECK_SECONDS)], opts);
+}
+
+/**
+ * The tail check: from the last keyframe to the end. It seeks by the duration when one is known:
+ * -sseof needs a duration in the header, and streamed WebM has none (ffmpeg would then decode it all
+ * from the start). `durationInHeader` says the container always has one (MP4/MOV), so the tail can
+ * start before ffprobe has said anything.
+ *
+ * It starts at the last keyframe rather than 2 s before the end: an accurate seek to end−2 s would
+ * decode from the keyframe before that point anyway (up to a whole GOP, 10 s with x264's defaults) only
+ * to throw the frames away (BENCHMARKS.md, Uploads).
+ */
+function decodeTail(path: string, durationSeconds: number | 'in-header', opts: { ffmpeg: string; signal?: AbortSignal }): Promise<DecodeCheck> {
+  const seek =
+    durationSeconds === 'in-header'
+      ? ['-noaccurate_seek', '-sseof', `-${TAIL_SEEK_SECONDS}`]
+      : durationSeconds > 0
+        ? ['-noaccurate_seek', '-ss', String(Math.max(0, durationSeconds - TAIL_SEEK_SECONDS))]
+        : ['-sseof', `-${CHECK_SECONDS}`, '-t', String(CHECK_SECONDS)];
+  return decodePart(path, seek, opts);
+}
+
+/**
+ * The verdict on both ends: the first check that failed (its own failure, or VIDEO_CORRUPT with what the
+ * decoder said). A clean file prints nothing; a truncated mkv/webm says "Read error", an mp4 with a
+ * damaged mdat "Invalid NAL"/"Error while decoding", a cut mp4 "partial file" or "moov atom not found".
+ */
+function judge(first: DecodeCheck | null, head: DecodeCheck, path: string): void {
+  if (first) {
+    if (first.failure !== undefined) throw first.failure;
+    throw new PermanentStageError('VIDEO_CORRUPT', summarizeStderr(first.complaints.join('\n'), [fileArg(path)]));
+  }
+  // A renamed PNG/JPEG decodes cleanly, but as a single picture.
+  if (head.frames !== null && head.frames < 2) {
+    throw new PermanentStageError('VIDEO_CORRUPT', 'the file decodes to a single picture, not a video');
+  }
+}
+
+/**
+ * Runs the two ends' checks side by side (the second core does the tail); the first to fail stops the
+ * other, whose answer no longer matters, as does aborting `stop`. Resolves once every ffmpeg has exited,
+ * with the head's check and the first that failed.
+ */
+async function decodeBothEnds(
+  head: (signal: AbortSignal) => Promise<DecodeCheck>,
+  tail: (signal: AbortSignal) => Promise<DecodeCheck>,
+  opts: { signal?: AbortSignal; stop?: AbortController },
+): Promise<{ head: DecodeCheck; first: DecodeCheck | null }> {
+  const stop = opts.stop ?? new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  let first: DecodeCheck | null = null;
+  const watch = (check: (signal: AbortSignal) => Promise<DecodeCheck>) =>
+    check(signal)
+      .catch((failure: unknown): DecodeCheck => ({ frames: null, complaints: [], failure }))
+      .then((c) => {
+        if (failed(c) && !first) {
+          first = c;
+          stop.abort(new Error('the other end of the decode check failed'));
+        }
+        return c;
+      });
+  const [headCheck] = await Promise.all([watch(head), watch(tail)]);
+  return { head: headCheck, first };
+}
+
+/**
+ * Decodes the first ~2 s and the last GOP, in two ffmpeg processes side by side. `head` is the head's
+ * check when it was already decoded while the file arrived.
+ */
 export async function verifyDecodable(
   path: string,
   opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata; /** The head, already decoded while the file arrived. */ head?: HeadCheck | null },
@@ -192,45 +246,50 @@ export async function verifyDecodable(
   if (opts.metadata && STILL_IMAGE.test(opts.metadata.formatName)) {
     throw new PermanentStageError('VIDEO_CORRUPT', `the file is a still image (${opts.metadata.formatName}), not a video`);
   }
-  const complaints: string[] = [];
-  const input = fileArg(path);
-  // -sseof needs a duration in the header; streamed WebM has none (ffmpeg would then decode it all
-  // from the start). probeVideo measured it, so seek by that when we have it.
-  const duration = opts.metadata?.durationSeconds ?? 0;
-  const tailSeek =
-    duration > 0
-      ? ['-noaccurate_seek', '-ss', String(Math.max(0, duration - TAIL_SEEK_SECONDS))]
-      : ['-sseof', `-${CHECK_SECONDS}`, '-t', String(CHECK_SECONDS)];
-  // When one of the two fails, the other is stopped: its answer no longer matters.
-  const bothDone = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, bothDone.signal]) : bothDone.signal;
-  const decode = (inputArgs: string[]) =>
-    runFfmpeg(['-v', 'error', ...inputArgs, '-i', input, '-map', '0:V:0', '-map', '0:a?', '-f', 'null', '-'], {
-      ffmpeg: opts.ffmpeg,
-      signal,
-      exitMeansCorrupt: true,
-      onStderrLine(line) {
-        if (line.trim()) complaints.push(line);
-        if (complaints.length > 50) complaints.shift(); // keep the tail, like the runner does
-      },
-    });
-  let frames: number | null;
-  if (opts.head) {
-    if (opts.head.failure) throw opts.head.failure;
-    complaints.push(...opts.head.complaints);
-    frames = opts.head.frames;
-    await decode(tailSeek);
-  } else {
-    [{ frames }] = await Promise.all([decode(['-t', String(CHECK_SECONDS)]), decode(tailSeek)]).catch((error: unknown) => {
-      bothDone.abort(error);
-      throw error;
-    });
+  const known = opts.head;
+  const result = await decodeBothEnds(
+    (signal) => (known ? Promise.resolve(known) : decodeHead(path, { ffmpeg: opts.ffmpeg, signal })),
+    (signal) => decodeTail(path, opts.metadata?.durationSeconds ?? 0, { ffmpeg: opts.ffmpeg, signal }),
+    { signal: opts.signal },
+  );
+  judge(result.first, result.head, path);
+}
+
+/**
+ * probeVideo and verifyDecodable at once: ffprobe, the head and the tail run side by side (after the
+ * last byte of an upload, every process that can start now shortens the wait). The tail waits for
+ * ffprobe's duration unless the container has one in its header (`durationInHeader`: MP4/MOV). Errors
+ * come in the order the checks did one after another: ffprobe's first, then the decoders'.
+ */
+export async function probeAndVerify(
+  path: string,
+  opts: {
+    ffprobe: string;
+    ffmpeg: string;
+    signal?: AbortSignal;
+    durationInHeader?: boolean;
+    /** The head's check begun while the file arrived; null when it was abandoned (then it is decoded here). */
+    head?: Promise<HeadCheck | null> | null;
+  },
+): Promise<VideoMetadata> {
+  const { ffmpeg } = opts;
+  const probe = probeVideo(path, { ffprobe: opts.ffprobe, signal: opts.signal });
+  probe.catch(() => {}); // awaited below, after the decoders have started
+  const stop = new AbortController();
+  const decoded = decodeBothEnds(
+    async (signal) => (await opts.head) ?? decodeHead(path, { ffmpeg, signal }),
+    async (signal) => decodeTail(path, opts.durationInHeader ? 'in-header' : (await probe).durationSeconds, { ffmpeg, signal }),
+    { signal: opts.signal, stop },
+  );
+  let metadata: VideoMetadata;
+  try {
+    metadata = await probe;
+  } catch (error) {
+    stop.abort(error); // the decoders' verdict no longer matters; wait until no ffmpeg is left
+    await decoded;
+    throw error;
   }
-  if (complaints.length > 0) {
-    throw new PermanentStageError('VIDEO_CORRUPT', summarizeStderr(complaints.join('\n'), [input]));
-  }
-  // A renamed PNG/JPEG decodes cleanly, but as a single picture.
-  if (frames !== null && frames < 2) {
-    throw new PermanentStageError('VIDEO_CORRUPT', 'the file decodes to a single picture, not a video');
-  }
+  const result = await decoded;
+  judge(result.first, result.head, path);
+  return metadata;
 }

@@ -17,7 +17,7 @@ import type { GraphQLContext } from '../graphql/context';
 import type { Logger } from '../logger';
 import { type FieldError, FileTooLargeError, InvalidInputError, UnsupportedFormatError, VideoCorruptError } from '../errors/app-errors';
 import { InvalidDateTime } from '../graphql/date-time';
-import { PermanentStageError, probeVideo, resolveBinaries, verifyDecodable } from '../pipeline/index';
+import { PermanentStageError, probeAndVerify, resolveBinaries } from '../pipeline/index';
 import type { VideoMetadata } from '../pipeline/types';
 import {
   CONTENT_TYPES,
@@ -106,14 +106,20 @@ async function awaitFile(input: UploadVideoInput, info: UploadRequestInfo | unde
   }
 }
 
-/** What ffprobe and the decoder say, with the temp file's name replaced by the client's. */
-async function inspectVideo(file: string, filename: string, ctx: GraphQLContext, earlyHead?: EarlyHeadCheck | null): Promise<VideoMetadata> {
-  const binaries = resolveBinaries(ctx.services.config);
+/**
+ * What ffprobe and the decoder say, with the temp file's name replaced by the client's. The head may
+ * have been decoded while the file arrived (early-head.ts); what is left runs side by side.
+ */
+async function inspectVideo(
+  file: string,
+  format: VideoFormat,
+  filename: string,
+  ctx: GraphQLContext,
+  earlyHead?: EarlyHeadCheck | null,
+): Promise<VideoMetadata> {
+  const { ffmpeg, ffprobe } = resolveBinaries(ctx.services.config);
   try {
-    const metadata = await probeVideo(file, { ffprobe: binaries.ffprobe });
-    // The head was decoded while the file arrived (early-head.ts): only the tail is left.
-    await verifyDecodable(file, { ffmpeg: binaries.ffmpeg, metadata, head: earlyHead ? await earlyHead.result : null });
-    return metadata;
+    return await probeAndVerify(file, { ffmpeg, ffprobe, durationInHeader: format === 'mp4' || format === 'mov', head: earlyHead?.result });
   } catch (error) {
     if (error instanceof PermanentStageError && error.code === 'VIDEO_CORRUPT') {
       throw new VideoCorruptError(error.detail.split(path.basename(file)).join(filename));
@@ -263,7 +269,7 @@ export async function storeCheckedVideo(
   const storagePath = storagePathFor(videoId, format);
   let stored = false;
   try {
-    const metadata = await inspectVideo(tempPath, filename, ctx, received.earlyHead);
+    const metadata = await inspectVideo(tempPath, format, filename, ctx, received.earlyHead);
     await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
     const row = await insertVideo(db, {

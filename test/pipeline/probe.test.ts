@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
-import { probeVideo, verifyDecodable } from '../../src/pipeline/probe.ts';
+import { probeAndVerify, probeVideo, verifyDecodable } from '../../src/pipeline/probe.ts';
+import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
 import {
   binaries,
   CONTAINERS,
@@ -141,5 +142,41 @@ describe('verifyDecodable', () => {
   it('rejects a PNG renamed to .mp4, which decodes to a single picture', async () => {
     const png = await renamedCopy(await makePng(dir, 'other.png'), 'other-renamed.mp4');
     expect((await corruptError(verifyDecodable(png, binaries))).detail).toMatch(/single picture/);
+  });
+});
+
+describe('probeAndVerify (ffprobe, head and tail side by side)', () => {
+  const inHeader = (format: Container) => format === 'mp4' || format === 'mov';
+
+  it.each(CONTAINERS)('accepts a valid %s file and returns what probeVideo does', async (format) => {
+    const meta = await probeAndVerify(clips[format], { ...binaries, durationInHeader: inHeader(format) });
+    expect(meta).toEqual(await probeVideo(clips[format], binaries));
+  });
+
+  it('accepts a streamed WebM without a header duration (its tail waits for the measured one)', async () => {
+    const meta = await probeAndVerify(await makeStreamedWebm(dir), binaries);
+    expect(meta.durationSeconds).toBeGreaterThan(1);
+  });
+
+  it('refuses what verifyDecodable refuses: a truncated mkv, garbage after an mp4 header, a cut mp4', async () => {
+    expect((await corruptError(probeAndVerify(await makeTruncated(clips.mkv, 0.5), binaries))).detail).toMatch(/Read error/);
+    expect((await corruptError(probeAndVerify(await makeGarbageAfterHeader(clips.mp4), { ...binaries, durationInHeader: true }))).detail).toMatch(
+      /Invalid data|error/i,
+    );
+    await corruptError(probeAndVerify(await makeTruncated(clips.mp4, 0.5), { ...binaries, durationInHeader: true }));
+  });
+
+  it("gives ffprobe's refusal and stops the decoders it no longer needs, leaving no ffmpeg behind", async () => {
+    // Every decode hangs; only ffprobe's refusal can end the check, and only by stopping them.
+    const hang = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 99, mode: 'hang', when: '0:V:0' });
+    // An ffprobe that answers only after a second, by when both decoders are surely running.
+    const slowProbe = path.join(dir, 'slow-ffprobe');
+    await writeFile(slowProbe, `#!/bin/sh\nsleep 1\nexec '${binaries.ffprobe}' "$@"\n`, { mode: 0o755 });
+    const cut = await makeTruncated(clips.mov, 0.5);
+    const err = await corruptError(probeAndVerify(cut, { ffprobe: slowProbe, ffmpeg: hang.path, durationInHeader: true }));
+    expect(err.detail).toMatch(/moov atom not found|Invalid data/);
+    const pids = await hang.pids();
+    expect(pids).toHaveLength(2); // the head and the tail both ran
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 });

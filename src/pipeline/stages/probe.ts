@@ -1,5 +1,5 @@
 // Re-reads the source: it may have changed or rotted on disk since the upload measured it.
-import { probeVideo, verifyDecodable } from '../probe.ts';
+import { probeAndVerify } from '../probe.ts';
 import type { Stage } from '../types.ts';
 
 export const probeStage: Stage = {
@@ -7,9 +7,8 @@ export const probeStage: Stage = {
   description: 'Reads the source metadata and checks that both ends of the video decode',
   async run(ctx) {
     const { ffmpeg, ffprobe } = ctx.binaries;
-    const metadata = await probeVideo(ctx.inputPath, { ffprobe, signal: ctx.signal });
-    ctx.reportProgress(0.5);
-    await verifyDecodable(ctx.inputPath, { ffmpeg, signal: ctx.signal, metadata });
+    const durationInHeader = /\.(mp4|mov)$/i.test(ctx.inputPath);
+    const metadata = await probeAndVerify(ctx.inputPath, { ffprobe, ffmpeg, signal: ctx.signal, durationInHeader });
     ctx.reportProgress(1);
     return { output: { ...metadata }, files: [] };
   },
