@@ -69,18 +69,24 @@ export class S3Storage implements Storage {
   }
 
   async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<void> {
+    await this.putStream(key, createReadStream(file), options);
+    if (options.move) await rm(file, { force: true });
+  }
+
+  async putStream(key: string, body: Readable, options: { contentType?: string } = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: createReadStream(file), ContentType: options.contentType },
+      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: body, ContentType: options.contentType },
       partSize: PART_BYTES,
       queueSize: QUEUE_SIZE,
     });
     try {
+      // A body that fails fails the upload, which then aborts its multipart upload (no parts are kept).
       await upload.done();
     } catch (error) {
+      if (body.errored) throw body.errored; // the body's failure, not the storage's (s3rver then answers the abort with 405)
       throw new StorageUnavailableError('put', key, error);
     }
-    if (options.move) await rm(file, { force: true });
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {

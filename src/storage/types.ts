@@ -14,6 +14,12 @@ export interface Storage {
   check(): Promise<void>;
   /** Stores a local file under `key`. With `move`, the file is not needed afterwards (local: renamed). */
   putFile(key: string, file: string, options?: { contentType?: string; move?: boolean }): Promise<void>;
+  /**
+   * Stores what `body` yields under `key` as it comes (s3: a streamed multipart upload, bounded memory).
+   * To give up, destroy `body` with an error: the promise then rejects and nothing is stored — unless
+   * the body had already ended, so a caller giving up deletes the key once this has settled.
+   */
+  putStream(key: string, body: Readable, options?: { contentType?: string }): Promise<void>;
   /** Reads an object, whole or the bytes start..end (inclusive); null when there is none. */
   get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null>;
   /** The object's size, or null when there is none. */

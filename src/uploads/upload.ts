@@ -9,6 +9,7 @@
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
 // createVideoFromUpload (uploads/tus/create-video.ts) runs the same steps on a finished tus upload.
 import { type EarlyHeadCheck, startEarlyHeadCheck } from './early-head';
+import { type EarlyPut, startEarlyPut } from './early-put';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileUpload } from 'graphql-upload-ts';
@@ -148,33 +149,46 @@ export function formatOfHead(head: Buffer, ext: VideoFormat | null): VideoFormat
   return sniffed.format;
 }
 
-/** Steps 5 and 6: the file into a temp file, its head sniffed first, its size counted. */
+/**
+ * Steps 5 and 6: the file into a temp file, its head sniffed first, its size counted. Once the head has
+ * shown the format, the head's decode check and (remote storage) the put into the bucket follow the
+ * temp file as it grows.
+ */
 async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | null) {
-  const { config } = attempt.ctx.services;
+  const { config, storage } = attempt.ctx.services;
   const { info, log } = attempt;
   const maxBytes = config.maxFileSizeBytes;
   const refuseSize = () => tooLarge(maxBytes, config.maxFileSizeMb, info, maxBytes + 1);
   let format: VideoFormat | null = ext;
   let tempPath: string | undefined;
-  let earlyHead: EarlyHeadCheck | null = null;
+  // Set in inspectHead: TypeScript cannot see that callback run, hence the declared types below.
+  let earlyHead = null as EarlyHeadCheck | null;
+  let earlyPut = null as EarlyPut | null;
   try {
     const source = file.createReadStream();
     tempPath = await tempUploadPath(config, attempt.videoId);
     const received = await receiveToFile(source, tempPath, {
       maxBytes,
       inspectHead(head) {
-        format = formatOfHead(head, ext);
+        const sniffed = formatOfHead(head, ext);
+        format = sniffed;
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
-        earlyHead = startEarlyHeadCheck(head, format, tempPath!, resolveBinaries(config).ffmpeg);
+        earlyHead = startEarlyHeadCheck(head, sniffed, tempPath!, resolveBinaries(config).ffmpeg);
+        earlyPut = startEarlyPut(storage, storagePathFor(attempt.videoId, sniffed), tempPath!, CONTENT_TYPES[sniffed]);
       },
-      onWritten: (bytes) => (earlyHead as EarlyHeadCheck | null)?.grow(bytes),
+      onWritten(bytes) {
+        earlyHead?.grow(bytes);
+        earlyPut?.grow(bytes);
+      },
     });
     if (!format) throw new Error('the head of the upload was never inspected'); // receiveToFile always inspects it
-    (earlyHead as EarlyHeadCheck | null)?.end();
-    return { ...received, format, tempPath, earlyHead };
+    earlyHead?.end();
+    earlyPut?.end();
+    return { ...received, format, tempPath, earlyHead, earlyPut };
   } catch (error) {
-    (earlyHead as EarlyHeadCheck | null)?.abandon();
+    earlyHead?.abandon();
+    await cancelEarlyPut(earlyPut, log);
     if (tempPath) await rm(tempPath, { force: true });
     let refusal = error;
     // The request's own failure (the client left, the body broke off) explains a stream error best.
@@ -190,6 +204,13 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
     }
     throw refusal;
   }
+}
+
+/** Stops a put into the bucket begun while the upload arrived; an object that cannot be deleted is logged. */
+async function cancelEarlyPut(earlyPut: EarlyPut | null | undefined, log: Logger): Promise<void> {
+  await earlyPut?.cancel().catch((error: unknown) => {
+    log.error({ err: error }, 'could not delete the object of a refused upload: it is left in the bucket');
+  });
 }
 
 export async function uploadVideo(ctx: GraphQLContext, input: UploadVideoInput): Promise<VideoRow> {
@@ -249,6 +270,8 @@ export interface ReceivedFile {
   sha256: string;
   /** The head check started while the file arrived, if its container allowed it. */
   earlyHead?: EarlyHeadCheck | null;
+  /** The put into remote storage started while the file arrived. */
+  earlyPut?: EarlyPut | null;
 }
 
 /**
@@ -270,7 +293,8 @@ export async function storeCheckedVideo(
   let stored = false;
   try {
     const metadata = await inspectVideo(tempPath, format, filename, ctx, received.earlyHead);
-    await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
+    if (received.earlyPut) await received.earlyPut.done();
+    else await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
     const row = await insertVideo(db, {
       id: videoId,
@@ -310,6 +334,7 @@ export async function storeCheckedVideo(
     return row;
   } catch (error) {
     received.earlyHead?.abandon(); // a check that failed before the head's result was read: no stray ffmpeg
+    if (!stored) await cancelEarlyPut(received.earlyPut, log);
     if (stored) await removeStoredVideo(storage, videoId).catch(() => {});
     if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
     throw error;

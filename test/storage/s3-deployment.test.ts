@@ -1,7 +1,9 @@
 // STORAGE_DRIVER=s3 as deployed across machines: an API process and a worker process with separate
 // DATA_DIRs share nothing but PostgreSQL and the bucket (s3rver here). Every file lives in the bucket;
 // nothing is left in it that no row points to, and nothing in either machine's scratch.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +11,10 @@ import { removeExpiredJobs } from '../../src/jobs/retention';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
-import { makeVideo } from '../helpers/media';
+import { ffmpeg, makeGarbageAfterHeader, makeVideo } from '../helpers/media';
 import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
 import { startS3, type TestS3 } from '../helpers/s3';
-import { result, upload } from '../helpers/upload';
+import { multipartFrame, result, upload } from '../helpers/upload';
 
 const STAGES = 'probe,thumbnails,transcode';
 const OUTPUT = `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobOutput { files { kind url contentType sizeBytes } } } }`;
@@ -28,6 +30,13 @@ let clip: string;
 const listFiles = async (dir: string): Promise<string[]> =>
   (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 
+/** Files under `dir` this process (the API runs in it) holds open, deleted ones included. */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const fds = await fs.readdir('/proc/self/fd');
+  const targets = await Promise.all(fds.map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target.startsWith(dir));
+}
+
 function startWorker(): VidqProcess {
   return spawnVidq(['serve', '--role', 'worker'], {
     DATABASE_URL: api.database.url,
@@ -36,6 +45,15 @@ function startWorker(): VidqProcess {
     JOB_RETRY_DELAY_SECONDS: '1',
     ...s3.env(),
   });
+}
+
+/** A 23 MB rawvideo Matroska: more than two of the s3 driver's 8 MB parts. */
+let big: string | undefined;
+async function bigClip(): Promise<string> {
+  if (big) return big;
+  const out = path.join(mediaDir, 'big.mkv');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=640x480:r=25', '-t', '2', '-c:v', 'rawvideo', '-pix_fmt', 'yuv420p', out]);
+  return (big = out);
 }
 
 async function uploadClip(): Promise<string> {
@@ -190,6 +208,65 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(answer.__typename).toBe('VideoCorruptError');
     expect(await s3.keys('uploads/')).toEqual(before);
     expect(await listFiles(api.dataDir)).toEqual([]);
+  });
+
+  it('put a large upload into the bucket while it arrives, byte for byte', async () => {
+    const answer = result(await upload(api, user.key, { file: await bigClip() }));
+    expect(answer.__typename).toBe('UploadVideoSuccess');
+    const key = `uploads/${answer.video.id}/source.mkv`;
+    expect(await s3.keys(`uploads/${answer.video.id}/`)).toEqual([key]);
+    const object = await api.services.storage.get(key);
+    const stored = createHash('sha256');
+    for await (const chunk of object!.body) stored.update(chunk as Buffer);
+    expect(stored.digest('hex')).toBe(answer.video.sha256);
+    expect(answer.video.sha256).toBe(
+      createHash('sha256')
+        .update(await fs.readFile(await bigClip()))
+        .digest('hex'),
+    );
+    expect(await listFiles(api.dataDir)).toEqual([]);
+  });
+
+  it('leave no object of a large upload refused after its parts went up', async () => {
+    const before = await s3.keys('uploads/');
+    // 23 MB: several 8 MB parts are in the bucket by the time the decoder refuses it.
+    const answer = result(await upload(api, user.key, { file: await makeGarbageAfterHeader(await bigClip()), filename: 'broken.mkv' }));
+    expect(answer.__typename).toBe('VideoCorruptError');
+    expect(await s3.keys('uploads/')).toEqual(before);
+    expect(await listFiles(api.dataDir)).toEqual([]);
+  });
+
+  it('leave no object, row or scratch file of a client that goes away after 12 MB', async () => {
+    const before = await s3.keys('uploads/');
+    const videos = async () => (await api.services.database.sql`select count(*)::int as n from videos`)[0].n;
+    const rows = await videos();
+    const boundary = 'vidqS3DisconnectBoundary';
+    const bytes = await fs.readFile(await bigClip());
+    const { before: head, after: tail } = multipartFrame(boundary, { filename: 'big.mkv' });
+    const req = http.request(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        authorization: `Bearer ${user.key}`,
+        'content-length': String(head.length + bytes.length + tail.length),
+      },
+    });
+    req.on('error', () => {}); // destroyed on purpose
+    req.write(head);
+    req.write(bytes.subarray(0, 12 * 1024 * 1024));
+    // Once the server holds more than one part (8 MB), the put into the bucket is under way; then vanish.
+    await expect
+      .poll(async () => {
+        for (const file of await listFiles(api.dataDir)) if (((await fs.stat(file).catch(() => null))?.size ?? 0) > 9 * 1024 * 1024) return true;
+        return false;
+      })
+      .toBe(true);
+    req.destroy();
+    await expect.poll(() => listFiles(api.dataDir)).toEqual([]);
+    await expect.poll(() => s3.keys('uploads/')).toEqual(before);
+    expect(await videos()).toBe(rows);
+    // The put that followed the temp file was stopped too: nothing holds the removed file open.
+    await expect.poll(() => openFilesUnder(api.dataDir)).toEqual([]);
   });
 
   it('answer SERVICE_UNAVAILABLE for an upload while the bucket is down, keeping nothing', async () => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { createStorage, StorageConfigError } from '../../src/storage/index';
@@ -15,6 +16,9 @@ let s3: TestS3;
 let big: string;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+function* chunksOf(data: Buffer, size: number) {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
 async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk);
@@ -98,6 +102,24 @@ describe.each(drivers)('the %s driver', (driver, make) => {
     expect(await storage.get(`outputs/job_${driver}4/b.jpg`)).toBeNull();
     await storage.delete(`outputs/job_${driver}4/b.jpg`); // deleting what is gone is no error
     await storage.deletePrefix(`outputs/job_${driver}4/`);
+  });
+
+  it('stores a stream as it comes, and stores nothing of a stream that fails part-way', async () => {
+    const original = await fs.readFile(big);
+    const key = `uploads/vid_${driver}6/source.mkv`;
+    await storage.putStream(key, Readable.from(chunksOf(original, 1024 * 1024)), { contentType: 'video/x-matroska' });
+    expect(sha256(await readAll((await storage.get(key))!.body))).toBe(sha256(original));
+
+    // 12 MB, more than one part, then the body fails: as when an upload is refused mid-way.
+    const failing = Readable.from(
+      (async function* () {
+        yield* chunksOf(original.subarray(0, 12 * 1024 * 1024), 1024 * 1024);
+        throw new Error('the upload was refused');
+      })(),
+    );
+    await expect(storage.putStream(`uploads/vid_${driver}7/source.mkv`, failing)).rejects.toThrow(/refused/);
+    expect(await storage.list(`uploads/vid_${driver}7/`)).toEqual([]);
+    if (driver === 'local') expect(await fs.readdir(path.join(dir, 'data', 'uploads', `vid_${driver}7`))).toEqual([]);
   });
 
   it('refuses keys that could leave its area', async () => {
