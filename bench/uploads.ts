@@ -75,6 +75,13 @@ async function serveCapacitor(dest: string, maxBytes: number) {
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port } satisfies Ready));
 }
 
+async function serveS3() {
+  const { startS3 } = await import('../test/helpers/s3');
+  const s3 = await startS3('vidq-bench');
+  exitWithParent(() => s3.close());
+  process.send!({ port: s3.port } satisfies Ready);
+}
+
 async function serveVidq(databaseUrl: string, dataDir: string, maxMb: number) {
   const { loadConfig } = await import('../src/config');
   const { createLogger } = await import('../src/logger');
@@ -294,12 +301,13 @@ async function main() {
     const size = (await stat(video)).size;
     const kind = h264 ? `H.264 1280x720 at 80 Mbit/s in MP4 (moov ${faststart ? 'first' : 'at the end'})` : 'rawvideo 1280x720 in Matroska';
     console.log(`file: ${mb(size)} MB ${kind}, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
-    let s3: { endpoint: string; bucket: string; close(): Promise<void> } | null = null;
+    let s3: { endpoint: string; bucket: string } | null = null;
     if (process.env.BENCH_STORAGE === 's3') {
-      const { startS3 } = await import('../test/helpers/s3');
-      s3 = await startS3('vidq-bench');
-      stopS3 = () => s3!.close();
-      console.log(`vidq storage: s3 (s3rver at ${s3.endpoint})`);
+      // In its own process, as a bucket would be: in this one, its event loop would hold up the client.
+      const server = await start('--serve-s3', {});
+      s3 = { endpoint: `http://127.0.0.1:${server.ready.port}`, bucket: 'vidq-bench' };
+      stopS3 = () => stop(server.child);
+      console.log(`vidq storage: s3 (s3rver at ${s3.endpoint}, its own process)`);
     }
 
     const bareDest = path.join(work, 'bare.out');
@@ -405,5 +413,6 @@ async function main() {
 const mode = process.argv[2];
 if (mode === '--serve-bare') await serveBare(process.env.BENCH_DEST!);
 else if (mode === '--serve-capacitor') await serveCapacitor(process.env.BENCH_DEST!, Number(process.env.BENCH_MAX));
+else if (mode === '--serve-s3') await serveS3();
 else if (mode === '--serve-vidq') await serveVidq(process.env.BENCH_DB!, process.env.BENCH_DATA!, Number(process.env.BENCH_MAX_MB));
 else await main();

@@ -1,9 +1,6 @@
 // The `local` driver: objects are files under DATA_DIR, at their key (today's layout).
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { assertKey, type Storage, type StoredObject } from './types';
 
 export class LocalStorage implements Storage {
@@ -42,16 +39,8 @@ export class LocalStorage implements Storage {
     if (options.move) await rm(file, { force: true });
   }
 
-  async putStream(key: string, body: Readable): Promise<void> {
-    const dest = this.pathOf(key);
-    await mkdir(path.dirname(dest), { recursive: true });
-    const partial = `${dest}.${process.pid}.part`;
-    try {
-      await pipeline(body, createWriteStream(partial));
-      await rename(partial, dest);
-    } finally {
-      await rm(partial, { force: true });
-    }
+  followFile(): null {
+    return null; // the whole file is renamed into place (putFile with move)
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {

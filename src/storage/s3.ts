@@ -18,10 +18,13 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
-import { assertKey, type Storage, StorageConfigError, StorageUnavailableError, type StoredObject } from './types';
+import { S3FollowedFile } from './s3-followed-file';
+import { assertKey, type FollowedFile, type Storage, StorageConfigError, StorageUnavailableError, type StoredObject } from './types';
 
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
+/** Parts of a followed file in flight: it is read as it arrives, so more would rarely be ready. */
+const FOLLOW_QUEUE_SIZE = 2;
 
 export class S3Storage implements Storage {
   readonly driver = 's3' as const;
@@ -69,24 +72,23 @@ export class S3Storage implements Storage {
   }
 
   async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<void> {
-    await this.putStream(key, createReadStream(file), options);
-    if (options.move) await rm(file, { force: true });
-  }
-
-  async putStream(key: string, body: Readable, options: { contentType?: string } = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: body, ContentType: options.contentType },
+      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: createReadStream(file), ContentType: options.contentType },
       partSize: PART_BYTES,
       queueSize: QUEUE_SIZE,
     });
     try {
-      // A body that fails fails the upload, which then aborts its multipart upload (no parts are kept).
       await upload.done();
     } catch (error) {
-      if (body.errored) throw body.errored; // the body's failure, not the storage's (s3rver then answers the abort with 405)
       throw new StorageUnavailableError('put', key, error);
     }
+    if (options.move) await rm(file, { force: true });
+  }
+
+  followFile(key: string, file: string, options: { contentType?: string } = {}): FollowedFile {
+    const target = { client: this.client, bucket: this.bucket, key: this.keyOf(key), name: key, contentType: options.contentType };
+    return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize: FOLLOW_QUEUE_SIZE }, file);
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {

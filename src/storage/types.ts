@@ -15,11 +15,10 @@ export interface Storage {
   /** Stores a local file under `key`. With `move`, the file is not needed afterwards (local: renamed). */
   putFile(key: string, file: string, options?: { contentType?: string; move?: boolean }): Promise<void>;
   /**
-   * Stores what `body` yields under `key` as it comes (s3: a streamed multipart upload, bounded memory).
-   * To give up, destroy `body` with an error: the promise then rejects and nothing is stored — unless
-   * the body had already ended, so a caller giving up deletes the key once this has settled.
+   * Starts storing a file that is still being written (an upload while it arrives), reading it back as
+   * it grows; null when the driver stores a whole file cheaply afterwards (local: a rename).
    */
-  putStream(key: string, body: Readable, options?: { contentType?: string }): Promise<void>;
+  followFile(key: string, file: string, options?: { contentType?: string }): FollowedFile | null;
   /** Reads an object, whole or the bytes start..end (inclusive); null when there is none. */
   get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null>;
   /** The object's size, or null when there is none. */
@@ -42,6 +41,18 @@ export interface Storage {
   /** Every key under `prefix`. */
   list(prefix: string): Promise<string[]>;
   close(): void;
+}
+
+/** A file being stored while it is written: told how far it has grown, then that it is whole. */
+export interface FollowedFile {
+  /** The file now holds this many bytes. */
+  grow(bytes: number): void;
+  /** The file is whole: what is left is sent. */
+  end(): void;
+  /** Settles when the object is stored, or the put failed (StorageUnavailableError). */
+  done(): Promise<void>;
+  /** Gives up: stops sending, and removes what was stored (parts, or the object if it landed already). */
+  cancel(): Promise<void>;
 }
 
 /** The start stops with this when the storage cannot be used; the message names the variable to fix. */

@@ -1,6 +1,6 @@
-// A file being written, read from its start as it grows: the checks and the put into remote storage
-// follow an upload while it arrives (early-head.ts, early-put.ts), reading the temp file back from the
-// page cache at their own pace, so the transfer never waits for them and nothing is queued in memory.
+// A file being written, read from its start as it grows: the head check follows an upload while it
+// arrives (early-head.ts), reading the temp file back from the page cache at its own pace, so the
+// transfer never waits for it and nothing is queued in memory.
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 

@@ -9,7 +9,6 @@
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
 // createVideoFromUpload (uploads/tus/create-video.ts) runs the same steps on a finished tus upload.
 import { type EarlyHeadCheck, startEarlyHeadCheck } from './early-head';
-import { type EarlyPut, startEarlyPut } from './early-put';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileUpload } from 'graphql-upload-ts';
@@ -36,6 +35,7 @@ import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './up
 import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-parser';
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
+import type { FollowedFile } from '../storage/types';
 import { receiveToFile, removeStoredVideo, SizeLimitExceeded, storagePathFor, tempUploadPath } from './receive';
 
 export interface UploadVideoInput {
@@ -163,7 +163,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
   let tempPath: string | undefined;
   // Set in inspectHead: TypeScript cannot see that callback run, hence the declared types below.
   let earlyHead = null as EarlyHeadCheck | null;
-  let earlyPut = null as EarlyPut | null;
+  let earlyPut = null as FollowedFile | null;
   try {
     const source = file.createReadStream();
     tempPath = await tempUploadPath(config, attempt.videoId);
@@ -175,7 +175,8 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
         earlyHead = startEarlyHeadCheck(head, sniffed, tempPath!, resolveBinaries(config).ffmpeg);
-        earlyPut = startEarlyPut(storage, storagePathFor(attempt.videoId, sniffed), tempPath!, CONTENT_TYPES[sniffed]);
+        // Remote storage: the file goes into the bucket as it arrives, so only its last part is left to send.
+        earlyPut = storage.followFile(storagePathFor(attempt.videoId, sniffed), tempPath!, { contentType: CONTENT_TYPES[sniffed] });
       },
       onWritten(bytes) {
         earlyHead?.grow(bytes);
@@ -207,7 +208,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
 }
 
 /** Stops a put into the bucket begun while the upload arrived; an object that cannot be deleted is logged. */
-async function cancelEarlyPut(earlyPut: EarlyPut | null | undefined, log: Logger): Promise<void> {
+async function cancelEarlyPut(earlyPut: FollowedFile | null | undefined, log: Logger): Promise<void> {
   await earlyPut?.cancel().catch((error: unknown) => {
     log.error({ err: error }, 'could not delete the object of a refused upload: it is left in the bucket');
   });
@@ -271,7 +272,7 @@ export interface ReceivedFile {
   /** The head check started while the file arrived, if its container allowed it. */
   earlyHead?: EarlyHeadCheck | null;
   /** The put into remote storage started while the file arrived. */
-  earlyPut?: EarlyPut | null;
+  earlyPut?: FollowedFile | null;
 }
 
 /**

@@ -4,11 +4,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { createStorage, StorageConfigError } from '../../src/storage/index';
-import type { Storage } from '../../src/storage/types';
+import { type FollowedFile, type Storage, StorageUnavailableError } from '../../src/storage/types';
 import { startS3, type TestS3 } from '../helpers/s3';
 
 let dir: string;
@@ -16,9 +15,6 @@ let s3: TestS3;
 let big: string;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-function* chunksOf(data: Buffer, size: number) {
-  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
-}
 async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk);
@@ -104,24 +100,6 @@ describe.each(drivers)('the %s driver', (driver, make) => {
     await storage.deletePrefix(`outputs/job_${driver}4/`);
   });
 
-  it('stores a stream as it comes, and stores nothing of a stream that fails part-way', async () => {
-    const original = await fs.readFile(big);
-    const key = `uploads/vid_${driver}6/source.mkv`;
-    await storage.putStream(key, Readable.from(chunksOf(original, 1024 * 1024)), { contentType: 'video/x-matroska' });
-    expect(sha256(await readAll((await storage.get(key))!.body))).toBe(sha256(original));
-
-    // 12 MB, more than one part, then the body fails: as when an upload is refused mid-way.
-    const failing = Readable.from(
-      (async function* () {
-        yield* chunksOf(original.subarray(0, 12 * 1024 * 1024), 1024 * 1024);
-        throw new Error('the upload was refused');
-      })(),
-    );
-    await expect(storage.putStream(`uploads/vid_${driver}7/source.mkv`, failing)).rejects.toThrow(/refused/);
-    expect(await storage.list(`uploads/vid_${driver}7/`)).toEqual([]);
-    if (driver === 'local') expect(await fs.readdir(path.join(dir, 'data', 'uploads', `vid_${driver}7`))).toEqual([]);
-  });
-
   it('refuses keys that could leave its area', async () => {
     for (const key of ['../etc/passwd', 'uploads/../../x', 'other/x', 'uploads/a/../../b', 'uploads']) {
       await expect(storage.stat(key)).rejects.toThrow(/not a storage key/);
@@ -130,6 +108,91 @@ describe.each(drivers)('the %s driver', (driver, make) => {
 });
 
 describe('the s3 driver', () => {
+  /** Writes `data` to `file` in steps, telling `followed` after each, as an upload in progress does. */
+  async function writeFollowed(followed: FollowedFile, file: string, data: Buffer, steps: number[]) {
+    const handle = await fs.open(file, 'w');
+    let at = 0;
+    for (const end of [...steps, data.length]) {
+      await handle.write(data.subarray(at, end), 0, end - at, at);
+      at = end;
+      followed.grow(at);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await handle.close();
+    followed.end();
+  }
+
+  it('stores a file while it is written, part by part, or in one request when it is small', async () => {
+    const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-follow'), ...s3.env() }));
+    try {
+      const original = await fs.readFile(big); // 20 MB: two whole 8 MB parts and a last one
+      const growing = path.join(dir, 'growing.bin');
+      const followed = storage.followFile('uploads/vid_f1/source.mkv', growing, { contentType: 'video/x-matroska' })!;
+      await writeFollowed(followed, growing, original, [3 << 20, 9 << 20, 17 << 20]);
+      await followed.done();
+      const object = await storage.get('uploads/vid_f1/source.mkv');
+      expect(sha256(await readAll(object!.body))).toBe(sha256(original));
+
+      const small = original.subarray(0, 3 << 20);
+      const smallFile = path.join(dir, 'small-growing.bin');
+      const one = storage.followFile('uploads/vid_f2/source.mkv', smallFile)!;
+      await writeFollowed(one, smallFile, small, [1 << 20]);
+      await one.done();
+      expect(sha256(await readAll((await storage.get('uploads/vid_f2/source.mkv'))!.body))).toBe(sha256(small));
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('leaves no object when cancelled, whether its parts were in flight or it had landed already', async () => {
+    const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-follow'), ...s3.env() }));
+    try {
+      const original = await fs.readFile(big);
+      const growing = path.join(dir, 'cancelled.bin');
+      const midway = storage.followFile('uploads/vid_f3/source.mkv', growing)!;
+      const handle = await fs.open(growing, 'w');
+      await handle.write(original.subarray(0, 17 << 20), 0, 17 << 20, 0);
+      await handle.close();
+      midway.grow(17 << 20); // two parts go up
+      await midway.cancel();
+      await expect(midway.done()).rejects.toThrow(/cancelled/);
+
+      const landed = storage.followFile('uploads/vid_f4/source.mkv', big)!;
+      landed.grow(original.length);
+      landed.end();
+      await landed.done();
+      expect(await storage.list('uploads/vid_f4/')).toEqual(['uploads/vid_f4/source.mkv']);
+      await landed.cancel(); // refused after it was stored
+      expect(await storage.list('uploads/vid_f3/')).toEqual([]);
+      expect(await storage.list('uploads/vid_f4/')).toEqual([]);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('fails as StorageUnavailableError when the bucket goes away mid-file', async () => {
+    const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-follow'), ...s3.env() }));
+    try {
+      const followed = storage.followFile('uploads/vid_f5/source.mkv', big)!;
+      await s3.stop();
+      followed.grow((await fs.stat(big)).size);
+      followed.end();
+      await expect(followed.done()).rejects.toThrow(StorageUnavailableError);
+    } finally {
+      await s3.start();
+      storage.close();
+    }
+    const storage2 = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-follow'), ...s3.env() }));
+    expect(await storage2.list('uploads/vid_f5/')).toEqual([]);
+    storage2.close();
+  });
+
+  it('is not needed by the local driver, which renames a whole file into place', async () => {
+    const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-local-follow') }));
+    expect(storage.followFile('uploads/vid_f6/source.mkv', big)).toBeNull();
+    storage.close();
+  });
+
   it('keeps every object under S3_PREFIX, and presigns URLs that download without credentials, ranges included', async () => {
     const storage = await createStorage(loadConfig({ DATA_DIR: path.join(dir, 'data-s3'), ...s3.env({ S3_PREFIX: 'tenant-b/' }) }));
     try {

@@ -1,0 +1,194 @@
+// A multipart upload of a file that is still being written (an upload while it arrives): each 8 MB
+// part is read from its byte range of the file once the file has grown past it, then sent. A part is
+// one buffer read from the page cache — lib-storage's Upload, used for whole files, concatenates a
+// stream's chunks into every part instead, which on a 1 GB upload cost seconds of CPU and garbage
+// collection and more than 100 MB of RSS (BENCHMARKS.md, Uploads).
+import { open, type FileHandle } from 'node:fs/promises';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { type FollowedFile, StorageUnavailableError } from './types';
+
+export interface FollowTarget {
+  client: S3Client;
+  /** The storage key, for messages. */
+  name: string;
+  bucket: string;
+  /** The object's full key (S3_PREFIX included). */
+  key: string;
+  contentType?: string;
+  partBytes: number;
+  /** Parts in flight at once (each holds one part's buffer). */
+  queueSize: number;
+}
+
+export class S3FollowedFile implements FollowedFile {
+  private available = 0;
+  private ended = false;
+  private nextStart = 0;
+  private nextPart = 1;
+  private inFlight = 0;
+  private readonly parts: CompletedPart[] = [];
+  private uploadId: Promise<string> | null = null;
+  private file: Promise<FileHandle> | null = null;
+  private failure: unknown = null;
+  private cancelled = false;
+  private stored = false; // the object exists (single put or completed multipart)
+  private readonly finished: Promise<void>;
+  private settle!: { resolve(): void; reject(error: unknown): void };
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly target: FollowTarget,
+    private readonly path: string,
+  ) {
+    this.finished = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.finished.catch(() => {}); // read by done(); a cancelled upload may never be asked
+  }
+
+  grow(bytes: number): void {
+    this.available = Math.max(this.available, bytes);
+    this.pump();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.pump();
+  }
+
+  done(): Promise<void> {
+    return this.finished;
+  }
+
+  async cancel(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.settle.reject(new Error('the upload was cancelled'));
+    await this.drained();
+    try {
+      if (this.stored) await this.target.client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: this.target.key }));
+      else await this.abort();
+    } finally {
+      await this.closeFile();
+    }
+  }
+
+  /** Resolves once no request of this upload is in flight. */
+  private async drained(): Promise<void> {
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  /** Aborts the multipart upload, if one began. Servers that cannot (s3rver answers 405) keep its parts, never an object. */
+  private async abort(): Promise<void> {
+    const uploadId = await this.uploadId?.catch(() => null);
+    const { client, bucket, key } = this.target;
+    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+  }
+
+  /** Sends what can be sent now: whole parts as the file grows, the rest once it has ended. */
+  private pump(): void {
+    if (this.cancelled || this.failure) return;
+    const { partBytes, queueSize } = this.target;
+    while (this.inFlight < queueSize) {
+      const remaining = this.available - this.nextStart;
+      if (remaining >= partBytes) this.send(partBytes);
+      else if (this.ended && (remaining > 0 || this.nextPart === 1)) this.send(remaining);
+      else break;
+    }
+    if (this.ended && this.inFlight === 0 && this.nextStart === this.available) void this.complete();
+  }
+
+  private send(length: number): void {
+    const start = this.nextStart;
+    const single = this.ended && this.nextPart === 1 && start + length === this.available; // the whole file in one request
+    const partNumber = this.nextPart++;
+    this.nextStart += length;
+    this.inFlight++;
+    (single ? this.putWhole(length) : this.putPart(partNumber, start, length))
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.settled();
+        this.pump();
+      });
+  }
+
+  private async read(start: number, length: number): Promise<Buffer> {
+    this.file ??= open(this.path, 'r');
+    const buffer = Buffer.allocUnsafe(length);
+    let at = 0;
+    while (at < length) {
+      const { bytesRead } = await (await this.file).read(buffer, at, length - at, start + at);
+      if (bytesRead === 0) throw new Error(`${this.path} ended at ${start + at} bytes, before the ${start + length} it was said to hold`);
+      at += bytesRead;
+    }
+    return buffer;
+  }
+
+  private async putWhole(length: number): Promise<void> {
+    const { client, bucket, key, contentType } = this.target;
+    const body = await this.read(0, length);
+    if (this.cancelled) return;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: length, ContentType: contentType }));
+    this.stored = true;
+  }
+
+  private async putPart(partNumber: number, start: number, length: number): Promise<void> {
+    const { client, bucket, key, contentType } = this.target;
+    this.uploadId ??= client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType })).then((answer) => answer.UploadId!);
+    const [uploadId, body] = await Promise.all([this.uploadId, this.read(start, length)]);
+    if (this.cancelled) return;
+    const answer = await client.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: length }),
+    );
+    this.parts.push({ ETag: answer.ETag, PartNumber: partNumber });
+  }
+
+  private async complete(): Promise<void> {
+    if (this.stored || this.cancelled || this.failure) {
+      if (this.stored) await this.closeFile().then(() => this.settle.resolve());
+      return;
+    }
+    const { client, bucket, key } = this.target;
+    this.inFlight++; // completing: no second completion, and cancel waits for it
+    try {
+      const uploadId = await this.uploadId!;
+      this.parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } }));
+      this.stored = true;
+      await this.closeFile();
+      this.settle.resolve();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.settled();
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure || this.cancelled) return;
+    this.failure = error;
+    this.settle.reject(new StorageUnavailableError('put', this.target.name, error));
+    // No parts are left behind where the server can abort them.
+    void this.drained()
+      .then(() => this.abort())
+      .finally(() => this.closeFile());
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await (await file?.catch(() => null))?.close();
+  }
+}
