@@ -44,6 +44,7 @@ export class S3FollowedFile implements FollowedFile {
   private readonly finished: Promise<void>;
   private settle!: { resolve(): void; reject(error: unknown): void };
   private readonly waiting: Array<() => void> = [];
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly target: FollowTarget,
@@ -124,35 +125,46 @@ export class S3FollowedFile implements FollowedFile {
       });
   }
 
-  private async read(start: number, length: number): Promise<Buffer> {
-    this.file ??= open(this.path, 'r');
-    const buffer = Buffer.allocUnsafe(length);
-    let at = 0;
-    while (at < length) {
-      const { bytesRead } = await (await this.file).read(buffer, at, length - at, start + at);
-      if (bytesRead === 0) throw new Error(`${this.path} ended at ${start + at} bytes, before the ${start + length} it was said to hold`);
-      at += bytesRead;
+  /**
+   * Reads the bytes start..start+length of the file into a part buffer and hands it to `send`. Buffers
+   * come back once their request has settled and are reused: a fresh 8 MB buffer per part kept the
+   * garbage collector busy (775 ms per 300 MB).
+   */
+  private async withPart(start: number, length: number, send: (body: Buffer) => Promise<void>): Promise<void> {
+    const whole = this.spare.pop() ?? Buffer.allocUnsafe(this.target.partBytes);
+    try {
+      const body = whole.subarray(0, length);
+      this.file ??= open(this.path, 'r');
+      let at = 0;
+      while (at < length) {
+        const { bytesRead } = await (await this.file).read(body, at, length - at, start + at);
+        if (bytesRead === 0) throw new Error(`${this.path} ended at ${start + at} bytes, before the ${start + length} it was said to hold`);
+        at += bytesRead;
+      }
+      if (!this.cancelled) await send(body);
+    } finally {
+      this.spare.push(whole);
     }
-    return buffer;
   }
 
   private async putWhole(length: number): Promise<void> {
     const { client, bucket, key, contentType } = this.target;
-    const body = await this.read(0, length);
-    if (this.cancelled) return;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: length, ContentType: contentType }));
-    this.stored = true;
+    await this.withPart(0, length, async (body) => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: length, ContentType: contentType }));
+      this.stored = true;
+    });
   }
 
   private async putPart(partNumber: number, start: number, length: number): Promise<void> {
     const { client, bucket, key, contentType } = this.target;
     this.uploadId ??= client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType })).then((answer) => answer.UploadId!);
-    const [uploadId, body] = await Promise.all([this.uploadId, this.read(start, length)]);
-    if (this.cancelled) return;
-    const answer = await client.send(
-      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: length }),
-    );
-    this.parts.push({ ETag: answer.ETag, PartNumber: partNumber });
+    const uploadId = await this.uploadId;
+    await this.withPart(start, length, async (body) => {
+      const answer = await client.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: length }),
+      );
+      this.parts.push({ ETag: answer.ETag, PartNumber: partNumber });
+    });
   }
 
   private async complete(): Promise<void> {
