@@ -66,4 +66,22 @@ export function flushLogs(): void {
   }
 }
 
+/**
+ * Waits until every buffered line is written, including one already being written asynchronously
+ * (flushLogs at exit cannot finish that one: a fatal line in it would be lost). At most `timeoutMs`.
+ */
+export async function drainLogs(timeoutMs = 1000): Promise<void> {
+  const drained = [...destinations].map(
+    (d) =>
+      new Promise<void>((resolve) => {
+        try {
+          d.flush(() => resolve());
+        } catch {
+          resolve(); // not ready yet or already closed: nothing buffered to lose
+        }
+      }),
+  );
+  await Promise.race([Promise.all(drained), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+}
+
 process.once('exit', flushLogs);

@@ -1,6 +1,6 @@
 // Boot order and graceful shutdown of `vidq serve` (what `npm start` runs).
 import { type Config, ConfigError, loadConfig, type Role } from './config';
-import { createLogger } from './logger';
+import { createLogger, drainLogs } from './logger';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from './metrics/worker-server';
 import { startRuntime } from './runtime';
 import type { RunningApi } from './server/app';
@@ -51,7 +51,8 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     log.fatal({ how }, 'the embedded PostgreSQL stopped under vidq: exiting so that a supervisor restarts it');
     const forced = setTimeout(() => process.exit(1), 5000);
     forced.unref();
-    void Promise.allSettled([started.api?.close(), started.workers?.stop()]).finally(() => process.exit(1));
+    // The fatal lines are drained first: written asynchronously, they could be lost at exit.
+    void Promise.allSettled([started.api?.close(), started.workers?.stop(), drainLogs()]).finally(() => process.exit(1));
   });
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

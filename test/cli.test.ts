@@ -333,7 +333,7 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     process.kill(postmasterPid(), 'SIGKILL');
     const exited = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
     expect(exited, serverLog).toEqual({ code: 1, signal: null });
-    expect(serverLog).toMatch(/embedded PostgreSQL exited unexpectedly/);
+    expect(serverLog, serverLog).toMatch(/embedded PostgreSQL exited unexpectedly/);
     expect(serverLog).toMatch(/exiting so that a supervisor restarts it/);
     expect(await portIsOpen(port)).toBe(false);
 
