@@ -7,12 +7,9 @@
 //   SECONDS=20 ROUNDS=5 npx tsx bench/source-fetch.ts
 //
 // Prints each variant's time per stage and the ratio URL / download (above 1: downloading is faster).
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { validateProcessingOptions } from '../src/pipeline/options';
@@ -21,19 +18,11 @@ import { getStage } from '../src/pipeline/stages/index';
 import type { StageContext } from '../src/pipeline/types';
 import { createStorage } from '../src/storage/index';
 import { ffmpeg } from '../test/helpers/media';
+import { startS3Process } from './lib/s3';
 
 const SECONDS = Number(process.env.SECONDS ?? 40);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const STAGES = ['probe', 'thumbnails', 'transcode'];
-const self = fileURLToPath(import.meta.url);
-
-/** s3rver in its own process, as a bucket would be. */
-async function serveS3() {
-  const { startS3 } = await import('../test/helpers/s3');
-  const s3 = await startS3('vidq-bench');
-  process.on('disconnect', () => void s3.close().finally(() => process.exit(0)));
-  process.send!({ port: s3.port });
-}
 
 async function runStages(input: string, work: string): Promise<Record<string, number>> {
   const binaries = resolveBinaries({ ffmpegPath: undefined, ffprobePath: undefined });
@@ -71,9 +60,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main() {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-bench-fetch-'));
-  const s3 = fork(self, ['--serve-s3'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const s3 = await startS3Process();
   try {
-    const [{ port }] = (await once(s3, 'message')) as [{ port: number }];
     const clip = path.join(work, 'source.mp4');
     await ffmpeg([
       ...['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
@@ -85,7 +73,7 @@ async function main() {
       loadConfig({
         DATA_DIR: path.join(work, 'data'),
         STORAGE_DRIVER: 's3',
-        S3_ENDPOINT: `http://127.0.0.1:${port}`,
+        S3_ENDPOINT: s3.endpoint,
         S3_BUCKET: 'vidq-bench',
         S3_ACCESS_KEY_ID: 'S3RVER',
         S3_SECRET_ACCESS_KEY: 'S3RVER',
@@ -124,10 +112,9 @@ async function main() {
     console.log(`\nmedian of ${ROUNDS}: download then local ${seconds(download)}, presigned URL ${seconds(url)}`);
     console.log(`URL / download: ${(url / download).toFixed(2)} (above 1: downloading into SCRATCH_DIR is faster)`);
   } finally {
-    s3.disconnect();
+    await s3.close();
     await fs.rm(work, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--serve-s3') await serveS3();
-else await main();
+await main();

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startS3Process } from './lib/s3';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -73,13 +74,6 @@ async function serveCapacitor(dest: string, maxBytes: number) {
     }
   });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port } satisfies Ready));
-}
-
-async function serveS3() {
-  const { startS3 } = await import('../test/helpers/s3');
-  const s3 = await startS3('vidq-bench');
-  exitWithParent(() => s3.close());
-  process.send!({ port: s3.port } satisfies Ready);
 }
 
 async function serveVidq(databaseUrl: string, dataDir: string, maxMb: number) {
@@ -303,10 +297,9 @@ async function main() {
     console.log(`file: ${mb(size)} MB ${kind}, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
     let s3: { endpoint: string; bucket: string } | null = null;
     if (process.env.BENCH_STORAGE === 's3') {
-      // In its own process, as a bucket would be: in this one, its event loop would hold up the client.
-      const server = await start('--serve-s3', {});
-      s3 = { endpoint: `http://127.0.0.1:${server.ready.port}`, bucket: 'vidq-bench' };
-      stopS3 = () => stop(server.child);
+      const server = await startS3Process();
+      s3 = server;
+      stopS3 = () => server.close();
       console.log(`vidq storage: s3 (s3rver at ${s3.endpoint}, its own process)`);
     }
 
@@ -413,6 +406,5 @@ async function main() {
 const mode = process.argv[2];
 if (mode === '--serve-bare') await serveBare(process.env.BENCH_DEST!);
 else if (mode === '--serve-capacitor') await serveCapacitor(process.env.BENCH_DEST!, Number(process.env.BENCH_MAX));
-else if (mode === '--serve-s3') await serveS3();
 else if (mode === '--serve-vidq') await serveVidq(process.env.BENCH_DB!, process.env.BENCH_DATA!, Number(process.env.BENCH_MAX_MB));
 else await main();

@@ -234,9 +234,8 @@ export async function runFfprobe(args: string[], opts: RunOptions & { ffprobe: s
   }
 }
 
-/** ffmpeg treats "name:rest" as a protocol; the file: prefix makes any path a plain local file. */
 /**
- * An input or output for ffmpeg: `file:` keeps a path from being read as a protocol or option; an
- * http(s) URL (a presigned object, bench/source-fetch.ts) is passed as it is.
+ * An input or output for ffmpeg, which treats "name:rest" as a protocol: the file: prefix makes any path
+ * a plain local file. An http(s) URL (a presigned object, bench/source-fetch.ts) is passed as it is.
  */
 export const fileArg = (p: string) => (/^https?:\/\//.test(p) ? p : `file:${p}`);

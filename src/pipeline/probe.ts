@@ -236,28 +236,9 @@ async function decodeBothEnds(
 }
 
 /**
- * Decodes the first ~2 s and the last GOP, in two ffmpeg processes side by side. `head` is the head's
- * check when it was already decoded while the file arrived.
- */
-export async function verifyDecodable(
-  path: string,
-  opts: { ffmpeg: string; signal?: AbortSignal; metadata?: VideoMetadata; /** The head, already decoded while the file arrived. */ head?: HeadCheck | null },
-): Promise<void> {
-  if (opts.metadata && STILL_IMAGE.test(opts.metadata.formatName)) {
-    throw new PermanentStageError('VIDEO_CORRUPT', `the file is a still image (${opts.metadata.formatName}), not a video`);
-  }
-  const known = opts.head;
-  const result = await decodeBothEnds(
-    (signal) => (known ? Promise.resolve(known) : decodeHead(path, { ffmpeg: opts.ffmpeg, signal })),
-    (signal) => decodeTail(path, opts.metadata?.durationSeconds ?? 0, { ffmpeg: opts.ffmpeg, signal }),
-    { signal: opts.signal },
-  );
-  judge(result.first, result.head, path);
-}
-
-/**
- * probeVideo and verifyDecodable at once: ffprobe, the head and the tail run side by side (after the
- * last byte of an upload, every process that can start now shortens the wait). The tail waits for
+ * What the source is (probeVideo) and whether it decodes: ffprobe, a decode of the first ~2 s and one of
+ * the last GOP run side by side (after the last byte of an upload, every process that can start now
+ * shortens the wait). The tail waits for
  * ffprobe's duration unless the container has one in its header (`durationInHeader`: MP4/MOV). Errors
  * come in the order the checks did one after another: ffprobe's first, then the decoders'.
  */

@@ -5,9 +5,10 @@
 // own: Matroska, WebM, AVI, and MP4/MOV whose `moov` comes before the media data (an MP4 with its
 // `moov` at the end — what many cameras write — cannot be decoded before its last byte; it is checked
 // afterwards, as before).
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { decodeHead, type HeadCheck } from '../pipeline/probe';
 import type { VideoFormat } from './formats';
-import { GrowingFileReader } from './growing-file';
 
 export interface EarlyHeadCheck {
   /** The temp file now holds this many bytes. */
@@ -32,6 +33,56 @@ export function moovFirst(head: Buffer): boolean {
     at += size;
   }
   return false;
+}
+
+/** A file being written, read from its start up to what has been written, then to its end. */
+class GrowingFileReader extends Readable {
+  private file: FileHandle | null = null;
+  private position = 0;
+  private available = 0;
+  private ended = false;
+  private waiting = false;
+
+  constructor(private readonly path: string) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  grow(bytes: number) {
+    this.available = Math.max(this.available, bytes);
+    this.wake();
+  }
+
+  finish() {
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake() {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this._read(1024 * 1024);
+  }
+
+  override _read(size: number) {
+    if (this.position >= this.available) {
+      if (this.ended) this.push(null);
+      else this.waiting = true;
+      return;
+    }
+    const length = Math.min(size, this.available - this.position, 1024 * 1024);
+    (async () => {
+      this.file ??= await open(this.path, 'r');
+      const { bytesRead, buffer } = await this.file.read(Buffer.allocUnsafe(length), 0, length, this.position);
+      this.position += bytesRead;
+      this.push(buffer.subarray(0, bytesRead));
+    })().catch((error) => this.destroy(error));
+  }
+
+  override _destroy(error: Error | null, done: (error: Error | null) => void) {
+    const file = this.file;
+    this.file = null;
+    void (file?.close() ?? Promise.resolve()).finally(() => done(error));
+  }
 }
 
 export function startEarlyHeadCheck(head: Buffer, format: VideoFormat, tempPath: string, ffmpeg: string): EarlyHeadCheck | null {

@@ -12,7 +12,7 @@ export interface FaultyFfmpegOptions {
   /**
    * Only invocations with an argument containing this substring count and may fail, e.g.
    * 'libx264' / 'libvpx-vp9' (transcode), 'silencedetect' (audio), 'gt(scene' (scenes),
-   * '1:V:0' (verifyDecodable), 'mjpeg' (thumbnails).
+   * '0:V:0' (the decode check), 'mjpeg' (thumbnails).
    */
   when?: string;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
-import { probeAndVerify, probeVideo, verifyDecodable } from '../../src/pipeline/probe.ts';
+import { probeAndVerify, probeVideo } from '../../src/pipeline/probe.ts';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
 import {
   binaries,
@@ -100,51 +100,6 @@ describe('probeVideo', () => {
   });
 });
 
-describe('verifyDecodable', () => {
-  it.each(CONTAINERS)('accepts a valid %s file', async (format) => {
-    await expect(verifyDecodable(clips[format], binaries)).resolves.toBeUndefined();
-  });
-
-  it('accepts a streamed WebM without a header duration, using the measured one', async () => {
-    const webm = await makeStreamedWebm(dir);
-    await expect(verifyDecodable(webm, { ...binaries, metadata: await probeVideo(webm, binaries) })).resolves.toBeUndefined();
-  });
-
-  it('accepts valid files when given their metadata (seeking by duration instead of -sseof)', async () => {
-    for (const format of CONTAINERS) {
-      await verifyDecodable(clips[format], { ...binaries, metadata: await probeVideo(clips[format], binaries) });
-    }
-  });
-
-  it('rejects a truncated mkv, saying the decoder could not read it', async () => {
-    const err = await corruptError(verifyDecodable(await makeTruncated(clips.mkv, 0.5), binaries));
-    expect(err.detail).toMatch(/Read error/);
-  });
-
-  it('rejects a truncated webm', async () => {
-    await corruptError(verifyDecodable(await makeTruncated(clips.webm, 0.6), binaries));
-  });
-
-  it('rejects a truncated mp4 whose index sits before the cut', async () => {
-    const err = await corruptError(verifyDecodable(await makeTruncated(clips.mp4, 0.5), binaries));
-    expect(err.detail.length).toBeLessThanOrEqual(1001);
-  });
-
-  it('rejects an mp4 with garbage after a valid header', async () => {
-    const err = await corruptError(verifyDecodable(await makeGarbageAfterHeader(clips.mp4), binaries));
-    expect(err.detail).toMatch(/Invalid data|error/i);
-  });
-
-  it('rejects an mkv with garbage after a valid header', async () => {
-    await corruptError(verifyDecodable(await makeGarbageAfterHeader(clips.mkv), binaries));
-  });
-
-  it('rejects a PNG renamed to .mp4, which decodes to a single picture', async () => {
-    const png = await renamedCopy(await makePng(dir, 'other.png'), 'other-renamed.mp4');
-    expect((await corruptError(verifyDecodable(png, binaries))).detail).toMatch(/single picture/);
-  });
-});
-
 describe('probeAndVerify (ffprobe, head and tail side by side)', () => {
   const inHeader = (format: Container) => format === 'mp4' || format === 'mov';
 
@@ -158,12 +113,43 @@ describe('probeAndVerify (ffprobe, head and tail side by side)', () => {
     expect(meta.durationSeconds).toBeGreaterThan(1);
   });
 
-  it('refuses what verifyDecodable refuses: a truncated mkv, garbage after an mp4 header, a cut mp4', async () => {
-    expect((await corruptError(probeAndVerify(await makeTruncated(clips.mkv, 0.5), binaries))).detail).toMatch(/Read error/);
-    expect((await corruptError(probeAndVerify(await makeGarbageAfterHeader(clips.mp4), { ...binaries, durationInHeader: true }))).detail).toMatch(
-      /Invalid data|error/i,
-    );
-    await corruptError(probeAndVerify(await makeTruncated(clips.mp4, 0.5), { ...binaries, durationInHeader: true }));
+  it('rejects a truncated mkv, saying the decoder could not read it', async () => {
+    const err = await corruptError(probeAndVerify(await makeTruncated(clips.mkv, 0.5), binaries));
+    expect(err.detail).toMatch(/Read error/);
+  });
+
+  it('rejects a truncated webm', async () => {
+    await corruptError(probeAndVerify(await makeTruncated(clips.webm, 0.6), binaries));
+  });
+
+  it('rejects a truncated mp4 whose index sits before the cut, tail seeking by the header', async () => {
+    const err = await corruptError(probeAndVerify(await makeTruncated(clips.mp4, 0.5), { ...binaries, durationInHeader: true }));
+    expect(err.detail.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('rejects an mp4 with garbage after a valid header', async () => {
+    const err = await corruptError(probeAndVerify(await makeGarbageAfterHeader(clips.mp4), { ...binaries, durationInHeader: true }));
+    expect(err.detail).toMatch(/Invalid data|error/i);
+  });
+
+  it('rejects an mkv with garbage after a valid header', async () => {
+    await corruptError(probeAndVerify(await makeGarbageAfterHeader(clips.mkv), binaries));
+  });
+
+  it('rejects an mp4 holding a single frame, which decodes to a single picture', async () => {
+    const oneFrame = path.join(dir, 'one-frame.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25', '-frames:v', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', oneFrame]);
+    expect((await corruptError(probeAndVerify(oneFrame, { ...binaries, durationInHeader: true }))).detail).toMatch(/single picture/);
+  });
+
+  it('stops the tail once the head has failed, leaving no ffmpeg behind', async () => {
+    // The tail (the only decode with -sseof) hangs: only the head's refusal can end the check.
+    const hang = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 99, mode: 'hang', when: '-sseof' });
+    const garbage = await makeGarbageAfterHeader(clips.mp4);
+    const err = await corruptError(probeAndVerify(garbage, { ...binaries, ffmpeg: hang.path, durationInHeader: true }));
+    expect(err.detail).toMatch(/Invalid data|error/i);
+    expect(await hang.invocations()).toBe(1);
+    for (const pid of await hang.pids()) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
   it("gives ffprobe's refusal and stops the decoders it no longer needs, leaving no ffmpeg behind", async () => {
