@@ -11,3 +11,34 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   if (e?.code === UNIQUE_VIOLATION && e.constraint_name === constraint) return true;
   return e?.cause ? isUniqueViolation(e.cause, constraint) : false;
 }
+
+/** postgres.js's own codes for a connection that failed or went away, and Node's socket errors. */
+const LOST_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * SQLSTATEs of a server that cannot serve now but may soon: class 08 (connection exception), shutting
+ * down or starting up (57P01-57P03), out of connections or resources (class 53).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123])/;
+
+/**
+ * True when `error` (or what it wraps) says PostgreSQL could not be reached or cannot serve right now:
+ * a transient failure, worth retrying, rather than a bug of ours.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  const e = error as { code?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object' || depth > 5) return false;
+  if (typeof e.code === 'string' && (LOST_CONNECTION_CODES.has(e.code) || (e.code.length === 5 && UNAVAILABLE_SQLSTATE.test(e.code)))) return true;
+  return e.cause ? isDatabaseUnavailable(e.cause, depth + 1) : false;
+}

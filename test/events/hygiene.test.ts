@@ -118,7 +118,20 @@ describe('event streams (SSE) per API key', () => {
       signal: controller.signal,
     });
     const body = res.status === 429 ? await res.json() : null;
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body, close: () => controller.abort() };
+    /** What the stream has sent within `ms` (for a failure message: an open stream sends only a ping). */
+    const sentWithin = async (ms: number) => {
+      const reader = res.body!.getReader();
+      let text = '';
+      const until = Date.now() + ms;
+      for (;;) {
+        const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, until - Date.now())));
+        const chunk = await Promise.race([reader.read(), timeout]);
+        if (chunk === 'timeout') return text;
+        if (chunk.done) return `${text}[ended]`;
+        text += Buffer.from(chunk.value).toString();
+      }
+    };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body, sentWithin, close: () => controller.abort() };
   }
 
   it('refuses one more than WS_MAX_CONNECTIONS_PER_KEY with 429 RATE_LIMITED, counted apart from sockets, and accepts again once one ends', async () => {
@@ -128,9 +141,20 @@ describe('event streams (SSE) per API key', () => {
     const first = await openStream(user.key);
     const second = await openStream(user.key);
     expect([first.status, second.status]).toEqual([200, 200]);
+    // Both hold their slot (if not, say what the streams sent: an error would have ended them).
+    const [slots] = await app.services.database.sql`select n, holders from limit_slots where kind = 'sse' and key_id = ${user.keyId}`;
+    if (slots?.n !== 2) {
+      const sent = await Promise.all([first.sentWithin(1000), second.sentWithin(1000)]);
+      expect.fail(`the key's streams hold ${JSON.stringify(slots)}, not 2 slots; the streams sent ${JSON.stringify(sent)}`);
+    }
 
     const refused = await openStream(user.key);
-    expect(refused.status).toBe(429);
+    if (refused.status !== 429) {
+      const [after] = await app.services.database.sql`select n, holders from limit_slots where kind = 'sse' and key_id = ${user.keyId}`;
+      expect.fail(
+        `a third stream was answered ${refused.status}, sending ${JSON.stringify(await refused.sentWithin(1000))}; slots now ${JSON.stringify(after)}`,
+      );
+    }
     expect(refused.retryAfter).toBe('5');
     expect(refused.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 5 });
     expect(refused.body.errors[0].message).toMatch(/at most 2/);

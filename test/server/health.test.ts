@@ -96,7 +96,7 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     await database?.drop();
   });
 
-  it('answers 503 naming the database and the queue as failing, then 200 again once PostgreSQL is back', async () => {
+  it('answers 503 naming the database and the queue as failing (and GraphQL requests 503 SERVICE_UNAVAILABLE), then 200 again once PostgreSQL is back', async () => {
     expect((await getHealth(app.url)).status).toBe(200);
 
     proxy.cut();
@@ -106,6 +106,11 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     expect(down.body.database).not.toBe('ok');
     expect(down.body.queue).not.toBe('ok');
     expect(String(down.body.database)).toMatch(/^error: /);
+    // A request meanwhile is told the failure is transient, not a bug to report.
+    const refused = await gql(app.url, user.key, '{ viewer { id } }');
+    expect(refused.status).toBe(503);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(refused.body.errors?.[0]?.message).toMatch(/The database did not answer; retry shortly \(request id req_/);
 
     proxy.restore();
     // Both pools (the application's and pg-boss's) reconnect on their own.
