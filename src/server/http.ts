@@ -7,6 +7,7 @@ import { checkHealth } from '../health/check';
 import { sendJson } from './http-json';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
 import type { HttpRoute, MultipartParser } from './route';
+import { unavailableDependency, unavailableMessage } from './unavailable';
 import type { Yoga } from './yoga';
 
 export interface HttpOptions {
@@ -78,6 +79,18 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
     });
     requestStore.run(info, () => {
       route(req, res, info).catch((error) => {
+        const unavailable = unavailableDependency(error);
+        if (unavailable && !res.headersSent) {
+          accessLog.warn({ err: error, requestId: info.requestId }, `${unavailable.toLowerCase()} unavailable`);
+          return sendJson(res, 503, {
+            errors: [
+              {
+                message: unavailableMessage(unavailable, info.requestId),
+                extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, requestId: info.requestId },
+              },
+            ],
+          });
+        }
         accessLog.error({ err: error, requestId: info.requestId }, 'request failed');
         if (!res.headersSent) {
           sendJson(res, 500, {

@@ -21,7 +21,7 @@
 import { metrics } from '../metrics/index';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
-import { handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
+import { type Context, handleProtocols, makeServer, MessageType, parseMessage } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, AuthenticationError, parseBearer } from '../auth/authenticate';
 import { activeKeyIds, whyKeyRefused } from '../auth/keys';
@@ -42,7 +42,9 @@ import {
   WS_CLOSE_INIT_TIMEOUT,
   WS_CLOSE_INTERNAL_ERROR,
   WS_CLOSE_TOO_MANY_CONNECTIONS,
+  WS_CLOSE_TRY_AGAIN_LATER,
 } from './ws-policy';
+import { unavailableDependency } from './unavailable';
 import { refusal, slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
 
@@ -119,55 +121,70 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
     },
   });
 
+  /** Authenticates a socket's connection_init and takes its slot; false refuses it (closed already). */
+  async function connect(ctx: Context<Record<string, unknown>, Extra>): Promise<boolean> {
+    const { socket } = ctx.extra;
+    const connection = connections.get(socket);
+    if (connection) {
+      connection.ctx = ctx;
+      pending.delete(connection);
+    }
+    let keyId: string;
+    try {
+      keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      const address = connection?.remoteAddress();
+      if (error.failure === 'INVALID_API_KEY' && address) {
+        const retryAfter = await limits.authFailures.failed(address);
+        // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
+        if (retryAfter !== null) {
+          socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
+          return false;
+        }
+      }
+      // graphql-ws's own 4403 says only "Forbidden": say what was wrong with the key.
+      const key = parseBearer(ctx.connectionParams?.authorization);
+      const problem = error.failure === 'UNAUTHENTICATED' || !key ? 'missing' : await whyKeyRefused(db, key).catch(() => 'unknown' as const);
+      socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason(problem));
+      return false;
+    }
+    if (!connection || socket.readyState !== socket.OPEN) return false; // gone while we checked
+    if (!(await limits.slots.acquire('ws', keyId))) {
+      log.warn({ keyId }, 'refusing socket: too many connections for this key');
+      socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this API key: at most ${config.wsMaxConnectionsPerKey}`);
+      return false;
+    }
+    if (socket.readyState !== socket.OPEN) {
+      limits.slots.release('ws', keyId); // gone while we counted
+      return false;
+    }
+    perKey.set(keyId, (perKey.get(keyId) ?? 0) + 1);
+    connection.keyId = keyId;
+    // The key's sockets share one copy of what they authenticated with.
+    const params = paramsByKey.get(keyId);
+    if (params) (ctx as { connectionParams?: Record<string, unknown> }).connectionParams = params;
+    else if (ctx.connectionParams) paramsByKey.set(keyId, ctx.connectionParams);
+    sockets.add(connection);
+    keyRevocations.watch(keyId, connection);
+    return true;
+  }
+
   const server = makeServer<Record<string, unknown>, Extra>({
     connectionInitWaitTimeout: 0, // the housekeeping sweep enforces CONNECTION_INIT_TIMEOUT_MS
     // Refusing here makes graphql-ws close the socket with 4403.
     onConnect: async (ctx) => {
-      const { socket } = ctx.extra;
-      const connection = connections.get(socket);
-      if (connection) {
-        connection.ctx = ctx;
-        pending.delete(connection);
-      }
-      let keyId: string;
       try {
-        keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
+        return await connect(ctx);
       } catch (error) {
-        if (!(error instanceof AuthenticationError)) throw error;
-        const address = connection?.remoteAddress();
-        if (error.failure === 'INVALID_API_KEY' && address) {
-          const retryAfter = await limits.authFailures.failed(address);
-          // Closed with our own code before graphql-ws's 4403 (a second close is ignored by ws).
-          if (retryAfter !== null) {
-            socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many failed authentications from this address: retry after ${retryAfter} s`);
-            return false;
-          }
-        }
-        // graphql-ws's own 4403 says only "Forbidden": say what was wrong with the key.
-        const key = parseBearer(ctx.connectionParams?.authorization);
-        const problem = error.failure === 'UNAUTHENTICATED' || !key ? 'missing' : await whyKeyRefused(db, key).catch(() => 'unknown' as const);
-        socket.close(WS_CLOSE_FORBIDDEN, forbiddenReason(problem));
+        // PostgreSQL did not answer: a transient failure, said with a code graphql-ws clients retry
+        // (thrown on, graphql-ws would close with 4500, which they never retry).
+        const unavailable = unavailableDependency(error);
+        if (!unavailable) throw error;
+        log.warn({ err: error }, `refusing socket: ${unavailable.toLowerCase()} unavailable`);
+        ctx.extra.socket.close(WS_CLOSE_TRY_AGAIN_LATER, `${unavailable} did not answer: retry shortly`);
         return false;
       }
-      if (!connection || socket.readyState !== socket.OPEN) return false; // gone while we checked
-      if (!(await limits.slots.acquire('ws', keyId))) {
-        log.warn({ keyId }, 'refusing socket: too many connections for this key');
-        socket.close(WS_CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this API key: at most ${config.wsMaxConnectionsPerKey}`);
-        return false;
-      }
-      if (socket.readyState !== socket.OPEN) {
-        limits.slots.release('ws', keyId); // gone while we counted
-        return false;
-      }
-      perKey.set(keyId, (perKey.get(keyId) ?? 0) + 1);
-      connection.keyId = keyId;
-      // The key's sockets share one copy of what they authenticated with.
-      const params = paramsByKey.get(keyId);
-      if (params) (ctx as { connectionParams?: Record<string, unknown> }).connectionParams = params;
-      else if (ctx.connectionParams) paramsByKey.set(keyId, ctx.connectionParams);
-      sockets.add(connection);
-      keyRevocations.watch(keyId, connection);
-      return true;
     },
     // Queries and mutations over the socket (subscriptions take the fast path).
     onSubscribe: async (ctx, _id, payload) => {

@@ -26,8 +26,11 @@ export const WS_CLOSE_DUPLICATE_ID = CloseCode.SubscriberAlreadyExists; // 4409
  * graphql-ws clients never retry it: retrying would only be refused again.
  */
 export const WS_CLOSE_TOO_MANY_CONNECTIONS = CloseCode.TooManyInitialisationRequests; // 4429
-/** A socket too slow to take what it is sent: "Try Again Later", so graphql-ws clients reconnect. */
-export const WS_CLOSE_TOO_SLOW = 1013;
+/**
+ * "Try Again Later", which graphql-ws clients reconnect after: a socket too slow to take what it is
+ * sent, or one that could not be set up because PostgreSQL did not answer.
+ */
+export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 /** The server is shutting down. */
 export const WS_CLOSE_GOING_AWAY = 1001;
 export const WS_CLOSE_INTERNAL_ERROR = CloseCode.InternalServerError; // 4500

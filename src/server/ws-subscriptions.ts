@@ -21,7 +21,7 @@ import { type Consumer, PullStream } from '../live/follower';
 import { asGraphQLError, eventJson, operationKey } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { requestStore } from './request-context';
-import { MAX_BUFFERED_BYTES, operationLimitError, WS_CLOSE_DUPLICATE_ID, WS_CLOSE_TOO_SLOW } from './ws-policy';
+import { MAX_BUFFERED_BYTES, operationLimitError, WS_CLOSE_DUPLICATE_ID, WS_CLOSE_TRY_AGAIN_LATER } from './ws-policy';
 import type { Yoga } from './yoga';
 
 /** A stand-in for the upgrade request (operations only need its Host header, for download links). */
@@ -244,7 +244,7 @@ export class WsSubscriptions {
 function send(socket: WebSocket, data: string) {
   if (socket.readyState !== socket.OPEN) return;
   if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-    socket.close(WS_CLOSE_TOO_SLOW, 'Client too slow: resubscribe (jobUpdated: with afterSequence) to catch up');
+    socket.close(WS_CLOSE_TRY_AGAIN_LATER, 'Client too slow: resubscribe (jobUpdated: with afterSequence) to catch up');
     return;
   }
   socket.send(data);

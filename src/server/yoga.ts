@@ -1,8 +1,5 @@
 // Yoga: the one GraphQL engine. HTTP requests and WebSocket operations both go through its envelope,
 // so authentication, query limits and error masking apply the same way to both.
-import { isDatabaseUnavailable } from '../db/errors';
-import { StorageUnavailableError } from '../storage/types';
-import { ERROR_CATALOG } from '../errors/catalog';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -16,6 +13,7 @@ import { useMetrics } from '../metrics/graphql-plugin';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
 import { useStreamLimit } from './stream-limit';
+import { unavailableDependency, unavailableMessage } from './unavailable';
 
 export interface ServerContext {
   req: IncomingMessage;
@@ -52,17 +50,13 @@ function maskUnexpected(services: Services) {
     }
     const requestId = currentRequest()?.requestId;
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    // Not a bug of ours: the bucket or the database did not answer. Worth retrying, and said so.
-    const unavailable = original instanceof StorageUnavailableError ? 'Storage' : isDatabaseUnavailable(original) ? 'The database' : null;
+    const unavailable = unavailableDependency(original);
     if (unavailable) {
       services.log.warn({ err: original, requestId }, `${unavailable.toLowerCase()} unavailable`);
-      return new GraphQLError(
-        `${ERROR_CATALOG.SERVICE_UNAVAILABLE.message} ${unavailable} did not answer; retry shortly (request id ${requestId ?? 'unknown'}).`,
-        {
-          path: error instanceof GraphQLError ? error.path : undefined,
-          extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, requestId, http: { status: 503 } },
-        },
-      );
+      return new GraphQLError(unavailableMessage(unavailable, requestId), {
+        path: error instanceof GraphQLError ? error.path : undefined,
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, requestId, http: { status: 503 } },
+      });
     }
     services.log.error({ err: original, requestId }, 'unexpected error (masked from the client)');
     return new GraphQLError(`Unexpected error. Quote request id ${requestId ?? 'unknown'} when reporting it.`, {

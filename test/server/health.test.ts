@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { gql } from '../helpers/graphql';
+import { openSocket } from '../events/helpers';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 /** Polls until check() returns something other than null (no fixed sleeps: conditions only). */
@@ -96,7 +97,7 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     await database?.drop();
   });
 
-  it('answers 503 naming the database and the queue as failing (and GraphQL requests 503 SERVICE_UNAVAILABLE), then 200 again once PostgreSQL is back', async () => {
+  it('answers 503 naming the database and the queue as failing (and requests 503 SERVICE_UNAVAILABLE, sockets 1013), then 200 again once PostgreSQL is back', async () => {
     expect((await getHealth(app.url)).status).toBe(200);
 
     proxy.cut();
@@ -111,6 +112,22 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(refused.body.errors?.[0]?.message).toMatch(/The database did not answer; retry shortly \(request id req_/);
+    // So is a REST call, a tus upload's creation, and a socket (with the code graphql-ws clients retry).
+    const rest = await fetch(`${app.url}/api/v1/jobs/job_123`, { headers: { authorization: `Bearer ${user.key}` } });
+    expect(rest.status).toBe(503);
+    expect((await rest.json()).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/The database did not answer/) });
+    const tus = await fetch(`${app.url}/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${user.key}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': '100',
+        'upload-metadata': `filename ${Buffer.from('a.mp4').toString('base64')}`,
+      },
+    });
+    expect(tus.status).toBe(503);
+    expect((await tus.json()).errors[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(await openSocket(app.url, user.key).closed).toEqual({ code: 1013, reason: 'The database did not answer: retry shortly' });
 
     proxy.restore();
     // Both pools (the application's and pg-boss's) reconnect on their own.
