@@ -97,7 +97,7 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     await database?.drop();
   });
 
-  it('answers 503 naming the database and the queue as failing (and requests 503 SERVICE_UNAVAILABLE, sockets 1013), then 200 again once PostgreSQL is back', async () => {
+  it('answers 503 naming the database and the queue as failing (and requests and streams 503 SERVICE_UNAVAILABLE, sockets 1013), then 200 again once PostgreSQL is back', async () => {
     expect((await getHealth(app.url)).status).toBe(200);
 
     proxy.cut();
@@ -112,7 +112,7 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(refused.body.errors?.[0]?.message).toMatch(/The database did not answer; retry shortly \(request id req_/);
-    // So is a REST call, a tus upload's creation, and a socket (with the code graphql-ws clients retry).
+    // So is a REST call, a tus upload's creation, an event stream, and a socket (with the code graphql-ws clients retry).
     const rest = await fetch(`${app.url}/api/v1/jobs/job_123`, { headers: { authorization: `Bearer ${user.key}` } });
     expect(rest.status).toBe(503);
     expect((await rest.json()).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/The database did not answer/) });
@@ -127,6 +127,13 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     });
     expect(tus.status).toBe(503);
     expect((await tus.json()).errors[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    const stream = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.key}` },
+      body: JSON.stringify({ query: 'subscription { jobEvents { jobId } }' }),
+    });
+    expect(stream.status).toBe(503);
+    expect(await stream.text()).toMatch(/event: next\ndata: .*"code":"SERVICE_UNAVAILABLE","retryable":true.*\n\nevent: complete/s);
     expect(await openSocket(app.url, user.key).closed).toEqual({ code: 1013, reason: 'The database did not answer: retry shortly' });
 
     proxy.restore();
