@@ -28,6 +28,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { describeFfmpeg } from './lib/ffmpeg-info';
 import { startS3Process } from './lib/s3';
 
 const run = promisify(execFile);
@@ -295,6 +296,7 @@ async function main() {
     const size = (await stat(video)).size;
     const kind = h264 ? `H.264 1280x720 at 80 Mbit/s in MP4 (moov ${faststart ? 'first' : 'at the end'})` : 'rawvideo 1280x720 in Matroska';
     console.log(`file: ${mb(size)} MB ${kind}, made in ${((Date.now() - t) / 1000).toFixed(1)} s; work dir ${work} (${df})`);
+    console.log(`ffmpeg: ${await describeFfmpeg(ffmpeg)}`);
     let s3: { endpoint: string; bucket: string } | null = null;
     if (process.env.BENCH_STORAGE === 's3') {
       const server = await startS3Process();

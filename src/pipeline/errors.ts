@@ -81,7 +81,7 @@ export function summarizeStderr(stderr: string, args: readonly string[] = []): s
 
 const DISK_FULL = /No space left on device|ENOSPC|Disk quota exceeded/i;
 const CORRUPT =
-  /Invalid data found when processing input|moov atom not found|partial file|Error while decoding|error while decoding|Invalid NAL|Invalid EBML|Read error|could not find codec parameters|Header missing|Truncating packet/;
+  /Invalid data found when processing input|moov atom not found|partial file|Error while decoding|error while decoding|Invalid NAL|Invalid EBML|Read error|File ended prematurely|could not find codec parameters|Header missing|Truncating packet/;
 
 export interface ExitInfo {
   bin: string;

@@ -125,7 +125,7 @@ describe('transcode stage', () => {
     const frame = await firstFrame(file, 'yuva420p', 'libvpx-vp9');
     const alpha = frame.subarray(320 * 240 * 1.5);
     expect(alpha.length).toBe(320 * 240);
-    expect(alpha[0]).toBe(0); // top-left corner was green: transparent
+    expect(alpha[0]).toBeLessThan(8); // top-left corner was green: transparent (0, or 1 with Debian 12's libvpx: lossy)
     expect(alpha[Math.round(320 * 240 * 0.5 + 320 * 0.3)]).toBeGreaterThan(200); // the subject stays opaque
   });
 
