@@ -15,6 +15,7 @@ import type { Services } from '../services';
 import { StageTimedOut } from '../pipeline/external/stage';
 import { outputFilesWithUrls } from './outputs';
 import { type JobWorkspace, openJobWorkspace } from './workspace';
+import { ProgressWriter } from './progress-writer';
 import { jobProgress } from './stages';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
 import type { JobErrorShape } from '../errors/app-errors';
@@ -28,7 +29,6 @@ export interface ProcessingJobData {
 export class WorkerShuttingDown extends Error {}
 export class NoLongerOwned extends Error {}
 
-const PROGRESS_INTERVAL_MS = 500;
 const OWNERSHIP_CHECK_MS = 1000;
 
 export function timeoutError(job: JobRow, now = Date.now()): JobErrorShape {
@@ -164,13 +164,12 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     const finished = new Set(stageRows.filter((s) => s.status === 'COMPLETED' || s.status === 'SKIPPED').map((s) => s.name));
     const previous: Record<string, unknown> = Object.fromEntries(stageRows.filter((s) => finished.has(s.name)).map((s) => [s.name, s.output]));
 
+    const progress = new ProgressWriter(); // per job, across its stages
     for (const row of stageRows) {
       if (finished.has(row.name)) continue;
       signal.throwIfAborted();
       const stage = services.stages.stage(row.name)?.stage;
       if (!stage) throw new StageError('INTERNAL_ERROR', `Stage '${row.name}' is not available on this worker (check PIPELINES_FILE).`, true);
-      let lastWrite = 0;
-      let progressWrite: Promise<void> = Promise.resolve();
       const ctx = {
         jobId: job.id,
         attempt: job.attempt,
@@ -185,15 +184,11 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         binaries,
         signal,
         reportProgress(fraction: number) {
-          const now = Date.now();
-          if (now - lastWrite < PROGRESS_INTERVAL_MS) return;
-          lastWrite = now;
-          const overall = jobProgress(names, finished, { name: row.name, fraction });
-          progressWrite = progressWrite
-            .then(() => recordProgress(db, job, row.name, fraction, overall))
-            .catch((error) => {
+          progress.report(() =>
+            recordProgress(db, job, row.name, fraction, jobProgress(names, finished, { name: row.name, fraction })).catch((error) => {
               if (error instanceof AttemptSupersededError) signal.throwIfAborted();
-            });
+            }),
+          );
         },
       };
       const skipReason = stage.shouldSkip?.(ctx) ?? null;
@@ -221,7 +216,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       } catch (error) {
         throw toStageError(error); // storage unreachable: transient, retried at this stage
       }
-      await progressWrite;
+      await progress.settled();
       finished.add(row.name);
       previous[row.name] = result.output;
       await markStageFinished(db, job, row.name, {
