@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { gql } from '../helpers/graphql';
+import { upload } from '../helpers/upload';
 import { openSocket } from '../events/helpers';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
@@ -112,7 +113,7 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(refused.body.errors?.[0]?.message).toMatch(/The database did not answer; retry shortly \(request id req_/);
-    // So is a REST call, a tus upload's creation, an event stream, and a socket (with the code graphql-ws clients retry).
+    // So is an upload, a REST call, a tus upload's creation, an event stream, and a socket (with the code graphql-ws clients retry).
     const rest = await fetch(`${app.url}/api/v1/jobs/job_123`, { headers: { authorization: `Bearer ${user.key}` } });
     expect(rest.status).toBe(503);
     expect((await rest.json()).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/The database did not answer/) });
@@ -134,6 +135,9 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
     });
     expect(stream.status).toBe(503);
     expect(await stream.text()).toMatch(/event: next\ndata: .*"code":"SERVICE_UNAVAILABLE","retryable":true.*\n\nevent: complete/s);
+    const uploaded = await upload(app, user.key, { file: Buffer.alloc(3 * 1024 * 1024, 7), filename: 'big.mp4' });
+    expect(uploaded.status).toBe(503);
+    expect(uploaded.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(await openSocket(app.url, user.key).closed).toEqual({ code: 1013, reason: 'The database did not answer: retry shortly' });
 
     proxy.restore();
