@@ -7,9 +7,15 @@ const UNIQUE_VIOLATION = '23505';
  * directly, or wrapped by drizzle as the `cause` of its own error.
  */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: string; constraint_name?: string; cause?: unknown } | null;
-  if (e?.code === UNIQUE_VIOLATION && e.constraint_name === constraint) return true;
-  return e?.cause ? isUniqueViolation(e.cause, constraint) : false;
+  return someCause(error, (e) => e.code === UNIQUE_VIOLATION && e.constraint_name === constraint);
+}
+
+/** Whether `error` or one of the errors it wraps (`cause`, as drizzle wraps postgres.js's) passes `test`. */
+function someCause(error: unknown, test: (e: { code?: unknown; constraint_name?: unknown }) => boolean): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    if (test(e as { code?: unknown; constraint_name?: unknown })) return true;
+  }
+  return false;
 }
 
 /** postgres.js's own codes for a connection that failed or went away, and Node's socket errors. */
@@ -36,9 +42,9 @@ const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123])/;
  * True when `error` (or what it wraps) says PostgreSQL could not be reached or cannot serve right now:
  * a transient failure, worth retrying, rather than a bug of ours.
  */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  const e = error as { code?: unknown; cause?: unknown } | null;
-  if (!e || typeof e !== 'object' || depth > 5) return false;
-  if (typeof e.code === 'string' && (LOST_CONNECTION_CODES.has(e.code) || (e.code.length === 5 && UNAVAILABLE_SQLSTATE.test(e.code)))) return true;
-  return e.cause ? isDatabaseUnavailable(e.cause, depth + 1) : false;
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return someCause(
+    error,
+    ({ code }) => typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || (code.length === 5 && UNAVAILABLE_SQLSTATE.test(code))),
+  );
 }

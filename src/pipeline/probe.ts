@@ -194,8 +194,9 @@ function decodeTail(path: string, durationSeconds: number | 'in-header', opts: {
 
 /**
  * The verdict on both ends: the first check that failed (its own failure, or VIDEO_CORRUPT with what the
- * decoder said). A clean file prints nothing; a truncated mkv/webm says "Read error" (ffmpeg 5+: "File ended prematurely"), an mp4 with a
- * damaged mdat "Invalid NAL"/"Error while decoding", a cut mp4 "partial file" or "moov atom not found".
+ * decoder said). A clean file prints nothing; a truncated mkv/webm says "Read error" (ffmpeg 5+: "File
+ * ended prematurely"), an mp4 with a damaged mdat "Invalid NAL"/"Error while decoding", a cut mp4
+ * "partial file" or "moov atom not found".
  */
 function judge(first: DecodeCheck | null, head: DecodeCheck, path: string): void {
   if (first) {

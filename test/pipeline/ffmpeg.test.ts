@@ -182,6 +182,13 @@ describe('stage errors', () => {
     expect(detail).toMatch(/error while decoding MB 1 2$/);
   });
 
+  it("counts a truncated input as corrupt in the words of the bundled ffmpeg and of ffmpeg 5 (Debian 12's)", () => {
+    for (const said of ['[matroska,webm @ 0x370c8bc0] Read error', '[matroska,webm @ 0x563f1f93e880] File ended prematurely']) {
+      const err = classifyExit({ bin: '/x/ffmpeg', args: [], exitCode: 1, signal: null, stderr: `${said}\nConversion failed!\n` });
+      expect(err, said).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
+    }
+  });
+
   it('treats a kill by a signal we did not send as transient', () => {
     const err = classifyExit({ bin: '/x/ffmpeg', args: [], exitCode: null, signal: 'SIGSEGV', stderr: '' });
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
