@@ -1,9 +1,11 @@
 // The scheduled maintenance job: every five minutes one worker (whichever pg-boss hands it to) removes
-// jobs and webhook deliveries past JOB_RETENTION_HOURS and re-enqueues deliveries whose queue job went
-// missing. Each domain owns its own part; this file only schedules them.
+// jobs and webhook deliveries past JOB_RETENTION_HOURS, re-enqueues deliveries whose queue job went
+// missing and aborts the multipart uploads of processes that died mid-put. Each domain owns its own
+// part; this file only schedules them.
 import { removeExpiredJobs } from './jobs/retention';
 import { QUEUES } from './queue/queues';
 import type { Services } from './services';
+import { abortAbandonedUploads } from './storage/upload-journal';
 import { removeExpiredDeliveries, resumeStrandedDeliveries } from './webhooks/housekeeping';
 
 const MAINTENANCE_CRON = '*/5 * * * *';
@@ -14,6 +16,7 @@ export async function startMaintenance(services: Services): Promise<void> {
     await removeExpiredJobs(services);
     await removeExpiredDeliveries(services);
     await resumeStrandedDeliveries(services);
+    await abortAbandonedUploads(services);
   });
   await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
 }

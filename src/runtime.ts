@@ -6,6 +6,7 @@ import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
 import { startQueue } from './queue/boss';
 import { createStorage } from './storage/index';
+import { uploadJournal } from './storage/upload-journal';
 import type { Services } from './services';
 
 export interface Runtime {
@@ -38,6 +39,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       throw error;
     });
+    storage.recordUploadsIn(uploadJournal(opened.database, lease));
     const services: Services = { config, database: opened.database, boss, log, lease, storage, stages };
     return {
       services,

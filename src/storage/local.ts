@@ -1,7 +1,7 @@
 // The `local` driver: objects are files under DATA_DIR, at their key (today's layout).
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { assertKey, type Storage, type StoredObject } from './types';
+import { type AbandonedUploadsSweep, assertKey, type Storage, type StoredObject } from './types';
 
 export class LocalStorage implements Storage {
   readonly driver = 'local' as const;
@@ -89,6 +89,13 @@ export class LocalStorage implements Storage {
       .filter((entry) => entry.isFile() && !entry.name.endsWith('.part'))
       .map((entry) => path.relative(this.dataDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
       .sort();
+  }
+
+  /** Files are written in place: nothing is ever half-put in another system. */
+  recordUploadsIn(): void {}
+
+  async abortAbandonedUploads(): Promise<AbandonedUploadsSweep> {
+    return { aborted: [], refused: [], failed: [] };
   }
 
   close(): void {}

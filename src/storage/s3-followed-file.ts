@@ -1,11 +1,11 @@
-// A multipart upload of a file that is still being written (an upload while it arrives): each 8 MB
-// part is read from its byte range of the file once the file has grown past it, then sent. A part is
-// one buffer read from the page cache — lib-storage's Upload, used for whole files, concatenates a
-// stream's chunks into every part instead, which on a 1 GB upload cost seconds of CPU and garbage
-// collection and more than 100 MB of RSS (BENCHMARKS.md, Uploads).
+// A multipart upload of a file that is still being written (an upload while it arrives), or of a whole
+// file (a stage's output): each 8 MB part is read from its byte range of the file once the file has
+// grown past it, then sent; a file of one part goes up in one PutObject. A part is one buffer read from
+// the page cache — lib-storage's Upload, used at first, concatenates a stream's chunks into every part
+// instead, which on a 1 GB upload cost seconds of CPU and garbage collection and more than 100 MB of
+// RSS (BENCHMARKS.md, Uploads). Each multipart upload is recorded in the journal while it is open.
 import { open, type FileHandle } from 'node:fs/promises';
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   type CompletedPart,
   CreateMultipartUploadCommand,
@@ -14,7 +14,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { type FollowedFile, StorageUnavailableError } from './types';
+import { abortMultipartUpload } from './s3-abort';
+import { type FollowedFile, StorageUnavailableError, type UploadJournal } from './types';
 
 export interface FollowTarget {
   client: S3Client;
@@ -27,6 +28,8 @@ export interface FollowTarget {
   partBytes: number;
   /** Parts in flight at once (each holds one part's buffer). */
   queueSize: number;
+  /** Where an open multipart upload is recorded, so that another process can abort it if this one dies. */
+  journal: UploadJournal | null;
 }
 
 export class S3FollowedFile implements FollowedFile {
@@ -91,11 +94,32 @@ export class S3FollowedFile implements FollowedFile {
     if (this.inFlight === 0) for (const resolve of this.waiting.splice(0)) resolve();
   }
 
-  /** Aborts the multipart upload, if one began. Servers that cannot (s3rver answers 405) keep its parts, never an object. */
+  /**
+   * Aborts the multipart upload, if one began. One the bucket did not abort (unreachable, or a server
+   * that cannot: s3rver answers 405) is left to the journal's sweep; its parts are never an object.
+   */
   private async abort(): Promise<void> {
     const uploadId = await this.uploadId?.catch(() => null);
-    const { client, bucket, key } = this.target;
-    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+    if (!uploadId) return;
+    const { client, bucket, key, journal } = this.target;
+    const { outcome } = await abortMultipartUpload(client, { bucket, key, uploadId });
+    // A journal write that fails leaves the row under this process's lease: the sweep aborts it once
+    // this process is gone (answered NoSuchUpload if nothing is left).
+    await (outcome === 'gone' ? journal?.closed(uploadId) : journal?.abandoned(uploadId))?.catch(() => {});
+  }
+
+  /** Begins the multipart upload, recorded in the journal before any part is sent. */
+  private async createUpload(): Promise<string> {
+    const { client, bucket, key, contentType, journal } = this.target;
+    const answer = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+    const uploadId = answer.UploadId!;
+    try {
+      await journal?.opened({ bucket, key, uploadId });
+    } catch (error) {
+      await abortMultipartUpload(client, { bucket, key, uploadId }); // still empty: nothing to lose if it fails
+      throw error;
+    }
+    return uploadId;
   }
 
   /** Sends what can be sent now: whole parts as the file grows, the rest once it has ended. */
@@ -156,8 +180,8 @@ export class S3FollowedFile implements FollowedFile {
   }
 
   private async putPart(partNumber: number, start: number, length: number): Promise<void> {
-    const { client, bucket, key, contentType } = this.target;
-    this.uploadId ??= client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType })).then((answer) => answer.UploadId!);
+    const { client, bucket, key } = this.target;
+    this.uploadId ??= this.createUpload();
     const uploadId = await this.uploadId;
     await this.withPart(start, length, async (body) => {
       const answer = await client.send(
@@ -179,6 +203,7 @@ export class S3FollowedFile implements FollowedFile {
       this.parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
       await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } }));
       this.stored = true;
+      await this.target.journal?.closed(uploadId).catch(() => {}); // a row left: the sweep's abort finds NoSuchUpload
       await this.closeFile();
       this.settle.resolve();
     } catch (error) {

@@ -1,7 +1,9 @@
 // The `s3` driver: objects in an S3-compatible bucket (AWS S3, MinIO, …), under S3_PREFIX. Files go up
-// as streamed multipart uploads (bounded memory: PART_BYTES × QUEUE_SIZE), come down as streams.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+// as multipart uploads read part by part from the file (bounded memory: PART_BYTES × QUEUE_SIZE), come
+// down as streams. Open multipart uploads are recorded in a journal, so that those of a process that
+// died are aborted by another (abortAbandonedUploads).
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,11 +17,20 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
+import { abortMultipartUpload } from './s3-abort';
 import { S3FollowedFile } from './s3-followed-file';
-import { assertKey, type FollowedFile, type Storage, StorageConfigError, StorageUnavailableError, type StoredObject } from './types';
+import {
+  type AbandonedUploadsSweep,
+  assertKey,
+  type FollowedFile,
+  type Storage,
+  StorageConfigError,
+  StorageUnavailableError,
+  type StoredObject,
+  type UploadJournal,
+} from './types';
 
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
@@ -31,6 +42,7 @@ export class S3Storage implements Storage {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  private journal: UploadJournal | null = null;
 
   constructor(private readonly settings: Config['s3']) {
     this.bucket = settings.bucket;
@@ -72,23 +84,20 @@ export class S3Storage implements Storage {
   }
 
   async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: this.keyOf(key), Body: createReadStream(file), ContentType: options.contentType },
-      partSize: PART_BYTES,
-      queueSize: QUEUE_SIZE,
-    });
-    try {
-      await upload.done();
-    } catch (error) {
-      throw new StorageUnavailableError('put', key, error);
-    }
+    const put = this.follow(key, file, options.contentType, QUEUE_SIZE);
+    put.grow((await stat(file)).size);
+    put.end();
+    await put.done();
     if (options.move) await rm(file, { force: true });
   }
 
   followFile(key: string, file: string, options: { contentType?: string } = {}): FollowedFile {
-    const target = { client: this.client, bucket: this.bucket, key: this.keyOf(key), name: key, contentType: options.contentType };
-    return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize: FOLLOW_QUEUE_SIZE }, file);
+    return this.follow(key, file, options.contentType, FOLLOW_QUEUE_SIZE);
+  }
+
+  private follow(key: string, file: string, contentType: string | undefined, queueSize: number): S3FollowedFile {
+    const target = { client: this.client, bucket: this.bucket, key: this.keyOf(key), name: key, contentType, journal: this.journal };
+    return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize }, file);
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {
@@ -180,6 +189,25 @@ export class S3Storage implements Storage {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys.sort();
+  }
+
+  recordUploadsIn(journal: UploadJournal): void {
+    this.journal = journal;
+  }
+
+  async abortAbandonedUploads(): Promise<AbandonedUploadsSweep> {
+    const sweep: AbandonedUploadsSweep = { aborted: [], refused: [], failed: [] };
+    for (const upload of (await this.journal?.orphans()) ?? []) {
+      const answer = await abortMultipartUpload(this.client, upload);
+      if (answer.outcome === 'failed') {
+        sweep.failed.push({ ...upload, reason: answer.reason }); // kept for the next sweep
+        continue;
+      }
+      if (answer.outcome === 'gone') sweep.aborted.push(upload);
+      else sweep.refused.push({ ...upload, reason: answer.reason });
+      await this.journal!.closed(upload.uploadId);
+    }
+    return sweep;
   }
 
   close(): void {

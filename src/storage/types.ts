@@ -40,7 +40,44 @@ export interface Storage {
   deletePrefix(prefix: string): Promise<void>;
   /** Every key under `prefix`. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * From now on, records each multipart upload while it is open in `journal`, so that the parts of a
+   * process killed mid-put can be aborted by another (abortAbandonedUploads). The local driver has none.
+   */
+  recordUploadsIn(journal: UploadJournal): void;
+  /** Aborts the open multipart uploads of processes that are gone, as the journal lists them. */
+  abortAbandonedUploads(): Promise<AbandonedUploadsSweep>;
   close(): void;
+}
+
+/** A multipart upload in a bucket, as the journal knows it. */
+export interface OpenUpload {
+  bucket: string;
+  /** The object's full key (S3_PREFIX included). */
+  key: string;
+  uploadId: string;
+}
+
+/** Where the s3 driver keeps its open multipart uploads (PostgreSQL: upload-journal.ts). */
+export interface UploadJournal {
+  /** The upload began: recorded under this process's lease before its first part is sent. */
+  opened(upload: OpenUpload): Promise<void>;
+  /** The upload was completed or aborted: nothing of it is left to remove. */
+  closed(uploadId: string): Promise<void>;
+  /** This process could not abort it: the next sweep tries again. */
+  abandoned(uploadId: string): Promise<void>;
+  /** Uploads whose process is gone, or that were abandoned. */
+  orphans(): Promise<OpenUpload[]>;
+}
+
+/** What one sweep of abandoned multipart uploads did. */
+export interface AbandonedUploadsSweep {
+  /** Aborted now, or gone already (completed or aborted before). */
+  aborted: OpenUpload[];
+  /** The bucket refused to abort them (a 4xx, or 501 from a server without the operation): not tried again. */
+  refused: Array<OpenUpload & { reason: string }>;
+  /** The bucket did not answer: tried again at the next sweep. */
+  failed: Array<OpenUpload & { reason: string }>;
 }
 
 /** A file being stored while it is written: told how far it has grown, then that it is whole. */

@@ -6,10 +6,20 @@ import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
+/** A request the server answered: what a test can check of a request whose effect s3rver cannot show. */
+export interface S3Request {
+  method: string;
+  /** Path and query, e.g. `/vidq-test/uploads/vid_x/source.mkv?uploadId=…`. */
+  url: string;
+  status: number;
+}
+
 export interface TestS3 {
   endpoint: string;
   bucket: string;
   port: number;
+  /** Every request answered since the start, in order. */
+  requests: S3Request[];
   /** STORAGE_DRIVER=s3 and the S3_* variables for this server. */
   env(extra?: Record<string, string>): Record<string, string>;
   /** Every key in the bucket under `prefix` (S3_PREFIX included). */
@@ -22,7 +32,25 @@ export interface TestS3 {
 
 export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-'));
-  const make = (port: number) => new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const requests: S3Request[] = [];
+  const make = (port: number) => {
+    const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+    // s3rver is a Koa app: a middleware put first sees every request; a refusal is thrown (an S3Error
+    // with its status) and answered by the app's error handler.
+    server.middleware.unshift(async (ctx, next) => {
+      let status = 500;
+      try {
+        await next();
+        status = ctx.status;
+      } catch (error) {
+        status = (error as { status?: number }).status ?? 500;
+        throw error;
+      } finally {
+        requests.push({ method: ctx.method, url: ctx.url, status });
+      }
+    });
+    return server;
+  };
   let server = make(0);
   const { port } = (await server.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
@@ -39,6 +67,7 @@ export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
     endpoint,
     bucket,
     port,
+    requests,
     env: (extra = {}) => ({
       STORAGE_DRIVER: 's3',
       S3_BUCKET: bucket,

@@ -6,12 +6,15 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import pino from 'pino';
 import { removeExpiredJobs } from '../../src/jobs/retention';
+import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
-import { ffmpeg, makeGarbageAfterHeader, makeVideo } from '../helpers/media';
+import { freePort } from '../helpers/pg-urls';
+import { ffmpeg, makeGarbageAfterHeader, makeTruncated, makeVideo } from '../helpers/media';
 import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
 import { startS3, type TestS3 } from '../helpers/s3';
 import { multipartFrame, result, upload } from '../helpers/upload';
@@ -55,6 +58,43 @@ async function bigClip(): Promise<string> {
   await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=640x480:r=25', '-t', '2', '-c:v', 'rawvideo', '-pix_fmt', 'yuv420p', out]);
   return (big = out);
 }
+
+interface JournalRow {
+  upload_id: string;
+  object_key: string;
+  lease_id: string | null;
+}
+/** The open multipart uploads as the journal records them (src/storage/upload-journal.ts). */
+const journal = () => api.services.database.sql<JournalRow[]>`select upload_id, object_key, lease_id from multipart_uploads order by started_at`;
+
+/**
+ * Starts a GraphQL upload of `file` to `url` and sends its first `sendBytes` bytes, then waits: the
+ * caller cuts it off (req.destroy()) or kills the server.
+ */
+async function partialUpload(url: string, file: string, sendBytes: number): Promise<http.ClientRequest> {
+  const boundary = 'vidqS3DisconnectBoundary';
+  const bytes = await fs.readFile(file);
+  const { before: head, after: tail } = multipartFrame(boundary, { filename: path.basename(file) });
+  const req = http.request(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      authorization: `Bearer ${user.key}`,
+      'content-length': String(head.length + bytes.length + tail.length),
+    },
+  });
+  req.on('error', () => {}); // destroyed on purpose
+  req.write(head);
+  req.write(bytes.subarray(0, sendBytes));
+  return req;
+}
+
+/** The statuses s3rver answered to AbortMultipartUpload requests for the journal row's upload. */
+const abortsOf = (row: JournalRow) =>
+  s3.requests
+    .filter((r) => r.method === 'DELETE' && r.url.startsWith(`/${s3.bucket}/${row.object_key}?`))
+    .filter((r) => new URLSearchParams(r.url.split('?')[1]).get('uploadId') === row.upload_id)
+    .map((r) => r.status);
 
 async function uploadClip(): Promise<string> {
   const answer = result(await upload(api, user.key, { file: clip }));
@@ -219,6 +259,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     const stored = createHash('sha256');
     for await (const chunk of object!.body) stored.update(chunk as Buffer);
     expect(stored.digest('hex')).toBe(answer.video.sha256);
+    expect((await journal()).map((row) => row.object_key)).not.toContain(key); // completed: closed in the journal
     expect(answer.video.sha256).toBe(
       createHash('sha256')
         .update(await fs.readFile(await bigClip()))
@@ -240,20 +281,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     const before = await s3.keys('uploads/');
     const videos = async () => (await api.services.database.sql`select count(*)::int as n from videos`)[0].n;
     const rows = await videos();
-    const boundary = 'vidqS3DisconnectBoundary';
-    const bytes = await fs.readFile(await bigClip());
-    const { before: head, after: tail } = multipartFrame(boundary, { filename: 'big.mkv' });
-    const req = http.request(`${api.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        authorization: `Bearer ${user.key}`,
-        'content-length': String(head.length + bytes.length + tail.length),
-      },
-    });
-    req.on('error', () => {}); // destroyed on purpose
-    req.write(head);
-    req.write(bytes.subarray(0, 12 * 1024 * 1024));
+    const req = await partialUpload(api.url, await bigClip(), 12 * 1024 * 1024);
     // Once the server holds more than one part (8 MB), the put into the bucket is under way; then vanish.
     await expect
       .poll(async () => {
@@ -267,6 +295,80 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await videos()).toBe(rows);
     // The put that followed the temp file was stopped too: nothing holds the removed file open.
     await expect.poll(() => openFilesUnder(api.dataDir)).toEqual([]);
+  });
+
+  it('leave a multipart upload the bucket would not abort to the sweep, which asks again, keeps it while the bucket is down, and reports a refusal', async () => {
+    const known = new Set((await journal()).map((row) => row.upload_id));
+    // Cut short: refused by the tail's check, after the whole file (two parts and more) has arrived.
+    const answer = result(await upload(api, user.key, { file: await makeTruncated(await bigClip(), 0.9), filename: 'broken.mkv' }));
+    expect(answer.__typename).toBe('VideoCorruptError');
+    // s3rver cannot abort a multipart upload (405): the refused upload's parts stay, recorded under no lease.
+    const [row, ...more] = (await journal()).filter((r) => !known.has(r.upload_id));
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({ object_key: expect.stringMatching(/^uploads\/vid_\w+\/source\.mkv$/), lease_id: null });
+    expect(abortsOf(row)).toEqual([405]);
+
+    // A sweep that cannot reach the bucket keeps the row for the next one.
+    await s3.stop();
+    try {
+      const unreachable = await api.services.storage.abortAbandonedUploads();
+      expect(unreachable.failed).toContainEqual({ bucket: s3.bucket, key: row.object_key, uploadId: row.upload_id, reason: 'ECONNREFUSED' });
+    } finally {
+      await s3.start();
+    }
+    expect((await journal()).map((r) => r.upload_id)).toContain(row.upload_id);
+
+    // The maintenance job's sweep: the refusal is logged for the operator, with what to do.
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    await abortAbandonedUploads({ storage: api.services.storage, log });
+    expect(abortsOf(row)).toEqual([405, 405]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: `the bucket refused to abort multipart upload ${row.upload_id} of ${row.object_key} (405 MethodNotAllowed): its parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
+      }),
+    );
+    expect((await journal()).map((r) => r.upload_id)).not.toContain(row.upload_id); // refused for good: reported once
+  });
+
+  it('abort the multipart upload of an API process killed mid-upload, once its lease is gone', async () => {
+    const port = await freePort();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-killed-api-'));
+    onTestFinished(() => fs.rm(dataDir, { recursive: true, force: true }));
+    const other = spawnVidq(['serve', '--role', 'api'], {
+      DATABASE_URL: api.database.url,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...s3.env(),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor('the second API process', async () => {
+      if (other.child.exitCode !== null) throw new Error(`API process exited: ${other.output()}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
+    });
+    const known = new Set((await journal()).map((row) => row.upload_id));
+    const req = await partialUpload(url, await bigClip(), 20 * 1024 * 1024);
+    // Once its first part is in the bucket, the upload is in the journal under the other process's lease.
+    const row = await waitFor('the journal row of the upload', async () => (await journal()).find((r) => !known.has(r.upload_id)));
+    expect(row.lease_id).not.toBeNull();
+    const whileAlive = await api.services.storage.abortAbandonedUploads();
+    expect([...whileAlive.aborted, ...whileAlive.refused].map((u) => u.uploadId)).not.toContain(row.upload_id); // its process lives
+    expect((await journal()).map((r) => r.upload_id)).toContain(row.upload_id);
+
+    other.kill('SIGKILL');
+    await other.exited;
+    req.destroy();
+    const sweep = await waitFor('the sweep to find the dead process’s upload', async () => {
+      const found = await api.services.storage.abortAbandonedUploads();
+      return [...found.aborted, ...found.refused].some((u) => u.uploadId === row.upload_id) && found;
+    });
+    // s3rver answers 405 where AWS S3 and MinIO abort: the sweep asked for exactly that upload.
+    expect(sweep.refused).toContainEqual({ bucket: s3.bucket, key: row.object_key, uploadId: row.upload_id, reason: '405 MethodNotAllowed' });
+    expect(abortsOf(row)).toEqual([405]);
+    expect((await journal()).map((r) => r.upload_id)).not.toContain(row.upload_id);
+    expect(await s3.keys(row.object_key)).toEqual([]); // never an object
   });
 
   it('answer SERVICE_UNAVAILABLE for an upload while the bucket is down, keeping nothing', async () => {

@@ -10,6 +10,8 @@ declare module 's3rver' {
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
+    /** Koa's middleware list (S3rver extends Koa); composed when run() starts listening. */
+    middleware: Array<(ctx: { method: string; url: string; status: number }, next: () => Promise<void>) => Promise<void>>;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

@@ -5,3 +5,4 @@ export * from './webhooks';
 export * from './settings';
 export * from './limits';
 export * from './workers';
+export * from './storage';

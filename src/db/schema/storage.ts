@@ -1,0 +1,14 @@
+// The s3 driver's multipart uploads while they are open (src/storage/upload-journal.ts). A process
+// killed mid-put leaves its parts in the bucket, invisible to a listing and billed; this row is how
+// another process finds and aborts them once the owner's lease is gone.
+import { bigint, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const multipartUploads = pgTable('multipart_uploads', {
+  uploadId: text().primaryKey(),
+  bucket: text().notNull(),
+  /** The object's full key, S3_PREFIX included. */
+  objectKey: text().notNull(),
+  /** The lease of the process sending it (src/db/process-lease.ts); null once its own abort failed. */
+  leaseId: bigint({ mode: 'number' }),
+  startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});

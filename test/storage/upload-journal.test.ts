@@ -1,0 +1,69 @@
+// The journal of open multipart uploads on its own, on a real database: which uploads the sweep may
+// abort. A process's death is its lease's session ending (what SIGKILL does); the two-process case
+// with a real bucket is in s3-deployment.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Database } from '../../src/db/client';
+import { ProcessLease } from '../../src/db/process-lease';
+import { createLogger } from '../../src/logger';
+import { uploadJournal } from '../../src/storage/upload-journal';
+import { waitFor } from '../helpers/jobs';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+
+const log = createLogger('silent');
+let database: TestDatabase;
+let db: Database;
+const leases: ProcessLease[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = connectDatabase(database.url, { max: 4 });
+});
+afterAll(async () => {
+  for (const lease of leases) await lease.close();
+  await db?.close();
+  await database?.drop();
+});
+
+async function processWithJournal(name: string) {
+  const lease = await ProcessLease.take(database.url, log, name);
+  leases.push(lease);
+  return { lease, journal: uploadJournal(db, lease) };
+}
+
+const upload = (n: number) => ({ bucket: 'b', key: `uploads/vid_${n}/source.mkv`, uploadId: `up-${n}` });
+const orphanIds = async (journal: ReturnType<typeof uploadJournal>) => (await journal.orphans()).map((u) => u.uploadId).sort();
+
+describe('the journal of open multipart uploads', () => {
+  it('hands the sweep the uploads of a process that died and those abandoned, never a live one', async () => {
+    const alive = await processWithJournal('vidq-test-journal-alive');
+    const dying = await processWithJournal('vidq-test-journal-dying');
+    await alive.journal.opened(upload(1));
+    await alive.journal.opened(upload(2));
+    await alive.journal.opened(upload(3));
+    await dying.journal.opened(upload(4));
+    expect(await orphanIds(alive.journal)).toEqual([]);
+
+    await alive.journal.abandoned('up-2'); // its own abort failed
+    await alive.journal.closed('up-3'); // completed
+    await dying.lease.close(); // its session ends
+    expect(await orphanIds(alive.journal)).toEqual(['up-2', 'up-4']);
+    expect(await alive.journal.orphans()).toContainEqual(upload(4));
+    await alive.journal.closed('up-2');
+    await alive.journal.closed('up-4');
+    expect(await orphanIds(alive.journal)).toEqual([]);
+    await alive.journal.closed('up-1');
+  });
+
+  it('moves a process’s open uploads to its new lease when it takes one again after losing it', async () => {
+    const p = await processWithJournal('vidq-test-journal-renewed');
+    await p.journal.opened(upload(5));
+    const before = p.lease.id;
+    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'vidq-test-journal-renewed'`;
+    await waitFor('the lease taken again', async () => p.lease.id !== before && (await p.lease.key()) !== before);
+    await waitFor('the row moved to the new lease', async () => {
+      const [row] = await db.sql<{ lease_id: string }[]>`select lease_id from multipart_uploads where upload_id = 'up-5'`;
+      return Number(row!.lease_id) === p.lease.id;
+    });
+    expect(await orphanIds(p.journal)).toEqual([]);
+  });
+});
