@@ -1,35 +1,18 @@
 // The slot counter on its own, as several API processes use it: one lease and one counter per
 // "process", all on one real database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Database } from '../../src/db/client';
-import { createLogger } from '../../src/logger';
-import { ProcessLease } from '../../src/db/process-lease';
+import { describe, expect, it } from 'vitest';
 import { SlotCounter } from '../../src/limits/slots';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { databaseWithLeases, silentLog as log } from '../helpers/leases';
 
-const log = createLogger('silent');
-let database: TestDatabase;
-let db: Database;
-const leases: ProcessLease[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDatabase(database.url, { max: 10 });
-});
-afterAll(async () => {
-  for (const lease of leases) await lease.close();
-  await db?.close();
-  await database?.drop();
-});
+const shared = databaseWithLeases();
 
 async function process(cap: number) {
-  const lease = await ProcessLease.take(database.url, log, 'vidq-test-lease');
-  leases.push(lease);
-  return { lease, slots: new SlotCounter(db.sql, lease, { ws: cap, sse: cap, upload: cap }, log) };
+  const lease = await shared.takeLease('vidq-test-lease');
+  return { lease, slots: new SlotCounter(shared.db().sql, lease, { ws: cap, sse: cap, upload: cap }, log) };
 }
 
 async function row(keyId: string) {
-  const [r] = await db.sql`select n, holders from limit_slots where kind = 'ws' and key_id = ${keyId}`;
+  const [r] = await shared.db().sql`select n, holders from limit_slots where kind = 'ws' and key_id = ${keyId}`;
   return r ?? null;
 }
 
@@ -67,7 +50,7 @@ describe('slots', () => {
   it('never take a share below zero: a give-back after the share was swept changes nothing', async () => {
     const p = await process(5);
     await p.slots.acquire('ws', 'key_swept');
-    await db.sql`update limit_slots set n = 0, holders = '{}' where kind = 'ws' and key_id = 'key_swept'`;
+    await shared.db().sql`update limit_slots set n = 0, holders = '{}' where kind = 'ws' and key_id = 'key_swept'`;
     p.slots.release('ws', 'key_swept');
     await p.slots.idle();
     expect(await row('key_swept')).toEqual({ n: 0, holders: {} });

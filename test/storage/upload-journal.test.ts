@@ -1,33 +1,16 @@
 // The journal of open multipart uploads on its own, on a real database: which uploads the sweep may
 // abort. A process's death is its lease's session ending (what SIGKILL does); the two-process case
 // with a real bucket is in s3-deployment.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Database } from '../../src/db/client';
-import { ProcessLease } from '../../src/db/process-lease';
-import { createLogger } from '../../src/logger';
+import { describe, expect, it } from 'vitest';
 import { uploadJournal } from '../../src/storage/upload-journal';
 import { waitFor } from '../helpers/jobs';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { databaseWithLeases } from '../helpers/leases';
 
-const log = createLogger('silent');
-let database: TestDatabase;
-let db: Database;
-const leases: ProcessLease[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDatabase(database.url, { max: 4 });
-});
-afterAll(async () => {
-  for (const lease of leases) await lease.close();
-  await db?.close();
-  await database?.drop();
-});
+const shared = databaseWithLeases();
 
 async function processWithJournal(name: string) {
-  const lease = await ProcessLease.take(database.url, log, name);
-  leases.push(lease);
-  return { lease, journal: uploadJournal(db, lease) };
+  const lease = await shared.takeLease(name);
+  return { lease, journal: uploadJournal(shared.db(), lease) };
 }
 
 const upload = (n: number) => ({ bucket: 'b', key: `uploads/vid_${n}/source.mkv`, uploadId: `up-${n}` });
@@ -58,10 +41,10 @@ describe('the journal of open multipart uploads', () => {
     const p = await processWithJournal('vidq-test-journal-renewed');
     await p.journal.opened(upload(5));
     const before = p.lease.id;
-    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'vidq-test-journal-renewed'`;
+    await shared.db().sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'vidq-test-journal-renewed'`;
     await waitFor('the lease taken again', async () => p.lease.id !== before && (await p.lease.key()) !== before);
     await waitFor('the row moved to the new lease', async () => {
-      const [row] = await db.sql<{ lease_id: string }[]>`select lease_id from multipart_uploads where upload_id = 'up-5'`;
+      const [row] = await shared.db().sql<{ lease_id: string }[]>`select lease_id from multipart_uploads where upload_id = 'up-5'`;
       return Number(row!.lease_id) === p.lease.id;
     });
     expect(await orphanIds(p.journal)).toEqual([]);
