@@ -48,13 +48,17 @@ export function uploadJournal(database: Database, lease: ProcessLease): UploadJo
 export async function abortAbandonedUploads(services: Pick<Services, 'storage' | 'log'>): Promise<void> {
   const { storage, log } = services;
   const sweep = await storage.abortAbandonedUploads();
-  if (sweep.aborted.length) log.info({ uploads: sweep.aborted }, 'aborted multipart uploads left open by processes that are gone');
+  // `objectKey`, not `key`: the logger redacts fields named key (API keys).
+  const fields = (upload: OpenUpload) => ({ bucket: upload.bucket, objectKey: upload.key, uploadId: upload.uploadId });
+  if (sweep.aborted.length) log.info({ uploads: sweep.aborted.map(fields) }, 'aborted multipart uploads left open by processes that are gone');
   for (const upload of sweep.refused) {
     log.error(
-      { ...upload },
+      { ...fields(upload), reason: upload.reason },
       `the bucket refused to abort multipart upload ${upload.uploadId} of ${upload.key} (${upload.reason}): its parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
     );
   }
-  if (sweep.failed.length)
-    log.warn({ uploads: sweep.failed }, 'could not reach the bucket to abort abandoned multipart uploads: trying again at the next maintenance run');
+  if (sweep.failed.length) {
+    const uploads = sweep.failed.map((upload) => ({ ...fields(upload), reason: upload.reason }));
+    log.warn({ uploads }, 'could not reach the bucket to abort abandoned multipart uploads: trying again at the next maintenance run');
+  }
 }

@@ -326,6 +326,8 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 50,
+        objectKey: row.object_key,
+        uploadId: row.upload_id,
         msg: `the bucket refused to abort multipart upload ${row.upload_id} of ${row.object_key} (405 MethodNotAllowed): its parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
       }),
     );
