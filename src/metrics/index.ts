@@ -34,6 +34,12 @@ export const metrics = {
   }),
   uploads: new Counter({ name: 'vidq_uploads_total', help: 'Uploads by result: success, or the error code.', labelNames: ['result'], registers: [registry] }),
   uploadBytes: new Counter({ name: 'vidq_upload_bytes_total', help: 'Bytes of the uploads that became videos.', registers: [registry] }),
+  abandonedUploads: new Counter({
+    name: 'vidq_storage_abandoned_uploads_total',
+    help: 'Multipart uploads of processes gone, by what the sweep got: aborted, refused (parts left in the bucket), failed (tried again).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  }),
   webhookDeliveries: new Counter({
     name: 'vidq_webhook_deliveries_total',
     help: 'Webhook deliveries that ended: DELIVERED, or FAILED after their retries.',

@@ -9,6 +9,7 @@ import { eq, or, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { leaseHeldSql, type ProcessLease } from '../db/process-lease';
 import { multipartUploads } from '../db/schema/index';
+import { metrics } from '../metrics/index';
 import type { Services } from '../services';
 import type { OpenUpload, UploadJournal } from './types';
 
@@ -44,10 +45,16 @@ export function uploadJournal(database: Database, lease: ProcessLease): UploadJo
   };
 }
 
-/** The maintenance job's part: aborts abandoned multipart uploads and says what it could not. */
+/**
+ * The maintenance job's part: aborts abandoned multipart uploads, counts what it got
+ * (vidq_storage_abandoned_uploads_total{outcome}) and logs what it could not abort.
+ */
 export async function abortAbandonedUploads(services: Pick<Services, 'storage' | 'log'>): Promise<void> {
   const { storage, log } = services;
   const sweep = await storage.abortAbandonedUploads();
+  metrics.abandonedUploads.inc({ outcome: 'aborted' }, sweep.aborted.length);
+  metrics.abandonedUploads.inc({ outcome: 'refused' }, sweep.refused.length);
+  metrics.abandonedUploads.inc({ outcome: 'failed' }, sweep.failed.length);
   // `objectKey`, not `key`: the logger redacts fields named key (API keys).
   const fields = (upload: OpenUpload) => ({ bucket: upload.bucket, objectKey: upload.key, uploadId: upload.uploadId });
   if (sweep.aborted.length) log.info({ uploads: sweep.aborted.map(fields) }, 'aborted multipart uploads left open by processes that are gone');

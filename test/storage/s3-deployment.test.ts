@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import pino from 'pino';
 import { removeExpiredJobs } from '../../src/jobs/retention';
+import { registry } from '../../src/metrics/index';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -321,7 +322,12 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     // The maintenance job's sweep: the refusal is logged for the operator, with what to do.
     const lines: Array<{ level: number; msg: string }> = [];
     const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const refused = async () =>
+      (await registry.getSingleMetric('vidq_storage_abandoned_uploads_total')!.get()).values.find((v) => v.labels.outcome === 'refused')?.value ?? 0;
+    const refusedBefore = await refused();
+    const abandoned = (await journal()).filter((r) => r.lease_id === null).length; // this one, and any an earlier test left
     await abortAbandonedUploads({ storage: api.services.storage, log });
+    expect((await refused()) - refusedBefore).toBe(abandoned); // vidq_storage_abandoned_uploads_total{outcome="refused"}
     expect(abortsOf(row)).toEqual([405, 405]);
     expect(lines).toContainEqual(
       expect.objectContaining({
