@@ -15,11 +15,11 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
+import { describeS3Error, isNotFound, statusOf } from './s3-errors';
 import { S3FollowedFile } from './s3-followed-file';
 import {
   type AbandonedUploadsSweep,
@@ -69,16 +69,15 @@ export class S3Storage implements Storage {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
-      const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+      const status = statusOf(error);
       const where = this.settings.endpoint ?? `AWS (${this.settings.region})`;
       if (status === 404) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: no such bucket at ${where}. Create it, or fix S3_BUCKET.`);
       if (status === 403 || status === 401) {
         throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);
       }
       if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new StorageConfigError(
-        `S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${reason}). Check the URL and that the server runs.`,
+        `S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${describeS3Error(error)}). Check the URL and that the server runs.`,
       );
     }
   }
@@ -213,9 +212,4 @@ export class S3Storage implements Storage {
   close(): void {
     this.client.destroy();
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as S3ServiceException;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './db';
 
 export const silentLog = createLogger('silent');
 
-export function databaseWithLeases(): { db(): Database; takeLease(applicationName: string): Promise<ProcessLease> } {
+export function databaseWithLeases(): { url(): string; db(): Database; takeLease(applicationName: string): Promise<ProcessLease> } {
   let database: TestDatabase | undefined;
   let db: Database | undefined;
   const leases: ProcessLease[] = [];
@@ -23,6 +23,7 @@ export function databaseWithLeases(): { db(): Database; takeLease(applicationNam
     await database?.drop();
   });
   return {
+    url: () => database!.url,
     db: () => db!,
     async takeLease(applicationName) {
       const lease = await ProcessLease.take(database!.url, silentLog, applicationName);

@@ -309,25 +309,37 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(row).toMatchObject({ object_key: expect.stringMatching(/^uploads\/vid_\w+\/source\.mkv$/), lease_id: null });
     expect(abortsOf(row)).toEqual([405]);
 
-    // A sweep that cannot reach the bucket keeps the row for the next one.
+    // The maintenance job's sweep (counted, and logged for the operator). One that cannot reach the
+    // bucket keeps the row for the next one.
+    const lines: Array<{ level: number; msg: string; uploads?: unknown[] }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const counted = async (outcome: string) =>
+      (await registry.getSingleMetric('vidq_storage_abandoned_uploads_total')!.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const abandoned = async () => (await journal()).filter((r) => r.lease_id === null).length; // this one, and any an earlier test left
+    const failedBefore = await counted('failed');
+    const abandonedWhileDown = await abandoned();
     await s3.stop();
     try {
       const unreachable = await api.services.storage.abortAbandonedUploads();
       expect(unreachable.failed).toContainEqual({ bucket: s3.bucket, key: row.object_key, uploadId: row.upload_id, reason: 'ECONNREFUSED' });
+      await abortAbandonedUploads({ storage: api.services.storage, log });
     } finally {
       await s3.start();
     }
+    expect((await counted('failed')) - failedBefore).toBe(abandonedWhileDown);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: 'could not reach the bucket to abort abandoned multipart uploads: trying again at the next maintenance run',
+        uploads: expect.arrayContaining([{ bucket: s3.bucket, objectKey: row.object_key, uploadId: row.upload_id, reason: 'ECONNREFUSED' }]),
+      }),
+    );
     expect((await journal()).map((r) => r.upload_id)).toContain(row.upload_id);
 
-    // The maintenance job's sweep: the refusal is logged for the operator, with what to do.
-    const lines: Array<{ level: number; msg: string }> = [];
-    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const refused = async () =>
-      (await registry.getSingleMetric('vidq_storage_abandoned_uploads_total')!.get()).values.find((v) => v.labels.outcome === 'refused')?.value ?? 0;
-    const refusedBefore = await refused();
-    const abandoned = (await journal()).filter((r) => r.lease_id === null).length; // this one, and any an earlier test left
+    const refusedBefore = await counted('refused');
+    const abandonedNow = await abandoned();
     await abortAbandonedUploads({ storage: api.services.storage, log });
-    expect((await refused()) - refusedBefore).toBe(abandoned); // vidq_storage_abandoned_uploads_total{outcome="refused"}
+    expect((await counted('refused')) - refusedBefore).toBe(abandonedNow); // vidq_storage_abandoned_uploads_total{outcome="refused"}
     expect(abortsOf(row)).toEqual([405, 405]);
     expect(lines).toContainEqual(
       expect.objectContaining({

@@ -1,10 +1,18 @@
 // The journal of open multipart uploads on its own, on a real database: which uploads the sweep may
 // abort. A process's death is its lease's session ending (what SIGKILL does); the two-process case
 // with a real bucket is in s3-deployment.test.ts.
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { connectDatabase } from '../../src/db/client';
+import { createStorage } from '../../src/storage/index';
+import { StorageUnavailableError } from '../../src/storage/types';
 import { uploadJournal } from '../../src/storage/upload-journal';
 import { waitFor } from '../helpers/jobs';
 import { databaseWithLeases } from '../helpers/leases';
+import { startS3 } from '../helpers/s3';
 
 const shared = databaseWithLeases();
 
@@ -48,5 +56,29 @@ describe('the journal of open multipart uploads', () => {
       return Number(row!.lease_id) === p.lease.id;
     });
     expect(await orphanIds(p.journal)).toEqual([]);
+  });
+
+  it('aborts a multipart upload it cannot record, before any part is sent, and fails the put', async () => {
+    const s3 = await startS3();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-journal-'));
+    const storage = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env() }));
+    onTestFinished(async () => {
+      storage.close();
+      await s3.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    const gone = connectDatabase(shared.url(), { max: 1 });
+    await gone.close(); // the database cannot be written: the journal's insert fails
+    storage.recordUploadsIn(uploadJournal(gone, await shared.takeLease('vidq-test-journal-unwritable')));
+    const file = path.join(dir, 'big.bin');
+    await fs.writeFile(file, Buffer.alloc(20 * 1024 * 1024, 1)); // more than one 8 MB part: a multipart upload
+
+    await expect(storage.putFile('outputs/job_unrecorded/big.bin', file)).rejects.toThrow(StorageUnavailableError);
+    const toKey = s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/outputs/job_unrecorded/big.bin?`));
+    const query = (r: { url: string }) => new URLSearchParams(r.url.split('?')[1]);
+    expect(toKey.filter((r) => r.method === 'POST' && query(r).has('uploads'))).toHaveLength(1); // created
+    expect(toKey.filter((r) => r.method === 'PUT')).toEqual([]); // no part sent
+    expect(toKey.filter((r) => r.method === 'DELETE' && query(r).get('uploadId')).map((r) => r.status)).toEqual([405]); // aborted (s3rver cannot)
+    expect(await s3.keys('outputs/')).toEqual([]);
   });
 });
