@@ -1,6 +1,7 @@
 // What the source is (ffprobe) and whether it really decodes (a short ffmpeg decode of both ends).
 import type { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { PermanentStageError, summarizeStderr } from './errors.ts';
 import { fileArg, runFfmpeg, runProcess, runFfprobe } from './ffmpeg.ts';
 import type { VideoMetadata } from './types.ts';
@@ -140,13 +141,35 @@ export type HeadCheck = DecodeCheck;
 /** Whether a check found something wrong. */
 const failed = (check: DecodeCheck) => check.failure !== undefined || check.complaints.length > 0;
 
+interface DecodeOpts {
+  ffmpeg: string;
+  signal?: AbortSignal;
+  /** Decoder threads; ffmpeg's own choice (one per core, plus one) when unset. */
+  threads?: number;
+}
+
+/**
+ * Decoder threads for the ends decoded after the last byte. ffmpeg's default gives each process one
+ * thread per core plus one, so the head, the tail and ffprobe starting together oversubscribe the
+ * cores. The head (about twice the tail's work) gets one thread per core; the tail beside it a third of
+ * the cores, at least one, and it runs to the end of its GOP while the head takes the cores it frees.
+ * A tail decoded alone (the head was checked while the file arrived) gets one thread per core. On
+ * 2 vCPUs: both ends and ffprobe 494 ms instead of 544, the tail and ffprobe 201 ms instead of 220
+ * (BENCHMARKS.md, Uploads).
+ */
+export function decoderThreads(cores: number, headToo: boolean): { head: number; tail: number } {
+  const all = Math.max(1, cores);
+  return { head: all, tail: headToo ? Math.max(1, Math.round(all / 3)) : all };
+}
+
 /** Decodes part of `input` (a file, or a stream on `pipe:0`) at `-v error`; a clean decode prints nothing. */
-async function decodePart(input: string | Readable, rangeArgs: string[], opts: { ffmpeg: string; signal?: AbortSignal }): Promise<DecodeCheck> {
+async function decodePart(input: string | Readable, rangeArgs: string[], opts: DecodeOpts): Promise<DecodeCheck> {
   const complaints: string[] = [];
   const stream = typeof input !== 'string';
+  const threads = opts.threads ? ['-threads', String(opts.threads)] : [];
   try {
     const { frames } = await runFfmpeg(
-      ['-v', 'error', ...rangeArgs, '-i', stream ? 'pipe:0' : fileArg(input), '-map', '0:V:0', '-map', '0:a?', '-f', 'null', '-'],
+      ['-v', 'error', ...threads, ...rangeArgs, '-i', stream ? 'pipe:0' : fileArg(input), '-map', '0:V:0', '-map', '0:a?', '-f', 'null', '-'],
       {
         ffmpeg: opts.ffmpeg,
         signal: opts.signal,
@@ -168,7 +191,7 @@ async function decodePart(input: string | Readable, rangeArgs: string[], opts: {
  * The head check alone: the first ~2 s, on a file or on a stream (an upload while it arrives: `-i
  * pipe:0`, so that only the tail is left to decode after the last byte).
  */
-export function decodeHead(input: string | Readable, opts: { ffmpeg: string; signal?: AbortSignal }): Promise<HeadCheck> {
+export function decodeHead(input: string | Readable, opts: DecodeOpts): Promise<HeadCheck> {
   return decodePart(input, ['-t', String(CHECK_SECONDS)], opts);
 }
 
@@ -182,7 +205,7 @@ export function decodeHead(input: string | Readable, opts: { ffmpeg: string; sig
  * decode from the keyframe before that point anyway (up to a whole GOP, 10 s with x264's defaults) only
  * to throw the frames away (BENCHMARKS.md, Uploads).
  */
-function decodeTail(path: string, durationSeconds: number | 'in-header', opts: { ffmpeg: string; signal?: AbortSignal }): Promise<DecodeCheck> {
+function decodeTail(path: string, durationSeconds: number | 'in-header', opts: DecodeOpts): Promise<DecodeCheck> {
   const seek =
     durationSeconds === 'in-header'
       ? ['-noaccurate_seek', '-sseof', `-${TAIL_SEEK_SECONDS}`]
@@ -258,9 +281,10 @@ export async function probeAndVerify(
   const probe = probeVideo(path, { ffprobe: opts.ffprobe, signal: opts.signal });
   probe.catch(() => {}); // awaited below, after the decoders have started
   const stop = new AbortController();
+  const threads = decoderThreads(availableParallelism(), !opts.head);
   const decoded = decodeBothEnds(
-    async (signal) => (await opts.head) ?? decodeHead(path, { ffmpeg, signal }),
-    async (signal) => decodeTail(path, opts.durationInHeader ? 'in-header' : (await probe).durationSeconds, { ffmpeg, signal }),
+    async (signal) => (await opts.head) ?? decodeHead(path, { ffmpeg, signal, threads: threads.head }),
+    async (signal) => decodeTail(path, opts.durationInHeader ? 'in-header' : (await probe).durationSeconds, { ffmpeg, signal, threads: threads.tail }),
     { signal: opts.signal, stop },
   );
   let metadata: VideoMetadata;

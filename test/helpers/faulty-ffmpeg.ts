@@ -23,6 +23,8 @@ export interface FaultyFfmpeg {
   invocations(): Promise<number>;
   /** Pids of every invocation, in order (exec keeps the pid, so these are the ffmpeg/sleep pids). */
   pids(): Promise<number[]>;
+  /** The arguments of every invocation, in order, each joined by spaces. */
+  argv(): Promise<string[]>;
 }
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -47,6 +49,7 @@ if [ -n "$WHEN" ]; then
   for a in "$@"; do case "$a" in *"$WHEN"*) match=1 ;; esac; done
 fi
 echo $$ >> "$S/pids"
+printf '%s\n' "$*" >> "$S/argv"
 [ "$match" = 1 ] || exec ${q(opts.realFfmpeg)} "$@"
 # mkdir is atomic: a portable lock around the read-increment-write of the counter.
 while ! mkdir "$S/lock" 2>/dev/null; do sleep 0.01; done
@@ -67,5 +70,6 @@ exec ${q(opts.realFfmpeg)} "$@"
     path: file,
     invocations: async () => Number((await read('count')).trim() || 0),
     pids: async () => (await read('pids')).split('\n').filter(Boolean).map(Number),
+    argv: async () => (await read('argv')).split('\n').filter(Boolean),
   };
 }

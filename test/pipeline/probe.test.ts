@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
-import { probeAndVerify, probeVideo } from '../../src/pipeline/probe.ts';
+import { decoderThreads, probeAndVerify, probeVideo } from '../../src/pipeline/probe.ts';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
 import {
   binaries,
@@ -140,6 +140,21 @@ describe('probeAndVerify (ffprobe, head and tail side by side)', () => {
     const oneFrame = path.join(dir, 'one-frame.mp4');
     await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25', '-frames:v', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', oneFrame]);
     expect((await corruptError(probeAndVerify(oneFrame, { ...binaries, durationInHeader: true }))).detail).toMatch(/single picture/);
+  });
+
+  it('shares the cores between the two ends instead of giving each one thread per core plus one', async () => {
+    expect(decoderThreads(2, true)).toEqual({ head: 2, tail: 1 });
+    expect(decoderThreads(2, false)).toEqual({ head: 2, tail: 2 }); // the head was checked while the file arrived
+    expect(decoderThreads(1, true)).toEqual({ head: 1, tail: 1 });
+    expect(decoderThreads(8, true)).toEqual({ head: 8, tail: 3 });
+    // What the two decoders of an upload's check are really given.
+    const recorder = await makeFaultyFfmpeg(dir, { realFfmpeg: binaries.ffmpeg, failures: 0, mode: 'exit1' });
+    await probeAndVerify(clips.mp4, { ...binaries, ffmpeg: recorder.path, durationInHeader: true });
+    const expected = decoderThreads(os.availableParallelism(), true);
+    const argv = await recorder.argv();
+    expect(argv).toHaveLength(2);
+    expect(argv.find((a) => a.includes('-sseof'))).toMatch(new RegExp(`-threads ${expected.tail} `));
+    expect(argv.find((a) => !a.includes('-sseof'))).toMatch(new RegExp(`-threads ${expected.head} .*-t 2 `));
   });
 
   it('stops the tail once the head has failed, leaving no ffmpeg behind', async () => {
