@@ -1,5 +1,6 @@
 // A real S3-protocol server for tests (s3rver, on its own directory and a free port), with one bucket,
-// and the environment that points vidq at it.
+// and the environment that points vidq at it. s3rver has no AbortMultipartUpload (it answers 405, see
+// DESIGN.md); this server answers it as S3 does, so that a test can see an aborted upload's parts go.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,10 @@ export interface TestS3 {
   env(extra?: Record<string, string>): Record<string, string>;
   /** Every key in the bucket under `prefix` (S3_PREFIX included). */
   keys(prefix?: string): Promise<string[]>;
+  /** The ids of the multipart uploads whose parts the server holds: begun, neither completed nor aborted. */
+  openUploads(): Promise<string[]>;
+  /** Answer AbortMultipartUpload with s3rver's own 405, as a bucket that refuses it would. */
+  refuseAborts: boolean;
   /** Stops the server (keeping its data) until start() runs it again on the same port: an outage. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -32,7 +37,10 @@ export interface TestS3 {
 
 export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-'));
+  // Where s3rver's store keeps a multipart upload until it completes: <id>/key, then one file per part.
+  const uploadsDir = path.join(directory, bucket, '._S3rver_uploads');
   const requests: S3Request[] = [];
+  let refuseAborts = false;
   const make = (port: number) => {
     const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
     // s3rver is a Koa app: a middleware put first sees every request; a refusal is thrown (an S3Error
@@ -48,6 +56,22 @@ export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
       } finally {
         requests.push({ method: ctx.method, url: ctx.url, status });
       }
+    });
+    // AbortMultipartUpload (DELETE /bucket/key?uploadId=…), as S3 answers it: 204 once the upload's parts
+    // are removed, 404 NoSuchUpload for an upload the server does not hold under that key.
+    server.middleware.splice(1, 0, async (ctx, next) => {
+      const uploadId = ctx.query.uploadId;
+      if (ctx.method !== 'DELETE' || typeof uploadId !== 'string' || refuseAborts) return next();
+      const upload = path.join(uploadsDir, path.basename(uploadId));
+      const key = decodeURIComponent(ctx.path.slice(`/${bucket}/`.length));
+      if ((await fs.readFile(path.join(upload, 'key'), 'utf8').catch(() => null)) !== key) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`;
+        return;
+      }
+      await fs.rm(upload, { recursive: true, force: true });
+      ctx.status = 204;
     });
     return server;
   };
@@ -85,6 +109,15 @@ export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return keys.sort();
+    },
+    async openUploads() {
+      return (await fs.readdir(uploadsDir).catch(() => [])).sort();
+    },
+    get refuseAborts() {
+      return refuseAborts;
+    },
+    set refuseAborts(refuse: boolean) {
+      refuseAborts = refuse;
     },
     async stop() {
       if (!running) return;

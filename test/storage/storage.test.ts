@@ -165,6 +165,7 @@ describe('the s3 driver', () => {
       await landed.cancel(); // refused after it was stored
       expect(await storage.list('uploads/vid_f3/')).toEqual([]);
       expect(await storage.list('uploads/vid_f4/')).toEqual([]);
+      expect(await s3.openUploads()).toEqual([]); // the cancelled one's parts were aborted
     } finally {
       storage.close();
     }
