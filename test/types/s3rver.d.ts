@@ -8,10 +8,21 @@ declare module 's3rver' {
     resetOnClose?: boolean;
     configureBuckets?: Array<{ name: string; configs: Array<string | Buffer> }>;
   }
+  /** The part of Koa's context the tests' middleware reads and writes. */
+  interface KoaContext {
+    method: string;
+    url: string;
+    /** The URL's path, still percent-encoded. */
+    path: string;
+    query: Record<string, string | string[] | undefined>;
+    status: number;
+    type: string;
+    body: unknown;
+  }
   export default class S3rver {
     constructor(options: S3rverOptions);
     /** Koa's middleware list (S3rver extends Koa); composed when run() starts listening. */
-    middleware: Array<(ctx: { method: string; url: string; status: number }, next: () => Promise<void>) => Promise<void>>;
+    middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }
