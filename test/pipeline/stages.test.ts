@@ -1,21 +1,18 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger } from '../../src/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError } from '../../src/pipeline/errors.ts';
-import { validateProcessingOptions } from '../../src/pipeline/options.ts';
-import { probeVideo } from '../../src/pipeline/probe.ts';
 import { STAGES, getStage } from '../../src/pipeline/stages/index.ts';
 import { dHash } from '../../src/pipeline/stages/scenes.ts';
-import type { Stage, StageContext } from '../../src/pipeline/types.ts';
-import { binaries, makeGarbageAfterHeader, makeVideo } from '../helpers/media.ts';
+import type { Stage } from '../../src/pipeline/types.ts';
+import { makeGarbageAfterHeader, makeVideo } from '../helpers/media.ts';
+import { stageContext } from '../helpers/stage-context.ts';
 
 let dir: string;
 let withGaps: string;
 let withCuts: string;
 let noAudio: string;
-let jobs = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'vidq-stages-'));
@@ -28,27 +25,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A fresh job directory and context for one stage run. */
-async function contextFor(inputPath: string, progress: number[] = []): Promise<StageContext> {
-  const outputDir = path.join(dir, `job-${++jobs}`);
-  await mkdir(outputDir);
-  const v = validateProcessingOptions({});
-  if (!('options' in v)) throw new Error('default options are invalid');
-  return {
-    jobId: `job-${jobs}`,
-    attempt: 1,
-    inputPath,
-    outputDir,
-    options: v.options,
-    stageOptions: {},
-    scratchDir: outputDir,
-    log: createLogger('silent'),
-    source: await probeVideo(inputPath, binaries),
-    previous: {},
-    binaries,
-    signal: new AbortController().signal,
-    reportProgress: (f) => progress.push(f),
-  };
-}
+const contextFor = (inputPath: string, progress: number[] = []) => stageContext(dir, inputPath, {}, { reportProgress: (f) => progress.push(f) });
 
 const stage = (name: string): Stage => getStage(name)!;
 

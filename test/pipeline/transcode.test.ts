@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger } from '../../src/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentStageError, StageAbortedError, TransientStageError } from '../../src/pipeline/errors.ts';
-import { validateProcessingOptions } from '../../src/pipeline/options.ts';
-import { probeVideo } from '../../src/pipeline/probe.ts';
 import { transcodeStage } from '../../src/pipeline/stages/transcode.ts';
 import type { StageContext } from '../../src/pipeline/types.ts';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
 import { binaries, ffprobeJson, makeTruncated, makeVideo } from '../helpers/media.ts';
+import { stageContext } from '../helpers/stage-context.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -19,7 +17,6 @@ let clip: string;
 let large: string;
 let greenScreen: string;
 let silent: string;
-let jobs = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'vidq-transcode-'));
@@ -32,28 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function contextFor(inputPath: string, options: unknown, extra: Partial<StageContext> = {}): Promise<StageContext> {
-  const outputDir = path.join(dir, `job-${++jobs}`);
-  await mkdir(outputDir);
-  const v = validateProcessingOptions(options);
-  if (!('options' in v)) throw new Error(JSON.stringify(v.fieldErrors));
-  return {
-    jobId: `job-${jobs}`,
-    attempt: 1,
-    inputPath,
-    outputDir,
-    options: v.options,
-    stageOptions: {},
-    scratchDir: outputDir,
-    log: createLogger('silent'),
-    source: await probeVideo(inputPath, binaries),
-    previous: {},
-    binaries,
-    signal: new AbortController().signal,
-    reportProgress: () => {},
-    ...extra,
-  };
-}
+const contextFor = (inputPath: string, options: unknown, extra: Partial<StageContext> = {}) => stageContext(dir, inputPath, options, extra);
 
 const codecs = async (file: string) => {
   const { streams } = await ffprobeJson(file);
