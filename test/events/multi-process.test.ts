@@ -14,7 +14,7 @@ import { gql, wsClient } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, SUBMIT, waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { freePort } from '../helpers/pg-urls';
-import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
 import { expectGapless, follow, JOB_EVENTS, JOB_UPDATED } from './helpers';
 
 let dataDir: string;
@@ -38,15 +38,7 @@ async function startApi(): Promise<string> {
   });
   processes.push(proc);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `API process on ${port}`,
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
-      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
-    },
-    60_000,
-    200,
-  );
+  await untilServing(proc, url);
   return url;
 }
 

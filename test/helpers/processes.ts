@@ -39,6 +39,20 @@ export function spawnVidq(args: string[], env: Record<string, string>): VidqProc
   return proc;
 }
 
+/**
+ * Waits until the process answers `GET <url>/health` with 200; fails at once, with what it printed, if
+ * it exits first.
+ */
+export async function untilServing(proc: VidqProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`the vidq process exited: ${proc.output()}`);
+    if ((await fetch(`${url}/health`).catch(() => null))?.status === 200) return;
+    if (Date.now() > until) throw new Error(`${url}/health did not answer 200 within ${timeoutMs} ms: ${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Kills whatever a test left running (call from afterAll). */
 export async function killAllVidq() {
   const all = [...running];

@@ -15,7 +15,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { freePort } from '../helpers/pg-urls';
-import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
 import { multipartFrame, upload } from '../helpers/upload';
 import { JOB_EVENTS, openSocket, type RawSocket } from '../events/helpers';
 import { openStream } from './helpers';
@@ -220,14 +220,6 @@ async function spawnApi(): Promise<{ url: string; proc: VidqProcess }> {
     WS_MAX_CONNECTIONS_PER_KEY: '2',
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `API process on ${port}`,
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`API process exited: ${proc.output()}`);
-      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
-    },
-    60_000,
-    200,
-  );
+  await untilServing(proc, url);
   return { url, proc };
 }

@@ -10,7 +10,7 @@ import { gql, wsClient } from '../helpers/graphql';
 import { seedVideo, waitFor, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { freePort } from '../helpers/pg-urls';
-import { killAllVidq, spawnVidq } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing } from '../helpers/processes';
 import { upload } from '../helpers/upload';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
 
@@ -198,7 +198,7 @@ describe('GET /metrics', () => {
       JOB_STAGES: 'probe',
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitFor('the worker to serve /health', async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, 60_000, 200);
+    await untilServing(worker, url);
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
     expect(value(await scrape(url), 'vidq_jobs_total{pipeline="default",status="COMPLETED"}')).toBe(0);
     expect((await fetch(`${url}/graphql`)).status).toBe(404); // no GraphQL in a worker

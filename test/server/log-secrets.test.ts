@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
-import { waitFor } from '../helpers/jobs';
 import { freePort } from '../helpers/pg-urls';
-import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
 
 let app: TestApp;
 let alice: TestUser;
@@ -27,7 +26,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
   });
-  await waitFor('the API process', async () => (await fetch(`${url}/health`).catch(() => null))?.ok, 60_000, 200);
+  await untilServing(api, url);
   // The database refuses these writes, as it might on a full disk or a broken constraint.
   const sql = app.services.database.sql;
   await sql`alter table webhook_endpoints add constraint refuse_all check (false) not valid`;

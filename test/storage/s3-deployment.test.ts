@@ -16,7 +16,7 @@ import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { freePort } from '../helpers/pg-urls';
 import { ffmpeg, makeGarbageAfterHeader, makeTruncated, makeVideo } from '../helpers/media';
-import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
 import { startS3, type TestS3 } from '../helpers/s3';
 import { multipartFrame, result, upload } from '../helpers/upload';
 
@@ -375,10 +375,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       ...s3.env(),
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitFor('the second API process', async () => {
-      if (other.child.exitCode !== null) throw new Error(`API process exited: ${other.output()}`);
-      return (await fetch(`${url}/health`).catch(() => null))?.ok ?? false;
-    });
+    await untilServing(other, url);
     const known = new Set((await journal()).map((row) => row.upload_id));
     const req = await partialUpload(url, await bigClip(), 20 * 1024 * 1024);
     // Once its first part is in the bucket, the upload is in the journal under the other process's lease.

@@ -8,10 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
-import { waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { freePort } from '../helpers/pg-urls';
-import { killAllVidq, spawnVidq, type VidqProcess } from '../helpers/processes';
+import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
 import { multipartFrame, storedFileNames } from '../helpers/upload';
 
 let app: TestApp;
@@ -35,7 +34,7 @@ beforeAll(async () => {
     UPLOAD_IDLE_TIMEOUT_SECONDS: '1',
     LOG_LEVEL: 'info',
   });
-  await waitFor('the API process', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok, 60_000, 200);
+  await untilServing(api, `http://127.0.0.1:${port}`);
 });
 afterAll(async () => {
   await killAllVidq();
