@@ -12,7 +12,9 @@
 //   BENCH_STORAGE=s3 …                           # vidq with STORAGE_DRIVER=s3 against s3rver
 //
 // Besides throughput it reports, for each upload, the time from the client's last byte to the answer
-// (after-last-byte latency): what the checks that run only once the whole file is there cost.
+// (after-last-byte latency): what the checks that run only once the whole file is there cost. Each round
+// also times those checks alone on the finished file (probeAndVerify, no upload around it): the floor
+// of that latency on this machine, whatever the transfer path does.
 //
 // Each server runs in a child process; its peak RSS comes from /proc/<pid>/status (VmHWM, reset via
 // clear_refs after a warm-up upload). Targets: vidq/bare throughput ≥ 0.7, vidq peak RSS increase < 100 MB.
@@ -264,7 +266,8 @@ async function main() {
   const capacitorTmp = path.join(work, 'os-tmp');
   await mkdir(capacitorTmp);
   const { resolveBinaries } = await import('../src/pipeline/binaries');
-  const { ffmpeg } = resolveBinaries({ ffmpegPath: undefined, ffprobePath: undefined });
+  const { probeAndVerify } = await import('../src/pipeline/probe');
+  const { ffmpeg, ffprobe } = resolveBinaries({ ffmpegPath: undefined, ffprobePath: undefined });
   const { df } = await run('df', ['-h', '--output=source,fstype,size', work]).then((r) => ({ df: r.stdout.trim().split('\n').pop() }));
 
   let stopPg = async () => {};
@@ -345,6 +348,22 @@ async function main() {
         .join(' ');
     console.log(`load average before: ${load()} (${os.cpus().length} CPUs)`);
     const names = Object.keys(servers);
+    // What vidq runs after the last byte, run here on the finished file with no upload around it: the
+    // floor of vidq's answer on this machine. An MP4 with its moov at the end leaves ffprobe and both
+    // ends; any other file's head was decoded while it arrived, leaving ffprobe and the tail.
+    const headDecodedEarly = !(h264 && !faststart);
+    const checksAlone: number[] = [];
+    const timeChecks = async () => {
+      await run('sync');
+      const t0 = performance.now();
+      await probeAndVerify(video, {
+        ffmpeg,
+        ffprobe,
+        durationInHeader: h264,
+        head: headDecodedEarly ? Promise.resolve({ frames: 50, complaints: [] }) : null,
+      });
+      checksAlone.push(performance.now() - t0);
+    };
     for (let round = 1; round <= rounds; round++) {
       // Each round in another order, each upload after a sync: no variant pays for another's writeback.
       const order = names.map((_, i) => names[(i + round - 1) % names.length]);
@@ -375,6 +394,10 @@ async function main() {
             `  answer ${afterLastByteMs.toFixed(0)} ms after the last byte  server CPU ${cpu.toFixed(2)} s  peak RSS +${mb(Math.max(0, after.VmHWM - baseline))} MB`,
         );
       }
+      if (servers.vidq) {
+        await timeChecks();
+        console.log(`round ${round} the checks alone                ${checksAlone.at(-1)!.toFixed(0)} ms`);
+      }
     }
     console.log(`load average after: ${load()}`);
     const leftovers = (await readdir(capacitorTmp)).filter((f) => !f.startsWith('tsx-')); // tsx's compile cache
@@ -396,6 +419,14 @@ async function main() {
     console.log(`vidq peak RSS increase: ${peak.toFixed(1)} MB (target < 100 MB) ${peak < 100 ? 'OK' : 'MISSED'}`);
     const afterLastByte = results.vidq ? median(results.vidq.afterLastByte) : NaN;
     console.log(`vidq answer after the last byte: ${afterLastByte.toFixed(0)} ms p50 (target ≤ 300 ms) ${afterLastByte <= 300 ? 'OK' : 'MISSED'}`);
+    if (checksAlone.length) {
+      const floor = median(checksAlone);
+      console.log(
+        `  of which the checks alone (${headDecodedEarly ? 'ffprobe and the tail; the head was decoded while the file arrived' : 'ffprobe, head and tail'}),` +
+          ` timed on the finished file: ${floor.toFixed(0)} ms p50 on ${os.availableParallelism()} CPUs; the rest: ${(afterLastByte - floor).toFixed(0)} ms` +
+          (results.bare ? ` (the bare pipe answers ${median(results.bare.afterLastByte).toFixed(0)} ms after its last byte)` : ''),
+      );
+    }
     console.log(`left behind: ${leftovers.length} file(s) in the servers' os.tmpdir() ${JSON.stringify(leftovers)}, ${tmpLeft.length} in vidq's uploads/.tmp`);
   } finally {
     await Promise.all(children.map(stop));
