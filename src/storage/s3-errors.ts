@@ -18,3 +18,21 @@ export function describeS3Error(error: unknown): string {
   if (status) return `${status} ${(error as S3ServiceException).name}`;
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
+
+/** Node's codes for a TLS certificate it would not accept, with what the operator can do about each. */
+const CERTIFICATE_ADVICE: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed: start vidq with NODE_EXTRA_CA_CERTS=/path/to/that-certificate.pem',
+  SELF_SIGNED_CERT_IN_CHAIN: 'it is signed by a CA Node does not know: start vidq with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it is signed by a CA Node does not know: start vidq with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
+  UNABLE_TO_GET_ISSUER_CERT: 'it is signed by a CA Node does not know: start vidq with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it is signed by a CA Node does not know: start vidq with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
+  CERT_HAS_EXPIRED: 'it has expired: renew it on the server',
+  CERT_NOT_YET_VALID: 'it is not valid yet: check the clocks of both machines',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'it was issued for another name: use the host name it was issued for in S3_ENDPOINT',
+};
+
+/** What to do about a TLS certificate the endpoint presented and Node refused, or null for other errors. */
+export function certificateAdvice(error: unknown): string | null {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code && code in CERTIFICATE_ADVICE ? `its TLS certificate is not trusted (${code}): ${CERTIFICATE_ADVICE[code]}` : null;
+}

@@ -2,6 +2,7 @@
 // and the environment that points vidq at it. s3rver has no AbortMultipartUpload (it answers 405, see
 // DESIGN.md); this server answers it as S3 does, so that a test can see an aborted upload's parts go.
 import fs from 'node:fs/promises';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -35,14 +36,26 @@ export interface TestS3 {
   close(): Promise<void>;
 }
 
-export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
+export interface S3Options {
+  /** Serve https with this key and certificate (the helper's own client trusts the certificate). */
+  tls?: { key: Buffer; cert: Buffer };
+}
+
+export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Promise<TestS3> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-'));
   // Where s3rver's store keeps a multipart upload until it completes: <id>/key, then one file per part.
   const uploadsDir = path.join(directory, bucket, '._S3rver_uploads');
   const requests: S3Request[] = [];
   let refuseAborts = false;
   const make = (port: number) => {
-    const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+    const server = new S3rver({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: bucket, configs: [] }],
+      ...options.tls,
+    });
     // s3rver is a Koa app: a middleware put first sees every request; a refusal is thrown (an S3Error
     // with its status) and answered by the app's error handler.
     server.middleware.unshift(async (ctx, next) => {
@@ -77,8 +90,9 @@ export async function startS3(bucket = 'vidq-test'): Promise<TestS3> {
   };
   let server = make(0);
   const { port } = (await server.run()) as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const client = new S3Client({
+    requestHandler: options.tls ? { httpsAgent: new https.Agent({ ca: options.tls.cert }) } : undefined,
     region: 'us-east-1',
     endpoint,
     forcePathStyle: true,

@@ -7,6 +7,9 @@ declare module 's3rver' {
     directory?: string;
     resetOnClose?: boolean;
     configureBuckets?: Array<{ name: string; configs: Array<string | Buffer> }>;
+    /** With both, s3rver serves https. */
+    key?: Buffer;
+    cert?: Buffer;
   }
   /** The part of Koa's context the tests' middleware reads and writes. */
   interface KoaContext {
