@@ -31,8 +31,15 @@ const CERTIFICATE_ADVICE: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'it was issued for another name: use the host name it was issued for in S3_ENDPOINT',
 };
 
-/** What to do about a TLS certificate the endpoint presented and Node refused, or null for other errors. */
-export function certificateAdvice(error: unknown): string | null {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  return code && code in CERTIFICATE_ADVICE ? `its TLS certificate is not trusted (${code}): ${CERTIFICATE_ADVICE[code]}` : null;
+/**
+ * What to do when the endpoint answered but TLS failed: a certificate Node refused, or an https URL for
+ * a port that speaks plain http. Null for any other error.
+ */
+export function tlsAdvice(error: unknown): string | null {
+  const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code && code in CERTIFICATE_ADVICE) return `its TLS certificate is not trusted (${code}): ${CERTIFICATE_ADVICE[code]}`;
+  if (code === 'EPROTO' && /wrong version number/.test(message ?? '')) {
+    return 'it does not speak TLS on that port (EPROTO): use http:// in S3_ENDPOINT, or the port where the server serves https';
+  }
+  return null;
 }

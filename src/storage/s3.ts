@@ -19,7 +19,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
-import { certificateAdvice, describeS3Error, isNotFound, statusOf } from './s3-errors';
+import { describeS3Error, isNotFound, statusOf, tlsAdvice } from './s3-errors';
 import { S3FollowedFile } from './s3-followed-file';
 import {
   type AbandonedUploadsSweep,
@@ -76,8 +76,8 @@ export class S3Storage implements Storage {
         throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);
       }
       if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
-      const certificate = certificateAdvice(error);
-      if (certificate) throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} answers, but ${certificate}.`);
+      const tls = tlsAdvice(error);
+      if (tls) throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} answers, but ${tls}.`);
       throw new StorageConfigError(
         `S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${describeS3Error(error)}). Check the URL and that the server runs.`,
       );

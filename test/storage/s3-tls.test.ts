@@ -1,5 +1,6 @@
 // An S3-compatible server behind TLS with a certificate of its own, as a MinIO on a LAN often is: vidq
 // refuses to start until Node is given the certificate (saying how), then stores uploads over https.
+// An https URL for a plain-http port is refused at start too, saying which to change.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,13 +47,28 @@ async function apiProcess(extra: Record<string, string> = {}) {
   return { proc, url: `http://127.0.0.1:${port}` };
 }
 
-describe('a bucket served over https with a self-signed certificate', () => {
+describe('a bucket served over https', () => {
   it('stops `vidq serve` at start, naming S3_ENDPOINT and saying to give Node the certificate', async () => {
     const { proc } = await apiProcess();
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toContain(`S3_ENDPOINT="${s3.endpoint}": ${s3.endpoint} answers, but its TLS certificate is not trusted (`);
     expect(proc.output()).toContain('start vidq with NODE_EXTRA_CA_CERTS=');
     expect(proc.output()).not.toMatch(/\n\s+at /); // one line, no stack trace
+  });
+
+  it('stops `vidq serve` at start, naming S3_ENDPOINT, when the URL says https for a port that speaks http', async () => {
+    const plain = await startS3('vidq-plain');
+    try {
+      const endpoint = plain.endpoint.replace('http://', 'https://');
+      const { proc } = await apiProcess({ ...plain.env(), S3_ENDPOINT: endpoint });
+      expect(await proc.exited).toBe(1);
+      expect(proc.output()).toContain(
+        `S3_ENDPOINT="${endpoint}": ${endpoint} answers, but it does not speak TLS on that port (EPROTO): use http:// in S3_ENDPOINT`,
+      );
+      expect(proc.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('with NODE_EXTRA_CA_CERTS, puts an upload into the bucket over https', async () => {
