@@ -11,6 +11,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
 
+/** An http:// or https:// URL: `minio:9000` or `localhost:9000` parse as URLs too (scheme `minio:`), and fail later, obscurely. */
+const httpUrl = (example: string) => z.url({ protocol: /^https?$/, message: `must be an http:// or https:// URL, e.g. ${example}` });
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -56,7 +59,7 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: int(0).default(30),
   HEARTBEAT_SECONDS: int(10).default(10),
   MONITOR_INTERVAL_SECONDS: int(1).default(2),
-  ADMIN_ALERT_WEBHOOK_URL: z.url({ message: 'must be a URL' }).optional(),
+  ADMIN_ALERT_WEBHOOK_URL: httpUrl('https://alerts.example.com/vidq').optional(),
   QUEUED_ALERT_SECONDS: int(1).default(600),
   /** Optional Standard Webhooks secret (whsec_…) that signs alerts sent to ADMIN_ALERT_WEBHOOK_URL. */
   ADMIN_ALERT_WEBHOOK_SECRET: z
@@ -83,12 +86,12 @@ const envSchema = z.object({
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
-  PUBLIC_URL: z.url({ message: 'must be a URL' }).optional(),
+  PUBLIC_URL: httpUrl('https://vidq.example.com').optional(),
   /** Where uploads and outputs live: `local` (under DATA_DIR) or `s3` (an S3-compatible bucket). */
   STORAGE_DRIVER: z.enum(['local', 's3'], { message: 'must be local or s3' }).default('local'),
   S3_BUCKET: z.string().min(1).optional(),
   /** An S3-compatible server (MinIO…); unset for AWS. */
-  S3_ENDPOINT: z.url({ message: 'must be a URL, e.g. http://127.0.0.1:9000' }).optional(),
+  S3_ENDPOINT: httpUrl('http://127.0.0.1:9000').optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),

@@ -25,6 +25,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' })).toThrowError(/WEBHOOK_ALLOW_PRIVATE_URLS="maybe"/);
     expect(() => loadConfig({ MAX_FILE_SIZE_MB: '0' })).toThrowError(/MAX_FILE_SIZE_MB="0": must be at least 1/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL=.*postgres/);
+    // A host and port without a scheme parses as a URL (scheme "minio:"): refused here, not at the first request.
+    expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrowError(
+      /S3_ENDPOINT="minio:9000": must be an http:\/\/ or https:\/\/ URL, e.g. http:\/\/127.0.0.1:9000/,
+    );
+    expect(() => loadConfig({ PUBLIC_URL: 'vidq.example.com:4000' })).toThrowError(
+      /PUBLIC_URL="vidq.example.com:4000": must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => loadConfig({ ADMIN_ALERT_WEBHOOK_URL: 'ftp://alerts' })).toThrowError(
+      /ADMIN_ALERT_WEBHOOK_URL="ftp:\/\/alerts": must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(loadConfig({ S3_ENDPOINT: 'https://s3.example.com', STORAGE_DRIVER: 's3', S3_BUCKET: 'b' }).s3.endpoint).toBe('https://s3.example.com');
   });
 
   it('reports every bad variable at once', () => {
