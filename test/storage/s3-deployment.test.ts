@@ -97,6 +97,16 @@ const abortsOf = (row: JournalRow) =>
     .filter((r) => new URLSearchParams(r.url.split('?')[1]).get('uploadId') === row.upload_id)
     .map((r) => r.status);
 
+/** A logger whose lines a test can read. */
+function capturedLog() {
+  const lines: Array<{ level: number; msg: string; uploads?: unknown[] }> = [];
+  return { lines, log: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }) };
+}
+
+/** vidq_storage_abandoned_uploads_total{outcome} in this process (the maintenance sweeps the tests run). */
+const counted = async (outcome: string) =>
+  (await registry.getSingleMetric('vidq_storage_abandoned_uploads_total')!.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+
 async function uploadClip(): Promise<string> {
   const answer = result(await upload(api, user.key, { file: clip }));
   expect(answer.__typename).toBe('UploadVideoSuccess');
@@ -322,10 +332,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
 
     // The maintenance job's sweep (counted, and logged for the operator). One that cannot reach the
     // bucket keeps the row for the next one.
-    const lines: Array<{ level: number; msg: string; uploads?: unknown[] }> = [];
-    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const counted = async (outcome: string) =>
-      (await registry.getSingleMetric('vidq_storage_abandoned_uploads_total')!.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const { lines, log } = capturedLog();
     const abandoned = async () => (await journal()).filter((r) => r.lease_id === null).length; // this one, and any an earlier test left
     const failedBefore = await counted('failed');
     const abandonedWhileDown = await abandoned();
@@ -389,11 +396,16 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     other.kill('SIGKILL');
     await other.exited;
     req.destroy();
-    const sweep = await waitFor('the sweep to find the dead process’s upload', async () => {
-      const found = await api.services.storage.abortAbandonedUploads();
-      return [...found.aborted, ...found.refused].some((u) => u.uploadId === row.upload_id) && found;
+    // The maintenance job's sweep, run until the dead process's session (its lease) has ended.
+    const { lines, log } = capturedLog();
+    const abortedBefore = await counted('aborted');
+    await waitFor('the sweep to abort the dead process’s upload', async () => {
+      await abortAbandonedUploads({ storage: api.services.storage, log });
+      return !(await journal()).some((r) => r.upload_id === row.upload_id);
     });
-    expect(sweep.aborted).toContainEqual({ bucket: s3.bucket, key: row.object_key, uploadId: row.upload_id });
+    const reported = lines.filter((l) => l.msg === 'aborted multipart uploads left open by processes that are gone').flatMap((l) => l.uploads!);
+    expect(reported).toContainEqual({ bucket: s3.bucket, objectKey: row.object_key, uploadId: row.upload_id });
+    expect((await counted('aborted')) - abortedBefore).toBe(reported.length); // vidq_storage_abandoned_uploads_total{outcome="aborted"}
     expect(abortsOf(row)).toEqual([204]); // exactly that upload, once
     expect(await s3.openUploads()).not.toContain(row.upload_id); // its parts are gone
     expect((await journal()).map((r) => r.upload_id)).not.toContain(row.upload_id);
