@@ -20,6 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
 import { describeS3Error, isNotFound, statusOf, tlsAdvice } from './s3-errors';
+import { skipPayloadSigningOverTls } from './s3-payload-signing';
 import { S3FollowedFile } from './s3-followed-file';
 import {
   type AbandonedUploadsSweep,
@@ -58,6 +59,7 @@ export class S3Storage implements Storage {
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
     });
+    skipPayloadSigningOverTls(this.client, settings.endpoint);
   }
 
   private keyOf(key: string, options?: { topLevel?: boolean }): string {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 /** A request the server answered: what a test can check of a request whose effect s3rver cannot show. */
@@ -14,6 +14,8 @@ export interface S3Request {
   /** Path and query, e.g. `/vidq-test/uploads/vid_x/source.mkv?uploadId=…`. */
   url: string;
   status: number;
+  /** Its x-amz-content-sha256 header: the payload's SHA-256 when signed, `UNSIGNED-PAYLOAD` when not. */
+  contentSha256?: string;
 }
 
 export interface TestS3 {
@@ -26,6 +28,8 @@ export interface TestS3 {
   env(extra?: Record<string, string>): Record<string, string>;
   /** Every key in the bucket under `prefix` (S3_PREFIX included). */
   keys(prefix?: string): Promise<string[]>;
+  /** An object's bytes. */
+  read(key: string): Promise<Buffer>;
   /** The ids of the multipart uploads whose parts the server holds: begun, neither completed nor aborted. */
   openUploads(): Promise<string[]>;
   /** Answer AbortMultipartUpload with s3rver's own 405, as a bucket that refuses it would. */
@@ -67,7 +71,7 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
         status = (error as { status?: number }).status ?? 500;
         throw error;
       } finally {
-        requests.push({ method: ctx.method, url: ctx.url, status });
+        requests.push({ method: ctx.method, url: ctx.url, status, contentSha256: ctx.get('x-amz-content-sha256') || undefined });
       }
     });
     // AbortMultipartUpload (DELETE /bucket/key?uploadId=…), as S3 answers it: 204 once the upload's parts
@@ -123,6 +127,10 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return keys.sort();
+    },
+    async read(key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
     },
     async openUploads() {
       return (await fs.readdir(uploadsDir).catch(() => [])).sort();

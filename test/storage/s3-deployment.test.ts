@@ -271,6 +271,10 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     for await (const chunk of object!.body) stored.update(chunk as Buffer);
     expect(stored.digest('hex')).toBe(answer.video.sha256);
     expect((await journal()).map((row) => row.object_key)).not.toContain(key); // completed: closed in the journal
+    // Over plain http each part's bytes are signed (SigV4's payload hash): nothing else would catch altered bytes.
+    const parts = s3.requests.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${s3.bucket}/${key}?`));
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const part of parts) expect(part.contentSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(answer.video.sha256).toBe(
       createHash('sha256')
         .update(await fs.readFile(await bigClip()))

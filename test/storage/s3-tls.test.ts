@@ -1,12 +1,13 @@
 // An S3-compatible server behind TLS with a certificate of its own, as a MinIO on a LAN often is: vidq
 // refuses to start until Node is given the certificate (saying how), then stores uploads over https.
 // An https URL for a plain-http port is refused at start too, saying which to change.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
-import { makeVideo } from '../helpers/media';
+import { ffmpeg } from '../helpers/media';
 import { freePort } from '../helpers/pg-urls';
 import { killAllVidq, spawnVidq, untilServing } from '../helpers/processes';
 import { startS3, type TestS3 } from '../helpers/s3';
@@ -71,12 +72,23 @@ describe('a bucket served over https', () => {
     }
   });
 
-  it('with NODE_EXTRA_CA_CERTS, puts an upload into the bucket over https', async () => {
+  it('with NODE_EXTRA_CA_CERTS, puts an upload into the bucket over https, its parts unsigned (TLS guards them)', async () => {
     const { proc, url } = await apiProcess({ NODE_EXTRA_CA_CERTS: certificate.certPath });
     await untilServing(proc, url);
-    const answer = result(await upload({ url }, user.key, { file: await makeVideo(dir, { format: 'mp4', seconds: 1 }) }));
+    // 23 MB: three parts of a multipart upload.
+    const clip = path.join(dir, 'big.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=640x480:r=25', '-t', '2', '-c:v', 'rawvideo', '-pix_fmt', 'yuv420p', clip]);
+    const answer = result(await upload({ url }, user.key, { file: clip }));
     expect(answer.__typename).toBe('UploadVideoSuccess');
-    expect(await s3.keys(`uploads/${answer.video.id}/`)).toEqual([`uploads/${answer.video.id}/source.mp4`]);
-    expect(s3.requests.some((r) => r.method === 'PUT' && r.url.startsWith(`/vidq-tls/uploads/${answer.video.id}/`))).toBe(true);
+    const key = `uploads/${answer.video.id}/source.mkv`;
+    expect(await s3.keys(`uploads/${answer.video.id}/`)).toEqual([key]);
+    expect(
+      createHash('sha256')
+        .update(await s3.read(key))
+        .digest('hex'),
+    ).toBe(answer.video.sha256);
+    const parts = s3.requests.filter((r) => r.method === 'PUT' && r.url.startsWith(`/vidq-tls/${key}?`));
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const part of parts) expect(part.contentSha256).toBe('UNSIGNED-PAYLOAD');
   });
 });

@@ -21,6 +21,8 @@ declare module 's3rver' {
     status: number;
     type: string;
     body: unknown;
+    /** A request header, or '' when absent. */
+    get(header: string): string;
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
