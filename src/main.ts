@@ -1,5 +1,6 @@
 // Boot order and graceful shutdown of `vidq serve` (what `npm start` runs).
 import { type Config, ConfigError, loadConfig, type Role } from './config';
+import { handleUncaughtExceptions } from './db/unheard-errors';
 import { createLogger, drainLogs } from './logger';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from './metrics/worker-server';
 import { startRuntime } from './runtime';
@@ -19,6 +20,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   }
   if (overrides.role) config = { ...config, role: overrides.role };
   const log = createLogger(config.logLevel, { role: config.role });
+  handleUncaughtExceptions(log);
 
   const runtime = await startRuntime(config, log);
   // What has started so far (filled while starting; read by shutdown whenever a signal comes).
