@@ -12,6 +12,15 @@ export function isNotFound(error: unknown): boolean {
   return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload' || statusOf(error) === 404;
 }
 
+/**
+ * The bucket's region, as S3 names it in the `x-amz-bucket-region` header of every HeadBucket answer,
+ * refusals included (a request signed for another region gets 301, or 400 in some regions).
+ */
+export function bucketRegionOf(error: unknown): string | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } })?.$response?.headers;
+  return headers?.['x-amz-bucket-region'] || undefined;
+}
+
 /** One short phrase: `405 MethodNotAllowed` for an answer, the socket's code (`ECONNREFUSED`) without one. */
 export function describeS3Error(error: unknown): string {
   const status = statusOf(error);

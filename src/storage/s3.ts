@@ -19,7 +19,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
-import { describeS3Error, isNotFound, statusOf, tlsAdvice } from './s3-errors';
+import { bucketRegionOf, describeS3Error, isNotFound, statusOf, tlsAdvice } from './s3-errors';
 import { skipPayloadSigningOverTls } from './s3-payload-signing';
 import { S3FollowedFile } from './s3-followed-file';
 import {
@@ -73,6 +73,12 @@ export class S3Storage implements Storage {
     } catch (error) {
       const status = statusOf(error);
       const where = this.settings.endpoint ?? `AWS (${this.settings.region})`;
+      const region = bucketRegionOf(error);
+      if (status && region && region !== this.settings.region) {
+        throw new StorageConfigError(
+          `S3_REGION=${JSON.stringify(this.settings.region)}: bucket ${JSON.stringify(this.bucket)} is in ${region} (${where} answered ${status}). Set S3_REGION=${region}.`,
+        );
+      }
       if (status === 404) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: no such bucket at ${where}. Create it, or fix S3_BUCKET.`);
       if (status === 403 || status === 401) {
         throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);

@@ -1,6 +1,7 @@
 // A real S3-protocol server for tests (s3rver, on its own directory and a free port), with one bucket,
 // and the environment that points vidq at it. s3rver has no AbortMultipartUpload (it answers 405, see
 // DESIGN.md); this server answers it as S3 does, so that a test can see an aborted upload's parts go.
+// It can also place its bucket in a region, and refuse requests signed for another as AWS does.
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
@@ -34,6 +35,12 @@ export interface TestS3 {
   openUploads(): Promise<string[]>;
   /** Answer AbortMultipartUpload with s3rver's own 405, as a bucket that refuses it would. */
   refuseAborts: boolean;
+  /**
+   * The bucket's region, when set: a request signed for another is refused as AWS refuses it, naming
+   * the bucket's region in `x-amz-bucket-region` (HeadBucket: 301 and no body; others: 400
+   * AuthorizationHeaderMalformed). Null (the default): any region is accepted, as s3rver does.
+   */
+  bucketRegion: string | null;
   /** Stops the server (keeping its data) until start() runs it again on the same port: an outage. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -45,12 +52,16 @@ export interface S3Options {
   tls?: { key: Buffer; cert: Buffer };
 }
 
+/** The user agent of the helper's own client, which a bucket placed in a region lets through. */
+const HELPER_AGENT = 'vidq-test-helper';
+
 export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Promise<TestS3> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-'));
   // Where s3rver's store keeps a multipart upload until it completes: <id>/key, then one file per part.
   const uploadsDir = path.join(directory, bucket, '._S3rver_uploads');
   const requests: S3Request[] = [];
   let refuseAborts = false;
+  let bucketRegion: string | null = null;
   const make = (port: number) => {
     const server = new S3rver({
       address: '127.0.0.1',
@@ -90,6 +101,22 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
       await fs.rm(upload, { recursive: true, force: true });
       ctx.status = 204;
     });
+    // A request signed for a region other than the bucket's (the region is the third field of the
+    // credential scope, in the Authorization header or a presigned URL's X-Amz-Credential).
+    server.middleware.splice(1, 0, async (ctx, next) => {
+      const credential = /Credential=([^,]+)/.exec(ctx.get('authorization'))?.[1] ?? ctx.query['X-Amz-Credential'];
+      const signedFor = typeof credential === 'string' ? credential.split('/')[2] : undefined;
+      const ownClient = ctx.get('user-agent').includes(HELPER_AGENT); // the test's own view of the bucket
+      if (!bucketRegion || !signedFor || signedFor === bucketRegion || ownClient) return next();
+      ctx.set('x-amz-bucket-region', bucketRegion);
+      if (ctx.method === 'HEAD') {
+        ctx.status = 301;
+        return;
+      }
+      ctx.status = 400;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region '${signedFor}' is wrong; expecting '${bucketRegion}'</Message><Region>${bucketRegion}</Region></Error>`;
+    });
     return server;
   };
   let server = make(0);
@@ -103,6 +130,7 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    customUserAgent: HELPER_AGENT,
   });
   let running = true;
   return {
@@ -140,6 +168,12 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
     },
     set refuseAborts(refuse: boolean) {
       refuseAborts = refuse;
+    },
+    get bucketRegion() {
+      return bucketRegion;
+    },
+    set bucketRegion(region: string | null) {
+      bucketRegion = region;
     },
     async stop() {
       if (!running) return;

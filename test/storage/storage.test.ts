@@ -224,6 +224,28 @@ describe('the s3 driver', () => {
     unreachable.close();
   });
 
+  it('says which region to set when the bucket is in another one than S3_REGION, and starts with it', async () => {
+    s3.bucketRegion = 'eu-west-1';
+    const storages = [];
+    try {
+      const wrongRegion = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env() }));
+      storages.push(wrongRegion);
+      await expect(wrongRegion.check()).rejects.toThrow(StorageConfigError);
+      await expect(wrongRegion.check()).rejects.toThrow(
+        /^S3_REGION="us-east-1": bucket "vidq-test" is in eu-west-1 \(http:\/\/127\.0\.0\.1:\d+ answered 301\)\. Set S3_REGION=eu-west-1\.$/,
+      );
+      const rightRegion = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_REGION: 'eu-west-1' }) }));
+      storages.push(rightRegion);
+      await rightRegion.check();
+      await rightRegion.putFile('outputs/job_r1/poster.jpg', big, { contentType: 'image/jpeg' });
+      expect(await s3.keys('outputs/job_r1/')).toEqual(['outputs/job_r1/poster.jpg']);
+      await rightRegion.delete('outputs/job_r1/poster.jpg');
+    } finally {
+      s3.bucketRegion = null;
+      for (const storage of storages) storage.close();
+    }
+  });
+
   it('is refused by the configuration without a bucket, or with half a key pair', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET="": is required with STORAGE_DRIVER=s3/);
     expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' })).toThrow(

@@ -23,6 +23,8 @@ declare module 's3rver' {
     body: unknown;
     /** A request header, or '' when absent. */
     get(header: string): string;
+    /** Sets a response header. */
+    set(header: string, value: string): void;
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
