@@ -21,6 +21,11 @@ export function bucketRegionOf(error: unknown): string | undefined {
   return headers?.['x-amz-bucket-region'] || undefined;
 }
 
+/** The AWS SDK found no credentials to sign with (none set, no AWS_* variables, profile or instance role). */
+export function isMissingCredentials(error: unknown): boolean {
+  return (error as Error)?.name === 'CredentialsProviderError';
+}
+
 /** One short phrase: `405 MethodNotAllowed` for an answer, the socket's code (`ECONNREFUSED`) without one. */
 export function describeS3Error(error: unknown): string {
   const status = statusOf(error);

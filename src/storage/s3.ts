@@ -19,7 +19,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
-import { bucketRegionOf, describeS3Error, isNotFound, statusOf, tlsAdvice } from './s3-errors';
+import { bucketRegionOf, describeS3Error, isMissingCredentials, isNotFound, statusOf, tlsAdvice } from './s3-errors';
 import { skipPayloadSigningOverTls } from './s3-payload-signing';
 import { S3FollowedFile } from './s3-followed-file';
 import {
@@ -84,6 +84,11 @@ export class S3Storage implements Storage {
         throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);
       }
       if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
+      if (isMissingCredentials(error)) {
+        throw new StorageConfigError(
+          `S3_ACCESS_KEY_ID="": no credentials to sign with for bucket ${JSON.stringify(this.bucket)}: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or the AWS SDK's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role).`,
+        );
+      }
       const tls = tlsAdvice(error);
       if (tls) throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} answers, but ${tls}.`);
       throw new StorageConfigError(

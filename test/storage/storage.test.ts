@@ -246,6 +246,32 @@ describe('the s3 driver', () => {
     }
   });
 
+  it('says which variables to set when no credentials can be found, rather than that the server cannot be reached', async () => {
+    // The AWS SDK's default chain, emptied as on a machine with no AWS set-up (and no instance to ask).
+    const chain = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE'];
+    const saved = { ...process.env };
+    for (const name of chain) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
+      AWS_CONFIG_FILE: path.join(dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    const { S3_ACCESS_KEY_ID: _key, S3_SECRET_ACCESS_KEY: _secret, ...withoutKeys } = s3.env();
+    const storage = await createStorage(loadConfig({ DATA_DIR: dir, ...withoutKeys }));
+    try {
+      await expect(storage.check()).rejects.toThrow(StorageConfigError);
+      await expect(storage.check()).rejects.toThrow(
+        'S3_ACCESS_KEY_ID="": no credentials to sign with for bucket "vidq-test": set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or the AWS SDK\'s own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role).',
+      );
+    } finally {
+      storage.close();
+      for (const name of [...chain, 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
   it('is refused by the configuration without a bucket, or with half a key pair', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET="": is required with STORAGE_DRIVER=s3/);
     expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' })).toThrow(
