@@ -26,6 +26,12 @@ export function isMissingCredentials(error: unknown): boolean {
   return (error as Error)?.name === 'CredentialsProviderError';
 }
 
+/** The host name that did not resolve (ENOTFOUND), or undefined for any other error. */
+export function unresolvedHost(error: unknown): string | undefined {
+  const { code, hostname } = (error ?? {}) as NodeJS.ErrnoException & { hostname?: string };
+  return code === 'ENOTFOUND' ? hostname : undefined;
+}
+
 /** One short phrase: `405 MethodNotAllowed` for an answer, the socket's code (`ECONNREFUSED`) without one. */
 export function describeS3Error(error: unknown): string {
   const status = statusOf(error);

@@ -19,7 +19,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
-import { bucketRegionOf, describeS3Error, isMissingCredentials, isNotFound, statusOf, tlsAdvice } from './s3-errors';
+import { bucketRegionOf, describeS3Error, isMissingCredentials, isNotFound, statusOf, tlsAdvice, unresolvedHost } from './s3-errors';
 import { skipPayloadSigningOverTls } from './s3-payload-signing';
 import { S3FollowedFile } from './s3-followed-file';
 import {
@@ -87,6 +87,12 @@ export class S3Storage implements Storage {
       if (isMissingCredentials(error)) {
         throw new StorageConfigError(
           `S3_ACCESS_KEY_ID="": no credentials to sign with for bucket ${JSON.stringify(this.bucket)}: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or the AWS SDK's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role).`,
+        );
+      }
+      const host = unresolvedHost(error);
+      if (!this.settings.forcePathStyle && host?.startsWith(`${this.bucket}.`)) {
+        throw new StorageConfigError(
+          `S3_FORCE_PATH_STYLE=false: the bucket goes into the host name, and ${host} does not resolve. Set S3_FORCE_PATH_STYLE=true (MinIO and most S3-compatible servers want it), or give the server a wildcard DNS name.`,
         );
       }
       const tls = tlsAdvice(error);

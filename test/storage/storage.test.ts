@@ -246,6 +246,21 @@ describe('the s3 driver', () => {
     }
   });
 
+  it('says to set S3_FORCE_PATH_STYLE=true when the bucket, put into the host name, does not resolve', async () => {
+    const endpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    const virtualHosted = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'false' }) }));
+    const pathStyle = await createStorage(loadConfig({ DATA_DIR: dir, ...s3.env({ S3_ENDPOINT: endpoint }) }));
+    try {
+      await expect(virtualHosted.check()).rejects.toThrow(
+        'S3_FORCE_PATH_STYLE=false: the bucket goes into the host name, and vidq-test.localhost does not resolve. Set S3_FORCE_PATH_STYLE=true (MinIO and most S3-compatible servers want it), or give the server a wildcard DNS name.',
+      );
+      await pathStyle.check(); // the same server, with the default
+    } finally {
+      virtualHosted.close();
+      pathStyle.close();
+    }
+  });
+
   it('says which variables to set when no credentials can be found, rather than that the server cannot be reached', async () => {
     // The AWS SDK's default chain, emptied as on a machine with no AWS set-up (and no instance to ask).
     const chain = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE'];
