@@ -115,7 +115,11 @@ describe('the dashboard', () => {
     const delivery = page.getByRole('region', { name: 'Webhook deliveries' }).getByRole('listitem').filter({ hasText: 'job.completed' }).first();
     await delivery.getByText('DELIVERED').waitFor();
     await delivery.getByRole('button', { name: 'Redeliver' }).click();
-    const requests = await receiver.waitFor(2);
+    // Through the queue to the receiver: generous for a CI machine busy with Chromium and other test files.
+    const requests = await receiver.waitFor(2, 15_000).catch(async (error: Error) => {
+      const deliveries = await page.getByRole('region', { name: 'Webhook deliveries' }).textContent();
+      throw new Error(`${error.message}; the page says: ${deliveries}`);
+    });
     expect(requests[1].headers['webhook-id']).toBe(first.headers['webhook-id']); // the same event, again
   });
 
