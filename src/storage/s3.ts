@@ -19,7 +19,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../config';
 import { abortMultipartUpload } from './s3-abort';
-import { bucketRegionOf, describeS3Error, isMissingCredentials, isNotFound, statusOf, tlsAdvice, unresolvedHost } from './s3-errors';
+import { whyBucketUnusable } from './s3-bucket-check';
+import { isNotFound } from './s3-errors';
 import { skipPayloadSigningOverTls } from './s3-payload-signing';
 import { S3FollowedFile } from './s3-followed-file';
 import {
@@ -71,35 +72,7 @@ export class S3Storage implements Storage {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
-      const status = statusOf(error);
-      const where = this.settings.endpoint ?? `AWS (${this.settings.region})`;
-      const region = bucketRegionOf(error);
-      if (status && region && region !== this.settings.region) {
-        throw new StorageConfigError(
-          `S3_REGION=${JSON.stringify(this.settings.region)}: bucket ${JSON.stringify(this.bucket)} is in ${region} (${where} answered ${status}). Set S3_REGION=${region}.`,
-        );
-      }
-      if (status === 404) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: no such bucket at ${where}. Create it, or fix S3_BUCKET.`);
-      if (status === 403 || status === 401) {
-        throw new StorageConfigError(`S3_ACCESS_KEY_ID: the credentials may not use bucket ${JSON.stringify(this.bucket)} at ${where} (${status}).`);
-      }
-      if (status) throw new StorageConfigError(`S3_BUCKET=${JSON.stringify(this.bucket)}: ${where} answered ${status} to HeadBucket.`);
-      if (isMissingCredentials(error)) {
-        throw new StorageConfigError(
-          `S3_ACCESS_KEY_ID="": no credentials to sign with for bucket ${JSON.stringify(this.bucket)}: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or the AWS SDK's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role).`,
-        );
-      }
-      const host = unresolvedHost(error);
-      if (!this.settings.forcePathStyle && host?.startsWith(`${this.bucket}.`)) {
-        throw new StorageConfigError(
-          `S3_FORCE_PATH_STYLE=false: the bucket goes into the host name, and ${host} does not resolve. Set S3_FORCE_PATH_STYLE=true (MinIO and most S3-compatible servers want it), or give the server a wildcard DNS name.`,
-        );
-      }
-      const tls = tlsAdvice(error);
-      if (tls) throw new StorageConfigError(`S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} answers, but ${tls}.`);
-      throw new StorageConfigError(
-        `S3_ENDPOINT=${JSON.stringify(this.settings.endpoint ?? '')}: ${where} cannot be reached (${describeS3Error(error)}). Check the URL and that the server runs.`,
-      );
+      throw new StorageConfigError(whyBucketUnusable(error, this.settings));
     }
   }
 
