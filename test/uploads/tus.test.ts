@@ -7,6 +7,7 @@ import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpiredTusUploads, tusDirectory } from '../../src/uploads/tus/store';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
+import { createTestDatabase } from '../helpers/db';
 import { gql } from '../helpers/graphql';
 import { makeVideo } from '../helpers/media';
 
@@ -32,11 +33,11 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 function tusUpload(
   key: string,
   data: Buffer,
-  opts: { filename?: string; uploadUrl?: string; stopAfterBytes?: number; withCreation?: boolean } = {},
+  opts: { filename?: string; uploadUrl?: string; stopAfterBytes?: number; withCreation?: boolean; origin?: string } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const upload: tus.Upload = new tus.Upload(data, {
-      endpoint: `${app.url}/uploads`,
+      endpoint: `${opts.origin ?? app.url}/uploads`,
       uploadUrl: opts.uploadUrl,
       headers: { Authorization: `Bearer ${key}` },
       metadata: { filename: opts.filename ?? 'clip.mp4', filetype: 'video/mp4' },
@@ -131,6 +132,47 @@ describe('a resumable upload', () => {
     expect(await app.services.database.sql`select count(*)::int as n from videos`).toEqual(before);
     const leftovers = (await fs.readdir(path.join(app.dataDir, 'uploads'), { recursive: true }).catch(() => [])).filter((f) => String(f).endsWith('.part'));
     expect(leftovers).toEqual([]);
+  });
+});
+
+describe('a resumable upload across a restart of the API process', () => {
+  it('resumes from its URL where it stopped, still its creator’s only, and becomes a video', async () => {
+    // One installation, stopped and started again (a deploy): the same database and DATA_DIR, a new process.
+    const database = await createTestDatabase();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-tus-restart-'));
+    const env = { MAX_FILE_SIZE_MB: '5' };
+    let before: TestApp | null = await startTestApp({ database, dataDir, env });
+    let after: TestApp | null = null;
+    try {
+      const carol = await before.createUser({ name: 'carol' });
+      const dave = await before.createUser({ name: 'dave' });
+      const firstUrl = await tusUpload(carol.key, clip, { origin: before.url, stopAfterBytes: 32 * 1024 });
+      const offset = Number((await tusRequest('HEAD', firstUrl, carol.key)).headers.get('upload-offset'));
+      expect(offset).toBeGreaterThan(0);
+      expect(offset).toBeLessThan(clip.length);
+      await before.close();
+      before = null;
+
+      after = await startTestApp({ database, dataDir, env });
+      // Behind a fixed address the URL stays the same; here the new process listens on another port.
+      const url = `${after.url}${new URL(firstUrl).pathname}`;
+      const head = await tusRequest('HEAD', url, carol.key);
+      expect(head.status).toBe(200);
+      expect(Number(head.headers.get('upload-offset'))).toBe(offset);
+      expect((await tusRequest('HEAD', url, dave.key)).status).toBe(404);
+
+      expect(await tusUpload(carol.key, clip, { origin: after.url, uploadUrl: url })).toBe(url);
+      const created = (await gql(after.url, carol.key, CREATE, { input: { uploadId: uploadIdOf(url) } })).body.data.createVideoFromUpload;
+      expect(created).toMatchObject({ __typename: 'UploadVideoSuccess', video: { sizeBytes: clip.length } });
+      const [row] = await after.services.database.sql`select sha256, storage_path from videos where id = ${created.video.id}`;
+      expect(row.sha256).toBe(sha256(clip));
+      expect(sha256(await fs.readFile(path.join(dataDir, row.storage_path)))).toBe(sha256(clip));
+    } finally {
+      await before?.close();
+      await after?.close();
+      await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
