@@ -140,6 +140,16 @@ const envSchema = z.object({
 const configSchema = envSchema
   .superRefine((e, ctx) => {
     if (e.STORAGE_DRIVER === 's3' && !e.S3_BUCKET) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required with STORAGE_DRIVER=s3' });
+    // The bucket written into the endpoint (http://minio:9000/vidq) would be asked for as /vidq/vidq.
+    const endpointPath = e.S3_ENDPOINT && URL.canParse(e.S3_ENDPOINT) ? new URL(e.S3_ENDPOINT).pathname.split('/')[1] : '';
+    if (e.S3_BUCKET && endpointPath === e.S3_BUCKET) {
+      const server = new URL(e.S3_ENDPOINT!).origin;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_ENDPOINT'],
+        message: `holds the bucket: give the server's address only (${server}); the bucket goes in S3_BUCKET`,
+      });
+    }
     if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: 'custom', path: [e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'], message: 'must be set together with its pair' });
     }

@@ -287,10 +287,17 @@ describe('the s3 driver', () => {
     }
   });
 
-  it('is refused by the configuration without a bucket, or with half a key pair', () => {
+  it('is refused by the configuration without a bucket, with half a key pair, or with the bucket in S3_ENDPOINT', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET="": is required with STORAGE_DRIVER=s3/);
     expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' })).toThrow(
       /S3_SECRET_ACCESS_KEY="": must be set together with its pair/,
+    );
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'vidq', S3_ENDPOINT: 'http://minio:9000/vidq' })).toThrow(
+      `S3_ENDPOINT="http://minio:9000/vidq": holds the bucket: give the server's address only (http://minio:9000); the bucket goes in S3_BUCKET`,
+    );
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'vidq', S3_ENDPOINT: 'http://gateway:9000/s3' }).s3.endpoint).toBe('http://gateway:9000/s3');
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'vidq', S3_ENDPOINT: 'not a url' })).toThrow(
+      'S3_ENDPOINT="not a url": must be an http:// or https:// URL',
     );
   });
 });
