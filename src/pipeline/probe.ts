@@ -216,6 +216,19 @@ function decodeTail(path: string, durationSeconds: number | 'in-header', opts: D
 }
 
 /**
+ * The tail check of an MP4/MOV whose `moov` came first, started while its last bytes are still being
+ * written: ffmpeg reads the file with `-follow 1`, waiting at its current end for more, and stops at
+ * the last sample the moov lists, so a steady upload's tail is decoded as it arrives. A wait longer than
+ * `stallSeconds` (the client paused, or the file ended short of what its moov lists: a cut file) ends
+ * it with "Input/output error": inconclusive (null), the tail is then decoded after the last byte.
+ */
+export async function decodeTailWhileWritten(path: string, opts: DecodeOpts & { stallSeconds: number }): Promise<DecodeCheck | null> {
+  const follow = ['-follow', '1', '-rw_timeout', String(Math.round(opts.stallSeconds * 1e6))];
+  const check = await decodePart(path, [...follow, '-noaccurate_seek', '-sseof', `-${TAIL_SEEK_SECONDS}`], opts);
+  return check.complaints.some((line) => /Input\/output error/.test(line)) ? null : check;
+}
+
+/**
  * The verdict on both ends: the first check that failed (its own failure, or VIDEO_CORRUPT with what the
  * decoder said). A clean file prints nothing; a truncated mkv/webm says "Read error" (ffmpeg 5+: "File
  * ended prematurely"), an mp4 with a damaged mdat "Invalid NAL"/"Error while decoding", a cut mp4
@@ -275,6 +288,8 @@ export async function probeAndVerify(
     durationInHeader?: boolean;
     /** The head's check begun while the file arrived; null when it was abandoned (then it is decoded here). */
     head?: Promise<HeadCheck | null> | null;
+    /** The tail's check begun while the file arrived (decodeTailWhileWritten); null: decoded here. */
+    tail?: Promise<DecodeCheck | null> | null;
   },
 ): Promise<VideoMetadata> {
   const { ffmpeg } = opts;
@@ -284,7 +299,8 @@ export async function probeAndVerify(
   const threads = decoderThreads(availableParallelism(), !opts.head);
   const decoded = decodeBothEnds(
     async (signal) => (await opts.head) ?? decodeHead(path, { ffmpeg, signal, threads: threads.head }),
-    async (signal) => decodeTail(path, opts.durationInHeader ? 'in-header' : (await probe).durationSeconds, { ffmpeg, signal, threads: threads.tail }),
+    async (signal) =>
+      (await opts.tail) ?? decodeTail(path, opts.durationInHeader ? 'in-header' : (await probe).durationSeconds, { ffmpeg, signal, threads: threads.tail }),
     { signal: opts.signal, stop },
   );
   let metadata: VideoMetadata;

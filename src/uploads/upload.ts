@@ -9,6 +9,7 @@
 //   7. ffprobe + a decode of both ends                                     → VideoCorruptError
 // createVideoFromUpload (uploads/tus/create-video.ts) runs the same steps on a finished tus upload.
 import { type EarlyHeadCheck, startEarlyHeadCheck } from './early-head';
+import { type EarlyTailCheck, startEarlyTailCheck } from './early-tail';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileUpload } from 'graphql-upload-ts';
@@ -108,19 +109,21 @@ async function awaitFile(input: UploadVideoInput, info: UploadRequestInfo | unde
 }
 
 /**
- * What ffprobe and the decoder say, with the temp file's name replaced by the client's. The head may
- * have been decoded while the file arrived (early-head.ts); what is left runs side by side.
+ * What ffprobe and the decoder say, with the temp file's name replaced by the client's. The head, and
+ * the tail of an MP4 whose moov comes first, may have been decoded while the file arrived
+ * (early-head.ts, early-tail.ts); what is left runs side by side.
  */
 async function inspectVideo(
   file: string,
   format: VideoFormat,
   filename: string,
   ctx: GraphQLContext,
-  earlyHead?: EarlyHeadCheck | null,
+  early: { head?: EarlyHeadCheck | null; tail?: EarlyTailCheck | null } = {},
 ): Promise<VideoMetadata> {
   const { ffmpeg, ffprobe } = resolveBinaries(ctx.services.config);
   try {
-    return await probeAndVerify(file, { ffmpeg, ffprobe, durationInHeader: format === 'mp4' || format === 'mov', head: earlyHead?.result });
+    const durationInHeader = format === 'mp4' || format === 'mov';
+    return await probeAndVerify(file, { ffmpeg, ffprobe, durationInHeader, head: early.head?.result, tail: early.tail?.result });
   } catch (error) {
     if (error instanceof PermanentStageError && error.code === 'VIDEO_CORRUPT') {
       throw new VideoCorruptError(error.detail.split(path.basename(file)).join(filename));
@@ -163,6 +166,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
   let tempPath: string | undefined;
   // Set in inspectHead: TypeScript cannot see that callback run, hence the declared types below.
   let earlyHead = null as EarlyHeadCheck | null;
+  let earlyTail = null as EarlyTailCheck | null;
   let earlyPut = null as FollowedFile | null;
   try {
     const source = file.createReadStream();
@@ -175,20 +179,25 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
         // A declared length far over the limit (more than any JSON fields could explain) is refused now.
         if (info?.contentLength != null && info.contentLength - 2 * MAX_FIELD_BYTES - 64 * 1024 > maxBytes) throw refuseSize();
         earlyHead = startEarlyHeadCheck(head, sniffed, tempPath!, resolveBinaries(config).ffmpeg);
+        const expectedBytes = info?.contentLength != null ? info.contentLength - info.overheadEstimate : null;
+        earlyTail = startEarlyTailCheck(head, sniffed, tempPath!, resolveBinaries(config).ffmpeg, expectedBytes);
         // Remote storage: the file goes into the bucket as it arrives, so only its last part is left to send.
         earlyPut = storage.followFile(storagePathFor(attempt.videoId, sniffed), tempPath!, { contentType: CONTENT_TYPES[sniffed] });
       },
       onWritten(bytes) {
         earlyHead?.grow(bytes);
+        earlyTail?.grow(bytes);
         earlyPut?.grow(bytes);
       },
     });
     if (!format) throw new Error('the head of the upload was never inspected'); // receiveToFile always inspects it
     earlyHead?.end();
+    earlyTail?.end();
     earlyPut?.end();
-    return { ...received, format, tempPath, earlyHead, earlyPut };
+    return { ...received, format, tempPath, earlyHead, earlyTail, earlyPut };
   } catch (error) {
     earlyHead?.abandon();
+    earlyTail?.abandon();
     await cancelEarlyPut(earlyPut, log);
     if (tempPath) await rm(tempPath, { force: true });
     let refusal = error;
@@ -271,6 +280,8 @@ export interface ReceivedFile {
   sha256: string;
   /** The head check started while the file arrived, if its container allowed it. */
   earlyHead?: EarlyHeadCheck | null;
+  /** The tail check started while the last of the file arrived (an MP4/MOV with its moov first). */
+  earlyTail?: EarlyTailCheck | null;
   /** The put into remote storage started while the file arrived. */
   earlyPut?: FollowedFile | null;
 }
@@ -293,7 +304,7 @@ export async function storeCheckedVideo(
   const storagePath = storagePathFor(videoId, format);
   let stored = false;
   try {
-    const metadata = await inspectVideo(tempPath, format, filename, ctx, received.earlyHead);
+    const metadata = await inspectVideo(tempPath, format, filename, ctx, { head: received.earlyHead, tail: received.earlyTail });
     if (received.earlyPut) await received.earlyPut.done();
     else await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
@@ -334,7 +345,9 @@ export async function storeCheckedVideo(
     );
     return row;
   } catch (error) {
-    received.earlyHead?.abandon(); // a check that failed before the head's result was read: no stray ffmpeg
+    // A check that failed before the early checks' results were read: no stray ffmpeg.
+    received.earlyHead?.abandon();
+    received.earlyTail?.abandon();
     if (!stored) await cancelEarlyPut(received.earlyPut, log);
     if (stored) await removeStoredVideo(storage, videoId).catch(() => {});
     if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
