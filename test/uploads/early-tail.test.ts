@@ -2,13 +2,17 @@
 // comes first, fed to a temp file as an upload writes it, and what becomes of a cut file, a pause and
 // an abandoned upload. A null result means "decode the tail after the last byte", as before.
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAndVerify } from '../../src/pipeline/probe';
 import { startEarlyTailCheck } from '../../src/uploads/early-tail';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { binaries, ffmpeg } from '../helpers/media';
+import { multipartFrame, snapshot } from '../helpers/upload';
 
 let dir: string;
 let clip: Buffer; // 8 s of noisy 640x360 H.264 at 12 Mbit/s, moov first, a keyframe every 2 s: ~12 MB
@@ -109,5 +113,60 @@ describe('the early tail check', () => {
     expect(startEarlyTailCheck(head, 'mp4', temp, binaries.ffmpeg, 2 * 1024 * 1024)).toBeNull();
     expect(startEarlyTailCheck(head, 'mp4', temp, binaries.ffmpeg, null)).toBeNull();
     expect(startEarlyTailCheck(head, 'mkv', temp, binaries.ffmpeg, clip.length)).toBeNull();
+  });
+});
+
+describe('the early tail through uploadVideo', () => {
+  let app: TestApp;
+  let user: TestUser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    user = await app.createUser();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** uploadVideo with `bytes` sent at about 20 MB/s (an early tail needs a rate and a declared length). */
+  async function slowUpload(bytes: Buffer) {
+    const boundary = 'vidqEarlyTailBoundary';
+    const { before, after } = multipartFrame(boundary, { filename: 'clip.mp4' });
+    const req = http.request(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(before.length + bytes.length + after.length),
+        authorization: `Bearer ${user.key}`,
+      },
+    });
+    const response = new Promise<any>((resolve, reject) => {
+      req.on('error', reject);
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+    });
+    req.write(before);
+    const chunk = 256 * 1024;
+    for (let at = 0; at < bytes.length; at += chunk) {
+      if (!req.write(bytes.subarray(at, at + chunk))) await once(req, 'drain');
+      await sleep(12);
+    }
+    req.end(after);
+    return (await response).data.uploadVideo;
+  }
+
+  it('accepts a moov-first MP4, refuses a cut one, and leaves no ffmpeg and nothing of the refused one behind', async () => {
+    const accepted = await slowUpload(clip);
+    expect(accepted.__typename, JSON.stringify(accepted)).toBe('UploadVideoSuccess');
+    expect(accepted.video.sizeBytes).toBe(clip.length);
+
+    const before = await snapshot(app);
+    const refused = await slowUpload(clip.subarray(0, Math.floor(clip.length * 0.97)));
+    expect(refused).toMatchObject({ __typename: 'VideoCorruptError', code: 'VIDEO_CORRUPT' });
+    expect(await snapshot(app)).toEqual(before);
+    expect(ffmpegsOn(app.dataDir)).toEqual([]);
   });
 });
