@@ -1,6 +1,8 @@
 // Opens what every vidq process needs, in order: database (migrated), queue, services.
 import type { Config } from './config';
 import { openDatabase } from './db/open';
+import { TERMINAL_STATUSES } from './jobs/status';
+import { startAlertedSeriesAtZero } from './metrics/index';
 import { loadStageRegistry } from './pipeline/registry/index';
 import { ProcessLease } from './db/process-lease';
 import type { Logger } from './logger';
@@ -20,6 +22,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
   // The stage registry first: a bad PIPELINES_FILE stops the start before anything is opened.
   const stages = loadStageRegistry(config);
   if (config.role !== 'api') stages.checkServed(config.workerPipelines);
+  startAlertedSeriesAtZero(
+    stages.pipelines.map((p) => p.name),
+    TERMINAL_STATUSES,
+  );
   // Storage first: a bucket that cannot be used stops the start before anything else is started.
   const storage = await createStorage(config);
   try {

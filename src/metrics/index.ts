@@ -69,3 +69,15 @@ export const metrics = {
   wsConnections: new Gauge({ name: 'vidq_ws_connections', help: 'Open WebSocket connections on this process.', registers: [registry] }),
   subscriptions: new Gauge({ name: 'vidq_subscriptions', help: 'Live subscriptions (WebSocket and SSE) on this process.', registers: [registry] }),
 };
+
+/**
+ * Puts at 0 every series an alert rule of examples/prometheus/vidq-alerts.yml watches with increase().
+ * A labelled counter has no series until its first inc(), and Prometheus sees no increase in a series
+ * whose first sample is already 1: the first timed-out job, given-up delivery or refused abort of a
+ * process would never alert. Called once per process, with its pipelines and the jobs' end statuses.
+ */
+export function startAlertedSeriesAtZero(pipelines: readonly string[], jobEndStatuses: readonly string[]): void {
+  for (const pipeline of pipelines) for (const status of jobEndStatuses) metrics.jobs.inc({ pipeline, status }, 0);
+  for (const result of ['DELIVERED', 'FAILED']) metrics.webhookDeliveries.inc({ result }, 0);
+  for (const outcome of ['aborted', 'refused', 'failed']) metrics.abandonedUploads.inc({ outcome }, 0);
+}

@@ -1,12 +1,41 @@
 // The Grafana dashboard and the Prometheus alert rules in examples/ may only use metrics vidq exports:
-// a renamed metric would otherwise leave a panel or an alert silently empty.
+// a renamed metric would otherwise leave a panel or an alert silently empty. The rules themselves are
+// run by Prometheus's own engine (promtool) against their unit tests.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../src/metrics/index';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 const exported = new Set(registry.getMetricsAsArray().map((m) => m.name));
+const RULES = path.join(EXAMPLES, 'prometheus');
+
+/** promtool from PROMTOOL, the PATH, or Debian's prometheus package; a clear failure when there is none. */
+function findPromtool(): string {
+  const candidates = [
+    process.env.PROMTOOL,
+    ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => dir && path.join(dir, 'promtool')),
+    '/usr/bin/promtool',
+  ];
+  const found = candidates.find((file): file is string => !!file && existsSync(file));
+  if (!found)
+    throw new Error(
+      "promtool is not installed: the alert rules' tests need Prometheus's promtool, from Debian's `prometheus` package " +
+        '(apt-get install -y prometheus, or PROMTOOL=/path/to/promtool; .ci/run unpacks it when it is missing).',
+    );
+  return found;
+}
+
+async function promtool(...args: string[]): Promise<string> {
+  const run = await promisify(execFile)(findPromtool(), args, { cwd: RULES }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`promtool ${args.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? error.message}`);
+  });
+  return run.stdout + run.stderr;
+}
+
 const used = (text: string) => [...new Set([...text.matchAll(/\bvidq_[a-z_]+/g)].map(([name]) => name.replace(/_(bucket|count|sum)$/, '')))];
 
 describe('examples/grafana and examples/prometheus', () => {
@@ -33,5 +62,10 @@ describe('examples/grafana and examples/prometheus', () => {
     expect(used(rules).filter((name) => !exported.has(name))).toEqual([]);
     for (const alert of ['VidqJobsTimingOut', 'VidqJobFailureRateHigh', 'VidqQueueStuck', 'VidqWebhookCircuitsOpen'])
       expect(rules).toContain(`alert: ${alert}`);
+  });
+
+  it('the alert rules load in Prometheus and pass their unit tests (vidq-alerts.test.yml)', async () => {
+    expect(await promtool('check', 'rules', 'vidq-alerts.yml')).toContain('SUCCESS');
+    expect(await promtool('test', 'rules', 'vidq-alerts.test.yml')).toContain('SUCCESS');
   });
 });

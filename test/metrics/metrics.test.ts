@@ -187,7 +187,7 @@ describe('GET /metrics', () => {
     await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id });
   });
 
-  it('a worker-only process serves its own /metrics on METRICS_PORT', async () => {
+  it('a worker-only process serves its own /metrics on METRICS_PORT, every alerted series at 0 from the start', async () => {
     const port = await freePort();
     const worker = spawnVidq(['serve', '--role', 'worker'], {
       DATABASE_URL: app.database.url,
@@ -200,7 +200,15 @@ describe('GET /metrics', () => {
     const url = `http://127.0.0.1:${port}`;
     await untilServing(worker, url);
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
-    expect(value(await scrape(url), 'vidq_jobs_total{pipeline="default",status="COMPLETED"}')).toBe(0);
+    // Every series an alert rule watches with increase() is there at 0 before its first event: one
+    // that first appears at 1 shows Prometheus no increase, and the first timed-out job would not alert.
+    const fresh = await scrape(url);
+    const alerted = [
+      ...['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].map((status) => `vidq_jobs_total{pipeline="default",status="${status}"}`),
+      ...['DELIVERED', 'FAILED'].map((result) => `vidq_webhook_deliveries_total{result="${result}"}`),
+      ...['aborted', 'refused', 'failed'].map((outcome) => `vidq_storage_abandoned_uploads_total{outcome="${outcome}"}`),
+    ];
+    expect(Object.fromEntries(alerted.map((series) => [series, fresh.get(series)]))).toEqual(Object.fromEntries(alerted.map((series) => [series, 0])));
     expect((await fetch(`${url}/graphql`)).status).toBe(404); // no GraphQL in a worker
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
