@@ -11,7 +11,7 @@ import type { HttpRoute } from '../server/route';
 import type { Services } from '../services';
 import { assertKey } from '../storage/types';
 import { contentTypeOf } from '../pipeline/content-types';
-import { outputKey } from './workspace';
+import { outputKey } from '../storage/keys';
 
 interface OutputFileRef {
   path: string;

@@ -9,6 +9,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { jobs, type VideoRow } from '../db/schema/index';
 import type { OutputFile } from '../pipeline/types';
 import type { Services } from '../services';
+import { jobOutputsPrefix, outputKey } from '../storage/keys';
 import { makeJobScratch, removeJobScratch, sweepScratch } from '../storage/scratch';
 
 export interface JobWorkspace {
@@ -22,17 +23,13 @@ export interface JobWorkspace {
   close(): Promise<void>;
 }
 
-export function outputKey(jobId: string, file: string): string {
-  return `outputs/${jobId}/${file}`;
-}
-
 export async function openJobWorkspace(
   services: Pick<Services, 'storage' | 'config'>,
   jobId: string,
   video: Pick<VideoRow, 'storagePath'>,
 ): Promise<JobWorkspace> {
   const { storage, config } = services;
-  const inPlace = storage.localDirectory(`outputs/${jobId}/`);
+  const inPlace = storage.localDirectory(jobOutputsPrefix(jobId));
   const scratch = await makeJobScratch(config, jobId);
   try {
     const outputDir = inPlace ?? path.join(scratch, 'outputs');

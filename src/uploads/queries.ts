@@ -10,7 +10,9 @@ import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, JobAlreadyProcessingError, VideoNotFoundError } from '../errors/app-errors';
 import { pageQuery, toPage } from '../db/pagination';
 import type { Storage } from '../storage/types';
-import { removeStoredVideo } from './receive';
+import { deleteRecorded, recordDeletions } from '../storage/deletions';
+import { jobOutputsPrefix, storedVideoPrefix } from '../storage/keys';
+import type { Logger } from '../logger';
 import type { VideoRow } from '../db/schema/index';
 
 /** The video, if the viewer may see it; VideoNotFoundError otherwise (unknown and foreign alike). */
@@ -79,24 +81,25 @@ const JOB_ID = /^job_[0-9a-z]+$/;
 /**
  * Deletes a video, its jobs (rows cascade) and their files. Refused while one of its jobs is QUEUED or
  * PROCESSING. The video row is locked first, so a job submitted at the same moment either commits
- * before (and is seen here) or fails on the missing video afterwards.
+ * before (and is seen here) or fails on the missing video afterwards. The files' prefixes are recorded
+ * in the same transaction and deleted after the commit: a storage that fails then leaves them for the
+ * maintenance job, never a row without its file nor a file nobody deletes.
  */
-export async function deleteVideo(db: Db, storage: Storage, viewer: Viewer, id: string): Promise<{ row: VideoRow; jobIds: string[] }> {
-  const result = await db.transaction(async (tx) => {
+export async function deleteVideo(deps: { db: Db; storage: Storage; log: Logger }, viewer: Viewer, id: string): Promise<{ row: VideoRow; jobIds: string[] }> {
+  const result = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(videos).where(eq(videos.id, id)).for('update');
     if (!row || !canSee(viewer, row.ownerId)) throw new VideoNotFoundError(id);
     const videoJobs = await tx.select({ id: jobs.id, status: jobs.status }).from(jobs).where(eq(jobs.videoId, id));
     const active = videoJobs.find((j) => (ACTIVE_STATUSES as readonly string[]).includes(j.status));
     if (active) throw new JobAlreadyProcessingError(active.id, id);
     await tx.delete(videos).where(eq(videos.id, id)); // its jobs, stages and events cascade
-    return { row, jobIds: videoJobs.map((j) => j.id) };
+    const jobIds = videoJobs.map((j) => j.id);
+    const prefixes = [storedVideoPrefix(row.id), ...jobIds.filter((jobId) => JOB_ID.test(jobId)).map(jobOutputsPrefix)];
+    await recordDeletions(tx, prefixes);
+    return { row, jobIds, prefixes };
   });
-  // Files go after the commit: a failure here leaves orphan files, never a row without its file.
-  await removeStoredVideo(storage, result.row.id);
-  for (const jobId of result.jobIds) {
-    if (JOB_ID.test(jobId)) await storage.deletePrefix(`outputs/${jobId}/`);
-  }
-  return result;
+  await deleteRecorded(deps, result.prefixes);
+  return { row: result.row, jobIds: result.jobIds };
 }
 
 /** Sets a video's title (already checked with validateFields); an empty one clears it. */

@@ -9,8 +9,7 @@ import { finished, type Readable, Writable } from 'node:stream';
 import type { Config } from '../config';
 import { dataPaths } from '../config';
 import { removeStaleEntries, uploadScratchDir } from '../storage/scratch';
-import type { Storage } from '../storage/types';
-import { HEAD_BYTES, type VideoFormat } from './formats';
+import { HEAD_BYTES } from './formats';
 
 /** Buffering of each stage of an upload's stream (busboy's file stream, the file sink). */
 export const IO_CHUNK_BYTES = 1024 * 1024;
@@ -142,16 +141,6 @@ export async function tempUploadPath(config: Pick<Config, 'dataDir' | 'storageDr
   const dir = uploadTempDir(config);
   await mkdir(dir, { recursive: true });
   return path.join(dir, `${videoId}.${randomBytes(4).toString('hex')}.part`);
-}
-
-/** The storage key of a video's source (kept in videos.storage_path). */
-export function storagePathFor(videoId: string, format: VideoFormat): string {
-  return path.posix.join('uploads', videoId, `source.${format}`);
-}
-
-/** Removes a video's stored files (its source and anything else stored beside it). */
-export async function removeStoredVideo(storage: Storage, videoId: string): Promise<void> {
-  await storage.deletePrefix(`uploads/${videoId}/`);
 }
 
 /**

@@ -37,7 +37,9 @@ import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
 import type { FollowedFile } from '../storage/types';
-import { receiveToFile, removeStoredVideo, SizeLimitExceeded, storagePathFor, tempUploadPath } from './receive';
+import { receiveToFile, SizeLimitExceeded, tempUploadPath } from './receive';
+import { deleteNowOrLater } from '../storage/deletions';
+import { storedVideoKey, storedVideoPrefix } from '../storage/keys';
 
 export interface UploadVideoInput {
   file: Promise<FileUpload>;
@@ -182,7 +184,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
         const expectedBytes = info?.contentLength != null ? info.contentLength - info.overheadEstimate : null;
         earlyTail = startEarlyTailCheck(head, sniffed, tempPath!, resolveBinaries(config).ffmpeg, expectedBytes);
         // Remote storage: the file goes into the bucket as it arrives, so only its last part is left to send.
-        earlyPut = storage.followFile(storagePathFor(attempt.videoId, sniffed), tempPath!, { contentType: CONTENT_TYPES[sniffed] });
+        earlyPut = storage.followFile(storedVideoKey(attempt.videoId, sniffed), tempPath!, { contentType: CONTENT_TYPES[sniffed] });
       },
       onWritten(bytes) {
         earlyHead?.grow(bytes);
@@ -198,7 +200,7 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
   } catch (error) {
     earlyHead?.abandon();
     earlyTail?.abandon();
-    await cancelEarlyPut(earlyPut, log);
+    await cancelEarlyPut(earlyPut, attempt);
     if (tempPath) await rm(tempPath, { force: true });
     let refusal = error;
     // The request's own failure (the client left, the body broke off) explains a stream error best.
@@ -216,10 +218,15 @@ async function receive(attempt: Attempt, file: StreamedFile, ext: VideoFormat | 
   }
 }
 
-/** Stops a put into the bucket begun while the upload arrived; an object that cannot be deleted is logged. */
-async function cancelEarlyPut(earlyPut: FollowedFile | null | undefined, log: Logger): Promise<void> {
-  await earlyPut?.cancel().catch((error: unknown) => {
-    log.error({ err: error }, 'could not delete the object of a refused upload: it is left in the bucket');
+/**
+ * Stops a put into the bucket begun while the upload arrived. An object it could not delete is deleted
+ * again, or recorded for the maintenance job (storage/deletions.ts).
+ */
+async function cancelEarlyPut(earlyPut: FollowedFile | null | undefined, attempt: Attempt): Promise<void> {
+  await earlyPut?.cancel().catch(async (error: unknown) => {
+    attempt.log.warn({ err: error }, 'could not stop the put of a refused upload: deleting its object again');
+    const { database, storage } = attempt.ctx.services;
+    await deleteNowOrLater({ db: database.db, storage, log: attempt.log }, storedVideoPrefix(attempt.videoId));
   });
 }
 
@@ -301,7 +308,7 @@ export async function storeCheckedVideo(
   const db = database.db;
   const { ownerId, filename, idempotencyKey } = fields;
   const { format, tempPath } = received;
-  const storagePath = storagePathFor(videoId, format);
+  const storagePath = storedVideoKey(videoId, format);
   let stored = false;
   try {
     const metadata = await inspectVideo(tempPath, format, filename, ctx, { head: received.earlyHead, tail: received.earlyTail });
@@ -324,8 +331,8 @@ export async function storeCheckedVideo(
     });
     if (!row) {
       // A concurrent upload with the same idempotency key committed first: it is the answer.
-      await removeStoredVideo(storage, videoId);
       stored = false;
+      await deleteNowOrLater({ db, storage, log }, storedVideoPrefix(videoId));
       const winner = await findByIdempotencyKey(db, ownerId, idempotencyKey!);
       if (!winner) throw new Error('idempotency conflict without a winning row');
       log.info({ existingVideoId: winner.id, idempotencyKey }, 'concurrent upload with the same idempotency key won: returning it');
@@ -348,8 +355,8 @@ export async function storeCheckedVideo(
     // A check that failed before the early checks' results were read: no stray ffmpeg.
     received.earlyHead?.abandon();
     received.earlyTail?.abandon();
-    if (!stored) await cancelEarlyPut(received.earlyPut, log);
-    if (stored) await removeStoredVideo(storage, videoId).catch(() => {});
+    if (!stored) await cancelEarlyPut(received.earlyPut, attempt);
+    if (stored) await deleteNowOrLater({ db, storage, log }, storedVideoPrefix(videoId));
     if (error instanceof VideoCorruptError) log.info({ code: error.code, detail: error.detail, ms: attempt.elapsedMs() }, 'upload refused');
     throw error;
   } finally {

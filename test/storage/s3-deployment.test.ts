@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import pino from 'pino';
 import { removeExpiredJobs } from '../../src/jobs/retention';
 import { registry } from '../../src/metrics/index';
+import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -17,6 +18,7 @@ import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../he
 import { freePort } from '../helpers/pg-urls';
 import { ffmpeg, makeGarbageAfterHeader, makeTruncated, makeVideo } from '../helpers/media';
 import { killAllVidq, spawnVidq, untilServing, type VidqProcess } from '../helpers/processes';
+import { insertJobRow } from '../helpers/rows';
 import { startS3, type TestS3 } from '../helpers/s3';
 import { multipartFrame, result, upload } from '../helpers/upload';
 
@@ -219,6 +221,62 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     // deleteVideo: the source, and the outputs of jobs it still had.
     expect((await gql(api.url, user.key, DELETE, { id: videoId })).body.data.deleteVideo.__typename).toBe('DeleteVideoSuccess');
     expect(await s3.keys(`uploads/${videoId}/`)).toEqual([]);
+  });
+
+  it('delete a video and jobs past retention while the bucket is down, and their objects once it is back', async () => {
+    const videoId = await uploadClip();
+    const { sql } = api.services.database;
+    // A finished job past its retention, with an output object (no worker needed for that).
+    const jobId = await insertJobRow(api.services.database.db, user.id, videoId, { status: 'COMPLETED' });
+    await sql`update jobs set finished_at = now() - interval '1000 hours' where id = ${jobId}`;
+    const poster = path.join(mediaDir, 'poster.jpg');
+    await fs.writeFile(poster, 'jpeg');
+    await api.services.storage.putFile(`outputs/${jobId}/poster.jpg`, poster);
+    const recorded = () => sql<Array<{ prefix: string; attempts: number }>>`select prefix, attempts from storage_deletions order by prefix`;
+    const { lines, log } = capturedLog();
+    const deps = { db: api.services.database.db, storage: api.services.storage, log };
+
+    await s3.stop();
+    try {
+      expect(await removeExpiredJobs({ ...api.services, log })).toEqual([jobId]); // no throw: the rows go
+      const deleted = await gql(api.url, user.key, DELETE, { id: videoId });
+      expect(deleted.body.data.deleteVideo.__typename).toBe('DeleteVideoSuccess'); // the video is gone, whatever the bucket does
+      expect(await recorded()).toEqual([
+        { prefix: `outputs/${jobId}/`, attempts: 1 },
+        { prefix: `uploads/${videoId}/`, attempts: 1 },
+      ]);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 40, msg: `could not delete outputs/${jobId}/ from storage now: the maintenance job deletes it later` }),
+      );
+      expect(await deleteLeftovers(deps)).toEqual({ deleted: 0, left: 0 }); // under a minute old: their first delete may be running
+      await sql`update storage_deletions set recorded_at = now() - interval '2 minutes'`;
+      expect(await deleteLeftovers(deps)).toEqual({ deleted: 0, left: 2 }); // the bucket is still down: kept, and the run stops at the first
+    } finally {
+      await s3.start();
+    }
+    // The objects outlived their rows only while the bucket was down.
+    expect(await s3.keys(`uploads/${videoId}/`)).toEqual([`uploads/${videoId}/source.mp4`]);
+    expect(await s3.keys(`outputs/${jobId}/`)).toEqual([`outputs/${jobId}/poster.jpg`]);
+    expect(await deleteLeftovers(deps)).toEqual({ deleted: 2, left: 0 });
+    expect(await s3.keys(`uploads/${videoId}/`)).toEqual([]);
+    expect(await s3.keys(`outputs/${jobId}/`)).toEqual([]);
+    expect(await recorded()).toEqual([]);
+
+    // An object that never had a row (an upload refused after it was stored) is recorded only when
+    // its delete fails.
+    await api.services.storage.putFile('uploads/vid_neverarow/source.mp4', poster);
+    await s3.stop();
+    try {
+      await deleteNowOrLater(deps, 'uploads/vid_neverarow/');
+    } finally {
+      await s3.start();
+    }
+    expect(await recorded()).toEqual([{ prefix: 'uploads/vid_neverarow/', attempts: 1 }]);
+    await sql`update storage_deletions set recorded_at = now() - interval '2 minutes'`;
+    expect(await deleteLeftovers(deps)).toEqual({ deleted: 1, left: 0 });
+    expect(await s3.keys('uploads/vid_neverarow/')).toEqual([]);
+    await deleteNowOrLater(deps, 'uploads/vid_neverarow/'); // the bucket answers: nothing recorded
+    expect(await recorded()).toEqual([]);
   });
 
   it('make a resumable (tus) upload a video whose source is an object, leaving nothing on the API’s disk', async () => {

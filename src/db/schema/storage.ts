@@ -1,7 +1,7 @@
 // The s3 driver's multipart uploads while they are open (src/storage/upload-journal.ts). A process
 // killed mid-put leaves its parts in the bucket, invisible to a listing and billed; this row is how
 // another process finds and aborts them once the owner's lease is gone.
-import { bigint, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const multipartUploads = pgTable('multipart_uploads', {
   uploadId: text().primaryKey(),
@@ -11,4 +11,15 @@ export const multipartUploads = pgTable('multipart_uploads', {
   /** The lease of the process sending it (src/db/process-lease.ts); null once its own abort failed. */
   leaseId: bigint({ mode: 'number' }),
   startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+// Objects whose rows are gone, until they are gone too (src/storage/deletions.ts). A prefix is recorded
+// in the transaction that deletes its rows, and removed once the storage deleted it: an outage or a crash
+// between the commit and the delete leaves the row here for the maintenance job, not an orphan object.
+export const storageDeletions = pgTable('storage_deletions', {
+  /** `uploads/<videoId>/` or `outputs/<jobId>/`: ids are never reused, so a late delete is safe. */
+  prefix: text().primaryKey(),
+  recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  attempts: integer().notNull().default(0),
+  lastError: text(),
 });

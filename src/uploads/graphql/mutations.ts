@@ -97,7 +97,7 @@ builder.mutationField('deleteVideo', (t) =>
       union: { name: 'DeleteVideoResult' },
     },
     resolve: async (_root, { id }, ctx) => {
-      const { row, jobIds } = await deleteVideo(ctx.services.database.db, ctx.services.storage, ctx.viewer, id);
+      const { row, jobIds } = await deleteVideo({ db: ctx.services.database.db, storage: ctx.services.storage, log: ctx.log() }, ctx.viewer, id);
       ctx.log().info({ videoId: row.id, ownerId: row.ownerId, jobIds, sizeBytes: row.sizeBytes }, 'video deleted');
       return row.id;
     },
