@@ -28,6 +28,7 @@ function assets(): Record<string, Asset> {
     '/dashboard/api.js': load(path.join(PUBLIC, 'api.js'), JS),
     '/dashboard/views.js': load(path.join(PUBLIC, 'views.js'), JS),
     '/dashboard/style.css': load(path.join(PUBLIC, 'style.css'), 'text/css; charset=utf-8'),
+    '/dashboard/icon.svg': load(path.join(PUBLIC, 'icon.svg'), 'image/svg+xml'),
     '/dashboard/vendor/graphql-ws.js': load(path.join(path.dirname(require.resolve('graphql-ws/package.json')), 'umd/graphql-ws.min.js'), JS),
     '/dashboard/vendor/tus.js': load(path.join(path.dirname(require.resolve('tus-js-client/package.json')), 'dist/tus.min.js'), JS),
   };

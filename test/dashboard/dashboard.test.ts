@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { startBrowser, type GuardedPage, type TestBrowser } from '../helpers/browser';
 import { gql } from '../helpers/graphql';
-import { waitFor } from '../helpers/jobs';
+import { seedVideo, waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
 
@@ -58,6 +58,10 @@ describe('the dashboard', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("connect-src 'self'");
     expect(csp).not.toMatch(/https?:\/\//); // local storage: no other origin
+    // Its icon too: a browser would otherwise ask for /favicon.ico and log a 404.
+    expect(await res.text()).toContain('<link rel="icon" href="/dashboard/icon.svg"');
+    const icon = await fetch(`${app.url}/dashboard/icon.svg`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
   });
 
   it('refuses a wrong key, then signs in', async () => {
@@ -84,8 +88,8 @@ describe('the dashboard', () => {
     await video.getByRole('button', { name: 'Submit job' }).click();
     await page.getByLabel('Model').selectOption('FAST');
     await page.getByLabel('Webhook URL (optional)').fill(`${receiver.url}/hook`);
-    await page.getByText(/^Costs \d+ credits/).waitFor();
-    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.getByText(/^Costs \d+ credits?\b/).waitFor();
+    await video.getByRole('button', { name: 'Submit job' }).click(); // the form's, now the only one
     await page.waitForURL(/#\/jobs\/job_/);
     const reloads: string[] = [];
     page.on('framenavigated', (frame) => reloads.push(frame.url()));
@@ -129,13 +133,78 @@ describe('the dashboard', () => {
     const video = page.getByRole('list', { name: 'Videos' }).getByRole('listitem').filter({ hasText: 'holiday.mp4' }).first();
     await video.getByRole('button', { name: 'Submit job' }).click();
     await page.getByLabel('Pipeline').selectOption('slow'); // its stage runs past its own 1 s limit
-    await page.getByRole('button', { name: 'Start job' }).click();
+    await video.getByRole('button', { name: 'Submit job' }).click();
     await page.waitForURL(/#\/jobs\/job_/);
     await page.getByTestId('job-status').getByText('TIMED_OUT', { exact: true }).waitFor({ timeout: 30_000 });
     const error = page.getByRole('alert').filter({ hasText: 'JOB_TIMEOUT' });
     await error.waitFor();
     expect(await error.textContent()).toMatch(/Next step: /);
     await page.getByRole('button', { name: 'Retry job' }).waitFor();
+  });
+
+  it('has exactly one "Submit job" button per video: it opens the form, then submits it; Cancel closes the form', async () => {
+    const { page } = guarded;
+    const picnic = path.join(dir, 'picnic.mp4');
+    await fs.copyFile(clip, picnic);
+    const seeded = await seedVideo(app, user.id, picnic);
+    await page.goto(`${app.url}/#/videos`);
+    await page.reload(); // lists the video just seeded, whichever page the last test left open
+    const video = page.getByRole('list', { name: 'Videos' }).getByRole('listitem').filter({ hasText: 'picnic.mp4' });
+    const submitJob = video.getByRole('button', { name: 'Submit job', exact: true });
+    const form = video.getByRole('form', { name: 'Submit a job for picnic.mp4' });
+    const inForm = () => submitJob.evaluate((button) => button.closest('form') !== null);
+    await submitJob.waitFor();
+    expect(await submitJob.count()).toBe(1);
+    expect(await inForm()).toBe(false);
+
+    // Opened: the form's submit button is now the one "Submit job"; Cancel closes it and brings the opener back.
+    await submitJob.click();
+    await form.waitFor();
+    expect(await submitJob.count()).toBe(1);
+    expect(await inForm()).toBe(true);
+    await form.getByLabel('Model').selectOption('PRO');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'detached' });
+    expect(await submitJob.count()).toBe(1);
+    expect(await inForm()).toBe(false);
+
+    // A script from the contract: the video's "Submit job" twice in a row submits one job with the defaults.
+    await submitJob.click();
+    await submitJob.click();
+    await page.waitForURL(/#\/jobs\/job_/);
+    const jobId = page.url().split('/').pop();
+    const res = await gql(
+      app.url,
+      user.key,
+      `query($id: ID!) { pipelines { name } video(id: $id) { ... on Video { jobs { id pipeline options { model outputFormat background { remove } } } } } }`,
+      { id: seeded.id },
+    );
+    expect(res.body.data.video.jobs).toEqual([
+      { id: jobId, pipeline: res.body.data.pipelines[0].name, options: { model: 'FAST', outputFormat: 'MP4', background: null } },
+    ]);
+  });
+
+  it('keeps a typed error in the form with its next step, and the one "Submit job" button', async () => {
+    const { page } = guarded;
+    const broke = await app.createUser({ name: 'eve', credits: 0 });
+    const seeded = await seedVideo(app, broke.id, clip);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(broke.key);
+    const video = page.getByRole('list', { name: 'Videos' }).getByRole('listitem').filter({ hasText: 'holiday.mp4' });
+    const submitJob = video.getByRole('button', { name: 'Submit job', exact: true });
+    await submitJob.click();
+    await submitJob.click();
+    const error = video.getByRole('alert').filter({ hasText: 'INSUFFICIENT_CREDITS' });
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/Next step: /);
+    expect(await submitJob.count()).toBe(1);
+    expect(await video.getByRole('form').count()).toBe(1); // the choices are still there to change
+    expect(page.url()).toMatch(/#\/videos$/);
+    const res = await gql(app.url, broke.key, `query($id: ID!) { video(id: $id) { ... on Video { jobs { id } } } }`, { id: seeded.id });
+    expect(res.body.data.video.jobs).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(user.key);
+    await page.getByRole('link', { name: 'Videos' }).waitFor();
   });
 
   it('signs out, saying so, when the key is revoked while the page is open', async () => {

@@ -26,7 +26,13 @@ function signInView(message) {
     h('h2', { text: 'Sign in' }),
     h('label', { for: 'api-key', text: 'API key' }),
     key,
-    h('p', { class: 'hint', text: 'Kept for this browser tab only (sessionStorage). Create one with `npx vidq keys create`.' }),
+    h(
+      'p',
+      { class: 'hint' },
+      'Kept for this browser tab only (sessionStorage). Create one with ',
+      h('code', { text: 'npx vidq keys create --user USER_ID' }),
+      '.',
+    ),
     h('button', { type: 'submit', text: 'Sign in' }),
     message ? errorBox(message) : null,
   );

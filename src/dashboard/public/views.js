@@ -139,6 +139,22 @@ export async function videosView(main, go) {
 function videoItem(video, go, reload) {
   const m = video.metadata;
   const slot = h('div');
+  const note = h('div');
+  // One "Submit job" button per video at any time (the contract's name): this one opens the form and is
+  // hidden while the form is open, whose own submit button takes the name; Cancel brings this one back.
+  const opener = h('button', { type: 'button', text: 'Submit job', onClick: () => open() });
+  const open = () => {
+    const form = jobForm(video, go, close);
+    opener.hidden = true;
+    note.replaceChildren();
+    slot.replaceChildren(form);
+    form.querySelector('select')?.focus();
+  };
+  const close = () => {
+    slot.replaceChildren();
+    opener.hidden = false;
+    opener.focus();
+  };
   const item = h(
     'li',
     { 'data-video-id': video.id },
@@ -147,23 +163,25 @@ function videoItem(video, go, reload) {
       class: 'meta',
       text: ` ${video.format} · ${m.width}×${m.height} · ${m.durationSeconds.toFixed(1)} s · ${mb(video.sizeBytes)} · ${when(video.createdAt)}`,
     }),
-    h('button', { type: 'button', text: 'Submit job', onClick: () => slot.replaceChildren(jobForm(video, go)) }),
+    opener,
     h('button', {
       type: 'button',
       text: 'Delete',
       onClick: async () => {
         const data = await gql(`mutation($id: ID!) { deleteVideo(id: $id) { __typename ${ERROR} } }`, { id: video.id });
         const error = errorOf(data.deleteVideo);
-        if (error) slot.replaceChildren(errorBox(error));
+        if (error)
+          note.replaceChildren(errorBox(error)); // beside an open form, not in its place
         else reload();
       },
     }),
+    note,
     slot,
   );
   return item;
 }
 
-function jobForm(video, go) {
+function jobForm(video, go, close) {
   const pipeline = h('select', { id: `pipeline-${video.id}` });
   const model = h(
     'select',
@@ -188,18 +206,36 @@ function jobForm(video, go) {
     const perMinute = prices.get(model.value);
     if (perMinute === undefined) return;
     const minutes = Math.ceil(video.metadata.durationSeconds / 60);
-    cost.textContent = `Costs ${perMinute * minutes} credits (${perMinute} per started minute × ${minutes}).`;
+    cost.textContent = `Costs ${perMinute * minutes} credit${perMinute * minutes === 1 ? '' : 's'} (${perMinute} per started minute × ${minutes}).`;
     rule.classList.toggle('warn', remove.checked && transparent.checked && format.value === 'MP4');
   };
-  gql('{ pricing { models { model creditsPerStartedMinute } } pipelines { name description } }').then((data) => {
-    prices = new Map(data.pricing.models.map((p) => [p.model, p.creditsPerStartedMinute]));
-    pipeline.append(...data.pipelines.map((p) => h('option', { value: p.name, text: `${p.name} — ${p.description}` })));
-    updateCost();
-  });
+  // The choices' defaults come with the pipelines: a submit made before they arrive waits for them.
+  const ready = gql('{ pricing { models { model creditsPerStartedMinute } } pipelines { name description } }').then(
+    (data) => {
+      prices = new Map(data.pricing.models.map((p) => [p.model, p.creditsPerStartedMinute]));
+      pipeline.append(...data.pipelines.map((p) => h('option', { value: p.name, text: `${p.name} — ${p.description}` })));
+      updateCost();
+    },
+    (error) => result.replaceChildren(errorBox(error)),
+  );
   for (const input of [model, format, remove, transparent]) input.addEventListener('change', updateCost);
 
+  const send = h('button', { type: 'submit', text: 'Submit job' });
+  let sending = false;
   const submit = async (event) => {
     event.preventDefault();
+    if (sending) return; // one job per submit, however many clicks
+    sending = true;
+    send.disabled = true;
+    try {
+      await ready;
+      await submitJob();
+    } finally {
+      sending = false;
+      send.disabled = false;
+    }
+  };
+  const submitJob = async () => {
     if (remove.checked && transparent.checked && format.value === 'MP4') {
       return result.replaceChildren(
         errorBox({ code: 'INVALID_INPUT', message: 'MP4 cannot carry transparency.', nextStep: 'Choose WEBM, or a colour to put behind the subject.' }),
@@ -234,7 +270,7 @@ function jobForm(video, go) {
     rule,
     field(webhook.id, 'Webhook URL (optional)', webhook),
     cost,
-    h('button', { type: 'submit', text: 'Start job' }),
+    h('div', { class: 'form-actions' }, send, h('button', { type: 'button', class: 'secondary', text: 'Cancel', onClick: close })),
     result,
   );
 }
