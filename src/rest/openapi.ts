@@ -1,5 +1,9 @@
 // The OpenAPI 3.1 document of the REST paths (GET /api/openapi.json). A test checks it against the
-// routes: every path and method here answers, with the statuses listed.
+// routes: every path and method here answers, with the statuses listed; the error statuses are the
+// error catalog's for the codes each path can answer.
+import { ERROR_CATALOG, type ErrorCode } from '../errors/catalog';
+import { SUBMIT_JOB_BODY } from './submit-body';
+
 const envelope = (data: Record<string, unknown>) => ({
   type: 'object',
   required: ['success', 'data'],
@@ -27,26 +31,23 @@ const errorEnvelope = {
   },
 };
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      String(s),
-      { description: ERROR_TEXT[s] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    ]),
+/** What every path with a key may answer: the key (401), the address's failed keys (429), a masked fault, a dependency down. */
+const COMMON: ErrorCode[] = ['UNAUTHENTICATED', 'INVALID_API_KEY', 'RATE_LIMITED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
+
+/** The error responses of a path: each code at its catalog HTTP status (GET /api/openapi.json lists each status once). */
+function errors(codes: ErrorCode[], extra: Record<number, string> = {}) {
+  const byStatus = new Map<number, string[]>();
+  for (const code of [...codes, ...COMMON]) byStatus.set(ERROR_CATALOG[code].httpStatus, [...(byStatus.get(ERROR_CATALOG[code].httpStatus) ?? []), code]);
+  for (const [status, text] of Object.entries(extra)) byStatus.set(Number(status), [...(byStatus.get(Number(status)) ?? []), text]);
+  return Object.fromEntries(
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, what]) => [
+        String(status),
+        { description: what.join(' or '), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      ]),
   );
-const ERROR_TEXT: Record<number, string> = {
-  400: 'INVALID_INPUT',
-  401: 'UNAUTHENTICATED (no key) or INVALID_API_KEY',
-  402: 'INSUFFICIENT_CREDITS',
-  403: 'FORBIDDEN',
-  404: 'VIDEO_NOT_FOUND or JOB_NOT_FOUND',
-  409: 'JOB_NOT_COMPLETE or JOB_ALREADY_PROCESSING',
-  413: 'FILE_TOO_LARGE',
-  415: 'UNSUPPORTED_FORMAT',
-  422: 'VIDEO_CORRUPT or JOB_FAILED',
-  429: 'RATE_LIMITED',
-  504: 'JOB_TIMEOUT',
-};
+}
 const ok = (status: number, description: string, ref: string) => ({
   [String(status)]: { description, content: { 'application/json': { schema: envelope({ $ref: `#/components/schemas/${ref}` }) } } },
 });
@@ -56,42 +57,27 @@ export const REST_PATHS = {
   '/api/v1/jobs': {
     post: {
       summary: 'Submit a processing job for an uploaded video',
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['video_id'],
-              properties: {
-                video_id: { type: 'string' },
-                model: { enum: ['FAST', 'ORIGINAL', 'PRO', 'fast', 'original', 'pro'] },
-                output_format: { enum: ['MP4', 'WEBM', 'mp4', 'webm'] },
-                background: {
-                  type: 'object',
-                  properties: { remove: { type: 'boolean' }, color: { type: 'string' }, similarity: { type: 'number' }, replace_with: { type: 'string' } },
-                },
-                webhook_url: { type: 'string', format: 'uri' },
-                pipeline: { type: 'string', default: 'default' },
-                stage_options: { type: 'object' },
-                timeout_seconds: { type: 'integer' },
-                idempotency_key: { type: 'string' },
-              },
-            },
-          },
-        },
+      requestBody: { required: true, content: { 'application/json': { schema: SUBMIT_JOB_BODY } } },
+      responses: {
+        ...ok(202, 'Accepted: the job is queued', 'Job'),
+        ...errors(['INVALID_INPUT', 'INSUFFICIENT_CREDITS', 'VIDEO_NOT_FOUND', 'JOB_ALREADY_PROCESSING'], {
+          413: 'INVALID_INPUT (the JSON body is over 64 KB)',
+        }),
       },
-      responses: { ...ok(202, 'Accepted: the job is queued', 'Job'), ...errors(400, 401, 402, 404, 409, 429) },
     },
   },
   '/api/v1/jobs/{job_id}': {
-    get: { summary: "A job's status, stages and error", parameters: [id('job_id', 'job')], responses: { ...ok(200, 'The job', 'Job'), ...errors(401, 404) } },
+    get: {
+      summary: "A job's status, stages and error",
+      parameters: [id('job_id', 'job')],
+      responses: { ...ok(200, 'The job', 'Job'), ...errors(['JOB_NOT_FOUND']) },
+    },
   },
   '/api/v1/jobs/{job_id}/result': {
     get: {
       summary: "A completed job's files (download URLs) and stage results",
       parameters: [id('job_id', 'job')],
-      responses: { ...ok(200, 'The outputs', 'JobResult'), ...errors(401, 404, 409, 422, 504) },
+      responses: { ...ok(200, 'The outputs', 'JobResult'), ...errors(['JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'JOB_FAILED', 'JOB_TIMEOUT']) },
     },
   },
   '/api/v1/videos': {
@@ -104,19 +90,31 @@ export const REST_PATHS = {
             schema: {
               type: 'object',
               required: ['video'],
-              properties: { title: { type: 'string' }, video: { type: 'string', contentMediaType: 'application/octet-stream' } },
+              properties: {
+                title: { type: 'string' },
+                recorded_at: { type: 'string', format: 'date-time' },
+                idempotency_key: { type: 'string' },
+                video: { type: 'string', contentMediaType: 'application/octet-stream' },
+              },
             },
           },
         },
       },
-      responses: { ...ok(201, 'Created', 'Video'), ...errors(400, 401, 413, 415, 422, 429) },
+      responses: {
+        ...ok(201, 'Created', 'Video'),
+        ...errors(['INVALID_INPUT', 'FILE_TOO_LARGE', 'UNSUPPORTED_FORMAT', 'VIDEO_CORRUPT'], { 413: 'INVALID_INPUT (a form field or too many files)' }),
+      },
     },
   },
   '/api/v1/videos/{video_id}': {
-    get: { summary: 'A video and its metadata', parameters: [id('video_id', 'vid')], responses: { ...ok(200, 'The video', 'Video'), ...errors(401, 404) } },
+    get: {
+      summary: 'A video and its metadata',
+      parameters: [id('video_id', 'vid')],
+      responses: { ...ok(200, 'The video', 'Video'), ...errors(['VIDEO_NOT_FOUND']) },
+    },
   },
   '/api/pricing': {
-    get: { summary: 'Credits per started minute by model, and the runtime configuration', responses: { ...ok(200, 'Pricing', 'Pricing'), ...errors(401) } },
+    get: { summary: 'Credits per started minute by model, and the runtime configuration', responses: { ...ok(200, 'Pricing', 'Pricing'), ...errors([]) } },
   },
 } as const;
 
@@ -144,23 +142,84 @@ export function openApiDocument(serverUrl: string) {
             status: { enum: ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'] },
             progress: { type: 'number' },
             stage: { type: ['string', 'null'] },
+            stages: { type: 'array', items: { type: 'object' } },
+            attempt: { type: 'integer' },
+            max_attempts: { type: 'integer' },
             pipeline: { type: 'string' },
             cost_credits: { type: 'integer' },
-            next_step: { type: 'string' },
+            video: { type: 'object', properties: { id: { type: 'string' } } },
+            options: {
+              type: 'object',
+              properties: {
+                model: { enum: ['FAST', 'ORIGINAL', 'PRO'] },
+                output_format: { enum: ['MP4', 'WEBM'] },
+                background: {
+                  type: ['object', 'null'],
+                  properties: {
+                    remove: { type: 'boolean' },
+                    color: { type: 'string' },
+                    similarity: { type: 'number' },
+                    replace_with: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+            webhook_url: { type: ['string', 'null'] },
             error: { type: ['object', 'null'] },
-            stages: { type: 'array', items: { type: 'object' } },
+            next_step: { type: ['string', 'null'] },
+            created_at: { type: 'string', format: 'date-time' },
+            started_at: { type: ['string', 'null'], format: 'date-time' },
+            finished_at: { type: ['string', 'null'], format: 'date-time' },
           },
         },
         JobResult: {
           type: 'object',
-          properties: { job_id: { type: 'string' }, files: { type: 'array', items: { type: 'object' } }, results: { type: 'object' } },
+          properties: {
+            job_id: { type: 'string' },
+            files: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  kind: { type: 'string' },
+                  stage: { type: 'string' },
+                  url: { type: 'string' },
+                  content_type: { type: 'string' },
+                  size_bytes: { type: 'integer' },
+                },
+              },
+            },
+            results: { type: 'object', description: "Each stage's result, with the stage's own keys." },
+          },
         },
         Video: {
           type: 'object',
           required: ['id', 'filename', 'format'],
-          properties: { id: { type: 'string' }, filename: { type: 'string' }, format: { type: 'string' }, metadata: { type: 'object' } },
+          properties: {
+            id: { type: 'string' },
+            filename: { type: 'string' },
+            format: { type: 'string' },
+            content_type: { type: 'string' },
+            size_bytes: { type: 'integer' },
+            sha256: { type: 'string' },
+            title: { type: ['string', 'null'] },
+            recorded_at: { type: ['string', 'null'], format: 'date-time' },
+            created_at: { type: 'string', format: 'date-time' },
+            metadata: { type: 'object' },
+          },
         },
-        Pricing: { type: 'object', properties: { pricing: { type: 'object' }, health: { type: 'object' } } },
+        Pricing: {
+          type: 'object',
+          properties: {
+            unit: { type: 'string' },
+            models: {
+              type: 'array',
+              items: { type: 'object', properties: { model: { enum: ['FAST', 'ORIGINAL', 'PRO'] }, credits_per_started_minute: { type: 'integer' } } },
+            },
+            version: { type: 'string' },
+            config: { type: 'object', description: 'The runtime configuration, as GET /health gives it (snake_case).' },
+          },
+        },
       },
     },
   };

@@ -13,6 +13,8 @@ const JOB = `id status progress stage attempt maxAttempts pipeline costCredits c
   error { code message detail stage retryable } nextStep`;
 
 export const REST_OPERATIONS = {
+  /** Only the key check (for a request refused before its own operation runs). */
+  authenticate: `query RestAuthenticate { __typename }`,
   job: `query RestJob($id: ID!) { job(id: $id) { __typename ... on Job { ${JOB} } ${ERROR} } }`,
   jobResult: `query RestJobResult($id: ID!) { jobOutput(jobId: $id) { __typename
     ... on JobOutput { jobId files { kind stage url contentType sizeBytes } results }

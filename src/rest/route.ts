@@ -11,12 +11,15 @@ import { ERROR_CATALOG, type ErrorCode } from '../errors/catalog';
 import { renameVideo } from '../uploads/queries';
 import { validateFields } from '../uploads/upload';
 import { readJsonBody } from './json-body';
+import { currentRequest } from '../server/request-context';
+import { unavailableDependency, unavailableMessage } from '../server/unavailable';
 import type { HttpRoute } from '../server/route';
 import type { Yoga } from '../server/yoga';
 import type { Services } from '../services';
 import { type ErrorMember, sendData, sendEnvelope, sendError } from './envelope';
 import { openApiDocument } from './openapi';
 import { REST_OPERATIONS } from './operations';
+import { type FieldError, SUBMIT_JOB_NAMES, UPLOAD_VIDEO_NAMES, restText, submitJobInput, withRestNames } from './submit-body';
 import type { Upload } from 'graphql-upload-ts';
 
 type FormParser = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
@@ -24,7 +27,7 @@ type Operation = { query: string; variables?: Record<string, unknown> };
 
 interface GraphQLAnswer {
   data?: Record<string, Record<string, unknown> | null> | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; http?: { headers?: Record<string, string> } } }>;
+  errors?: Array<{ message: string; path?: unknown[]; extensions?: { code?: string; http?: { headers?: Record<string, string> } } }>;
 }
 
 /** The form fields of each REST upload, by its Upload: a `title` sent after the file arrives late. */
@@ -76,38 +79,75 @@ async function execute(
   return { status: response.status, body: (await response.json()) as GraphQLAnswer };
 }
 
-/** A request-level failure (no key, a bad key, a limit) in the envelope, with its status and headers. */
-function sendRequestError(res: ServerResponse, status: number, answer: GraphQLAnswer) {
-  const first = answer.errors?.[0];
-  const code = (first?.extensions?.code ?? 'INTERNAL_ERROR') as ErrorCode;
-  const entry = ERROR_CATALOG[code];
-  for (const [name, value] of Object.entries(first?.extensions?.http?.headers ?? {})) res.setHeader(name, value);
-  sendEnvelope(res, entry?.httpStatus ?? (status >= 400 ? status : 500), {
+/** An unexpected failure: masked, with the request id the log line carries (503 when a dependency is down). */
+function sendUnexpected(services: Services, res: ServerResponse, error: unknown) {
+  const requestId = currentRequest()?.requestId ?? 'unknown';
+  const unavailable = unavailableDependency(error);
+  if (unavailable) {
+    services.log.warn({ err: error, requestId }, `${unavailable.toLowerCase()} unavailable`);
+    const entry = ERROR_CATALOG.SERVICE_UNAVAILABLE;
+    return sendEnvelope(res, entry.httpStatus, {
+      success: false,
+      message: entry.message,
+      error: { detail: unavailableMessage(unavailable, requestId), code: entry.code },
+    });
+  }
+  services.log.error({ err: error, requestId }, 'unexpected error in a REST path (masked from the client)');
+  sendEnvelope(res, 500, {
     success: false,
-    message: entry?.message ?? 'The request failed.',
-    error: { detail: first?.message ?? 'unknown error', code: entry ? code : 'INTERNAL_ERROR' },
+    message: ERROR_CATALOG.INTERNAL_ERROR.message,
+    error: { detail: `Unexpected error. Quote request id ${requestId} when reporting it.`, code: 'INTERNAL_ERROR' },
   });
+}
+
+/**
+ * A request-level failure in the envelope, with its status and headers: no key or a bad key (401), a
+ * limit (429), a variable GraphQL refused (400 INVALID_INPUT, in the REST names), a dependency down
+ * (503), or an unexpected error (500 INTERNAL_ERROR, masked by Yoga, quoting the request id).
+ */
+function sendRequestError(services: Services, res: ServerResponse, answer: GraphQLAnswer, names: Record<string, string> = {}) {
+  const first = answer.errors?.[0];
+  for (const [name, value] of Object.entries(first?.extensions?.http?.headers ?? {})) res.setHeader(name, value);
+  if (first && !first.extensions?.code && !first.path) {
+    // Refused before any resolver ran, and without a code: GraphQL coercing the variables (a field that
+    // got past the REST checks). The client's mistake: GraphQL's words, with the REST names.
+    return sendError(res, { code: 'INVALID_INPUT', message: ERROR_CATALOG.INVALID_INPUT.message, detail: restText(first.message, names) });
+  }
+  const code = first?.extensions?.code as ErrorCode | undefined;
+  const entry = code ? ERROR_CATALOG[code] : undefined;
+  // Anything without a catalog code (a REST operation GraphQL refuses: a bug of ours) is unexpected too.
+  if (!first || !code || !entry) return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
+  sendEnvelope(res, entry.httpStatus, { success: false, message: entry.message, error: { detail: first.message, code } });
+}
+
+interface RespondOptions {
+  /** The HTTP status of the success member. */
+  status: number;
+  /** What of the success member is sent as `data`. */
+  pick?: (member: Record<string, unknown>) => unknown;
+  /** Runs on a success member before it is sent; an error member it returns is sent instead. */
+  after?: (member: Record<string, unknown>) => Promise<ErrorMember | null>;
+  /** GraphQL's names of the input fields the REST request spells otherwise: errors name the REST ones. */
+  names?: Record<string, string>;
 }
 
 /** Runs the operation; sends the union's success member with `status`, any error member in the envelope. */
 async function respond(
+  services: Services,
   yoga: Yoga,
   req: IncomingMessage,
   res: ServerResponse,
   field: string,
   operation: Operation | (() => unknown),
-  status: number,
-  pick: (member: Record<string, unknown>) => unknown = (m) => m,
-  /** Runs on a success member before it is sent; an error member it returns is sent instead. */
-  after?: (member: Record<string, unknown>) => Promise<ErrorMember | null>,
+  { status, pick = (m) => m, after, names = {} }: RespondOptions,
 ) {
   const answer = await execute(yoga, req, res, operation);
   const member = answer.body.data?.[field];
-  if (!member) return sendRequestError(res, answer.status, answer.body);
+  if (!member) return sendRequestError(services, res, answer.body, names);
   const typename = (member.__typename as string | undefined) ?? '';
-  if (typeof member.code === 'string' && typename.endsWith('Error')) return sendError(res, member as unknown as ErrorMember);
+  if (typeof member.code === 'string' && typename.endsWith('Error')) return sendError(res, withRestNames(member as unknown as ErrorMember, names));
   const refused = after ? await after(member) : null;
-  if (refused) return sendError(res, refused);
+  if (refused) return sendError(res, withRestNames(refused, names));
   const { __typename: _typename, ...rest } = member;
   sendData(res, status, pick(rest));
 }
@@ -120,110 +160,118 @@ function notFound(res: ServerResponse, path: string) {
   });
 }
 
-function badJson(res: ServerResponse, detail: string) {
-  sendError(res, { code: 'INVALID_INPUT', message: ERROR_CATALOG.INVALID_INPUT.message, detail });
+function invalidInput(res: ServerResponse, detail: string, fieldErrors?: FieldError[]) {
+  sendError(res, { code: 'INVALID_INPUT', message: ERROR_CATALOG.INVALID_INPUT.message, detail, fieldErrors });
 }
 
-/** POST /api/v1/jobs's JSON body, snake_case as the seeds write it, into SubmitJobInput. */
-function submitInput(body: Record<string, unknown>) {
-  const input: Record<string, unknown> = {
-    videoId: body.video_id,
-    model: body.model,
-    outputFormat: body.output_format,
-    background: body.background,
-    webhookUrl: body.webhook_url,
-    pipeline: body.pipeline,
-    stageOptions: body.stage_options,
-    timeoutSeconds: body.timeout_seconds,
-    idempotencyKey: body.idempotency_key,
-  };
-  if (typeof input.model === 'string') input.model = input.model.toUpperCase(); // "fast" as the seeds write it
-  if (typeof input.outputFormat === 'string') input.outputFormat = input.outputFormat.toUpperCase();
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+/**
+ * A request refused before GraphQL runs answers as GraphQL would have answered it first: a missing or
+ * bad key is a 401 (or the address's 429), whatever the body. Sends that and returns true, or false
+ * when the key is good.
+ */
+async function refusedKey(services: Services, yoga: Yoga, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const answer = await execute(yoga, req, res, { query: REST_OPERATIONS.authenticate });
+  if (!answer.body.errors?.length) return false;
+  sendRequestError(services, res, answer.body);
+  return true;
+}
+
+/** POST /api/v1/jobs: the JSON body, checked and mapped to SubmitJobInput (src/rest/submit-body.ts). */
+async function submitJob(services: Services, yoga: Yoga, req: IncomingMessage, res: ServerResponse) {
+  const body = await readJsonBody(req, res, 64 * 1024);
+  if (body === undefined) return; // answered: too large
+  const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
+  const checked = isObject ? submitJobInput(body as Record<string, unknown>, services.config.processingTimeoutSeconds) : null;
+  if (!checked || 'fieldErrors' in checked) {
+    if (await refusedKey(services, yoga, req, res)) return;
+    if (!checked) {
+      const what =
+        body === null
+          ? 'The body is not a JSON object (it is empty, malformed or null)'
+          : `The body is a JSON ${Array.isArray(body) ? 'array' : typeof body}, not an object`;
+      return invalidInput(res, `${what}. Send a JSON object: {"video_id": "vid_…", "model": "fast", "output_format": "mp4", …}.`);
+    }
+    return invalidInput(res, checked.fieldErrors.map((f) => `${f.path.join('.')}: ${f.message}`).join('; '), checked.fieldErrors);
+  }
+  await respond(
+    services,
+    yoga,
+    req,
+    res,
+    'submitJob',
+    { query: REST_OPERATIONS.submitJob, variables: { input: checked.input } },
+    {
+      status: 202,
+      pick: (m) => m.job,
+      names: SUBMIT_JOB_NAMES,
+    },
+  );
+}
+
+async function route(services: Services, yoga: Yoga, parseForm: FormParser, req: IncomingMessage, res: ServerResponse, path: string, method: string) {
+  if (path === '/api/openapi.json' && method === 'GET') {
+    return sendEnvelope(res, 200, openApiDocument(services.config.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`));
+  }
+  if (path === '/api/pricing' && method === 'GET') {
+    // Seed 002: "check /health and /api/pricing to verify runtime config": the prices and the config.
+    const answer = await execute(yoga, req, res, { query: REST_OPERATIONS.pricing });
+    const data = answer.body.data;
+    if (!data?.pricing || !data.health) return sendRequestError(services, res, answer.body);
+    return sendData(res, 200, { ...data.pricing, version: data.health.version, config: data.health.config });
+  }
+  let match: RegExpExecArray | null;
+  if ((match = /^\/api\/v1\/jobs\/([^/]+)$/.exec(path)) && method === 'GET') {
+    return respond(services, yoga, req, res, 'job', { query: REST_OPERATIONS.job, variables: { id: decodeURIComponent(match[1]) } }, { status: 200 });
+  }
+  if ((match = /^\/api\/v1\/jobs\/([^/]+)\/result$/.exec(path)) && method === 'GET') {
+    const operation = { query: REST_OPERATIONS.jobResult, variables: { id: decodeURIComponent(match[1]) } };
+    return respond(services, yoga, req, res, 'jobOutput', operation, { status: 200 });
+  }
+  if (path === '/api/v1/jobs' && method === 'POST') return submitJob(services, yoga, req, res);
+  if ((match = /^\/api\/v1\/videos\/([^/]+)$/.exec(path)) && method === 'GET') {
+    return respond(services, yoga, req, res, 'video', { query: REST_OPERATIONS.video, variables: { id: decodeURIComponent(match[1]) } }, { status: 200 });
+  }
+  if (path === '/api/v1/videos' && method === 'POST') {
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
+      if (await refusedKey(services, yoga, req, res)) return;
+      return invalidInput(res, 'Send multipart/form-data with the file in the part `video` (and `title`): curl -F title=… -F video=@clip.mp4');
+    }
+    const operations = await parseForm(req, res);
+    if (res.writableEnded || !operations) return; // the parser answered (malformed, rate limited, client gone)
+    const early = (operations as { variables: { input: { title?: string } } }).variables.input.title;
+    return respond(services, yoga, req, res, 'uploadVideo', () => operations, {
+      status: 201,
+      pick: (m) => m.video,
+      names: UPLOAD_VIDEO_NAMES,
+      after: async (member) => {
+        const video = member.video as Record<string, unknown>;
+        const problems = await applyLateTitle(services, operations, early, video);
+        // A refused title refuses the upload: the video just made goes again, nothing is kept.
+        if (problems) await execute(yoga, req, res, { query: REST_OPERATIONS.deleteVideo, variables: { id: video.id } });
+        return (
+          problems && {
+            code: 'INVALID_INPUT',
+            message: ERROR_CATALOG.INVALID_INPUT.message,
+            detail: problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '),
+            fieldErrors: problems,
+          }
+        );
+      },
+    });
+  }
+  notFound(res, `${method} ${path}`);
 }
 
 export function restRoute(services: Services, yoga: Yoga, parseForm: FormParser): HttpRoute {
   return async (req, res, url) => {
-    const path = url.pathname;
-    if (!path.startsWith('/api/')) return false;
-    const method = req.method ?? 'GET';
-    if (path === '/api/openapi.json' && method === 'GET') {
-      sendEnvelope(res, 200, openApiDocument(services.config.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`));
-      return true;
+    if (!url.pathname.startsWith('/api/')) return false;
+    try {
+      await route(services, yoga, parseForm, req, res, url.pathname, req.method ?? 'GET');
+    } catch (error) {
+      // Thrown outside GraphQL (a late title's rename, a body cut off): in the envelope too, masked.
+      if (res.headersSent) res.destroy();
+      else sendUnexpected(services, res, error);
     }
-    if (path === '/api/pricing' && method === 'GET') {
-      // Seed 002: "check /health and /api/pricing to verify runtime config": the prices and the config.
-      const answer = await execute(yoga, req, res, { query: REST_OPERATIONS.pricing });
-      const data = answer.body.data;
-      if (!data?.pricing || !data.health) return (sendRequestError(res, answer.status, answer.body), true);
-      sendData(res, 200, { ...data.pricing, version: data.health.version, config: data.health.config });
-      return true;
-    }
-    let match: RegExpExecArray | null;
-    if ((match = /^\/api\/v1\/jobs\/([^/]+)$/.exec(path)) && method === 'GET') {
-      await respond(yoga, req, res, 'job', { query: REST_OPERATIONS.job, variables: { id: decodeURIComponent(match[1]) } }, 200);
-      return true;
-    }
-    if ((match = /^\/api\/v1\/jobs\/([^/]+)\/result$/.exec(path)) && method === 'GET') {
-      await respond(yoga, req, res, 'jobOutput', { query: REST_OPERATIONS.jobResult, variables: { id: decodeURIComponent(match[1]) } }, 200);
-      return true;
-    }
-    if (path === '/api/v1/jobs' && method === 'POST') {
-      const body = await readJsonBody(req, res, 64 * 1024);
-      if (body === undefined) return true; // answered: too large
-      if (!body || typeof body !== 'object' || Array.isArray(body)) {
-        badJson(res, 'Send a JSON object: {"video_id": "vid_…", "model": "FAST", "output_format": "MP4", …}.');
-        return true;
-      }
-      await respond(
-        yoga,
-        req,
-        res,
-        'submitJob',
-        { query: REST_OPERATIONS.submitJob, variables: { input: submitInput(body as Record<string, unknown>) } },
-        202,
-        (m) => m.job,
-      );
-      return true;
-    }
-    if ((match = /^\/api\/v1\/videos\/([^/]+)$/.exec(path)) && method === 'GET') {
-      await respond(yoga, req, res, 'video', { query: REST_OPERATIONS.video, variables: { id: decodeURIComponent(match[1]) } }, 200);
-      return true;
-    }
-    if (path === '/api/v1/videos' && method === 'POST') {
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
-        badJson(res, 'Send multipart/form-data with the file in the part `video` (and `title`): curl -F title=… -F video=@clip.mp4');
-        return true;
-      }
-      const operations = await parseForm(req, res);
-      if (res.writableEnded || !operations) return true; // the parser answered (malformed, rate limited, client gone)
-      const early = (operations as { variables: { input: { title?: string } } }).variables.input.title;
-      await respond(
-        yoga,
-        req,
-        res,
-        'uploadVideo',
-        () => operations,
-        201,
-        (m) => m.video,
-        async (member) => {
-          const video = member.video as Record<string, unknown>;
-          const problems = await applyLateTitle(services, operations, early, video);
-          // A refused title refuses the upload: the video just made goes again, nothing is kept.
-          if (problems) await execute(yoga, req, res, { query: REST_OPERATIONS.deleteVideo, variables: { id: video.id } });
-          return (
-            problems && {
-              code: 'INVALID_INPUT',
-              message: ERROR_CATALOG.INVALID_INPUT.message,
-              detail: problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '),
-              fieldErrors: problems,
-            }
-          );
-        },
-      );
-      return true;
-    }
-    notFound(res, `${method} ${path}`);
     return true;
   };
 }

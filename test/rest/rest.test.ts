@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG } from '../../src/errors/catalog';
 import { REST_PATHS } from '../../src/rest/openapi';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitForStatus } from '../helpers/jobs';
@@ -18,18 +19,30 @@ let poor: TestUser;
 let dir: string;
 let clip: string;
 
-async function call(method: string, route: string, opts: { key?: string | null; json?: unknown; form?: FormData } = {}) {
+/** Every status a REST path answered in this file, by "METHOD /template": the OpenAPI document must list each. */
+const answered = new Map<string, Set<number>>();
+
+function templateOf(route: string): string {
+  const [path] = route.split('?');
+  return Object.keys(REST_PATHS).find((t) => new RegExp(`^${t.replace(/\{[a-z_]+\}/g, '[^/]+')}$`).test(path)) ?? path;
+}
+
+async function call(method: string, route: string, opts: { key?: string | null; json?: unknown; raw?: string; form?: FormData } = {}) {
   const headers: Record<string, string> = {};
   const key = opts.key === undefined ? user.key : opts.key;
   if (key) headers.authorization = `Bearer ${key}`;
   let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
+  if (opts.json !== undefined || opts.raw !== undefined) {
     headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
+    body = opts.raw ?? JSON.stringify(opts.json);
   } else if (opts.form) body = opts.form;
   const res = await fetch(`${app.url}${route}`, { method, headers, body });
+  const where = `${method.toLowerCase()} ${templateOf(route)}`;
+  answered.set(where, (answered.get(where) ?? new Set()).add(res.status));
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
+
+const INVALID = { success: false, message: 'The request is invalid.' };
 
 async function form(file: string, fields: Array<[string, string]> = [], fileFirst = false, name = path.basename(file)) {
   const data = new FormData();
@@ -55,6 +68,29 @@ afterAll(async () => {
 });
 
 describe('REST envelope', () => {
+  it('keeps an unexpected failure a masked 500 INTERNAL_ERROR quoting the request id', async () => {
+    // Break the database under the running server (no job runs yet): every query on videos fails.
+    await app.services.database.sql`alter table videos rename to videos_gone`;
+    let broken;
+    try {
+      broken = await call('GET', '/api/v1/videos/vid_xyz999');
+    } finally {
+      await app.services.database.sql`alter table videos_gone rename to videos`;
+    }
+    const requestId = broken.headers.get('x-request-id');
+    expect(requestId).toMatch(/^req_/);
+    expect(broken).toMatchObject({
+      status: 500,
+      body: {
+        success: false,
+        message: 'An unexpected error occurred.',
+        error: { code: 'INTERNAL_ERROR', detail: `Unexpected error. Quote request id ${requestId} when reporting it.` },
+      },
+    });
+    expect(JSON.stringify(broken.body)).not.toMatch(/relation|videos_gone|select/i);
+    expect((await call('GET', '/api/v1/videos/vid_xyz999')).status).toBe(404);
+  });
+
   it('answers a missing key 401 UNAUTHENTICATED and a bad key 401 INVALID_API_KEY', async () => {
     expect(await call('GET', '/api/v1/jobs/job_xyz999', { key: null })).toMatchObject({
       status: 401,
@@ -210,6 +246,141 @@ describe('jobs', () => {
   });
 });
 
+describe('POST /api/v1/jobs input', () => {
+  it('answers each wrong field 400 INVALID_INPUT, naming it as the client wrote it and what it may be', async () => {
+    const video = (await call('POST', '/api/v1/videos', { form: await form(clip) })).body.data;
+    const cases: Array<[Record<string, unknown>, string[], RegExp]> = [
+      [{ model: 'fast' }, ['video_id'], /^input\.video_id: is required: the id of one of your videos/],
+      [{ video_id: video.id, model: 'turbo' }, ['model'], /^input\.model: must be one of FAST, ORIGINAL, PRO \(any case\); got "turbo"$/],
+      [{ video_id: video.id, output_format: 'avi' }, ['output_format'], /^input\.output_format: must be one of MP4, WEBM \(any case\); got "avi"$/],
+      [
+        { video_id: video.id, timeout_seconds: 'x' },
+        ['timeout_seconds'],
+        /^input\.timeout_seconds: must be a whole number of seconds between 1 and 3600 .*; got "x"$/,
+      ],
+      [{ video_id: video.id, timeout_seconds: 2 ** 40 }, ['timeout_seconds'], /^input\.timeout_seconds: must be a whole number of seconds between 1 and 3600/],
+      [{ video_id: 42 }, ['video_id'], /^input\.video_id: must be the id of one of your videos.*; got 42$/],
+      [
+        { video_id: video.id, background: 'green' },
+        ['background'],
+        /^input\.background: must be an object with the fields remove, color, similarity, replace_with; got "green"$/,
+      ],
+      [
+        { video_id: video.id, background: { replace_with: 7 } },
+        ['background', 'replace_with'],
+        /^input\.background\.replace_with: must be a hex colour such as "#ffffff", or null/,
+      ],
+      [
+        { video_id: video.id, background: { replaceWith: '#fff' } },
+        ['background', 'replaceWith'],
+        /^input\.background\.replaceWith: is not a field of this request; the fields are remove, color, similarity, replace_with$/,
+      ],
+      [{ video_id: video.id, webhook_url: 7 }, ['webhook_url'], /^input\.webhook_url: must be an http\(s\) URL; got 7$/],
+      [
+        { video_id: video.id, outputformat: 'webm' },
+        ['outputformat'],
+        /^input\.outputformat: is not a field of this request; the fields are video_id, model, output_format, /,
+      ],
+    ];
+    for (const [json, path, detail] of cases) {
+      const answer = await call('POST', '/api/v1/jobs', { json });
+      const what = JSON.stringify(json);
+      expect(answer, what).toMatchObject({
+        status: 400,
+        body: {
+          ...INVALID,
+          error: { code: 'INVALID_INPUT', detail: expect.stringMatching(detail), field_errors: [{ path: ['input', ...path], message: expect.any(String) }] },
+        },
+      });
+      expect(answer.body.error.field_errors, what).toHaveLength(1);
+    }
+    // Several wrong fields: each one named, and nothing queued.
+    const several = await call('POST', '/api/v1/jobs', { json: { video_id: video.id, model: 'turbo', output_format: 'avi', timeout_seconds: 'x' } });
+    expect(several.body.error.field_errors.map((f: { path: string[] }) => f.path.join('.'))).toEqual([
+      'input.model',
+      'input.output_format',
+      'input.timeout_seconds',
+    ]);
+    expect((await app.services.database.sql`select count(*)::int as n from jobs where video_id = ${video.id}`)[0].n).toBe(0);
+  });
+
+  it('answers a body that is not a JSON object 400 INVALID_INPUT, after a missing or bad key (401)', async () => {
+    for (const [raw, detail] of [
+      ['{not json', /^The body is not a JSON object \(it is empty, malformed or null\)\. Send a JSON object/],
+      ['', /^The body is not a JSON object/],
+      ['[1, 2]', /^The body is a JSON array, not an object\./],
+      ['"vid_x"', /^The body is a JSON string, not an object\./],
+      ['null', /^The body is not a JSON object/],
+    ] as const) {
+      expect(await call('POST', '/api/v1/jobs', { raw }), raw).toMatchObject({
+        status: 400,
+        body: { ...INVALID, error: { code: 'INVALID_INPUT', detail: expect.stringMatching(detail) } },
+      });
+    }
+    // The key is checked first, whatever the body, as every other path does.
+    expect(await call('POST', '/api/v1/jobs', { key: null, raw: '{not json' })).toMatchObject({
+      status: 401,
+      body: { success: false, error: { code: 'UNAUTHENTICATED' } },
+    });
+    expect(await call('POST', '/api/v1/jobs', { key: 'vq_not_a_key', json: { model: 'turbo' } })).toMatchObject({
+      status: 401,
+      body: { success: false, error: { code: 'INVALID_API_KEY' } },
+    });
+    expect(await call('POST', '/api/v1/videos', { key: null, json: {} })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+  });
+
+  it('takes background with replace_with (snake_case, as the OpenAPI document says) and stores it with the job', async () => {
+    const documented = REST_PATHS['/api/v1/jobs'].post.requestBody.content['application/json'].schema.properties.background.properties;
+    expect(Object.keys(documented)).toEqual(['remove', 'color', 'similarity', 'replace_with']);
+
+    const video = (await call('POST', '/api/v1/videos', { form: await form(clip) })).body.data;
+    const background = { color: '#00FF00', similarity: 0.2, replace_with: '#fff' };
+    const submitted = await call('POST', '/api/v1/jobs', { json: { video_id: video.id, output_format: 'mp4', background } });
+    expect(submitted.status).toBe(202);
+    const stored = { remove: true, color: '#00ff00', similarity: 0.2, replace_with: '#ffffff' };
+    expect(submitted.body.data.options).toEqual({ model: 'ORIGINAL', output_format: 'MP4', background: stored });
+    const jobId = submitted.body.data.id as string;
+    expect((await call('GET', `/api/v1/jobs/${jobId}`)).body.data.options.background).toEqual(stored);
+    const [row] = await app.services.database.sql`select options from jobs where id = ${jobId}`;
+    expect(row.options.background).toEqual({ remove: true, color: '#00ff00', similarity: 0.2, replaceWith: '#ffffff' });
+    await waitForStatus(app, jobId, ['COMPLETED']);
+
+    // The resolver's own checks answer in the REST names too (transparency needs WEBM).
+    const transparent = await call('POST', '/api/v1/jobs', { json: { video_id: video.id, background: { remove: true } } });
+    expect(transparent).toMatchObject({ status: 400, body: { ...INVALID, error: { code: 'INVALID_INPUT' } } });
+    expect(transparent.body.error.field_errors.map((f: { path: string[] }) => f.path)).toEqual([
+      ['input', 'background', 'replace_with'],
+      ['input', 'output_format'],
+    ]);
+    expect(transparent.body.error.detail).toMatch(
+      /^input\.background\.replace_with: MP4 cannot carry transparency: use output_format WEBM, or set background\.replace_with/,
+    );
+    expect(JSON.stringify(transparent.body)).not.toMatch(/replaceWith|outputFormat/);
+    const webm = await call('POST', '/api/v1/jobs', { json: { video_id: video.id, output_format: 'webm', background: { replace_with: null } } });
+    expect(webm.status).toBe(202);
+    expect(webm.body.data.options.background).toMatchObject({ remove: true, replace_with: null });
+    await waitForStatus(app, webm.body.data.id, ['COMPLETED']);
+
+    // And the upload's: recorded_at as the form names it.
+    const badDate = await call('POST', '/api/v1/videos', { form: await form(clip, [['recorded_at', 'yesterday']]) });
+    expect(badDate).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field_errors: [{ path: ['input', 'recorded_at'] }] } } });
+    expect(badDate.body.error.detail).toMatch(/^input\.recorded_at: /);
+  });
+
+  it("answers a failed job's result 500 JOB_FAILED, as the catalog and the OpenAPI document say", async () => {
+    const video = (await call('POST', '/api/v1/videos', { form: await form(clip) })).body.data;
+    const failing = await call('POST', '/api/v1/jobs', { json: { video_id: video.id, pipeline: 'exits', stage_options: { exitwith: { code: 64 } } } });
+    expect(failing.status).toBe(202);
+    await waitForStatus(app, failing.body.data.id, ['FAILED']);
+    expect(await call('GET', `/api/v1/jobs/${failing.body.data.id}/result`)).toMatchObject({
+      status: 500,
+      body: { success: false, message: 'The job failed.', error: { code: 'JOB_FAILED' } },
+    });
+    expect(Object.keys(REST_PATHS['/api/v1/jobs/{job_id}/result'].get.responses)).toContain('500');
+    expect(Object.keys(REST_PATHS['/api/v1/jobs/{job_id}/result'].get.responses)).not.toContain('422');
+  });
+});
+
 describe('GET /api/openapi.json', () => {
   it('is an OpenAPI 3.1 document whose every path and method is served', async () => {
     const doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as {
@@ -226,6 +397,39 @@ describe('GET /api/openapi.json', () => {
         expect(answer.body.error?.code, `${method} ${template}`).not.toBe('NOT_FOUND');
         expect(Object.keys(operation.responses), `${method} ${template}`).toContain(String(answer.status));
       }
+    }
+  });
+
+  it("lists for each path the catalog's status of every code it answers", async () => {
+    const result = REST_PATHS['/api/v1/jobs/{job_id}/result'].get.responses as Record<string, { description: string }>;
+    expect(Object.keys(result)).toEqual(['200', '401', '404', '409', '429', '500', '503', '504']);
+    expect(result['500'].description).toBe('JOB_FAILED or INTERNAL_ERROR');
+    expect(result['504'].description).toBe('JOB_TIMEOUT');
+    expect(result['409'].description).toBe('JOB_NOT_COMPLETE');
+    expect(Object.keys(REST_PATHS['/api/v1/jobs'].post.responses)).toEqual(['202', '400', '401', '402', '404', '409', '413', '429', '500', '503']);
+    for (const [template, methods] of Object.entries(REST_PATHS)) {
+      for (const operation of Object.values(methods)) {
+        const responses = operation.responses as Record<string, { description: string }>;
+        for (const [status, response] of Object.entries(responses)) {
+          // Each code named is one the catalog answers with this status (413 INVALID_INPUT: a body over its cap).
+          const named = Object.values(ERROR_CATALOG).filter((entry) => new RegExp(`\\b${entry.code}\\b`).test(response.description));
+          if (Number(status) >= 400) expect(named.length, `${template} ${status}`).toBeGreaterThan(0);
+          for (const entry of named) {
+            const expected = entry.code === 'INVALID_INPUT' && status === '413' ? 413 : entry.httpStatus;
+            expect(Number(status), `${template} ${status} ${entry.code}`).toBe(expected);
+          }
+        }
+      }
+    }
+  });
+
+  it('lists every status the paths answered in the tests above', () => {
+    expect(answered.size).toBeGreaterThan(5);
+    for (const [where, statuses] of answered) {
+      const [method, template] = where.split(' ');
+      const operation = (REST_PATHS as Record<string, Record<string, { responses: Record<string, unknown> }>>)[template]?.[method];
+      if (!operation) continue; // /api/v1/nothing: the router's 404
+      for (const status of statuses) expect(Object.keys(operation.responses), where).toContain(String(status));
     }
   });
 });
