@@ -70,6 +70,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   } catch (error) {
     if (stopping) return new Promise<void>(() => {}); // the cluster died under the start: its handler exits
     await started.api?.close();
+    await started.workers?.stop();
     await runtime.close();
     throw error;
   }

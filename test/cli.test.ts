@@ -151,6 +151,29 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     expect(result.stderr).toContain('vidq users create --name NAME');
   });
 
+  it('`serve` exits 1 with one line naming PORT or METRICS_PORT when its port is taken, and no stack trace', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-port-taken-'));
+    try {
+      const base = { ...env, DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+      const api = await vidq(['serve', '--role', 'api'], { ...base, PORT: String(port) });
+      expect([api.code, api.stderr.trim()]).toEqual([
+        1,
+        `PORT=${port}: port ${port} on 127.0.0.1 is already in use (another vidq, or another program). Set PORT to a free port, or stop what holds it.`,
+      ]);
+      const worker = await vidq(['serve', '--role', 'worker'], { ...base, METRICS_PORT: String(port) });
+      expect([worker.code, worker.stderr.trim()]).toEqual([
+        1,
+        `METRICS_PORT=${port}: port ${port} on 127.0.0.1 is already in use (another vidq, or another program). Set METRICS_PORT to a free port, or stop what holds it.`,
+      ]);
+    } finally {
+      blocker.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('`vidq help` prints the usage and exits 0', async () => {
     const result = await vidq(['help'], env);
     expect(result.code).toBe(0);

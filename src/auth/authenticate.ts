@@ -15,9 +15,9 @@ export class AuthenticationError extends GraphQLError {
   }
 }
 
-/** Accepts "Bearer vq_…" (any case of "Bearer") or the bare key. */
+/** Accepts "Bearer vq_…" (any case of "Bearer") or the bare key; "Bearer" with nothing after is no key. */
 export function parseBearer(header: unknown): string | null {
-  if (typeof header !== 'string' || !header.trim()) return null;
+  if (typeof header !== 'string' || !header.trim() || /^\s*Bearer\s*$/i.test(header)) return null;
   const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1] : header.trim();
 }

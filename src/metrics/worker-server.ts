@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkHealth } from '../health/check';
+import { listenOn } from '../listen';
 import type { Services } from '../services';
 import { metricsRoute } from './route';
 
@@ -33,10 +34,7 @@ export async function startWorkerMetricsServer(services: Services): Promise<Work
       res.end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(services.config.metricsPort ?? 0, services.config.host, () => resolve());
-  });
+  await listenOn(server, services.config.metricsPort ?? 0, services.config.host, 'METRICS_PORT');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -15,6 +15,7 @@ import { startLiveFeeds } from './live-feeds';
 import { buildSchema } from './schema';
 import { attachWebSocketServer } from './websocket';
 import { createYogaServer } from './yoga';
+import { listenOn } from '../listen';
 
 export interface RunningApi {
   url: string;
@@ -47,10 +48,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
   const ws = attachWebSocketServer(httpServer, yoga, services, limits, live.keyRevocations);
   const port = options.port ?? services.config.port;
   const host = options.host ?? services.config.host;
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, host, () => resolve());
-  }).catch(async (error) => {
+  await listenOn(httpServer, port, host, 'PORT').catch(async (error) => {
     await ws.close();
     tus.close();
     await live.hub.close();

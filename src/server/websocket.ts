@@ -253,6 +253,9 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
   const { config } = services;
   const db = services.database.db;
   const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
+  // ws re-emits the HTTP server's errors (a port already taken at listen): startApi reports those, and
+  // one nobody listened to here would end the process with a stack trace instead.
+  wsServer.on('error', () => {});
   const manager = createSocketManager(yoga, services, limits, keyRevocations);
   const { sockets, pending, log } = manager;
 

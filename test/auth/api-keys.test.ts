@@ -28,6 +28,13 @@ describe('HTTP authentication', () => {
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.body.data ?? null).toBeNull();
+    // "Bearer" with nothing after it is no key either, not a wrong one.
+    const empty = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: VIEWER }),
+    });
+    expect([empty.status, (await empty.json()).errors?.[0].extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
   it('refuses an unknown key with 401 INVALID_API_KEY', async () => {

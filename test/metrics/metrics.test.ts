@@ -113,9 +113,21 @@ describe('GET /metrics', () => {
     const text = path.join(dir, 'notes.txt');
     await fs.writeFile(text, 'not a video');
     await upload(app, user.key, { file: text });
+    // tus refusals at creation count alike: one too large, one not a video.
+    for (const [length, filename] of [
+      [String(10 ** 15), 'huge.mp4'],
+      ['100', 'notes.txt'],
+    ]) {
+      const refused = await fetch(`${app.url}/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.key}`, 'tus-resumable': '1.0.0', 'upload-length': length, 'upload-metadata': `filename ${btoa(filename)}` },
+      });
+      expect(refused.status).toBe(filename === 'huge.mp4' ? 413 : 415);
+    }
     const after = await scrape();
     expect(value(after, 'vidq_uploads_total{result="success"}') - value(before, 'vidq_uploads_total{result="success"}')).toBe(1);
-    expect(value(after, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}') - value(before, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}')).toBe(1);
+    expect(value(after, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}') - value(before, 'vidq_uploads_total{result="UNSUPPORTED_FORMAT"}')).toBe(2);
+    expect(value(after, 'vidq_uploads_total{result="FILE_TOO_LARGE"}') - value(before, 'vidq_uploads_total{result="FILE_TOO_LARGE"}')).toBe(1);
     expect(value(after, 'vidq_upload_bytes_total') - value(before, 'vidq_upload_bytes_total')).toBe((await fs.stat(clip)).size);
   });
 

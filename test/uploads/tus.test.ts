@@ -182,9 +182,13 @@ describe('the tus endpoint', () => {
     const before = await records();
     const headers = { 'Upload-Length': String(clip.length), 'Upload-Metadata': `filename ${b64('clip.mp4')}` };
     expect((await tusRequest('POST', `${app.url}/uploads`, null, headers)).status).toBe(401);
+    const missing = await tusRequest('POST', `${app.url}/uploads`, null, headers);
+    expect(await missing.text()).toContain('Send Authorization: Bearer vq_… with every tus request.');
     const wrong = await tusRequest('POST', `${app.url}/uploads`, 'vq_not_a_key', headers);
     expect(wrong.status).toBe(401);
-    expect(await wrong.text()).toContain('Authorization: Bearer');
+    expect(await wrong.text()).toBe(
+      'The API key is invalid, revoked or disabled. Check the key sent in Authorization, or create one with `npx vidq keys create --user USER_ID`.\n',
+    );
     expect(await records()).toBe(before);
   });
 
@@ -196,6 +200,7 @@ describe('the tus endpoint', () => {
       'Upload-Metadata': `filename ${b64('big.mp4')}`,
     });
     expect(tooBig.status).toBe(413);
+    expect(await tooBig.text()).toBe(`Upload-Length is over MAX_FILE_SIZE_MB: this server accepts files of up to 5 MB (${5 * 1024 * 1024} bytes).\n`);
     const text = await tusRequest('POST', `${app.url}/uploads`, alice.key, { 'Upload-Length': '100', 'Upload-Metadata': `filename ${b64('notes.txt')}` });
     expect(text.status).toBe(415);
     expect(await text.text()).toContain('Received file with extension .txt. Supported formats: mp4, mov, avi, mkv, webm.');
@@ -212,6 +217,7 @@ describe('the tus endpoint', () => {
     const url = created.headers.get('location')!;
     const patch = await tusRequest('PATCH', url, alice.key, { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, Buffer.alloc(20));
     expect(patch.status).toBe(413);
+    expect(await patch.text()).toContain('This PATCH would pass the Upload-Length given at creation');
     const head = await tusRequest('HEAD', url, alice.key);
     expect(Number(head.headers.get('upload-offset'))).toBeLessThanOrEqual(10);
   });

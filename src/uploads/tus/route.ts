@@ -5,10 +5,11 @@
 // unsupported extension, 400 without a filename). A finished upload becomes a video through the
 // createVideoFromUpload mutation (create-video.ts), which runs uploadVideo's checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Server } from '@tus/server';
+import { ERRORS, Server } from '@tus/server';
 import { authenticate, AuthenticationError } from '../../auth/authenticate';
 import { newId } from '../../db/ids';
 import type { Limits } from '../../limits/index';
+import { metrics } from '../../metrics/index';
 import type { HttpRoute } from '../../server/route';
 import { currentRequest } from '../../server/request-context';
 import type { Services } from '../../services';
@@ -39,6 +40,22 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       if (!ownerId) throw refuse(401, 'An API key is required.');
       return { metadata: { ...upload.metadata, [OWNER_METADATA_KEY]: ownerId } };
     },
+    // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
+    // count in vidq_uploads_total like uploadVideo's.
+    onResponseError(_req, error) {
+      const status = 'status_code' in error ? error.status_code : null;
+      if (status === 413 || status === 415) metrics.uploads.inc({ result: status === 413 ? 'FILE_TOO_LARGE' : 'UNSUPPORTED_FORMAT' });
+      if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
+        return refuse(
+          413,
+          `Upload-Length is over MAX_FILE_SIZE_MB: this server accepts files of up to ${config.maxFileSizeMb} MB (${config.maxFileSizeBytes} bytes).`,
+        );
+      }
+      if (error === ERRORS.ERR_SIZE_EXCEEDED) {
+        return refuse(413, 'This PATCH would pass the Upload-Length given at creation: send only the bytes declared (HEAD tells the offset to resume from).');
+      }
+      return undefined;
+    },
   });
 
   const sweep = setInterval(() => {
@@ -66,7 +83,11 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
           return true;
         }
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
-        res.end(`${error.message} Send Authorization: Bearer vq_… with every tus request.\n`);
+        const next =
+          error.failure === 'UNAUTHENTICATED'
+            ? 'Send Authorization: Bearer vq_… with every tus request.'
+            : 'Check the key sent in Authorization, or create one with `npx vidq keys create --user USER_ID`.';
+        res.end(`${error.message} ${next}\n`);
         return true;
       }
       const info = currentRequest();
