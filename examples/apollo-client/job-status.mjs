@@ -2,11 +2,13 @@
 // Without them Apollo's cache silently drops the fields of `... on Error` (code, message).
 //
 //   VIDQ_API_KEY=vq_… node examples/apollo-client/job-status.mjs [JOB_ID]
+//
+// VIDQ_URL (default http://localhost:4000) is the server.
 import { readFileSync } from 'node:fs';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 
 const possibleTypes = JSON.parse(readFileSync(new URL('../../clients/possibleTypes.json', import.meta.url), 'utf8'));
-const url = process.env.VIDQ_URL ?? 'http://localhost:4000';
+const url = process.env.VIDQ_URL || 'http://localhost:4000';
 
 const client = new ApolloClient({
   link: new HttpLink({ uri: `${url}/graphql`, headers: { authorization: `Bearer ${process.env.VIDQ_API_KEY}` } }),
@@ -39,9 +41,18 @@ const JOB = gql`
   }
 `;
 
-const { data, error } = await client.query({ query: JOB, variables: { id: process.argv[2] ?? 'job_unknown' } });
-if (error) {
-  console.error(`request failed: ${error.message}`);
+let data;
+try {
+  ({ data } = await client.query({ query: JOB, variables: { id: process.argv[2] ?? 'job_unknown' } }));
+} catch (error) {
+  if (error instanceof TypeError && error.cause) {
+    // fetch failed before any HTTP answer: nothing listens at `url`, or its host is unknown.
+    const cause = error.cause.code ?? error.cause.message;
+    console.error(`cannot reach vidq at ${url}/graphql (${cause}): is vidq running there? Set VIDQ_URL=http://host:port to point this example at it.`);
+  } else {
+    // A request-level error (a bad key, a limit): vidq answered, with a message for people.
+    console.error(`request failed: ${error.message}`);
+  }
   process.exit(1);
 }
 console.log(`signed in as ${data.viewer.name} (${data.viewer.credits} credits)`);

@@ -17,7 +17,8 @@ if (!file || !process.env.VIDQ_API_KEY) {
   process.exit(64);
 }
 
-const vidq = createVidqClient({ url: process.env.VIDQ_URL ?? 'http://localhost:4000', apiKey: process.env.VIDQ_API_KEY });
+const url = process.env.VIDQ_URL || 'http://localhost:4000';
+const vidq = createVidqClient({ url, apiKey: process.env.VIDQ_API_KEY });
 try {
   const video = await vidq.upload(file, {
     resumeFile: path.join(os.tmpdir(), 'vidq-resumable-uploads.json'),
@@ -54,7 +55,13 @@ try {
 } catch (error) {
   if (!(error instanceof VidqError)) throw error;
   // Every failure has a stable code; `message` is for people, `detail` for logs.
-  console.error(`\nvidq refused: ${error.code}: ${error.message}`);
+  if (error.code === 'SERVICE_UNAVAILABLE') {
+    // Nothing answered at `url` (or vidq is overloaded): the message names the URL and the cause.
+    console.error(`\nvidq unavailable: ${error.code}: ${error.message}`);
+    console.error(`This example talks to VIDQ_URL (${url}): start vidq there, or set VIDQ_URL=http://host:port.`);
+  } else {
+    console.error(`\nvidq refused: ${error.code}: ${error.message}`);
+  }
   for (const field of error.fieldErrors) console.error(`  ${field.path.join('.')}: ${field.message}`);
   process.exitCode = 1;
 } finally {

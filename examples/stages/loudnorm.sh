@@ -25,8 +25,13 @@ echo '{"progress": 0.1}'
   -c:a aac -b:a 160k -ar 48000 -y "$out/normalized.m4a" 2> "$out/.loudnorm.log" || { cat "$out/.loudnorm.log" >&2; exit 65; }
 echo '{"progress": 0.9}'
 
-input_lufs=$(sed -nE 's/^Input Integrated: *(-?[0-9.inf]+) LUFS/\1/p' "$out/.loudnorm.log")
-output_lufs=$(sed -nE 's/^Output Integrated: *(-?[0-9.inf]+) LUFS/\1/p' "$out/.loudnorm.log")
+# Loudness as a JSON number, like targetLufs; null when loudnorm measured none (silence reads -inf,
+# which JSON cannot hold).
+json_number() {
+  if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf '%s' "$1"; else printf 'null'; fi
+}
+input_lufs=$(json_number "$(sed -nE 's/^Input Integrated: *(-?[0-9.inf]+) LUFS/\1/p' "$out/.loudnorm.log")")
+output_lufs=$(json_number "$(sed -nE 's/^Output Integrated: *(-?[0-9.inf]+) LUFS/\1/p' "$out/.loudnorm.log")")
 rm -f "$out/.loudnorm.log"
-printf '{"targetLufs": %s, "truePeakDb": %s, "inputLufs": "%s", "outputLufs": "%s", "file": "normalized.m4a"}\n' \
+printf '{"targetLufs": %s, "truePeakDb": %s, "inputLufs": %s, "outputLufs": %s, "file": "normalized.m4a"}\n' \
   "$target" "$peak" "$input_lufs" "$output_lufs" > "$out/result.json"

@@ -2,15 +2,18 @@
 // verifyWebhook, answers at once, ignores repeats (a delivery may be retried: dedupe by its id), and
 // then acts on the event.
 //
-//   VIDQ_WEBHOOK_SECRET=whsec_… PORT=4100 node examples/webhook-receiver/receiver.mjs
+//   VIDQ_WEBHOOK_SECRET=whsec_… RECEIVER_PORT=4100 node examples/webhook-receiver/receiver.mjs
 //
-// The secret is `viewer { webhookSecret }` (or what `createWebhookEndpoint` answered).
+// The secret is `viewer { webhookSecret }` (or what `createWebhookEndpoint` answered). RECEIVER_PORT
+// (default 4100) and RECEIVER_HOST (default 127.0.0.1) are where the receiver listens: not PORT and
+// HOST, which are vidq's own, so one shell can start both. vidq delivers to a loopback URL such as
+// http://127.0.0.1:4100/vidq only when it runs with WEBHOOK_ALLOW_PRIVATE_URLS=true.
 import http from 'node:http';
 import { verifyWebhook, VidqError } from '@vidq/client';
 
 const secret = process.env.VIDQ_WEBHOOK_SECRET;
 if (!secret) {
-  console.error('usage: VIDQ_WEBHOOK_SECRET=whsec_… [PORT=4100] node examples/webhook-receiver/receiver.mjs');
+  console.error('usage: VIDQ_WEBHOOK_SECRET=whsec_… [RECEIVER_PORT=4100] node examples/webhook-receiver/receiver.mjs');
   process.exit(64);
 }
 const seen = new Set();
@@ -45,7 +48,7 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-server.listen(Number(process.env.PORT ?? 4100), process.env.HOST ?? '127.0.0.1', () => {
+server.listen(Number(process.env.RECEIVER_PORT ?? 4100), process.env.RECEIVER_HOST || '127.0.0.1', () => {
   const { address, port } = server.address();
   console.log(`listening on http://${address}:${port}`);
 });

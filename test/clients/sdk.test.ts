@@ -11,6 +11,7 @@ import { createVidqClient, type JobEvent, verifyWebhook, VidqError } from '../..
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { makePng, makeVideo } from '../helpers/media';
+import { freePort } from '../helpers/pg-urls';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
 
@@ -137,6 +138,49 @@ describe('SDK uploads', () => {
     expect(await caught(direct().upload(disguised))).toMatchObject({ code: 'UNSUPPORTED_FORMAT', typename: 'UnsupportedFormatError' });
 
     expect(await caught(direct('vq_wrong_key_0000000000000000').upload(clip))).toMatchObject({ code: 'INVALID_API_KEY' });
+  });
+});
+
+describe('SDK errors when nothing answers', () => {
+  it('name the URL tried, the cause and what to check, for GraphQL, tus uploads and follow()', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`; // a closed port: nothing listens there
+    const sdk = createVidqClient({ url, apiKey: user.key });
+    try {
+      const query = await caught(sdk.job('job_x'));
+      expect(query).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(query.message).toContain(`Cannot reach vidq at ${url}/graphql: connection refused`);
+      expect(query.message).toContain(`Is vidq running at ${url}? If it listens elsewhere, set the client's url option`);
+      expect(query.detail).toMatch(/ECONNREFUSED/);
+
+      const upload = await caught(sdk.upload(clip, { retryDelays: [] }));
+      expect(upload).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(upload.message).toContain(`Cannot reach vidq at ${url}/uploads: connection refused`);
+      expect(upload.message).toContain(`Is vidq running at ${url}?`);
+      expect(upload.message).not.toMatch(/refused with HTTP/);
+
+      const follow = await caught(
+        (async () => {
+          for await (const _ of sdk.follow('job_x', { maxReconnects: 0 })) void _;
+        })(),
+      );
+      expect(follow.code).toBe('SERVICE_UNAVAILABLE');
+      expect(follow.message).toContain(`Cannot reach vidq at ${url.replace('http:', 'ws:')}/graphql`);
+    } finally {
+      await sdk.close();
+    }
+
+    // A host that does not resolve (.invalid never does): the cause says so.
+    const unknown = createVidqClient({ url: 'http://vidq.invalid:4000', apiKey: user.key });
+    const dns = await caught(unknown.job('job_x'));
+    expect(dns).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(dns.message).toMatch(/^Cannot reach vidq at http:\/\/vidq\.invalid:4000\/graphql: (host not found|DNS lookup failed) /);
+  });
+
+  it('a missing file is INVALID_INPUT naming it, before any request (not an unhandled stream error)', async () => {
+    const missing = path.join(dir, 'no-such-clip.mp4');
+    const error = await caught(direct().upload(missing));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toContain(missing);
   });
 });
 

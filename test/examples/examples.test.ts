@@ -12,6 +12,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
+import { freePort } from '../helpers/pg-urls';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -31,7 +32,9 @@ function example(script: string, args: string[], env: Record<string, string>) {
 
 async function startReceiver(secret: string) {
   const child = spawn(process.execPath, [path.join(ROOT, 'examples/webhook-receiver/receiver.mjs')], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', VIDQ_WEBHOOK_SECRET: secret },
+    // PORT and HOST are vidq's (a shell that started vidq may have them set): the receiver listens on
+    // RECEIVER_PORT and RECEIVER_HOST (default 127.0.0.1), and ignores them.
+    env: { PATH: process.env.PATH ?? '', PORT: new URL(app.url).port, HOST: '0.0.0.0', RECEIVER_PORT: '0', VIDQ_WEBHOOK_SECRET: secret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -84,6 +87,7 @@ describe('examples/', () => {
   });
 
   it('webhook-receiver/receiver.mjs refuses a forged delivery with 400', async () => {
+    expect(receiver.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/); // RECEIVER_HOST's default, not vidq's HOST
     const body = JSON.stringify({ type: 'job.completed', id: 'evt_forged', createdAt: new Date().toISOString(), data: {} });
     const response = await fetch(`${receiver.url}/vidq`, {
       method: 'POST',
@@ -118,4 +122,24 @@ describe('examples/', () => {
     const missing = (await example('apollo-client/job-status.mjs', ['job_nosuchjob'], {})) as { stdout: string };
     expect(missing.stdout).toContain('JobNotFoundError JOB_NOT_FOUND: The specified job could not be found.');
   });
+
+  it('node-sdk and apollo-client name the URL and VIDQ_URL when nothing answers there, and exit 1', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`; // a closed port: nothing listens there
+    const clip = path.join(dir, 'never-sent.mp4');
+    await fs.writeFile(clip, 'never sent');
+    // The SDK example waits out the upload's retries (about 19 s) before it gives up.
+    const [sdk, apollo] = (await Promise.all([
+      example('node-sdk/process-video.mjs', [clip], { VIDQ_URL: closed }),
+      example('apollo-client/job-status.mjs', ['job_x'], { VIDQ_URL: closed }),
+    ])) as Array<{ code?: number; stdout: string; stderr: string }>;
+    expect(sdk.code, sdk.stderr).toBe(1);
+    expect(sdk.stderr).toContain(`vidq unavailable: SERVICE_UNAVAILABLE: Cannot reach vidq at ${closed}/uploads: connection refused`);
+    expect(sdk.stderr).toContain(`Is vidq running at ${closed}?`);
+    expect(sdk.stderr).toContain(`This example talks to VIDQ_URL (${closed})`);
+    expect(sdk.stderr).not.toMatch(/vidq refused/);
+    expect(apollo.code, apollo.stderr).toBe(1);
+    expect(apollo.stderr.trim()).toBe(
+      `cannot reach vidq at ${closed}/graphql (ECONNREFUSED): is vidq running there? Set VIDQ_URL=http://host:port to point this example at it.`,
+    );
+  }, 60_000);
 });

@@ -46,7 +46,7 @@ export class VidqClient {
   /** The job's events, stored then live, until its terminal event; survives reconnects without gaps. */
   follow(jobId: string, options?: FollowOptions): AsyncGenerator<JobEvent, void, undefined> {
     this.socket ??= createSocket(this.conn);
-    return followJob(this.socket, jobId, options);
+    return followJob(this.conn, this.socket, jobId, options);
   }
 
   /** Follows the job to its end and returns it (COMPLETED, FAILED, TIMED_OUT or CANCELLED). */

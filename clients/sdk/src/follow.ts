@@ -4,7 +4,7 @@
 // every event once, in order, without gaps. A refused key (close 4403) or a limit (4429) is not retried:
 // it fails at once with the server's reason.
 import { type Client, createClient } from 'graphql-ws';
-import { type ErrorMember, VidqError } from './errors.js';
+import { type ErrorMember, unreachableError, VidqError } from './errors.js';
 import type { ErrorCode, JobEventFieldsFragment, JobUpdatedSubscription } from './generated/graphql.js';
 import type { Connection } from './http.js';
 import { JobUpdatedDocument } from './operations.js';
@@ -35,11 +35,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
-export function createSocket(conn: Connection): Client {
+/** The WebSocket URL of vidq's GraphQL endpoint (ws:// or wss://). */
+function socketUrl(conn: Connection): string {
   const url = new URL('/graphql', conn.baseUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+export function createSocket(conn: Connection): Client {
   return createClient({
-    url: url.href,
+    url: socketUrl(conn),
     connectionParams: { authorization: `Bearer ${conn.apiKey}` },
     lazy: true,
     // follow() reconnects itself, resuming after the last sequence; graphql-ws's own retry would
@@ -56,7 +61,7 @@ function closeError(event: CloseEvent): VidqError {
   return new VidqError({ code: code ?? 'SERVICE_UNAVAILABLE', message: reason, detail: `WebSocket closed with ${event.code}`, retryable: !code });
 }
 
-export async function* followJob(socket: Client, jobId: string, opts: FollowOptions = {}): AsyncGenerator<JobEvent, void, undefined> {
+export async function* followJob(conn: Connection, socket: Client, jobId: string, opts: FollowOptions = {}): AsyncGenerator<JobEvent, void, undefined> {
   let last = opts.afterSequence ?? 0;
   let reconnects = 0;
   for (;;) {
@@ -82,9 +87,7 @@ export async function* followJob(socket: Client, jobId: string, opts: FollowOpti
       // The server ended the stream without a terminal event (it is shutting down): resume.
     } catch (error) {
       if (error instanceof VidqError) throw error;
-      const failure = isCloseEvent(error)
-        ? closeError(error)
-        : new VidqError({ code: 'SERVICE_UNAVAILABLE', message: 'Cannot reach vidq', detail: String(error), retryable: true });
+      const failure = isCloseEvent(error) ? closeError(error) : unreachableError(conn.baseUrl, socketUrl(conn), error);
       if (!failure.retryable || reconnects >= (opts.maxReconnects ?? 10)) throw failure;
     } finally {
       opts.signal?.removeEventListener('abort', stop);

@@ -1,5 +1,5 @@
 // GraphQL over HTTP: one POST per operation, typed by the generated documents.
-import { VidqError } from './errors.js';
+import { unreachableError, VidqError } from './errors.js';
 import type { ErrorCode, TypedDocumentString } from './generated/graphql.js';
 
 export interface Connection {
@@ -19,20 +19,17 @@ export async function request<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
 ): Promise<TResult> {
+  const url = new URL('/graphql', conn.baseUrl);
   let response: Response;
   try {
-    response = await conn.fetch(new URL('/graphql', conn.baseUrl), {
+    response = await conn.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', authorization: `Bearer ${conn.apiKey}` },
       body: JSON.stringify({ query: document.toString(), variables }),
     });
   } catch (error) {
-    throw new VidqError({
-      code: 'SERVICE_UNAVAILABLE',
-      message: `vidq at ${conn.baseUrl} did not answer`,
-      detail: String((error as Error)?.cause ?? error),
-      retryable: true,
-    });
+    // Nothing answered (refused, unknown host, timeout): say where the SDK looked and what to check.
+    throw unreachableError(conn.baseUrl, url.href, error);
   }
   const body = (await response.json().catch(() => null)) as GraphQLResponse<TResult> | null;
   const first = body?.errors?.[0];

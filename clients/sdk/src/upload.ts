@@ -3,7 +3,7 @@
 // `resumeFile` (Node) an upload interrupted by a crash or a restart resumes in the next process.
 import * as tus from 'tus-js-client';
 import { type DetailedError, Upload, type UrlStorage } from 'tus-js-client';
-import { unwrap, VidqError } from './errors.js';
+import { unreachableError, unwrap, VidqError } from './errors.js';
 import type { ErrorCode, VideoFieldsFragment } from './generated/graphql.js';
 import { type Connection, request } from './http.js';
 import { CreateVideoFromUploadDocument } from './operations.js';
@@ -38,14 +38,17 @@ const TUS_STATUS_CODES: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED',
 };
 
-function tusError(error: Error | DetailedError): VidqError {
+function tusError(conn: Connection, error: Error | DetailedError): VidqError {
   const response = (error as DetailedError).originalResponse;
   const status = response?.getStatus() ?? 0;
+  const request = (error as DetailedError).originalRequest;
+  // A request that got no HTTP answer at all (refused, unknown host, timeout): name the URL and the cause.
+  if (!status && request) return unreachableError(conn.baseUrl, request.getURL(), error);
   const body = response?.getBody()?.trim();
   const code = TUS_STATUS_CODES[status] ?? (status === 400 ? 'INVALID_INPUT' : 'SERVICE_UNAVAILABLE');
   return new VidqError({
     code,
-    message: body || (status ? `Upload refused with HTTP ${status}` : 'The upload could not reach vidq'),
+    message: body || (status ? `Upload refused with HTTP ${status}` : `The upload failed before reaching vidq: ${error.message}`),
     detail: error.message,
     retryable: code === 'SERVICE_UNAVAILABLE' || code === 'RATE_LIMITED',
   });
@@ -61,8 +64,15 @@ function fileUrlStorage(file: string): UrlStorage {
 async function openSource(source: UploadSource, filename: string | undefined) {
   if (typeof source === 'string') {
     const [{ createReadStream }, { stat }, { basename }] = await Promise.all([import('node:fs'), import('node:fs/promises'), import('node:path')]);
+    // stat first: a ReadStream of a missing file would emit an unhandled 'error' and end the process.
+    const size = await stat(source).then(
+      (s) => s.size,
+      (error: Error) => {
+        throw new VidqError({ code: 'INVALID_INPUT', message: `Cannot read the file to upload: ${error.message}` });
+      },
+    );
     // A file ReadStream lets tus-js-client reopen the file at any offset (resume) and fingerprint it.
-    return { input: createReadStream(source), size: (await stat(source)).size, name: filename ?? basename(source) };
+    return { input: createReadStream(source), size, name: filename ?? basename(source) };
   }
   if (source instanceof Uint8Array) {
     const input = typeof window === 'undefined' ? Buffer.from(source.buffer, source.byteOffset, source.byteLength) : new Blob([source as BlobPart]);
@@ -93,7 +103,7 @@ async function sendBytes(conn: Connection, source: UploadSource, opts: UploadOpt
       storeFingerprintForResuming: Boolean(urlStorage) || typeof window !== 'undefined',
       ...(urlStorage ? { urlStorage } : {}),
       onProgress: (sent, total) => opts.onProgress?.(sent, total),
-      onError: (error) => reject(tusError(error)),
+      onError: (error) => reject(tusError(conn, error)),
       onSuccess: () => resolve(new URL(upload.url!).pathname.split('/').pop()!),
     });
     opts.signal?.addEventListener('abort', () => {
@@ -106,7 +116,7 @@ async function sendBytes(conn: Connection, source: UploadSource, opts: UploadOpt
         if (previous[0]) upload.resumeFromPreviousUpload(previous[0]);
         upload.start();
       })
-      .catch((error: Error) => reject(tusError(error)));
+      .catch((error: Error) => reject(tusError(conn, error)));
   });
 }
 
