@@ -1,4 +1,5 @@
-// Liveness of the parts a request needs: the database and the queue, each checked for real.
+// Liveness of the parts a request needs: the database, the queue and the storage (s3: the bucket),
+// each checked for real.
 import { createRequire } from 'node:module';
 import type { Services } from '../services';
 
@@ -34,6 +35,7 @@ export interface HealthReport {
   status: 'ok' | 'error';
   database: string;
   queue: string;
+  storage: string;
   role: string;
   uptimeSeconds: number;
   version: string;
@@ -58,15 +60,18 @@ async function check(run: () => Promise<unknown>): Promise<string> {
 }
 
 export async function checkHealth(services: Services): Promise<HealthReport> {
-  const [database, queue] = await Promise.all([
+  const [database, queue, storage] = await Promise.all([
     check(() => services.database.sql`select 1`),
     // pg-boss has its own connection pool: check it through pg-boss itself.
     check(() => services.boss.getDb().executeSql(`select count(*) from ${'pgboss'}.queue`)),
+    // s3: HeadBucket, whose failure says which setting to look at; local: DATA_DIR can be created.
+    check(() => services.storage.check()),
   ]);
   return {
-    status: database === 'ok' && queue === 'ok' ? 'ok' : 'error',
+    status: database === 'ok' && queue === 'ok' && storage === 'ok' ? 'ok' : 'error',
     database,
     queue,
+    storage,
     role: services.config.role,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     version: VERSION,

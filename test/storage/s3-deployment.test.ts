@@ -474,8 +474,13 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await s3.keys(row.object_key)).toEqual([]); // never an object
   });
 
-  it('answer SERVICE_UNAVAILABLE for an upload while the bucket is down, keeping nothing', async () => {
+  it('answer SERVICE_UNAVAILABLE for an upload while the bucket is down, keeping nothing, and say so on /health', async () => {
     const videos = async () => (await api.services.database.sql`select count(*)::int as n from videos`)[0].n;
+    const health = async () => {
+      const res = await fetch(`${api.url}/health`);
+      return { status: res.status, body: (await res.json()) as { status: string; storage: string } };
+    };
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', storage: 'ok' } });
     const before = await videos();
     await s3.stop();
     try {
@@ -483,10 +488,16 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(answer.body.errors?.[0]?.message).toMatch(/Storage did not answer; retry shortly/);
       expect(await listFiles(api.dataDir)).toEqual([]);
+      // A load balancer's probe sees the bucket gone, with the setting to look at.
+      expect(await health()).toMatchObject({
+        status: 503,
+        body: { status: 'error', storage: expect.stringMatching(/^error: S3_ENDPOINT=.*cannot be reached/) },
+      });
     } finally {
       await s3.start();
     }
     expect(await videos()).toBe(before);
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', storage: 'ok' } });
   });
 
   it('stop `vidq serve` at start with a message naming the variable when the bucket does not exist', async () => {

@@ -19,6 +19,7 @@ export const HealthRef = builder.objectRef<HealthReport>('Health').implement({
     status: t.exposeString('status', { description: '"ok" when every part is ok.' }),
     database: t.exposeString('database'),
     queue: t.exposeString('queue'),
+    storage: t.exposeString('storage', { description: "The storage driver's own check (s3: the bucket answers HeadBucket)." }),
     role: t.exposeString('role'),
     uptimeSeconds: t.exposeInt('uptimeSeconds'),
     version: t.exposeString('version', { description: "vidq's version." }),
