@@ -1,5 +1,5 @@
 // Where things are in storage, the same for every driver: a video's source under uploads/<videoId>/,
-// a job's output files under outputs/<jobId>/.
+// a job's output files under outputs/<jobId>/, a finished resumable upload (s3) under tus/<uploadId>/.
 import path from 'node:path';
 
 export function storedVideoPrefix(videoId: string): string {
@@ -16,4 +16,13 @@ export function jobOutputsPrefix(jobId: string): string {
 
 export function outputKey(jobId: string, file: string): string {
   return `${jobOutputsPrefix(jobId)}${file}`;
+}
+
+/** A finished resumable upload moved into the bucket (src/uploads/tus/finished.ts). */
+export function finishedUploadPrefix(uploadId: string): string {
+  return `tus/${uploadId}/`;
+}
+
+export function finishedUploadKey(uploadId: string): string {
+  return `${finishedUploadPrefix(uploadId)}data`;
 }

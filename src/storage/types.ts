@@ -107,7 +107,7 @@ export class StorageUnavailableError extends Error {
 export function assertKey(key: string, { topLevel = false } = {}): void {
   const parts = key.replace(/\/$/, '').split('/');
   const valid =
-    (parts[0] === 'uploads' || parts[0] === 'outputs') &&
+    (parts[0] === 'uploads' || parts[0] === 'outputs' || parts[0] === 'tus') &&
     (parts.length >= 2 || topLevel) &&
     parts.every((part) => part && part !== '.' && part !== '..' && !/[\\\0]/.test(part));
   if (!valid) throw new Error(`not a storage key: ${JSON.stringify(key)}`);

@@ -12,6 +12,7 @@ import { removeExpiredJobs } from '../../src/jobs/retention';
 import { registry } from '../../src/metrics/index';
 import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
+import { sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
@@ -308,6 +309,90 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(answer.__typename).toBe('UploadVideoSuccess');
     expect(await s3.keys(`uploads/${answer.video.id}/`)).toEqual([`uploads/${answer.video.id}/source.mp4`]);
     expect(await listFiles(api.dataDir)).toEqual([]);
+  });
+
+  it('make a resumable upload received by one API process a video on another (separate disks), and leave nothing of refused or expired ones', async () => {
+    const otherDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-api2-'));
+    const port = await freePort();
+    const other = spawnVidq(['serve', '--role', 'api'], { DATABASE_URL: api.database.url, DATA_DIR: otherDataDir, PORT: String(port), ...s3.env() });
+    const otherUrl = `http://127.0.0.1:${port}`;
+    const { sql } = api.services.database;
+    const rows = async () => (await sql<Array<{ id: string }>>`select id from finished_uploads order by id`).map((r) => r.id);
+    const CREATE = `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename ... on UploadVideoSuccess { video { id } } ... on Error { code } } }`;
+    /** A tus upload of `bytes` to the other process: created, then sent in one PATCH. */
+    const tusUpload = async (bytes: Buffer, filename: string): Promise<string> => {
+      const auth = { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${user.key}` };
+      const created = await fetch(`${otherUrl}/uploads`, {
+        method: 'POST',
+        headers: { ...auth, 'Upload-Length': String(bytes.length), 'Upload-Metadata': `filename ${Buffer.from(filename).toString('base64')}` },
+      });
+      expect(created.status).toBe(201);
+      const location = created.headers.get('location')!;
+      const patched = await fetch(location, {
+        method: 'PATCH',
+        headers: { ...auth, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+        body: new Uint8Array(bytes),
+      });
+      expect(patched.status).toBe(204);
+      return location.split('/').pop()!;
+    };
+    const create = async (id: string, key = user.key) => (await gql(api.url, key, CREATE, { id })).body.data.createVideoFromUpload;
+    try {
+      await untilServing(other, otherUrl);
+      const bytes = await fs.readFile(clip);
+
+      // Received there, moved into the bucket at its last byte: nothing stays on that process's disk.
+      const id = await tusUpload(bytes, 'moved.mp4');
+      expect(await s3.keys(`tus/${id}/`)).toEqual([`tus/${id}/data`]);
+      expect(await rows()).toContain(id);
+      expect(await listFiles(otherDataDir)).toEqual([]);
+      // Another user finds nothing; the owner makes it a video here, byte for byte, and it is used up.
+      const stranger = await api.createUser();
+      expect(await create(id, stranger.key)).toMatchObject({ __typename: 'UploadNotFoundError' });
+      const made = await create(id);
+      expect(made.__typename).toBe('UploadVideoSuccess');
+      expect(
+        createHash('sha256')
+          .update(await s3.read(`uploads/${made.video.id}/source.mp4`))
+          .digest('hex'),
+      ).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(await s3.keys(`tus/${id}/`)).toEqual([]);
+      expect(await rows()).not.toContain(id);
+      expect(await create(id)).toMatchObject({ __typename: 'UploadNotFoundError' });
+
+      // The bucket down while it is taken: SERVICE_UNAVAILABLE, and the upload stays for another try.
+      const kept = await tusUpload(bytes, 'kept.mp4');
+      await s3.stop();
+      try {
+        const down = await gql(api.url, user.key, CREATE, { id: kept });
+        expect(down.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      } finally {
+        await s3.start();
+      }
+      expect(await create(kept)).toMatchObject({ __typename: 'UploadVideoSuccess' });
+      expect(await s3.keys(`tus/${kept}/`)).toEqual([]);
+
+      // Refused: nothing of it is left, in the bucket or in the table.
+      const uploadsBefore = await s3.keys('uploads/');
+      const garbage = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(64 * 1024, 0x41)]);
+      const refused = await tusUpload(garbage, 'broken.mp4');
+      expect(await create(refused)).toMatchObject({ __typename: 'VideoCorruptError' });
+      expect(await s3.keys(`tus/${refused}/`)).toEqual([]);
+      expect(await s3.keys('uploads/')).toEqual(uploadsBefore);
+      expect(await rows()).not.toContain(refused);
+
+      // Never made a video: gone after UPLOAD_EXPIRY_HOURS.
+      const expired = await tusUpload(bytes, 'expired.mp4');
+      await sql`update finished_uploads set created_at = now() - interval '1000 hours' where id = ${expired}`;
+      const { log } = capturedLog();
+      expect(await sweepExpiredFinishedUploads({ config: api.config, db: api.services.database.db, storage: api.services.storage, log })).toEqual([expired]);
+      expect(await s3.keys(`tus/${expired}/`)).toEqual([]);
+      expect(await rows()).not.toContain(expired);
+    } finally {
+      other.kill('SIGTERM');
+      await other.exited;
+      await fs.rm(otherDataDir, { recursive: true, force: true });
+    }
   });
 
   it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {

@@ -23,3 +23,18 @@ export const storageDeletions = pgTable('storage_deletions', {
   attempts: integer().notNull().default(0),
   lastError: text(),
 });
+
+// Resumable uploads that finished on an API process with STORAGE_DRIVER=s3: their bytes moved into the
+// bucket (`tus/<id>/data`), so that createVideoFromUpload works on any API process, not only the one
+// the upload reached (src/uploads/tus/finished.ts).
+export const finishedUploads = pgTable('finished_uploads', {
+  id: text().primaryKey(),
+  ownerId: text().notNull(),
+  filename: text().notNull(),
+  sizeBytes: bigint({ mode: 'number' }).notNull(),
+  objectKey: text().notNull(),
+  /** The upload's creation, for UPLOAD_EXPIRY_HOURS. */
+  createdAt: timestamp({ withTimezone: true }).notNull(),
+  /** Set by the createVideoFromUpload that took it; one claimed long ago is a crashed call's, swept. */
+  claimedAt: timestamp({ withTimezone: true }),
+});

@@ -7,18 +7,21 @@
 //   5. all of its bytes received                             → UploadIncompleteError (offset, length)
 //   6. then, as for uploadVideo: extension, first bytes, size, ffprobe and the decode check.
 // From step 6 on the upload is consumed: on success its bytes belong to the video; on a refusal it is
-// removed and nothing is stored.
+// removed and nothing is stored. The upload is on this API process's disk, or (s3) in the bucket, moved
+// there by whichever API process received its last byte (finished.ts).
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { rm } from 'node:fs/promises';
 import { newId } from '../../db/ids';
 import type { VideoRow } from '../../db/schema/index';
-import { FileTooLargeError, InvalidInputError, UnsupportedFormatError, UploadIncompleteError, UploadNotFoundError } from '../../errors/app-errors';
+import { AppError, FileTooLargeError, InvalidInputError, UnsupportedFormatError, UploadIncompleteError, UploadNotFoundError } from '../../errors/app-errors';
 import type { InvalidDateTime } from '../../graphql/date-time';
 import type { GraphQLContext } from '../../graphql/context';
 import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename, SUPPORTED_FORMATS, type VideoFormat } from '../formats';
 import { findByIdempotencyKey, resolveUploadOwner } from '../queries';
 import { receiveToFile, SizeLimitExceeded, tempUploadPath } from '../receive';
 import { type Attempt, formatOfHead, storeCheckedVideo, validateFields } from '../upload';
+import { claimFinishedUpload, findFinishedUpload, forgetFinishedUpload, releaseFinishedUpload } from './finished';
 import { claimTusUpload, findTusUpload, isUploadId, removeTusUpload } from './store';
 
 export interface CreateVideoFromUploadInput {
@@ -60,15 +63,12 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
     }
   }
 
-  // 4–5. The upload: the caller's (whoever the video is for), finished.
-  const upload = await findTusUpload(config, input.uploadId);
-  if (!upload || upload.ownerId !== ctx.viewer.id) throw new UploadNotFoundError(input.uploadId);
-  if (upload.size === null || upload.offset < upload.size) throw new UploadIncompleteError(upload.id, upload.offset, upload.size);
-  const claimed = await claimTusUpload(config, upload.id);
-  if (!claimed) throw new UploadNotFoundError(input.uploadId); // another call took it a moment ago
+  // 4–5. The upload: the caller's (whoever the video is for), finished; on this process's disk, or (s3)
+  // moved into the bucket by the process that received it.
+  const source = (await claimLocalUpload(ctx, input.uploadId)) ?? (await claimFinishedUploadInBucket(ctx, input.uploadId));
 
   // 6. Extension, first bytes and size while the bytes are copied (hashed) to a temp file.
-  const filename = sanitizeFilename(upload.filename);
+  const filename = sanitizeFilename(source.filename);
   const log = (attempt.log = attempt.log.child({ filename }));
   let tempPath: string | undefined;
   try {
@@ -76,13 +76,13 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
     if (!isSupportedFormat(ext)) throw new UnsupportedFormatError(extensionDetail(ext), SUPPORTED_FORMATS);
     let format: VideoFormat = ext;
     tempPath = await tempUploadPath(config, videoId);
-    const received = await receiveToFile(createReadStream(claimed), tempPath, {
+    const received = await receiveToFile(await source.open(), tempPath, {
       maxBytes: config.maxFileSizeBytes,
       inspectHead(head) {
         format = formatOfHead(head, ext);
       },
     });
-    await rm(claimed, { force: true });
+    await source.consumed();
     return await storeCheckedVideo(
       attempt,
       { ownerId, filename, title: input.title, recordedAt: input.recordedAt, idempotencyKey },
@@ -91,11 +91,64 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
     );
   } catch (error) {
     if (tempPath) await rm(tempPath, { force: true });
-    await removeTusUpload(config, upload.id);
+    // A refusal uses the upload up; anything else (the bucket or the database failing) leaves it to be
+    // tried again when it can be kept.
+    if (error instanceof AppError || error instanceof SizeLimitExceeded) await source.consumed();
+    else await source.released();
     if (error instanceof SizeLimitExceeded) {
       throw new FileTooLargeError(config.maxFileSizeBytes, `File size is more than ${config.maxFileSizeMb} MB. Maximum allowed is ${config.maxFileSizeMb} MB.`);
     }
     if (error instanceof UnsupportedFormatError) log.info({ code: error.code, detail: error.detail }, 'upload refused');
     throw error;
   }
+}
+
+/** A finished upload taken by one createVideoFromUpload: its bytes, and what removes them afterwards. */
+interface ClaimedUpload {
+  filename: string | null;
+  open(): Promise<Readable>;
+  /** The upload is used up (made a video, or refused): nothing of it stays. Idempotent. */
+  consumed(): Promise<void>;
+  /** The call failed for a reason of the service's: the upload stays for another try where it can. */
+  released(): Promise<void>;
+}
+
+/** The upload on this process's disk, claimed; null when it is not here (UploadIncompleteError while unfinished). */
+async function claimLocalUpload(ctx: GraphQLContext, id: string): Promise<ClaimedUpload | null> {
+  const { config } = ctx.services;
+  const upload = await findTusUpload(config, id);
+  if (!upload) return null;
+  if (upload.ownerId !== ctx.viewer.id) throw new UploadNotFoundError(id);
+  if (upload.size === null || upload.offset < upload.size) throw new UploadIncompleteError(upload.id, upload.offset, upload.size);
+  const claimed = await claimTusUpload(config, upload.id);
+  if (!claimed) throw new UploadNotFoundError(id); // another call took it a moment ago
+  return {
+    filename: upload.filename,
+    open: async () => createReadStream(claimed),
+    consumed: () => removeTusUpload(config, upload.id),
+    released: () => removeTusUpload(config, upload.id), // its record went at the claim: it cannot be taken back
+  };
+}
+
+/** The upload another API process moved into the bucket, claimed; UploadNotFoundError when there is none. */
+async function claimFinishedUploadInBucket(ctx: GraphQLContext, id: string): Promise<ClaimedUpload> {
+  const { database, storage, log } = ctx.services;
+  const found = await findFinishedUpload(database.db, id);
+  if (!found || found.ownerId !== ctx.viewer.id) throw new UploadNotFoundError(id);
+  const claimed = await claimFinishedUpload(database.db, id);
+  if (!claimed) throw new UploadNotFoundError(id); // another call took it a moment ago
+  const deps = { db: database.db, storage, log };
+  return {
+    filename: claimed.filename,
+    async open() {
+      const object = await storage.get(claimed.objectKey);
+      if (!object) {
+        await forgetFinishedUpload(deps, id);
+        throw new UploadNotFoundError(id);
+      }
+      return object.body;
+    },
+    consumed: () => forgetFinishedUpload(deps, id),
+    released: () => releaseFinishedUpload(database.db, id),
+  };
 }

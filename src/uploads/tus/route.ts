@@ -14,7 +14,8 @@ import type { HttpRoute } from '../../server/route';
 import { currentRequest } from '../../server/request-context';
 import type { Services } from '../../services';
 import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename } from '../formats';
-import { findTusUpload, OWNER_METADATA_KEY, sweepExpiredTusUploads, tusStore } from './store';
+import { moveFinishedUpload, sweepExpiredFinishedUploads } from './finished';
+import { findTusUpload, OWNER_METADATA_KEY, removeTusUpload, sweepExpiredTusUploads, tusStore } from './store';
 
 export const TUS_PATH = '/uploads';
 const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -25,6 +26,9 @@ const refuse = (status_code: number, body: string) => ({ status_code, body: `${b
 export function createTusEndpoint(services: Services, limits: Pick<Limits, 'authFailures'> | null = null): { route: HttpRoute; close(): void } {
   const { config, database } = services;
   const log = services.log.child({ component: 'tus' });
+  /** The upload each request moved into the bucket, whose local copy goes after the answer. */
+  const movedBy = new WeakMap<object, string>();
+
   const tus = new Server({
     path: TUS_PATH,
     datastore: tusStore(config),
@@ -39,6 +43,14 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       const ownerId = currentRequest()?.userId;
       if (!ownerId) throw refuse(401, 'An API key is required.');
       return { metadata: { ...upload.metadata, [OWNER_METADATA_KEY]: ownerId } };
+    },
+    // s3: the last byte is in, so its bytes go into the bucket, where any API process finds them. The
+    // local copy goes once tus has answered (it reads the upload again for its answer).
+    async onUploadFinish(_req, upload) {
+      const finished = await findTusUpload(config, upload.id);
+      const info = currentRequest();
+      if (finished && info && (await moveFinishedUpload({ config, db: database.db, storage: services.storage, log }, finished))) movedBy.set(info, upload.id);
+      return {};
     },
     // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
     // count in vidq_uploads_total like uploadVideo's.
@@ -59,8 +71,8 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
   });
 
   const sweep = setInterval(() => {
-    sweepExpiredTusUploads(config)
-      .then((removed) => removed.length && log.info({ count: removed.length }, 'removed expired resumable uploads'))
+    Promise.all([sweepExpiredTusUploads(config), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
+      .then((removed) => removed.flat().length && log.info({ count: removed.flat().length }, 'removed expired resumable uploads'))
       .catch((err) => log.warn({ err }, 'sweeping expired resumable uploads failed; next round retries'));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
@@ -103,6 +115,9 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       }
     }
     await tus.handle(req, res);
+    const info = currentRequest();
+    const moved = info && movedBy.get(info);
+    if (moved) await removeTusUpload(config, moved);
     return true;
   }
 

@@ -1,7 +1,7 @@
 // Resumable uploads in progress: @tus/file-store under DATA_DIR/tus (`<id>` holds the bytes, `<id>.json`
 // what tus knows: size, offset, metadata, and the owner vidq adds). They stay on the disk of the API
-// process that receives them; a finished one leaves when createVideoFromUpload makes it a video, or
-// when it expires.
+// process that receives them; a finished one leaves when createVideoFromUpload makes it a video, when
+// it expires, or (s3) when it moves into the bucket (finished.ts).
 import { rename, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
@@ -21,6 +21,11 @@ export interface TusUpload {
 
 export function tusDirectory(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'tus');
+}
+
+/** The file that holds an upload's bytes while it is on this process's disk. */
+export function tusUploadFile(config: Pick<Config, 'dataDir'>, id: string): string {
+  return path.join(tusDirectory(config), id);
 }
 
 const stores = new Map<string, FileStore>();

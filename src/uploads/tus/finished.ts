@@ -1,0 +1,104 @@
+// Finished resumable uploads in the bucket (STORAGE_DRIVER=s3). An upload in progress lives on the disk
+// of the API process receiving it (store.ts). When its last byte arrives, its bytes are put into the
+// bucket under tus/<id>/data, recorded in finished_uploads, and the local files go: createVideoFromUpload
+// then works on any API process, so behind a load balancer only the PATCHes of one upload need to
+// reach the same process. If the bucket does not take it, the upload stays where it is.
+import { and, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+import { finishedUploads } from '../../db/schema/index';
+import type { Logger } from '../../logger';
+import { deleteNowOrLater, deleteRecorded, recordDeletions } from '../../storage/deletions';
+import { finishedUploadKey, finishedUploadPrefix } from '../../storage/keys';
+import type { Storage } from '../../storage/types';
+import { type TusUpload, tusUploadFile } from './store';
+
+interface Deps {
+  config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>;
+  db: Db;
+  storage: Storage;
+  log: Logger;
+}
+
+export type FinishedUpload = typeof finishedUploads.$inferSelect;
+
+/** A createVideoFromUpload claimed this long ago and still holding it has crashed: its upload is swept. */
+const CLAIM_ABANDONED_AFTER = '1 hour';
+
+/**
+ * Puts a finished upload into the bucket and records it (s3 only); the caller then removes the local
+ * copy (removeTusUpload) once tus has answered. False when it stays on this process's disk.
+ */
+export async function moveFinishedUpload(deps: Deps, upload: TusUpload): Promise<boolean> {
+  if (deps.storage.driver !== 's3' || !upload.ownerId || upload.size === null) return false;
+  const key = finishedUploadKey(upload.id);
+  try {
+    await deps.storage.putFile(key, tusUploadFile(deps.config, upload.id), { contentType: 'application/octet-stream' });
+    await deps.db.insert(finishedUploads).values({
+      id: upload.id,
+      ownerId: upload.ownerId,
+      filename: upload.filename ?? '',
+      sizeBytes: upload.size,
+      objectKey: key,
+      createdAt: upload.createdAt ?? new Date(),
+    });
+  } catch (error) {
+    deps.log.warn({ err: error, uploadId: upload.id }, 'a finished upload could not be moved into the bucket: it stays on this API process');
+    await deleteNowOrLater(deps, finishedUploadPrefix(upload.id));
+    return false;
+  }
+  return true;
+}
+
+/** The finished upload in the bucket, unless a createVideoFromUpload has taken it. */
+export async function findFinishedUpload(db: Db, id: string): Promise<FinishedUpload | null> {
+  const [row] = await db
+    .select()
+    .from(finishedUploads)
+    .where(and(eq(finishedUploads.id, id), isNull(finishedUploads.claimedAt)));
+  return row ?? null;
+}
+
+/** Takes it for one caller only; null when another took it first. */
+export async function claimFinishedUpload(db: Db, id: string): Promise<FinishedUpload | null> {
+  const [row] = await db
+    .update(finishedUploads)
+    .set({ claimedAt: new Date() })
+    .where(and(eq(finishedUploads.id, id), isNull(finishedUploads.claimedAt)))
+    .returning();
+  return row ?? null;
+}
+
+/** Gives a claimed upload back (its createVideoFromUpload failed for a reason of the service's). */
+export async function releaseFinishedUpload(db: Db, id: string): Promise<void> {
+  await db.update(finishedUploads).set({ claimedAt: null }).where(eq(finishedUploads.id, id));
+}
+
+/** Removes finished uploads, row and object (consumed, refused or expired). */
+async function forget(deps: Omit<Deps, 'config'>, where: SQL | undefined): Promise<string[]> {
+  const removed = await deps.db.transaction(async (tx) => {
+    const rows = await tx.delete(finishedUploads).where(where).returning({ id: finishedUploads.id });
+    await recordDeletions(
+      tx,
+      rows.map((row) => finishedUploadPrefix(row.id)),
+    );
+    return rows.map((row) => row.id);
+  });
+  await deleteRecorded(deps, removed.map(finishedUploadPrefix));
+  return removed;
+}
+
+export async function forgetFinishedUpload(deps: Omit<Deps, 'config'>, id: string): Promise<void> {
+  await forget(deps, eq(finishedUploads.id, id));
+}
+
+/** Finished uploads past UPLOAD_EXPIRY_HOURS, and those of createVideoFromUpload calls that crashed. */
+export async function sweepExpiredFinishedUploads(deps: Deps): Promise<string[]> {
+  return forget(
+    deps,
+    or(
+      lt(finishedUploads.createdAt, sql`now() - ${deps.config.uploadExpiryHours} * interval '1 hour'`),
+      lt(finishedUploads.claimedAt, sql`now() - interval '${sql.raw(CLAIM_ABANDONED_AFTER)}'`),
+    ),
+  );
+}
