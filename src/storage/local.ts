@@ -39,6 +39,10 @@ export class LocalStorage implements Storage {
     if (options.move) await rm(file, { force: true });
   }
 
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    await this.putFile(toKey, this.pathOf(fromKey));
+  }
+
   followFile(): null {
     return null; // the whole file is renamed into place (putFile with move)
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -139,6 +140,17 @@ export class S3Storage implements Storage {
   async presignedUrl(key: string, options: { expiresInSeconds: number; contentType?: string }): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), ResponseContentType: options.contentType });
     return getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+  }
+
+  async copy(fromKey: string, toKey: string, options: { contentType?: string } = {}): Promise<void> {
+    // CopySource is "bucket/key", URL-encoded (keys are vidq's own ids and names: '/' stays).
+    const source = `${this.bucket}/${this.keyOf(fromKey).split('/').map(encodeURIComponent).join('/')}`;
+    const type = options.contentType ? { ContentType: options.contentType, MetadataDirective: 'REPLACE' as const } : {};
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(toKey), CopySource: source, ...type }));
+    } catch (error) {
+      throw new StorageUnavailableError('copy', fromKey, error);
+    }
   }
 
   async delete(key: string): Promise<void> {

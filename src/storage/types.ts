@@ -35,6 +35,11 @@ export interface Storage {
   localDirectory(prefix: string): string | null;
   /** A URL that downloads the object without the API key, when the driver has one (s3: presigned). */
   presignedUrl(key: string, options: { expiresInSeconds: number; contentType?: string }): Promise<string | null>;
+  /**
+   * Copies an object to another key (s3: on the server, CopyObject, nothing passes through vidq; up to
+   * MAX_COPY_BYTES).
+   */
+  copy(fromKey: string, toKey: string, options?: { contentType?: string }): Promise<void>;
   delete(key: string): Promise<void>;
   /** Deletes every object under `prefix` (which must end with '/'). */
   deletePrefix(prefix: string): Promise<void>;
@@ -91,6 +96,9 @@ export interface FollowedFile {
   /** Gives up: stops sending, and removes what was stored (parts, or the object if it landed already). */
   cancel(): Promise<void>;
 }
+
+/** The largest object copy() takes (S3's CopyObject limit): a larger one is put again from a local file. */
+export const MAX_COPY_BYTES = 5 * 1024 ** 3;
 
 /** The start stops with this when the storage cannot be used; the message names the variable to fix. */
 export class StorageConfigError extends Error {}

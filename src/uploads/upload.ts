@@ -36,7 +36,7 @@ import { MAX_FIELD_BYTES, uploadRequestInfo, type UploadRequestInfo } from './up
 import { type StreamedFile, streamedFile, UploadStreamError } from './multipart-parser';
 import { findByIdempotencyKey, insertVideo, resolveUploadOwner } from './queries';
 import type { VideoRow } from '../db/schema/index';
-import type { FollowedFile } from '../storage/types';
+import { type FollowedFile, MAX_COPY_BYTES } from '../storage/types';
 import { receiveToFile, SizeLimitExceeded, tempUploadPath } from './receive';
 import { deleteNowOrLater } from '../storage/deletions';
 import { storedVideoKey, storedVideoPrefix } from '../storage/keys';
@@ -291,6 +291,8 @@ export interface ReceivedFile {
   earlyTail?: EarlyTailCheck | null;
   /** The put into remote storage started while the file arrived. */
   earlyPut?: FollowedFile | null;
+  /** The same bytes already in storage under this key (a finished resumable upload in the bucket): copied, not put again. */
+  storedAs?: string | null;
 }
 
 /**
@@ -313,6 +315,8 @@ export async function storeCheckedVideo(
   try {
     const metadata = await inspectVideo(tempPath, format, filename, ctx, { head: received.earlyHead, tail: received.earlyTail });
     if (received.earlyPut) await received.earlyPut.done();
+    else if (received.storedAs && received.sizeBytes <= MAX_COPY_BYTES)
+      await storage.copy(received.storedAs, storagePath, { contentType: CONTENT_TYPES[format] });
     else await storage.putFile(storagePath, tempPath, { move: true, contentType: CONTENT_TYPES[format] });
     stored = true;
     const row = await insertVideo(db, {

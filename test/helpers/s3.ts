@@ -17,6 +17,8 @@ export interface S3Request {
   status: number;
   /** Its x-amz-content-sha256 header: the payload's SHA-256 when signed, `UNSIGNED-PAYLOAD` when not. */
   contentSha256?: string;
+  /** Its x-amz-copy-source header: a CopyObject's source, `bucket/key`. */
+  copySource?: string;
 }
 
 export interface TestS3 {
@@ -82,7 +84,13 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
         status = (error as { status?: number }).status ?? 500;
         throw error;
       } finally {
-        requests.push({ method: ctx.method, url: ctx.url, status, contentSha256: ctx.get('x-amz-content-sha256') || undefined });
+        requests.push({
+          method: ctx.method,
+          url: ctx.url,
+          status,
+          contentSha256: ctx.get('x-amz-content-sha256') || undefined,
+          copySource: ctx.get('x-amz-copy-source') || undefined,
+        });
       }
     });
     // AbortMultipartUpload (DELETE /bucket/key?uploadId=…), as S3 answers it: 204 once the upload's parts

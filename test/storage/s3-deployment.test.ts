@@ -351,6 +351,10 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       expect(await create(id, stranger.key)).toMatchObject({ __typename: 'UploadNotFoundError' });
       const made = await create(id);
       expect(made.__typename).toBe('UploadVideoSuccess');
+      // Copied inside the bucket, not sent again.
+      expect(s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/uploads/${made.video.id}/`) && r.method === 'PUT')).toEqual([
+        expect.objectContaining({ status: 200, copySource: `${s3.bucket}/tus/${id}/data` }),
+      ]);
       expect(
         createHash('sha256')
           .update(await s3.read(`uploads/${made.video.id}/source.mp4`))

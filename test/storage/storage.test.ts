@@ -100,6 +100,25 @@ describe.each(drivers)('the %s driver', (driver, make) => {
     await storage.deletePrefix(`outputs/job_${driver}4/`);
   });
 
+  it('copies an object to another key, keeping the original', async () => {
+    await storage.putFile(`tus/upl_${driver}6/data`, big);
+    await storage.copy(`tus/upl_${driver}6/data`, `uploads/vid_${driver}6/source.mp4`, { contentType: 'video/mp4' });
+    const copy = await storage.get(`uploads/vid_${driver}6/source.mp4`);
+    expect(copy?.size).toBe((await fs.stat(big)).size);
+    expect(
+      createHash('sha256')
+        .update(Buffer.concat(await copy!.body.toArray()))
+        .digest('hex'),
+    ).toBe(
+      createHash('sha256')
+        .update(await fs.readFile(big))
+        .digest('hex'),
+    );
+    expect(await storage.stat(`tus/upl_${driver}6/data`)).toEqual({ size: (await fs.stat(big)).size });
+    await storage.deletePrefix(`tus/upl_${driver}6/`);
+    await storage.deletePrefix(`uploads/vid_${driver}6/`);
+  });
+
   it('refuses keys that could leave its area', async () => {
     for (const key of ['../etc/passwd', 'uploads/../../x', 'other/x', 'uploads/a/../../b', 'uploads']) {
       await expect(storage.stat(key)).rejects.toThrow(/not a storage key/);

@@ -82,13 +82,14 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
         format = formatOfHead(head, ext);
       },
     });
-    await source.consumed();
-    return await storeCheckedVideo(
+    const video = await storeCheckedVideo(
       attempt,
       { ownerId, filename, title: input.title, recordedAt: input.recordedAt, idempotencyKey },
-      { ...received, format, tempPath },
+      { ...received, format, tempPath, storedAs: source.storedAs },
       0,
     );
+    await source.consumed();
+    return video;
   } catch (error) {
     if (tempPath) await rm(tempPath, { force: true });
     // A refusal uses the upload up; anything else (the bucket or the database failing) leaves it to be
@@ -106,6 +107,8 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
 /** A finished upload taken by one createVideoFromUpload: its bytes, and what removes them afterwards. */
 interface ClaimedUpload {
   filename: string | null;
+  /** Its key when its bytes are in the bucket: the video's source is copied from there. */
+  storedAs: string | null;
   open(): Promise<Readable>;
   /** The upload is used up (made a video, or refused): nothing of it stays. Idempotent. */
   consumed(): Promise<void>;
@@ -124,6 +127,7 @@ async function claimLocalUpload(ctx: GraphQLContext, id: string): Promise<Claime
   if (!claimed) throw new UploadNotFoundError(id); // another call took it a moment ago
   return {
     filename: upload.filename,
+    storedAs: null,
     open: async () => createReadStream(claimed),
     consumed: () => removeTusUpload(config, upload.id),
     released: () => removeTusUpload(config, upload.id), // its record went at the claim: it cannot be taken back
@@ -140,6 +144,7 @@ async function claimFinishedUploadInBucket(ctx: GraphQLContext, id: string): Pro
   const deps = { db: database.db, storage, log };
   return {
     filename: claimed.filename,
+    storedAs: claimed.objectKey,
     async open() {
       const object = await storage.get(claimed.objectKey);
       if (!object) {
