@@ -94,8 +94,10 @@ export async function createVideoFromUpload(ctx: GraphQLContext, input: CreateVi
     if (tempPath) await rm(tempPath, { force: true });
     // A refusal uses the upload up; anything else (the bucket or the database failing) leaves it to be
     // tried again when it can be kept.
-    if (error instanceof AppError || error instanceof SizeLimitExceeded) await source.consumed();
-    else await source.released();
+    const refused = error instanceof AppError || error instanceof SizeLimitExceeded;
+    await (refused ? source.consumed() : source.released()).catch((err: unknown) =>
+      log.warn({ err }, 'the upload could not be given back or removed: the expiry sweep removes it'),
+    );
     if (error instanceof SizeLimitExceeded) {
       throw new FileTooLargeError(config.maxFileSizeBytes, `File size is more than ${config.maxFileSizeMb} MB. Maximum allowed is ${config.maxFileSizeMb} MB.`);
     }
