@@ -151,7 +151,7 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     expect(result.stderr).toContain('vidq users create --name NAME');
   });
 
-  it('`serve` exits 1 with one line naming PORT or METRICS_PORT when its port is taken, and no stack trace', async () => {
+  it('`serve` exits 1 with one line naming PORT, METRICS_PORT or HOST when it cannot listen, and no stack trace', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -167,6 +167,12 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
       expect([worker.code, worker.stderr.trim()]).toEqual([
         1,
         `METRICS_PORT=${port}: port ${port} on 127.0.0.1 is already in use (another vidq, or another program). Set METRICS_PORT to a free port, or stop what holds it.`,
+      ]);
+      // An address this machine does not have (TEST-NET-1): HOST is named.
+      const elsewhere = await vidq(['serve', '--role', 'api'], { ...base, HOST: '192.0.2.1', PORT: '0' });
+      expect([elsewhere.code, elsewhere.stderr.trim()]).toEqual([
+        1,
+        'HOST=192.0.2.1: this machine has no such address to listen on. Set HOST to one of its addresses, or 0.0.0.0 (all of them).',
       ]);
     } finally {
       blocker.close();

@@ -19,7 +19,7 @@ import type { Services } from '../services';
 import { type ErrorMember, sendData, sendEnvelope, sendError } from './envelope';
 import { openApiDocument } from './openapi';
 import { REST_OPERATIONS } from './operations';
-import { type FieldError, SUBMIT_JOB_NAMES, UPLOAD_VIDEO_NAMES, restText, submitJobInput, withRestNames } from './submit-body';
+import { type FieldError, SUBMIT_JOB_NAMES, UPLOAD_VIDEO_NAMES, submitJobInput, withRestNames } from './submit-body';
 import type { Upload } from 'graphql-upload-ts';
 
 type FormParser = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
@@ -27,7 +27,7 @@ type Operation = { query: string; variables?: Record<string, unknown> };
 
 interface GraphQLAnswer {
   data?: Record<string, Record<string, unknown> | null> | null;
-  errors?: Array<{ message: string; path?: unknown[]; extensions?: { code?: string; http?: { headers?: Record<string, string> } } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; http?: { headers?: Record<string, string> } } }>;
 }
 
 /** The form fields of each REST upload, by its Upload: a `title` sent after the file arrives late. */
@@ -102,20 +102,15 @@ function sendUnexpected(services: Services, res: ServerResponse, error: unknown)
 
 /**
  * A request-level failure in the envelope, with its status and headers: no key or a bad key (401), a
- * limit (429), a variable GraphQL refused (400 INVALID_INPUT, in the REST names), a dependency down
- * (503), or an unexpected error (500 INTERNAL_ERROR, masked by Yoga, quoting the request id).
+ * limit (429), a dependency down (503), or an unexpected error (500 INTERNAL_ERROR, masked, quoting the
+ * request id). A wrong body never gets here: the REST checks refuse it first (submit-body.ts), so a
+ * variable GraphQL refuses is a mapping bug of ours, answered as unexpected.
  */
-function sendRequestError(services: Services, res: ServerResponse, answer: GraphQLAnswer, names: Record<string, string> = {}) {
+function sendRequestError(services: Services, res: ServerResponse, answer: GraphQLAnswer) {
   const first = answer.errors?.[0];
   for (const [name, value] of Object.entries(first?.extensions?.http?.headers ?? {})) res.setHeader(name, value);
-  if (first && !first.extensions?.code && !first.path) {
-    // Refused before any resolver ran, and without a code: GraphQL coercing the variables (a field that
-    // got past the REST checks). The client's mistake: GraphQL's words, with the REST names.
-    return sendError(res, { code: 'INVALID_INPUT', message: ERROR_CATALOG.INVALID_INPUT.message, detail: restText(first.message, names) });
-  }
   const code = first?.extensions?.code as ErrorCode | undefined;
   const entry = code ? ERROR_CATALOG[code] : undefined;
-  // Anything without a catalog code (a REST operation GraphQL refuses: a bug of ours) is unexpected too.
   if (!first || !code || !entry) return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
   sendEnvelope(res, entry.httpStatus, { success: false, message: entry.message, error: { detail: first.message, code } });
 }
@@ -143,7 +138,7 @@ async function respond(
 ) {
   const answer = await execute(yoga, req, res, operation);
   const member = answer.body.data?.[field];
-  if (!member) return sendRequestError(services, res, answer.body, names);
+  if (!member) return sendRequestError(services, res, answer.body);
   const typename = (member.__typename as string | undefined) ?? '';
   if (typeof member.code === 'string' && typename.endsWith('Error')) return sendError(res, withRestNames(member as unknown as ErrorMember, names));
   const refused = after ? await after(member) : null;

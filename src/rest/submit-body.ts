@@ -137,7 +137,7 @@ export const SUBMIT_JOB_NAMES: Record<string, string> = {
 export const UPLOAD_VIDEO_NAMES: Record<string, string> = { file: 'video', recordedAt: 'recorded_at', idempotencyKey: 'idempotency_key' };
 
 /** A text that names GraphQL fields, with the REST names instead (camelCase names only: "file" stays a word). */
-export function restText(text: string, names: Record<string, string>): string {
+function restText(text: string, names: Record<string, string>): string {
   const camel = Object.keys(names).filter((n) => /[A-Z]/.test(n));
   return camel.length ? text.replace(new RegExp(`\\b(${camel.join('|')})\\b`, 'g'), (n) => names[n]) : text;
 }

@@ -376,6 +376,21 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       expect(await create(kept)).toMatchObject({ __typename: 'UploadVideoSuccess' });
       expect(await s3.keys(`tus/${kept}/`)).toEqual([]);
 
+      // The bucket down at its last byte: the upload stays on the disk of the process that received it,
+      // which makes it a video once the bucket is back.
+      await s3.stop();
+      let stayed: string;
+      try {
+        stayed = await tusUpload(bytes, 'stayed.mp4');
+      } finally {
+        await s3.start();
+      }
+      expect(await rows()).not.toContain(stayed);
+      expect((await listFiles(otherDataDir)).map((f) => path.basename(f))).toEqual(expect.arrayContaining([stayed, `${stayed}.json`]));
+      const onOther = (await gql(otherUrl, user.key, CREATE, { id: stayed })).body.data.createVideoFromUpload;
+      expect(onOther.__typename).toBe('UploadVideoSuccess');
+      expect(await listFiles(path.join(otherDataDir, 'tus'))).toEqual([]);
+
       // Refused: nothing of it is left, in the bucket or in the table.
       const uploadsBefore = await s3.keys('uploads/');
       const garbage = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(64 * 1024, 0x41)]);
@@ -385,13 +400,21 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       expect(await s3.keys('uploads/')).toEqual(uploadsBefore);
       expect(await rows()).not.toContain(refused);
 
-      // Never made a video: gone after UPLOAD_EXPIRY_HOURS.
+      // Never made a video: gone after UPLOAD_EXPIRY_HOURS; taken by a call that crashed: gone an hour later.
       const expired = await tusUpload(bytes, 'expired.mp4');
+      const crashed = await tusUpload(bytes, 'crashed.mp4');
+      const fresh = await tusUpload(bytes, 'fresh.mp4');
       await sql`update finished_uploads set created_at = now() - interval '1000 hours' where id = ${expired}`;
+      await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${crashed}`;
       const { log } = capturedLog();
-      expect(await sweepExpiredFinishedUploads({ config: api.config, db: api.services.database.db, storage: api.services.storage, log })).toEqual([expired]);
-      expect(await s3.keys(`tus/${expired}/`)).toEqual([]);
-      expect(await rows()).not.toContain(expired);
+      const swept = await sweepExpiredFinishedUploads({ config: api.config, db: api.services.database.db, storage: api.services.storage, log });
+      expect(swept.sort()).toEqual([expired, crashed].sort());
+      for (const id of [expired, crashed]) expect(await s3.keys(`tus/${id}/`)).toEqual([]);
+      const left = await rows();
+      expect(left).toContain(fresh);
+      expect(left).not.toContain(expired);
+      expect(left).not.toContain(crashed);
+      expect(await create(fresh)).toMatchObject({ __typename: 'UploadVideoSuccess' });
     } finally {
       other.kill('SIGTERM');
       await other.exited;
