@@ -13,6 +13,7 @@ import { useMetrics } from '../metrics/graphql-plugin';
 import type { Services } from '../services';
 import { currentRequest } from './request-context';
 import { useStreamLimit } from './stream-limit';
+import { useNotAcceptableMessage } from './not-acceptable';
 import { unavailableDependency, unavailableMessage } from './unavailable';
 
 export interface ServerContext {
@@ -152,6 +153,7 @@ export function createYogaServer(schema: GraphQLSchema, services: Services, live
       useParsedBody,
       ...(limits ? [useStreamLimit(limits)] : []),
       useSharedSubscriptionExecution(),
+      useNotAcceptableMessage(), // after Yoga's own result processors
     ],
     context: async (initial) => {
       const authorization = initial.connectionParams ? initial.connectionParams.authorization : initial.request.headers.get('authorization');

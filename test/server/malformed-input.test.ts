@@ -130,3 +130,31 @@ describe('a NUL character in an argument', () => {
     expect(text).not.toContain('INTERNAL_ERROR');
   });
 });
+
+describe('an Accept header vidq cannot answer', () => {
+  const post = (accept: string, query: string) =>
+    fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.key}`, 'content-type': 'application/json', accept },
+      body: JSON.stringify({ query }),
+    });
+
+  it('is a 406 that says a subscription is streamed, and how to ask for it', async () => {
+    const res = await post('application/json', 'subscription { jobEvents { __typename } }');
+    expect(res.status).toBe(406);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('accept')).toContain('text/event-stream');
+    const body = await res.json();
+    expect(body.errors).toEqual([
+      { message: expect.stringMatching(/send Accept: text\/event-stream, or subscribe over WebSocket/), extensions: { code: 'NOT_ACCEPTABLE' } },
+    ]);
+  });
+
+  it('is a 406 that names the JSON types for a query', async () => {
+    const res = await post('image/png', '{ viewer { id } }');
+    expect(res.status).toBe(406);
+    const body = await res.json();
+    expect(body.errors[0].extensions).toEqual({ code: 'NOT_ACCEPTABLE' });
+    expect(body.errors[0].message).toMatch(/send Accept: application\/json/);
+  });
+});
