@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-const ALL = ['graphql', 'uploads', 'jobs', 'events', 'webhooks', 'hls', 'source-fetch'];
+const ALL = ['graphql', 'uploads', 'tus-s3', 'jobs', 'events', 'webhooks', 'hls', 'source-fetch'];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length > 0) {

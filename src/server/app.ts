@@ -50,7 +50,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
   const host = options.host ?? services.config.host;
   await listenOn(httpServer, port, host, 'PORT').catch(async (error) => {
     await ws.close();
-    tus.close();
+    await tus.close();
     await live.hub.close();
     await limits.close();
     throw error;
@@ -61,7 +61,7 @@ export async function startApi(services: Services, options: HttpOptions & { port
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
     async close() {
-      tus.close();
+      await tus.close();
       await ws.close();
       await live.hub.close();
       await new Promise<void>((resolve) => {

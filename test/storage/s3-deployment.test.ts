@@ -12,7 +12,8 @@ import { removeExpiredJobs } from '../../src/jobs/retention';
 import { registry } from '../../src/metrics/index';
 import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
-import { sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
+import { forgetFinishedUpload, moveFinishedUpload, sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
+import { UploadFollowers } from '../../src/uploads/tus/follow';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
@@ -420,6 +421,105 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       await other.exited;
       await fs.rm(otherDataDir, { recursive: true, force: true });
     }
+  });
+
+  it('put a resumable upload into the bucket while its PATCHes arrive, and give up the parts of one terminated, paused, or met by an outage', async () => {
+    const bytes = await fs.readFile(await bigClip()); // 23 MB: three 8 MB parts
+    const firstBytes = 20 * 1024 * 1024;
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const auth = { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${user.key}` };
+    const begin = async (filename: string) => {
+      const created = await fetch(`${api.url}/uploads`, {
+        method: 'POST',
+        headers: { ...auth, 'Upload-Length': String(bytes.length), 'Upload-Metadata': `filename ${Buffer.from(filename).toString('base64')}` },
+      });
+      expect(created.status).toBe(201);
+      const location = created.headers.get('location')!;
+      return { location, id: location.split('/').pop()! };
+    };
+    const patch = async (location: string, offset: number, chunk: Buffer) =>
+      (
+        await fetch(location, {
+          method: 'PATCH',
+          headers: { ...auth, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+          body: new Uint8Array(chunk),
+        })
+      ).status;
+    const isPartOf = (id: string, r: { method: string; url: string }) =>
+      r.method === 'PUT' && r.url.startsWith(`/${s3.bucket}/tus/${id}/data?`) && r.url.includes('partNumber=');
+    const partsOf = (id: string) => s3.requests.filter((r) => isPartOf(id, r));
+    const abortedOf = (id: string) => s3.requests.filter((r) => r.method === 'DELETE' && r.url.startsWith(`/${s3.bucket}/tus/${id}/data?uploadId=`));
+    const openBefore = await s3.openUploads();
+
+    // Two parts go up while the upload is unfinished; the last PATCH sends only the third.
+    const followed = await begin('followed.mkv');
+    expect(await patch(followed.location, 0, bytes.subarray(0, firstBytes))).toBe(204);
+    await waitFor('two parts in the bucket before the last byte', async () => partsOf(followed.id).length >= 2, 10_000);
+    expect(await s3.keys(`tus/${followed.id}/`)).toEqual([]); // parts, not yet an object
+    expect(await patch(followed.location, firstBytes, bytes.subarray(firstBytes))).toBe(204);
+    expect(partsOf(followed.id).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/tus/${followed.id}/data`) && r.method === 'PUT' && !isPartOf(followed.id, r))).toEqual([]);
+    expect(sha(await s3.read(`tus/${followed.id}/data`))).toBe(sha(bytes));
+    const made = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id: followed.id }))
+      .body.data.createVideoFromUpload;
+    expect(made.__typename).toBe('UploadVideoSuccess');
+
+    // Terminated mid-way: its multipart upload is aborted, nothing of it stays.
+    const terminated = await begin('terminated.mkv');
+    expect(await patch(terminated.location, 0, bytes.subarray(0, firstBytes))).toBe(204);
+    await waitFor('parts of the upload to be terminated', async () => partsOf(terminated.id).length >= 2, 10_000);
+    expect((await fetch(terminated.location, { method: 'DELETE', headers: auth })).status).toBe(204);
+    await waitFor('its multipart upload aborted', async () => abortedOf(terminated.id).length === 1, 10_000);
+    expect(await s3.keys(`tus/${terminated.id}/`)).toEqual([]);
+
+    // The bucket away while the first bytes arrive, back for the last: the upload is put whole then.
+    const outage = await begin('outage.mkv');
+    await s3.stop();
+    try {
+      expect(await patch(outage.location, 0, bytes.subarray(0, firstBytes))).toBe(204);
+      await new Promise((r) => setTimeout(r, 2000)); // longer than the SDK's three attempts: the follower has failed
+    } finally {
+      await s3.start();
+    }
+    expect(await patch(outage.location, firstBytes, bytes.subarray(firstBytes))).toBe(204);
+    expect(sha(await s3.read(`tus/${outage.id}/data`))).toBe(sha(bytes));
+
+    expect(await s3.openUploads()).toEqual(openBefore); // no follower is left with parts
+    expect(await listFiles(path.join(api.dataDir, 'tus'))).toEqual([]);
+  });
+
+  it('give up the parts of a resumable upload that pauses, and send it again from its first byte when it goes on', async () => {
+    const bytes = await fs.readFile(await bigClip());
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-paused-'));
+    onTestFinished(() => fs.rm(dataDir, { recursive: true, force: true }));
+    const id = 'upl_paused1';
+    const file = path.join(dataDir, 'tus', id);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const { log } = capturedLog();
+    const storage = api.services.storage;
+    const followers = new UploadFollowers({ config: { dataDir }, storage, log }, { idleMs: 300, maxFollowed: 4 });
+    const creates = () => s3.requests.filter((r) => r.method === 'POST' && r.url.startsWith(`/${s3.bucket}/tus/${id}/data?uploads`));
+    const openBefore = await s3.openUploads();
+
+    await fs.writeFile(file, bytes.subarray(0, 20 * 1024 * 1024));
+    await followers.received(id);
+    expect(followers.size).toBe(1);
+    await waitFor('the paused upload’s parts aborted', async () => followers.size === 0 && (await s3.openUploads()).length === openBefore.length, 10_000);
+    expect(creates()).toHaveLength(1);
+
+    await fs.appendFile(file, bytes.subarray(20 * 1024 * 1024));
+    await followers.received(id); // it goes on: a new multipart upload from byte 0
+    await waitFor('a second multipart upload', async () => creates().length === 2, 10_000);
+    const upload = { id, ownerId: user.id, filename: 'paused.mkv', size: bytes.length, offset: bytes.length, createdAt: new Date() };
+    const deps = { config: { dataDir, uploadExpiryHours: 24 }, db: api.services.database.db, storage, log };
+    expect(await moveFinishedUpload(deps, upload, followers.take(id))).toBe(true);
+    expect(
+      createHash('sha256')
+        .update(await s3.read(`tus/${id}/data`))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(bytes).digest('hex'));
+    await forgetFinishedUpload(deps, id);
+    expect(await s3.keys(`tus/${id}/`)).toEqual([]);
   });
 
   it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {

@@ -1,8 +1,9 @@
 // Finished resumable uploads in the bucket (STORAGE_DRIVER=s3). An upload in progress lives on the disk
-// of the API process receiving it (store.ts). When its last byte arrives, its bytes are put into the
-// bucket under tus/<id>/data, recorded in finished_uploads, and the local files go: createVideoFromUpload
-// then works on any API process, so behind a load balancer only the PATCHes of one upload need to
-// reach the same process. If the bucket does not take it, the upload stays where it is.
+// of the API process receiving it (store.ts), and is sent into the bucket under tus/<id>/data while it
+// arrives (follow.ts). When its last byte arrives, the rest is put, it is recorded in finished_uploads,
+// and the local files go: createVideoFromUpload then works on any API process, so behind a load
+// balancer only the PATCHes of one upload need to reach the same process. If the bucket does not take
+// it, the upload stays where it is.
 import { and, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
@@ -10,7 +11,7 @@ import { finishedUploads } from '../../db/schema/index';
 import type { Logger } from '../../logger';
 import { deleteNowOrLater, deleteRecorded, recordDeletions } from '../../storage/deletions';
 import { finishedUploadKey, finishedUploadPrefix } from '../../storage/keys';
-import type { Storage } from '../../storage/types';
+import type { FollowedFile, Storage } from '../../storage/types';
 import { type TusUpload, tusUploadFile } from './store';
 
 interface Deps {
@@ -27,13 +28,17 @@ const CLAIM_ABANDONED_AFTER = '1 hour';
 
 /**
  * Puts a finished upload into the bucket and records it (s3 only); the caller then removes the local
- * copy (removeTusUpload) once tus has answered. False when it stays on this process's disk.
+ * copy (removeTusUpload) once tus has answered. `followed` is the multipart upload that sent it while it
+ * arrived (follow.ts): only its last part is left to send. False when it stays on this process's disk.
  */
-export async function moveFinishedUpload(deps: Deps, upload: TusUpload): Promise<boolean> {
-  if (deps.storage.driver !== 's3' || !upload.ownerId || upload.size === null) return false;
+export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed: FollowedFile | null = null): Promise<boolean> {
+  if (deps.storage.driver !== 's3' || !upload.ownerId || upload.size === null) {
+    await followed?.cancel().catch(() => {});
+    return false;
+  }
   const key = finishedUploadKey(upload.id);
   try {
-    await deps.storage.putFile(key, tusUploadFile(deps.config, upload.id), { contentType: 'application/octet-stream' });
+    await putWhole(deps, key, upload as TusUpload & { size: number }, followed);
     await deps.db.insert(finishedUploads).values({
       id: upload.id,
       ownerId: upload.ownerId,
@@ -48,6 +53,21 @@ export async function moveFinishedUpload(deps: Deps, upload: TusUpload): Promise
     return false;
   }
   return true;
+}
+
+/** Ends the follower, or puts the file whole when there is none or it failed on the way (the bucket was away a moment). */
+async function putWhole(deps: Deps, key: string, upload: TusUpload & { size: number }, followed: FollowedFile | null): Promise<void> {
+  if (followed) {
+    followed.grow(upload.size);
+    followed.end();
+    try {
+      return await followed.done();
+    } catch (error) {
+      deps.log.warn({ err: error, uploadId: upload.id }, 'the parts sent while the upload arrived were not all taken: putting it whole');
+      await followed.cancel().catch(() => {});
+    }
+  }
+  await deps.storage.putFile(key, tusUploadFile(deps.config, upload.id), { contentType: 'application/octet-stream' });
 }
 
 /** The finished upload in the bucket, unless a createVideoFromUpload has taken it. */

@@ -5,7 +5,7 @@
 // unsupported extension, 400 without a filename). A finished upload becomes a video through the
 // createVideoFromUpload mutation (create-video.ts), which runs uploadVideo's checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, Server } from '@tus/server';
+import { ERRORS, EVENTS, Server } from '@tus/server';
 import { authenticate, AuthenticationError } from '../../auth/authenticate';
 import { newId } from '../../db/ids';
 import type { Limits } from '../../limits/index';
@@ -15,6 +15,7 @@ import { currentRequest } from '../../server/request-context';
 import type { Services } from '../../services';
 import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename } from '../formats';
 import { moveFinishedUpload, sweepExpiredFinishedUploads } from './finished';
+import { UploadFollowers } from './follow';
 import { findTusUpload, OWNER_METADATA_KEY, removeTusUpload, sweepExpiredTusUploads, tusStore } from './store';
 
 export const TUS_PATH = '/uploads';
@@ -23,16 +24,24 @@ const SWEEP_INTERVAL_MS = 5 * 60_000;
 /** A refusal @tus/server sends as the answer (status and plain-text body). */
 const refuse = (status_code: number, body: string) => ({ status_code, body: `${body}\n` });
 
-export function createTusEndpoint(services: Services, limits: Pick<Limits, 'authFailures'> | null = null): { route: HttpRoute; close(): void } {
+/** How often, at most, a PATCH in progress tells the bucket's follower (follow.ts) how far it is. */
+const PROGRESS_INTERVAL_MS = 200;
+
+export function createTusEndpoint(
+  services: Services,
+  limits: Pick<Limits, 'authFailures'> | null = null,
+): { route: HttpRoute; followers: UploadFollowers; close(): Promise<void> } {
   const { config, database } = services;
   const log = services.log.child({ component: 'tus' });
   /** The upload each request moved into the bucket, whose local copy goes after the answer. */
   const movedBy = new WeakMap<object, string>();
+  const followers = new UploadFollowers({ config, storage: services.storage, log });
 
   const tus = new Server({
     path: TUS_PATH,
     datastore: tusStore(config),
     maxSize: config.maxFileSizeBytes,
+    postReceiveInterval: PROGRESS_INTERVAL_MS,
     namingFunction: () => newId('upl'),
     generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
     async onUploadCreate(_req, upload) {
@@ -44,12 +53,16 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       if (!ownerId) throw refuse(401, 'An API key is required.');
       return { metadata: { ...upload.metadata, [OWNER_METADATA_KEY]: ownerId } };
     },
-    // s3: the last byte is in, so its bytes go into the bucket, where any API process finds them. The
-    // local copy goes once tus has answered (it reads the upload again for its answer).
+    // s3: the last byte is in, so its bytes go into the bucket (most of them went while they arrived),
+    // where any API process finds them. The local copy goes once tus has answered (it reads the upload
+    // again for its answer).
     async onUploadFinish(_req, upload) {
+      const followed = followers.take(upload.id);
       const finished = await findTusUpload(config, upload.id);
       const info = currentRequest();
-      if (finished && info && (await moveFinishedUpload({ config, db: database.db, storage: services.storage, log }, finished))) movedBy.set(info, upload.id);
+      const deps = { config, db: database.db, storage: services.storage, log };
+      if (finished && info && (await moveFinishedUpload(deps, finished, followed))) movedBy.set(info, upload.id);
+      else await followed?.cancel().catch(() => {});
       return {};
     },
     // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
@@ -69,6 +82,9 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       return undefined;
     },
   });
+
+  tus.on(EVENTS.POST_RECEIVE, (_req, upload) => void followers.received(upload.id));
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => void followers.drop(id));
 
   const sweep = setInterval(() => {
     Promise.all([sweepExpiredTusUploads(config), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
@@ -115,11 +131,21 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       }
     }
     await tus.handle(req, res);
+    // tus reports progress while a PATCH runs, not where it ended: the follower hears that here.
+    const patched = req.method === 'PATCH' ? url.pathname.slice(TUS_PATH.length + 1) : '';
+    if (patched) void followers.received(patched);
     const info = currentRequest();
     const moved = info && movedBy.get(info);
     if (moved) await removeTusUpload(config, moved);
     return true;
   }
 
-  return { route, close: () => clearInterval(sweep) };
+  return {
+    route,
+    followers,
+    async close() {
+      clearInterval(sweep);
+      await followers.close();
+    },
+  };
 }
