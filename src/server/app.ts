@@ -61,13 +61,13 @@ export async function startApi(services: Services, options: HttpOptions & { port
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
     async close() {
-      await tus.close();
       await ws.close();
       await live.hub.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      await tus.close(); // no PATCH is left: its followers' parts are aborted (at most a few seconds)
       await limits.close();
     },
   };

@@ -18,7 +18,7 @@ export function useNotAcceptableMessage(): Plugin {
       if (resultProcessor) return; // Yoga found a type this request accepts
       const stream = isStream(result);
       setResultProcessor((unanswered, fetchAPI) => {
-        if (stream) void (unanswered as AsyncIterator<unknown>).return?.(); // nothing will read it
+        if (stream) void (unanswered as AsyncIterator<unknown>).return?.()?.catch(() => {}); // nothing will read it
         const message = stream ? NOT_ACCEPTABLE_MESSAGES.stream : NOT_ACCEPTABLE_MESSAGES.single;
         return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'NOT_ACCEPTABLE' } }] }), {
           status: 406,

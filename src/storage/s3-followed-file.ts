@@ -28,6 +28,11 @@ export interface FollowTarget {
   partBytes: number;
   /** Parts in flight at once (each holds one part's buffer). */
   queueSize: number;
+  /**
+   * Parts in flight once the file is whole: what is left then is sent like a whole file (a follower
+   * that fell behind, or began late, catches up faster). Defaults to queueSize.
+   */
+  endQueueSize?: number;
   /** Where an open multipart upload is recorded, so that another process can abort it if this one dies. */
   journal: UploadJournal | null;
 }
@@ -69,6 +74,10 @@ export class S3FollowedFile implements FollowedFile {
 
   done(): Promise<void> {
     return this.finished;
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
   }
 
   async cancel(): Promise<void> {
@@ -125,8 +134,9 @@ export class S3FollowedFile implements FollowedFile {
   /** Sends what can be sent now: whole parts as the file grows, the rest once it has ended. */
   private pump(): void {
     if (this.cancelled || this.failure) return;
-    const { partBytes, queueSize } = this.target;
-    while (this.inFlight < queueSize) {
+    const { partBytes, queueSize, endQueueSize } = this.target;
+    const limit = this.ended ? Math.max(queueSize, endQueueSize ?? queueSize) : queueSize;
+    while (this.inFlight < limit) {
       const remaining = this.available - this.nextStart;
       if (remaining >= partBytes) this.send(partBytes);
       else if (this.ended && (remaining > 0 || this.nextPart === 1)) this.send(remaining);

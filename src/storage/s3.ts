@@ -91,7 +91,7 @@ export class S3Storage implements Storage {
 
   private follow(key: string, file: string, contentType: string | undefined, queueSize: number): S3FollowedFile {
     const target = { client: this.client, bucket: this.bucket, key: this.keyOf(key), name: key, contentType, journal: this.journal };
-    return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize }, file);
+    return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize, endQueueSize: QUEUE_SIZE }, file);
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {

@@ -95,6 +95,8 @@ export interface FollowedFile {
   done(): Promise<void>;
   /** Gives up: stops sending, and removes what was stored (parts, or the object if it landed already). */
   cancel(): Promise<void>;
+  /** The put failed (the bucket did not take a part): nothing more will be sent; done() rejects. */
+  readonly failed: boolean;
 }
 
 /** The largest object copy() takes (S3's CopyObject limit): a larger one is put again from a local file. */

@@ -14,6 +14,8 @@ import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { forgetFinishedUpload, moveFinishedUpload, sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
 import { UploadFollowers } from '../../src/uploads/tus/follow';
+import { tusStore, tusUploadFile } from '../../src/uploads/tus/store';
+import { Upload } from '@tus/server';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, SUBMIT, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
@@ -423,7 +425,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     }
   });
 
-  it('put a resumable upload into the bucket while its PATCHes arrive, and give up the parts of one terminated, paused, or met by an outage', async () => {
+  it('put a resumable upload into the bucket while its PATCHes arrive, once even when its end is sent twice, and give up the parts of one terminated or met by an outage', async () => {
     const bytes = await fs.readFile(await bigClip()); // 23 MB: three 8 MB parts
     const firstBytes = 20 * 1024 * 1024;
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -464,6 +466,26 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       .body.data.createVideoFromUpload;
     expect(made.__typename).toBe('UploadVideoSuccess');
 
+    // Its end sent twice (an empty PATCH at its length while the first end is still being moved): tus
+    // finishes it twice, and the second must not undo the first.
+    const twice = await begin('twice.mkv');
+    expect(await patch(twice.location, 0, bytes.subarray(0, firstBytes))).toBe(204);
+    const last = http.request(twice.location, {
+      method: 'PATCH',
+      headers: { ...auth, 'Upload-Offset': String(firstBytes), 'Content-Type': 'application/offset+octet-stream' },
+    });
+    const lastAnswer = new Promise<number>((resolve, reject) => last.on('response', (res) => resolve(res.statusCode!)).on('error', reject));
+    last.end(bytes.subarray(firstBytes));
+    await new Promise((resolve) => last.on('finish', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const empty = await patch(twice.location, bytes.length, Buffer.alloc(0));
+    expect(await lastAnswer).toBe(204);
+    expect([204, 404]).toContain(empty);
+    expect(sha(await s3.read(`tus/${twice.id}/data`))).toBe(sha(bytes));
+    const madeTwice = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id: twice.id }))
+      .body.data.createVideoFromUpload;
+    expect(madeTwice.__typename).toBe('UploadVideoSuccess');
+
     // Terminated mid-way: its multipart upload is aborted, nothing of it stays.
     const terminated = await begin('terminated.mkv');
     expect(await patch(terminated.location, 0, bytes.subarray(0, firstBytes))).toBe(204);
@@ -488,38 +510,79 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await listFiles(path.join(api.dataDir, 'tus'))).toEqual([]);
   });
 
-  it('give up the parts of a resumable upload that pauses, and send it again from its first byte when it goes on', async () => {
+  it('give up the parts of a resumable upload that pauses, fails, or was written to by another process, and send them again from its first byte', async () => {
     const bytes = await fs.readFile(await bigClip());
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-paused-'));
+    const first = 20 * 1024 * 1024;
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-followers-'));
     onTestFinished(() => fs.rm(dataDir, { recursive: true, force: true }));
-    const id = 'upl_paused1';
-    const file = path.join(dataDir, 'tus', id);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    const config = { dataDir, uploadExpiryHours: 24 };
     const { log } = capturedLog();
     const storage = api.services.storage;
-    const followers = new UploadFollowers({ config: { dataDir }, storage, log }, { idleMs: 300, maxFollowed: 4 });
-    const creates = () => s3.requests.filter((r) => r.method === 'POST' && r.url.startsWith(`/${s3.bucket}/tus/${id}/data?uploads`));
+    const followers = new UploadFollowers({ config, storage, log }, { idleMs: 300, maxFollowed: 4 });
+    /** An upload as tus records it (its .json beside the bytes), holding the first `have` bytes. */
+    const tusUpload = async (id: string, have: number) => {
+      await tusStore(config).create(new Upload({ id, size: bytes.length, offset: 0, metadata: { filename: 'clip.mkv' } }));
+      await fs.appendFile(tusUploadFile(config, id), bytes.subarray(0, have));
+    };
+    const creates = (id: string) => s3.requests.filter((r) => r.method === 'POST' && r.url.startsWith(`/${s3.bucket}/tus/${id}/data?uploads`));
     const openBefore = await s3.openUploads();
+    const noneOpen = async () => followers.size === 0 && (await s3.openUploads()).length === openBefore.length;
 
-    await fs.writeFile(file, bytes.subarray(0, 20 * 1024 * 1024));
-    await followers.received(id);
+    // Paused past idleMs: its parts are aborted; when it goes on, a new multipart upload starts at byte 0.
+    const paused = 'upl_paused1';
+    await tusUpload(paused, first);
+    await followers.patchEnded(paused);
     expect(followers.size).toBe(1);
-    await waitFor('the paused upload’s parts aborted', async () => followers.size === 0 && (await s3.openUploads()).length === openBefore.length, 10_000);
-    expect(creates()).toHaveLength(1);
-
-    await fs.appendFile(file, bytes.subarray(20 * 1024 * 1024));
-    await followers.received(id); // it goes on: a new multipart upload from byte 0
-    await waitFor('a second multipart upload', async () => creates().length === 2, 10_000);
-    const upload = { id, ownerId: user.id, filename: 'paused.mkv', size: bytes.length, offset: bytes.length, createdAt: new Date() };
-    const deps = { config: { dataDir, uploadExpiryHours: 24 }, db: api.services.database.db, storage, log };
-    expect(await moveFinishedUpload(deps, upload, followers.take(id))).toBe(true);
+    await waitFor('the paused upload’s parts aborted', noneOpen, 10_000);
+    await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first, first + 1024 * 1024));
+    followers.patchStarting(paused, first);
+    await followers.patchEnded(paused);
+    await waitFor('a second multipart upload', async () => creates(paused).length === 2, 10_000);
+    await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first + 1024 * 1024));
+    const upload = { id: paused, ownerId: user.id, filename: 'paused.mkv', size: bytes.length, offset: bytes.length, createdAt: new Date() };
+    const deps = { config, db: api.services.database.db, storage, log };
+    expect(await moveFinishedUpload(deps, upload, followers.take(paused))).toBe(true);
     expect(
       createHash('sha256')
-        .update(await s3.read(`tus/${id}/data`))
+        .update(await s3.read(`tus/${paused}/data`))
         .digest('hex'),
     ).toBe(createHash('sha256').update(bytes).digest('hex'));
-    await forgetFinishedUpload(deps, id);
-    expect(await s3.keys(`tus/${id}/`)).toEqual([]);
+    await forgetFinishedUpload(deps, paused);
+
+    // A finished upload is not followed again (a late progress event, an empty PATCH at its end).
+    const whole = 'upl_whole1';
+    await tusUpload(whole, bytes.length);
+    await followers.patchEnded(whole);
+    expect(followers.size).toBe(0);
+
+    // A PATCH that starts where this process's last one did not end: another process wrote between.
+    const shared = 'upl_shared1';
+    await tusUpload(shared, 9 * 1024 * 1024);
+    await followers.patchEnded(shared);
+    await waitFor('its first multipart upload', async () => creates(shared).length === 1, 10_000);
+    await fs.appendFile(tusUploadFile(config, shared), bytes.subarray(9 * 1024 * 1024, first)); // written elsewhere
+    followers.patchStarting(shared, first);
+    expect(followers.size).toBe(0);
+    await followers.patchEnded(shared);
+    await waitFor('a fresh multipart upload', async () => creates(shared).length === 2, 10_000);
+    await followers.drop(shared);
+
+    // The bucket failed it: the next bytes it hears of begin a new one (a follower that is not idle).
+    const patient = new UploadFollowers({ config, storage, log }, { idleMs: 60_000, maxFollowed: 4 });
+    const failed = 'upl_failed1';
+    await tusUpload(failed, first);
+    await s3.stop();
+    try {
+      await patient.patchEnded(failed);
+      await new Promise((r) => setTimeout(r, 2000)); // longer than the SDK's three attempts: it has failed
+    } finally {
+      await s3.start();
+    }
+    expect(patient.size).toBe(1);
+    await patient.received(failed);
+    await waitFor('a new multipart upload once the bucket is back', async () => creates(failed).length === 1, 10_000);
+    await patient.close();
+    await waitFor('nothing left open', noneOpen, 10_000);
   });
 
   it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {

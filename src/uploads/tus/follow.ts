@@ -4,16 +4,17 @@
 // soon after it instead of after a put of the whole file (finished.ts records it then).
 //
 // A follower is given up, its multipart upload aborted, when its upload pauses for IDLE_MS (its part
-// buffers are not held for a client that may never come back), is terminated, or this process stops.
-// The next PATCH starts a new one from the file's first byte; one never started (a process restarted
-// mid-upload) leaves the whole put to the last byte, as before. A process that dies leaves its open
-// multipart upload to the journal's sweep (storage/upload-journal.ts).
-import { stat } from 'node:fs/promises';
+// buffers are not held for a client that may never come back), is terminated or expires, when the bucket
+// failed it, when a PATCH starts where this process's follower did not see the file end (another process
+// wrote the bytes between, on a shared DATA_DIR/tus: they are read again through a fresh open), or when
+// this process stops. The next PATCH starts a new one from the file's first byte; one never started (a
+// process restarted mid-upload) leaves the whole put to the last byte. A process that dies leaves its
+// open multipart upload to the journal's sweep (storage/upload-journal.ts).
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { finishedUploadKey } from '../../storage/keys';
 import type { FollowedFile, Storage } from '../../storage/types';
-import { isUploadId, tusUploadFile } from './store';
+import { findTusUpload, tusUploadFile } from './store';
 
 /** A pause longer than this gives the follower up. */
 const IDLE_MS = 60_000;
@@ -22,43 +23,66 @@ const IDLE_MS = 60_000;
  * past it an upload is put whole at its last byte.
  */
 const MAX_FOLLOWED = 16;
+/** A stop waits this long for the followers' aborts; what is left is the journal sweep's. */
+const CLOSE_WAIT_MS = 5_000;
 
 interface Followed {
   file: FollowedFile;
   idle: NodeJS.Timeout;
+  /** Where this process's last PATCH of the upload ended (-1: none ended yet): where the next must start. */
+  end: number;
 }
 
 export class UploadFollowers {
   private readonly followed = new Map<string, Followed>();
-  /** Uploads whose last byte came: a late progress event must not start them again. */
-  private readonly finished = new Set<string>();
   private closed = false;
 
   constructor(
-    private readonly deps: { config: Pick<Config, 'dataDir'>; storage: Storage; log: Logger },
+    private readonly deps: { config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>; storage: Storage; log: Logger },
     private readonly limits = { idleMs: IDLE_MS, maxFollowed: MAX_FOLLOWED },
   ) {}
 
-  /** Bytes of upload `id` arrived: what is on disk now is sent as whole parts. */
-  async received(id: string): Promise<void> {
-    if (this.deps.storage.driver !== 's3' || this.closed || this.finished.has(id) || !isUploadId(id)) return;
-    const size = (await stat(tusUploadFile(this.deps.config, id)).catch(() => null))?.size;
-    if (size === undefined || this.closed || this.finished.has(id)) return;
+  /**
+   * A PATCH of upload `id` begins at `offset`. A follower that did not see this process's own last
+   * PATCH end there is given up: another process wrote the bytes between (a shared DATA_DIR/tus), and
+   * they are read again through a fresh open.
+   */
+  patchStarting(id: string, offset: number): void {
+    const entry = this.followed.get(id);
+    if (entry && entry.end !== offset) void this.drop(id);
+  }
+
+  /** A PATCH of this process ended (answered, or broken off): the file ends where its writes did. */
+  async patchEnded(id: string): Promise<void> {
+    const size = await this.received(id);
+    const entry = this.followed.get(id);
+    if (entry && size !== null) entry.end = size;
+  }
+
+  /** Bytes of upload `id` arrived on this process: what is on disk now is sent as whole parts. */
+  async received(id: string): Promise<number | null> {
+    if (this.deps.storage.driver !== 's3' || this.closed) return null;
+    // tus's own record: the file's size is the offset; a finished (or gone) upload is not followed again.
+    const upload = await findTusUpload(this.deps.config, id);
+    if (!upload || upload.size === null || upload.offset >= upload.size || this.closed) return null;
     let entry = this.followed.get(id);
+    if (entry?.file.failed) {
+      await this.drop(id); // the bucket failed it: begin again
+      entry = this.followed.get(id); // another call may have begun one meanwhile
+    }
     if (!entry) {
-      if (this.followed.size >= this.limits.maxFollowed) return;
+      if (this.followed.size >= this.limits.maxFollowed || this.closed) return null;
       const file = this.deps.storage.followFile(finishedUploadKey(id), tusUploadFile(this.deps.config, id), { contentType: 'application/octet-stream' });
-      if (!file) return;
-      entry = { file, idle: this.idleTimer(id) };
+      if (!file) return null;
+      entry = { file, idle: this.idleTimer(id), end: -1 };
       this.followed.set(id, entry);
     } else entry.idle.refresh();
-    entry.file.grow(size);
+    entry.file.grow(upload.offset);
+    return upload.offset;
   }
 
   /** The upload's last byte came: its follower, if it has one, for the caller to end. */
   take(id: string): FollowedFile | null {
-    this.finished.add(id);
-    setTimeout(() => this.finished.delete(id), this.limits.idleMs).unref();
     const entry = this.followed.get(id);
     if (!entry) return null;
     clearTimeout(entry.idle);
@@ -66,15 +90,10 @@ export class UploadFollowers {
     return entry.file;
   }
 
-  /** Gives the upload's follower up (terminated, paused too long): its parts are aborted. */
+  /** Gives the upload's follower up (terminated, expired, paused too long): its parts are aborted. */
   async drop(id: string): Promise<void> {
-    const entry = this.followed.get(id);
-    if (!entry) return;
-    clearTimeout(entry.idle);
-    this.followed.delete(id);
-    await entry.file
-      .cancel()
-      .catch((err) => this.deps.log.warn({ err, uploadId: id }, 'aborting a followed upload’s parts failed; the journal’s sweep retries'));
+    const file = this.take(id);
+    await file?.cancel().catch((err) => this.deps.log.warn({ err, uploadId: id }, 'aborting a followed upload’s parts failed; the journal’s sweep retries'));
   }
 
   /** How many uploads are followed now. */
@@ -84,7 +103,8 @@ export class UploadFollowers {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.followed.keys()].map((id) => this.drop(id)));
+    const dropped = Promise.all([...this.followed.keys()].map((id) => this.drop(id)));
+    await Promise.race([dropped, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
   }
 
   private idleTimer(id: string): NodeJS.Timeout {

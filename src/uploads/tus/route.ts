@@ -36,6 +36,17 @@ export function createTusEndpoint(
   /** The upload each request moved into the bucket, whose local copy goes after the answer. */
   const movedBy = new WeakMap<object, string>();
   const followers = new UploadFollowers({ config, storage: services.storage, log });
+  /** Uploads whose last byte came and which are being moved into the bucket now. */
+  const finishing = new Set<string>();
+
+  async function finish(id: string) {
+    const followed = followers.take(id);
+    const finished = await findTusUpload(config, id);
+    const info = currentRequest();
+    const deps = { config, db: database.db, storage: services.storage, log };
+    if (finished && info && (await moveFinishedUpload(deps, finished, followed))) movedBy.set(info, id);
+    else await followed?.cancel().catch(() => {});
+  }
 
   const tus = new Server({
     path: TUS_PATH,
@@ -57,14 +68,17 @@ export function createTusEndpoint(
     // where any API process finds them. The local copy goes once tus has answered (it reads the upload
     // again for its answer).
     async onUploadFinish(_req, upload) {
-      const followed = followers.take(upload.id);
-      const finished = await findTusUpload(config, upload.id);
-      const info = currentRequest();
-      const deps = { config, db: database.db, storage: services.storage, log };
-      if (finished && info && (await moveFinishedUpload(deps, finished, followed))) movedBy.set(info, upload.id);
-      else await followed?.cancel().catch(() => {});
+      // tus calls this again for an empty PATCH at the end while the first call runs: one move only.
+      if (finishing.has(upload.id)) return {};
+      finishing.add(upload.id);
+      try {
+        await finish(upload.id);
+      } finally {
+        finishing.delete(upload.id);
+      }
       return {};
     },
+
     // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
     // count in vidq_uploads_total like uploadVideo's.
     onResponseError(_req, error) {
@@ -86,8 +100,13 @@ export function createTusEndpoint(
   tus.on(EVENTS.POST_RECEIVE, (_req, upload) => void followers.received(upload.id));
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => void followers.drop(id));
 
+  /** An expired upload's parts in the bucket go with it. */
+  const dropFollowers = async (ids: string[]) => {
+    await Promise.all(ids.map((id) => followers.drop(id)));
+    return ids;
+  };
   const sweep = setInterval(() => {
-    Promise.all([sweepExpiredTusUploads(config), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
+    Promise.all([sweepExpiredTusUploads(config).then(dropFollowers), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
       .then((removed) => removed.flat().length && log.info({ count: removed.flat().length }, 'removed expired resumable uploads'))
       .catch((err) => log.warn({ err }, 'sweeping expired resumable uploads failed; next round retries'));
   }, SWEEP_INTERVAL_MS);
@@ -130,10 +149,11 @@ export function createTusEndpoint(
         }
       }
     }
+    const patched = req.method === 'PATCH' ? url.pathname.slice(TUS_PATH.length + 1) : '';
+    if (patched) followers.patchStarting(patched, Number(req.headers['upload-offset']));
     await tus.handle(req, res);
     // tus reports progress while a PATCH runs, not where it ended: the follower hears that here.
-    const patched = req.method === 'PATCH' ? url.pathname.slice(TUS_PATH.length + 1) : '';
-    if (patched) void followers.received(patched);
+    if (patched) void followers.patchEnded(patched);
     const info = currentRequest();
     const moved = info && movedBy.get(info);
     if (moved) await removeTusUpload(config, moved);
