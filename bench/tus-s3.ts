@@ -8,15 +8,15 @@
 // in one PATCH, in alternating order. Reported, medians: the time from the first byte to the PATCH's
 // answer, the time from the last byte to that answer (s3: the bucket takes what is left, then it is
 // recorded; local: nothing), and createVideoFromUpload's time. The ratio is local / s3 for the upload.
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { resolveBinaries } from '../src/pipeline/binaries';
 import { benchDatabase } from './lib/database';
+import { makeBigVideo } from './lib/media';
 import { median } from './lib/load';
 import { type Child, freePort, runBench, runNode, spawnNode, waitFor } from './lib/process';
 import { startS3Process } from './lib/s3';
@@ -102,26 +102,9 @@ async function main(): Promise<boolean> {
   const s3 = await startS3Process();
   cleanup.push(() => s3.close());
 
-  // A valid video of about sizeMb: uncompressed 1280x720 frames (1.38 MB each) in Matroska, made at disk speed.
+  // A valid video of about sizeMb: uncompressed 1280x720 frames in Matroska, made at disk speed.
   const file = path.join(db.dataDir, 'bench.mkv');
-  const frames = Math.max(2, Math.round((sizeMb * 1024 * 1024) / (1280 * 720 * 1.5)));
-  const { ffmpeg } = resolveBinaries({ ffmpegPath: undefined, ffprobePath: undefined });
-  await promisify(execFile)(ffmpeg, [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=s=1280x720:r=25',
-    '-frames:v',
-    String(frames),
-    '-c:v',
-    'rawvideo',
-    '-pix_fmt',
-    'yuv420p',
-    '-y',
-    file,
-  ]);
+  await makeBigVideo(file, sizeMb, resolveBinaries({ ffmpegPath: undefined, ffprobePath: undefined }).ffmpeg);
   const size = (await fs.stat(file)).size;
   console.log(`file: ${(size / 1024 / 1024).toFixed(1)} MB rawvideo 1280x720 in Matroska; s3rver at ${s3.endpoint} (its own process)`);
   console.log(`client: ${rateMb === null ? 'as fast as loopback goes' : `paced at ${rateMb} MB/s`}`);

@@ -32,6 +32,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describeFfmpeg } from './lib/ffmpeg-info';
+import { makeBigH264, makeBigVideo } from './lib/media';
 import { startS3Process } from './lib/s3';
 
 const run = promisify(execFile);
@@ -212,52 +213,6 @@ async function stop(child: ChildProcess) {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes: number) => (bytes / MiB).toFixed(1);
-
-/** H.264 1280x720 at 80 Mbit/s in MP4, as a camera or an export writes it (moov at the end). */
-async function makeBigH264(file: string, sizeMb: number, ffmpeg: string, faststart = false) {
-  const seconds = Math.max(2, Math.ceil((sizeMb * 8 * 1.048576) / 80));
-  const rate = ['-b:v', '80M', '-minrate', '80M', '-maxrate', '80M', '-bufsize', '80M'];
-  await run(
-    ffmpeg,
-    ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `testsrc2=s=1280x720:r=25,noise=alls=40:allf=t`, '-t', String(seconds)].concat([
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      ...rate,
-      '-x264-params',
-      'nal-hrd=cbr',
-      '-pix_fmt',
-      'yuv420p',
-      ...(faststart ? ['-movflags', '+faststart'] : []),
-      file,
-    ]),
-  );
-}
-
-async function makeBigVideo(file: string, sizeMb: number, ffmpeg: string) {
-  // Uncompressed 1280x720 yuv420p (1.32 MiB a frame) in Matroska: a real video that ffprobe and the
-  // decode check read like any upload, written at disk speed instead of encoder speed.
-  const frameBytes = 1280 * 720 * 1.5;
-  const frames = Math.max(50, Math.ceil((sizeMb * MiB) / frameBytes));
-  await run(ffmpeg, [
-    '-v',
-    'error',
-    '-nostdin',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=s=1280x720:r=25',
-    '-frames:v',
-    String(frames),
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'rawvideo',
-    file,
-  ]);
-}
 
 async function main() {
   const sizeMb = Number(arg('size-mb') ?? process.env.BENCH_UPLOAD_MB ?? 1024);

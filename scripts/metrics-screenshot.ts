@@ -7,7 +7,6 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createVidqClient } from '@vidq/client';
@@ -15,9 +14,9 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/browser';
 import { makeVideo } from '../test/helpers/media';
 import { freePort } from '../test/helpers/pg-urls';
+import { ROOT, startVidqServe } from './lib/vidq-serve';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..');
 const PROMETHEUS = process.env.PROMETHEUS ?? 'prometheus';
 /** How long the traffic runs; the graphs show the last RANGE of it. */
 const TRAFFIC_MS = Number(process.env.TRAFFIC_SECONDS ?? 240) * 1000;
@@ -55,22 +54,15 @@ await run(PROMETHEUS, ['--version']).catch((error: Error) => {
   process.exit(1);
 });
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-metrics-shot-'));
-const [port, promPort, receiverPort] = [await freePort(), await freePort(), await freePort()];
+const [promPort, receiverPort] = [await freePort(), await freePort()];
 const token = 'metrics-token-for-the-picture';
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATA_DIR: path.join(work, 'data'),
-  PORT: String(port),
-  LOG_LEVEL: 'warn',
-  JOB_STAGES: 'probe,thumbnails,transcode',
+const vidq = await startVidqServe('metrics-shot', {
   METRICS_TOKEN: token,
   WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
   WEBHOOK_MAX_RETRIES: '1',
   WEBHOOK_RETRY_BASE_SECONDS: '2',
-};
-delete env.DATABASE_URL;
-const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, ['bin/vidq.js', ...args, '--json'], { cwd: ROOT, env })).stdout);
+});
+const { work, url, port, cli } = vidq;
 
 // A webhook receiver: /ok answers 204, /down 503 (its deliveries are retried, then given up).
 const receiver = http.createServer((req, res) => {
@@ -92,7 +84,6 @@ await fs.writeFile(
   ].join('\n'),
 );
 
-const server = spawn(process.execPath, ['bin/vidq.js', 'serve'], { cwd: ROOT, env, stdio: 'inherit' });
 const prometheus = spawn(
   PROMETHEUS,
   [`--config.file=${path.join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(work, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`],
@@ -100,8 +91,6 @@ const prometheus = spawn(
 );
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS });
 try {
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600 && (await fetch(`${url}/health`).catch(() => null))?.status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
   const user = await cli('users', 'create', '--name', 'Dana', '--admin', '--credits', '100000');
   const { key } = await cli('keys', 'create', '--user', user.id);
   const vidq = createVidqClient({ url, apiKey: key });
@@ -183,11 +172,7 @@ try {
 } finally {
   await browser.close();
   prometheus.kill('SIGTERM');
-  server.kill('SIGTERM');
-  await Promise.all([new Promise((r) => server.once('exit', r)), new Promise((r) => prometheus.once('exit', r))]);
+  await new Promise((r) => prometheus.once('exit', r));
   receiver.close();
-  // As root, the embedded cluster lives in /var/lib/vidq and DATA_DIR/postgres links to it: both go.
-  const cluster = await fs.readlink(path.join(work, 'data', 'postgres')).catch(() => null);
-  if (cluster) await fs.rm(cluster, { recursive: true, force: true });
-  await fs.rm(work, { recursive: true, force: true });
+  await vidq.stop();
 }

@@ -1,37 +1,18 @@
 // `npm run screenshots`: the README's pictures of the dashboard (docs/dashboard-*.png), made the way a
 // user sees it: `vidq serve` on a fresh embedded database, a user and key from the CLI, a clip uploaded
 // and processed through the page in Debian's Chromium.
-import { execFile, spawn } from 'node:child_process';
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/browser';
 import { makeVideo } from '../test/helpers/media';
-import { freePort } from '../test/helpers/pg-urls';
+import { ROOT, startVidqServe } from './lib/vidq-serve';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..');
 const DOCS = path.join(ROOT, 'docs');
 
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-screenshots-'));
-const port = await freePort();
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATA_DIR: path.join(work, 'data'),
-  PORT: String(port),
-  LOG_LEVEL: 'warn',
-  JOB_STAGES: 'probe,thumbnails,transcode',
-};
-delete env.DATABASE_URL;
-const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, ['bin/vidq.js', ...args, '--json'], { cwd: ROOT, env })).stdout);
-
-const server = spawn(process.execPath, ['bin/vidq.js', 'serve'], { cwd: ROOT, env, stdio: 'inherit' });
+const vidq = await startVidqServe('screenshots');
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS });
 try {
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600 && (await fetch(`${url}/health`).catch(() => null))?.status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  const { url, work, cli } = vidq;
   const user = await cli('users', 'create', '--name', 'Dana', '--admin', '--credits', '500');
   const { key } = await cli('keys', 'create', '--user', user.id);
   const clip = await makeVideo(work, { format: 'mp4', seconds: 6, audio: true, width: 1280, height: 720, scenes: true, name: 'launch-teaser' });
@@ -60,10 +41,5 @@ try {
   console.log(`wrote ${['sign-in', 'videos', 'job', 'jobs'].map((n) => `docs/dashboard-${n}.png`).join(', ')}`);
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  // As root, the embedded cluster lives in /var/lib/vidq and DATA_DIR/postgres links to it: both go.
-  const cluster = await fs.readlink(path.join(work, 'data', 'postgres')).catch(() => null);
-  if (cluster) await fs.rm(cluster, { recursive: true, force: true });
-  await fs.rm(work, { recursive: true, force: true });
+  await vidq.stop();
 }

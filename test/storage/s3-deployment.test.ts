@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import pino from 'pino';
+import * as tus from 'tus-js-client';
 import { removeExpiredJobs } from '../../src/jobs/retention';
 import { registry } from '../../src/metrics/index';
 import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
@@ -508,6 +509,47 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
 
     expect(await s3.openUploads()).toEqual(openBefore); // no follower is left with parts
     expect(await listFiles(path.join(api.dataDir, 'tus'))).toEqual([]);
+  });
+
+  it('keep sending a resumable upload into the bucket across a stop and resume by tus-js-client, byte for byte', async () => {
+    const bytes = await fs.readFile(await bigClip());
+    const send = (opts: { uploadUrl?: string; stopAfterBytes?: number }) =>
+      new Promise<string>((resolve, reject) => {
+        const upload: tus.Upload = new tus.Upload(bytes, {
+          endpoint: `${api.url}/uploads`,
+          uploadUrl: opts.uploadUrl,
+          headers: { Authorization: `Bearer ${user.key}` },
+          metadata: { filename: 'resumed.mkv' },
+          chunkSize: 4 * 1024 * 1024,
+          retryDelays: [],
+          storeFingerprintForResuming: false,
+          onChunkComplete(_chunk, accepted) {
+            if (opts.stopAfterBytes !== undefined && accepted >= opts.stopAfterBytes) void upload.abort().then(() => resolve(upload.url!));
+          },
+          onSuccess: () => resolve(upload.url!),
+          onError: reject,
+        });
+        upload.start();
+      });
+    const url = await send({ stopAfterBytes: 12 * 1024 * 1024 });
+    const id = url.split('/').pop()!;
+    const ofUpload = (r: { url: string }) => r.url.startsWith(`/${s3.bucket}/tus/${id}/data?`);
+    await waitFor(
+      'a part in the bucket while the upload is stopped',
+      async () => s3.requests.some((r) => ofUpload(r) && r.url.includes('partNumber=')),
+      10_000,
+    );
+    expect(await send({ uploadUrl: url })).toBe(url);
+    // One multipart upload from the first byte to the last: the resume went on with it.
+    expect(s3.requests.filter((r) => ofUpload(r) && r.method === 'POST' && r.url.includes('uploads'))).toHaveLength(1);
+    expect(
+      createHash('sha256')
+        .update(await s3.read(`tus/${id}/data`))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const made = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id })).body.data
+      .createVideoFromUpload;
+    expect(made.__typename).toBe('UploadVideoSuccess');
   });
 
   it('give up the parts of a resumable upload that pauses, fails, or was written to by another process, and send them again from its first byte', async () => {
