@@ -126,6 +126,12 @@ async function submit(videoId: string): Promise<string> {
   return submitted.body.data.submitJob.job.id;
 }
 
+/** createVideoFromUpload for a finished resumable upload; its result's __typename. */
+async function videoFromUpload(uploadId: string): Promise<string> {
+  const answer = await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id: uploadId });
+  return answer.body.data.createVideoFromUpload.__typename;
+}
+
 beforeAll(async () => {
   s3 = await startS3();
   mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-media-'));
@@ -463,9 +469,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(partsOf(followed.id).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/tus/${followed.id}/data`) && r.method === 'PUT' && !isPartOf(followed.id, r))).toEqual([]);
     expect(sha(await s3.read(`tus/${followed.id}/data`))).toBe(sha(bytes));
-    const made = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id: followed.id }))
-      .body.data.createVideoFromUpload;
-    expect(made.__typename).toBe('UploadVideoSuccess');
+    expect(await videoFromUpload(followed.id)).toBe('UploadVideoSuccess');
 
     // Its end sent twice (an empty PATCH at its length while the first end is still being moved): tus
     // finishes it twice, and the second must not undo the first.
@@ -483,9 +487,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await lastAnswer).toBe(204);
     expect([204, 404]).toContain(empty);
     expect(sha(await s3.read(`tus/${twice.id}/data`))).toBe(sha(bytes));
-    const madeTwice = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id: twice.id }))
-      .body.data.createVideoFromUpload;
-    expect(madeTwice.__typename).toBe('UploadVideoSuccess');
+    expect(await videoFromUpload(twice.id)).toBe('UploadVideoSuccess');
 
     // Terminated mid-way: its multipart upload is aborted, nothing of it stays.
     const terminated = await begin('terminated.mkv');
@@ -547,9 +549,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
         .update(await s3.read(`tus/${id}/data`))
         .digest('hex'),
     ).toBe(createHash('sha256').update(bytes).digest('hex'));
-    const made = (await gql(api.url, user.key, `mutation($id: ID!) { createVideoFromUpload(input: { uploadId: $id }) { __typename } }`, { id })).body.data
-      .createVideoFromUpload;
-    expect(made.__typename).toBe('UploadVideoSuccess');
+    expect(await videoFromUpload(id)).toBe('UploadVideoSuccess');
   });
 
   it('give up the parts of a resumable upload that pauses, fails, or was written to by another process, and send them again from its first byte', async () => {
