@@ -30,7 +30,7 @@ const PROGRESS_INTERVAL_MS = 200;
 export function createTusEndpoint(
   services: Services,
   limits: Pick<Limits, 'authFailures'> | null = null,
-): { route: HttpRoute; followers: UploadFollowers; close(): Promise<void> } {
+): { route: HttpRoute; close(): Promise<void> } {
   const { config, database } = services;
   const log = services.log.child({ component: 'tus' });
   /** The upload each request moved into the bucket, whose local copy goes after the answer. */
@@ -78,7 +78,6 @@ export function createTusEndpoint(
       }
       return {};
     },
-
     // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
     // count in vidq_uploads_total like uploadVideo's.
     onResponseError(_req, error) {
@@ -162,7 +161,6 @@ export function createTusEndpoint(
 
   return {
     route,
-    followers,
     async close() {
       clearInterval(sweep);
       await followers.close();
