@@ -27,10 +27,7 @@ const refuse = (status_code: number, body: string) => ({ status_code, body: `${b
 /** How often, at most, a PATCH in progress tells the bucket's follower (follow.ts) how far it is. */
 const PROGRESS_INTERVAL_MS = 200;
 
-export function createTusEndpoint(
-  services: Services,
-  limits: Pick<Limits, 'authFailures'> | null = null,
-): { route: HttpRoute; close(): Promise<void> } {
+export function createTusEndpoint(services: Services, limits: Pick<Limits, 'authFailures'> | null = null): { route: HttpRoute; close(): Promise<void> } {
   const { config, database } = services;
   const log = services.log.child({ component: 'tus' });
   /** The upload each request moved into the bucket, whose local copy goes after the answer. */
