@@ -6,7 +6,7 @@ import type { Plugin } from 'graphql-yoga';
 
 const isStream = (result: unknown): result is AsyncIterator<unknown> => typeof (result as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
 
-export const NOT_ACCEPTABLE_MESSAGES = {
+const NOT_ACCEPTABLE_MESSAGES = {
   stream:
     'A subscription over HTTP is streamed as server-sent events: send Accept: text/event-stream, or subscribe over WebSocket (graphql-transport-ws) at /graphql.',
   single: 'This request accepts no type vidq answers with: send Accept: application/json (or application/graphql-response+json).',

@@ -597,6 +597,21 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     await followers.patchEnded(whole);
     expect(followers.size).toBe(0);
 
+    // An expired upload (tus refuses its PATCHes, the sweep removes it) is not followed.
+    const expired = 'upl_expired1';
+    await tusStore(config).create(
+      new Upload({
+        id: expired,
+        size: bytes.length,
+        offset: 0,
+        metadata: { filename: 'clip.mkv' },
+        creation_date: new Date(Date.now() - 25 * 3600_000).toISOString(),
+      }),
+    );
+    await fs.appendFile(tusUploadFile(config, expired), bytes.subarray(0, first));
+    await followers.patchEnded(expired);
+    expect(followers.size).toBe(0);
+
     // A PATCH that starts where this process's last one did not end: another process wrote between.
     const shared = 'upl_shared1';
     await tusUpload(shared, 9 * 1024 * 1024);

@@ -4,7 +4,8 @@
 // soon after it instead of after a put of the whole file (finished.ts records it then).
 //
 // A follower is given up, its multipart upload aborted, when its upload pauses for IDLE_MS (its part
-// buffers are not held for a client that may never come back), is terminated or expires, when the bucket
+// buffers are not held for a client that may never come back; an expired upload hears of no more bytes),
+// is terminated, when the bucket
 // failed it, when a PATCH starts where this process's follower did not see the file end (another process
 // wrote the bytes between, on a shared DATA_DIR/tus: they are read again through a fresh open), or when
 // this process stops. The next PATCH starts a new one from the file's first byte; one never started (a
@@ -62,9 +63,11 @@ export class UploadFollowers {
   /** Bytes of upload `id` arrived on this process: what is on disk now is sent as whole parts. */
   async received(id: string): Promise<number | null> {
     if (this.deps.storage.driver !== 's3' || this.closed) return null;
-    // tus's own record: the file's size is the offset; a finished (or gone) upload is not followed again.
+    // tus's own record: the file's size is the offset. A finished, gone or expired upload (tus refuses its
+    // PATCHes, and the sweep removes it) is not followed again; one followed already is left to go idle.
     const upload = await findTusUpload(this.deps.config, id);
     if (!upload || upload.size === null || upload.offset >= upload.size || this.closed) return null;
+    if (upload.createdAt && upload.createdAt.getTime() + this.deps.config.uploadExpiryHours * 3600_000 < Date.now()) return null;
     let entry = this.followed.get(id);
     if (entry?.file.failed) {
       await this.drop(id); // the bucket failed it: begin again
@@ -90,7 +93,7 @@ export class UploadFollowers {
     return entry.file;
   }
 
-  /** Gives the upload's follower up (terminated, expired, paused too long): its parts are aborted. */
+  /** Gives the upload's follower up (terminated, paused too long): its parts are aborted. */
   async drop(id: string): Promise<void> {
     const file = this.take(id);
     await file?.cancel().catch((err) => this.deps.log.warn({ err, uploadId: id }, 'aborting a followed upload’s parts failed; the journal’s sweep retries'));

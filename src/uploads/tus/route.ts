@@ -96,13 +96,8 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
   tus.on(EVENTS.POST_RECEIVE, (_req, upload) => void followers.received(upload.id));
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => void followers.drop(id));
 
-  /** An expired upload's parts in the bucket go with it. */
-  const dropFollowers = async (ids: string[]) => {
-    await Promise.all(ids.map((id) => followers.drop(id)));
-    return ids;
-  };
   const sweep = setInterval(() => {
-    Promise.all([sweepExpiredTusUploads(config).then(dropFollowers), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
+    Promise.all([sweepExpiredTusUploads(config), sweepExpiredFinishedUploads({ config, db: database.db, storage: services.storage, log })])
       .then((removed) => removed.flat().length && log.info({ count: removed.flat().length }, 'removed expired resumable uploads'))
       .catch((err) => log.warn({ err }, 'sweeping expired resumable uploads failed; next round retries'));
   }, SWEEP_INTERVAL_MS);
