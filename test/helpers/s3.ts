@@ -43,6 +43,11 @@ export interface TestS3 {
    * AuthorizationHeaderMalformed). Null (the default): any region is accepted, as s3rver does.
    */
   bucketRegion: string | null;
+  /**
+   * Holds every request whose method and path (bucket and key, no query) match until the returned
+   * function is called: a bucket slow to take one object.
+   */
+  hold(method: string, path: string): () => void;
   /** Stops the server (keeping its data) until start() runs it again on the same port: an outage. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -64,6 +69,7 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
   const requests: S3Request[] = [];
   let refuseAborts = false;
   let bucketRegion: string | null = null;
+  const held: Array<{ method: string; path: string; gate: Promise<void> }> = [];
   const make = (port: number) => {
     const server = new S3rver({
       address: '127.0.0.1',
@@ -92,6 +98,10 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
           copySource: ctx.get('x-amz-copy-source') || undefined,
         });
       }
+    });
+    server.middleware.splice(1, 0, async (ctx, next) => {
+      await Promise.all(held.filter((h) => h.method === ctx.method && h.path === ctx.path).map((h) => h.gate));
+      return next();
     });
     // AbortMultipartUpload (DELETE /bucket/key?uploadId=…), as S3 answers it: 204 once the upload's parts
     // are removed, 404 NoSuchUpload for an upload the server does not hold under that key.
@@ -182,6 +192,15 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
     },
     set bucketRegion(region: string | null) {
       bucketRegion = region;
+    },
+    hold(method, path) {
+      let release!: () => void;
+      const hold = { method, path, gate: new Promise<void>((resolve) => (release = resolve)) };
+      held.push(hold);
+      return () => {
+        held.splice(held.indexOf(hold), 1);
+        release();
+      };
     },
     async stop() {
       if (!running) return;

@@ -15,7 +15,7 @@ import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { forgetFinishedUpload, moveFinishedUpload, sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
 import { UploadFollowers } from '../../src/uploads/tus/follow';
-import { tusStore, tusUploadFile } from '../../src/uploads/tus/store';
+import { removeTusUpload, tusStore, tusUploadFile } from '../../src/uploads/tus/store';
 import { Upload } from '@tus/server';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -640,6 +640,50 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     await waitFor('a new multipart upload once the bucket is back', async () => creates(failed).length === 1, 10_000);
     await patient.close();
     await waitFor('nothing left open', noneOpen, 10_000);
+  });
+
+  it('move a finished resumable upload into the bucket once when two processes sharing its tus directory both finish it, and leave nothing of a move the sweep took for a crashed one', async () => {
+    const bytes = await fs.readFile(clip);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-s3-shared-tus-'));
+    onTestFinished(() => fs.rm(dataDir, { recursive: true, force: true }));
+    const config = { dataDir, uploadExpiryHours: 24 };
+    const deps = { config, db: api.services.database.db, storage: api.services.storage, log: capturedLog().log };
+    const { sql } = api.services.database;
+    const id = 'upl_sharedend1';
+    await tusStore(config).create(new Upload({ id, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
+    await fs.appendFile(tusUploadFile(config, id), bytes);
+    const finished = { id, ownerId: user.id, filename: 'clip.mp4', size: bytes.length, offset: bytes.length, createdAt: new Date() };
+    const bucketRequests = () => s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/tus/${id}/`)).length;
+
+    // Both ends at once (one on each process): one moves it, the other leaves it to the first.
+    const moved = await Promise.all([moveFinishedUpload(deps, finished), moveFinishedUpload(deps, finished)]);
+    expect(moved.sort()).toEqual([false, true]);
+    const requests = bucketRequests();
+    await removeTusUpload(config, id); // the mover's answer went out; its local copy goes
+
+    // A late end on the other process, after the local copy went: it neither sends nor deletes anything.
+    expect(await moveFinishedUpload(deps, finished)).toBe(false);
+    expect(bucketRequests()).toBe(requests);
+    expect(sha(await s3.read(`tus/${id}/data`))).toBe(sha(bytes));
+    expect(await sql`select id, claimed_at from finished_uploads where id = ${id}`).toEqual([{ id, claimed_at: null }]);
+    expect(await videoFromUpload(id)).toBe('UploadVideoSuccess');
+    expect(await s3.keys(`tus/${id}/`)).toEqual([]);
+
+    // A move so slow that the sweep takes it for a crashed one: its row and object go, its local copy stays.
+    const slow = 'upl_slowmove1';
+    await tusStore(config).create(new Upload({ id: slow, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
+    await fs.appendFile(tusUploadFile(config, slow), bytes);
+    const release = s3.hold('PUT', `/${s3.bucket}/tus/${slow}/data`);
+    const slowMove = moveFinishedUpload(deps, { ...finished, id: slow });
+    await waitFor('the move recorded', async () => (await sql`select 1 from finished_uploads where id = ${slow}`).length === 1, 10_000);
+    await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${slow}`;
+    expect(await sweepExpiredFinishedUploads(deps)).toEqual([slow]);
+    release();
+    expect(await slowMove).toBe(false);
+    expect(await s3.keys(`tus/${slow}/`)).toEqual([]);
+    expect(await sql`select id from finished_uploads where id = ${slow}`).toEqual([]);
+    expect(await fs.readFile(tusUploadFile(config, slow))).toEqual(bytes);
   });
 
   it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {

@@ -35,6 +35,9 @@ export const finishedUploads = pgTable('finished_uploads', {
   objectKey: text().notNull(),
   /** The upload's creation, for UPLOAD_EXPIRY_HOURS. */
   createdAt: timestamp({ withTimezone: true }).notNull(),
-  /** Set by the createVideoFromUpload that took it; one claimed long ago is a crashed call's, swept. */
+  /**
+   * Set while the process that received its last byte puts it into the bucket, then by the
+   * createVideoFromUpload that takes it; one claimed long ago is a crashed process's, swept.
+   */
   claimedAt: timestamp({ withTimezone: true }),
 });

@@ -23,13 +23,15 @@ interface Deps {
 
 export type FinishedUpload = typeof finishedUploads.$inferSelect;
 
-/** A createVideoFromUpload claimed this long ago and still holding it has crashed: its upload is swept. */
+/** A claim this old (a move into the bucket, a createVideoFromUpload) is a crashed process's: its upload is swept. */
 const CLAIM_ABANDONED_AFTER = '1 hour';
 
 /**
  * Puts a finished upload into the bucket and records it (s3 only); the caller then removes the local
  * copy (removeTusUpload) once tus has answered. `followed` is the multipart upload that sent it while it
- * arrived (follow.ts): only its last part is left to send. False when it stays on this process's disk.
+ * arrived (follow.ts): only its last part is left to send. True when this call moved it; false when it
+ * stays on this process's disk, or when another call (here, or in another process sharing DATA_DIR/tus,
+ * sent the same end) is moving or has moved it: that call owns the object and removes the local copy.
  */
 export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed: FollowedFile | null = null): Promise<boolean> {
   if (deps.storage.driver !== 's3' || !upload.ownerId || upload.size === null) {
@@ -37,19 +39,48 @@ export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed
     return false;
   }
   const key = finishedUploadKey(upload.id);
-  try {
-    await putWhole(deps, key, upload as TusUpload & { size: number }, followed);
-    await deps.db.insert(finishedUploads).values({
+  // The row comes first, claimed while the bytes go up (no createVideoFromUpload takes it meanwhile): a
+  // second mover finds it and stops before touching the bucket, instead of failing after and deleting
+  // the first one's object. One that crashed mid-way is swept like any abandoned claim.
+  const [mine] = await deps.db
+    .insert(finishedUploads)
+    .values({
       id: upload.id,
       ownerId: upload.ownerId,
       filename: upload.filename ?? '',
       sizeBytes: upload.size,
       objectKey: key,
       createdAt: upload.createdAt ?? new Date(),
+      claimedAt: new Date(),
+    })
+    .onConflictDoNothing()
+    .returning({ id: finishedUploads.id })
+    .catch((error: unknown) => {
+      deps.log.warn({ err: error, uploadId: upload.id }, 'a finished upload could not be recorded: it stays on this API process');
+      return [];
     });
+  if (!mine) {
+    await followed?.cancel().catch(() => {});
+    return false;
+  }
+  try {
+    await putWhole(deps, key, upload as TusUpload & { size: number }, followed);
+    const [released] = await deps.db
+      .update(finishedUploads)
+      .set({ claimedAt: null })
+      .where(eq(finishedUploads.id, upload.id))
+      .returning({ id: finishedUploads.id });
+    if (!released) {
+      // Swept as abandoned while its bytes went up (a put of over an hour): the object it put goes, the
+      // local copy stays.
+      await deleteNowOrLater(deps, finishedUploadPrefix(upload.id));
+      return false;
+    }
   } catch (error) {
     deps.log.warn({ err: error, uploadId: upload.id }, 'a finished upload could not be moved into the bucket: it stays on this API process');
-    await deleteNowOrLater(deps, finishedUploadPrefix(upload.id));
+    await forgetFinishedUpload(deps, upload.id).catch((err: unknown) =>
+      deps.log.warn({ err, uploadId: upload.id }, 'the record of an upload that was not moved could not be removed; the sweep removes it within an hour'),
+    );
     return false;
   }
   return true;

@@ -33,8 +33,6 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
   /** The upload each request moved into the bucket, whose local copy goes after the answer. */
   const movedBy = new WeakMap<object, string>();
   const followers = new UploadFollowers({ config, storage: services.storage, log });
-  /** Uploads whose last byte came and which are being moved into the bucket now. */
-  const finishing = new Set<string>();
 
   async function finish(id: string) {
     const followed = followers.take(id);
@@ -64,15 +62,10 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
     // s3: the last byte is in, so its bytes go into the bucket (most of them went while they arrived),
     // where any API process finds them. The local copy goes once tus has answered (it reads the upload
     // again for its answer).
+    // An end sent twice (an empty PATCH at the length while the first move runs, here or on another
+    // process sharing DATA_DIR/tus) is moved once: moveFinishedUpload records the move before it starts.
     async onUploadFinish(_req, upload) {
-      // tus calls this again for an empty PATCH at the end while the first call runs: one move only.
-      if (finishing.has(upload.id)) return {};
-      finishing.add(upload.id);
-      try {
-        await finish(upload.id);
-      } finally {
-        finishing.delete(upload.id);
-      }
+      await finish(upload.id);
       return {};
     },
     // @tus/server's own size refusals say no limit and no next step: these do. Refusals at creation
