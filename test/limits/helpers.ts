@@ -95,6 +95,9 @@ export async function openStream(baseUrl: string, key: string, accept: string | 
   const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query }), signal: controller.signal });
   const body = res.status === 200 ? null : await res.json();
   return {
+    // Held so that the stream stays open: fetch cancels the unread body of a response that is garbage
+    // collected, which closes the stream and gives its slot back behind the test's back.
+    response: res,
     status: res.status,
     contentType: res.headers.get('content-type'),
     retryAfter: res.headers.get('retry-after'),
