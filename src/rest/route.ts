@@ -27,7 +27,7 @@ type Operation = { query: string; variables?: Record<string, unknown> };
 
 interface GraphQLAnswer {
   data?: Record<string, Record<string, unknown> | null> | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; http?: { headers?: Record<string, string> } } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; detail?: unknown; http?: { headers?: Record<string, string> } } }>;
 }
 
 /** The form fields of each REST upload, by its Upload: a `title` sent after the file arrives late. */
@@ -112,7 +112,9 @@ function sendRequestError(services: Services, res: ServerResponse, answer: Graph
   const code = first?.extensions?.code as ErrorCode | undefined;
   const entry = code ? ERROR_CATALOG[code] : undefined;
   if (!first || !code || !entry) return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
-  sendEnvelope(res, entry.httpStatus, { success: false, message: entry.message, error: { detail: first.message, code } });
+  // The detail says what to do next where the error carries one (a missing or wrong key), as on /graphql.
+  const detail = typeof first.extensions?.detail === 'string' ? first.extensions.detail : first.message;
+  sendEnvelope(res, entry.httpStatus, { success: false, message: entry.message, error: { detail, code } });
 }
 
 interface RespondOptions {

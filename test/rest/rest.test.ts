@@ -94,11 +94,19 @@ describe('REST envelope', () => {
   it('answers a missing key 401 UNAUTHENTICATED and a bad key 401 INVALID_API_KEY', async () => {
     expect(await call('GET', '/api/v1/jobs/job_xyz999', { key: null })).toMatchObject({
       status: 401,
-      body: { success: false, message: 'An API key is required.', error: { code: 'UNAUTHENTICATED', detail: expect.any(String) } },
+      body: {
+        success: false,
+        message: 'An API key is required.',
+        error: { code: 'UNAUTHENTICATED', detail: 'Send the key as "Authorization: Bearer vq_…" (HTTP) or in connectionParams.authorization (WebSocket).' },
+      },
     });
     expect(await call('GET', '/api/v1/jobs/job_xyz999', { key: 'vq_not_a_key' })).toMatchObject({
       status: 401,
-      body: { success: false, message: 'The API key is invalid, revoked or disabled.', error: { code: 'INVALID_API_KEY' } },
+      body: {
+        success: false,
+        message: 'The API key is invalid, revoked or disabled.',
+        error: { code: 'INVALID_API_KEY', detail: 'Wrong key or key disabled: create a new key and check which key your environment uses.' },
+      },
     });
   });
 
