@@ -139,7 +139,7 @@ export function literalHostRefusal(url: URL): string | null {
 /** Longest accepted webhook URL. */
 export const MAX_WEBHOOK_URL_CHARS = 2048;
 
-/** Registration-time check. `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_URLS) skips the address rules. */
+/** Registration-time check. `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_URLS) skips the address rules, not the resolution. */
 export async function checkWebhookUrl(
   url: string,
   options: { allowPrivate: boolean; resolve?: Resolver },
@@ -163,11 +163,13 @@ export async function checkWebhookUrl(
     return { ok: false, reason: 'webhook URLs must not carry credentials (user:password@); verify the webhook-signature header instead' };
   }
   if (parsed.port === '0') return { ok: false, reason: 'port 0 is not a port one can connect to; leave the port out or name a real one' };
-  if (options.allowPrivate) return { ok: true, url: parsed };
   // WHATWG URL parsing already turned 2130706433, 0x7f.1 and 017700000001 into 127.0.0.1 and
   // [::ffff:127.0.0.1] into [::ffff:7f00:1], so the checks below see canonical addresses.
   const vetted = await vetHost(bareHost(parsed), options.resolve ?? systemResolve);
-  return 'reason' in vetted ? { ok: false, reason: vetted.reason } : { ok: true, url: parsed };
+  // WEBHOOK_ALLOW_PRIVATE_URLS lets private and loopback addresses through; a name that does not
+  // resolve is still refused now rather than at every delivery.
+  if ('reason' in vetted && !(options.allowPrivate && vetted.forbidden)) return { ok: false, reason: vetted.reason };
+  return { ok: true, url: parsed };
 }
 
 /**

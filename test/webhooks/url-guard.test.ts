@@ -116,6 +116,13 @@ describe('checkWebhookUrl', () => {
     expect((await checkWebhookUrl('http://127.0.0.1:3000/hook', { allowPrivate: true })).ok).toBe(true);
     expect((await checkWebhookUrl('http://localhost:3000/hook', { allowPrivate: true })).ok).toBe(true);
     expect((await checkWebhookUrl('ftp://127.0.0.1/', { allowPrivate: true })).ok).toBe(false);
+    const privateName = await checkWebhookUrl('http://hooks.lan/in', { allowPrivate: true, resolve: fakeDns({ 'hooks.lan': ['10.0.0.7'] }) });
+    expect(privateName.ok).toBe(true);
+  });
+
+  it('still refuses a hostname that does not resolve when allowPrivate is true', async () => {
+    const result = await checkWebhookUrl('https://nope.example.com/', { allowPrivate: true, resolve: fakeDns({}) });
+    expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('could not be resolved (ENOTFOUND); check the hostname') });
   });
 });
 
