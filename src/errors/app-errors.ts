@@ -96,7 +96,12 @@ export class JobNotCompleteError extends AppError {
     jobId: string,
     readonly status: JobStatus,
   ) {
-    super(`Job '${jobId}' is currently in status '${status.toLowerCase()}'.`);
+    // A cancelled job will not complete by waiting: its detail says what will.
+    super(
+      status === 'CANCELLED'
+        ? `Job '${jobId}' was cancelled before it completed: call retryJob to run it again (finished stages are kept).`
+        : `Job '${jobId}' is currently in status '${status.toLowerCase()}'.`,
+    );
     this.useCatalogMessage();
   }
 }

@@ -121,6 +121,16 @@ describe('cancelJob', () => {
     expect(again.body.data.cancelJob.__typename).toBe('CancelJobSuccess');
     const events = await eventsOfJob(api, jobId);
     expect(events.map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+    // Its output: not complete, and waiting will not make it so.
+    const out = await gql(api.url, user.key, `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobNotCompleteError { status message detail } } }`, {
+      id: jobId,
+    });
+    expect(out.body.data.jobOutput).toEqual({
+      __typename: 'JobNotCompleteError',
+      status: 'CANCELLED',
+      message: 'The job has not finished processing.',
+      detail: `Job '${jobId}' was cancelled before it completed: call retryJob to run it again (finished stages are kept).`,
+    });
   });
 
   it('stops a running job within seconds, killing its ffmpeg; retryJob then finishes it reusing finished stages', async () => {
