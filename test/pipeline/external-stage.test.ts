@@ -8,6 +8,7 @@ import { isRunning } from '../helpers/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
+import { ERROR_CATALOG } from '../../src/errors/catalog';
 import { eventsOfJob, seedVideo, waitFor, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 
@@ -139,6 +140,13 @@ describe('an external stage', () => {
     expect(done.error).toMatchObject({ code: errorCode, stage: 'exitwith', retryable: false });
     expect(done.error!.detail).toContain('decoder said: something is wrong');
     expect(done.error!.detail).toContain(`exiting with ${code}`);
+    // What to do next quotes the stage for a refusal of the video or its options, not vidq's own decoder.
+    const { nextStep } = (await gql(app.url, user.key, `query($id: ID!) { job(id: $id) { ... on Job { nextStep } } }`, { id: job.id })).body.data.job;
+    if (code === 3) expect(nextStep).toBe(`Failed: ${ERROR_CATALOG.INTERNAL_ERROR.description}`);
+    else
+      expect(nextStep).toBe(
+        `Failed: ${done.error!.detail.replace(/\.$/, '')}. Submit a video this stage can use, or choose another pipeline or stageOptions; retrying it unchanged fails the same way.`,
+      );
   });
 
   it.each(['exit75', 'signal'])('a transient failure (%s) is retried at the stage and then completes', async (how) => {

@@ -17,6 +17,7 @@ import { incidentReport } from '../incident-report';
 import { downloadUrl } from '../outputs';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
+import { getStage } from '../../pipeline/stages/index';
 
 const BackgroundRef = builder.objectRef<BackgroundOptions>('BackgroundOptions').implement({
   fields: (t) => ({
@@ -139,9 +140,14 @@ export function nextStepFor(job: JobRow): string {
     case 'CANCELLED':
       return 'Cancelled; reserved credits were released. Call retryJob to run it again, keeping finished stages.';
     default:
-      return job.error?.retryable
-        ? 'Failed after its automatic retries on a transient problem: call retryJob to try again (finished stages are kept).'
-        : `Failed: ${job.error ? (ERROR_CATALOG[job.error.code as keyof typeof ERROR_CATALOG]?.description ?? job.error.detail) : 'see error'}`;
+      if (job.error?.retryable) return 'Failed after its automatic retries on a transient problem: call retryJob to try again (finished stages are kept).';
+      if (!job.error) return 'Failed: see error.';
+      // A stage of PIPELINES_FILE that refused the video or its options said why in the detail; the
+      // catalog's text is about vidq's own decoder and fields.
+      if (job.error.stage && !getStage(job.error.stage) && (job.error.code === 'VIDEO_CORRUPT' || job.error.code === 'INVALID_INPUT')) {
+        return `Failed: ${job.error.detail.replace(/\.$/, '')}. Submit a video this stage can use, or choose another pipeline or stageOptions; retrying it unchanged fails the same way.`;
+      }
+      return `Failed: ${ERROR_CATALOG[job.error.code as keyof typeof ERROR_CATALOG]?.description ?? job.error.detail}`;
   }
 }
 
