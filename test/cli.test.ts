@@ -180,6 +180,37 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     }
   });
 
+  it('`serve` and `migrate` exit 1 with one line naming DATABASE_URL and the next step when its database cannot be used', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-bad-database-'));
+    try {
+      const base = { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' };
+      const closed = await freePort();
+      const refused = await vidq(['serve'], { ...base, DATABASE_URL: `postgres://vidq:s3cret@127.0.0.1:${closed}/vidq` });
+      expect([refused.code, refused.stderr.trim()]).toEqual([
+        1,
+        `DATABASE_URL=postgres://vidq:***@127.0.0.1:${closed}/vidq: nothing accepts connections at 127.0.0.1:${closed}. Start PostgreSQL there, or fix the host and port (leave DATABASE_URL unset to use the embedded PostgreSQL).`,
+      ]);
+      const missing = new URL(database.url);
+      missing.pathname = '/vidq_no_such_database';
+      const absent = await vidq(['migrate'], { ...base, DATABASE_URL: missing.toString() });
+      expect(absent.code).toBe(1);
+      expect(absent.stderr.trim()).toMatch(
+        /^DATABASE_URL=postgres:\/\/\S+\/vidq_no_such_database: database "vidq_no_such_database" does not exist\. Create it \(createdb -h 127\.0\.0\.1 -p \d+ -U \S+ vidq_no_such_database\), or name an existing database\.$/,
+      );
+      const stranger = new URL(database.url);
+      stranger.username = 'vidq_no_such_role';
+      const login = await vidq(['migrate'], { ...base, DATABASE_URL: stranger.toString() });
+      expect(login.code).toBe(1);
+      expect(login.stderr.trim()).toMatch(
+        /^DATABASE_URL=postgres:\/\/vidq_no_such_role\S*: PostgreSQL refused the login: .*vidq_no_such_role.*\. Fix the user or password in DATABASE_URL, or allow them in the server's pg_hba\.conf\.$/,
+      );
+      for (const result of [refused, absent, login]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await fs.readdir(dataDir)).toEqual([]); // nothing started, nothing written
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('`vidq help` prints the usage and exits 0', async () => {
     const result = await vidq(['help'], env);
     expect(result.code).toBe(0);

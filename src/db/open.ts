@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { connectDatabase, type Database } from './client';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded';
 import { runMigrations } from './migrate';
+import { checkDatabaseReachable } from './reachable';
 
 export interface OpenedDatabase {
   database: Database;
@@ -12,7 +13,10 @@ export interface OpenedDatabase {
 }
 
 export async function resolveDatabaseUrl(config: Config, log: Logger) {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
+  if (config.databaseUrl) {
+    await checkDatabaseReachable(config.databaseUrl);
+    return { url: config.databaseUrl, embedded: null };
+  }
   const embedded = await startEmbeddedPostgres({ dir: dataPaths(config).postgres, port: config.embeddedPgPort, log });
   return { url: embedded.url, embedded };
 }
