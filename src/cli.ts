@@ -1,14 +1,14 @@
-// vidq serve | migrate | users create | keys create | keys revoke | credits add | jobs report
+// vidq serve | migrate | users create | users list | keys create | keys list | keys revoke | credits add | jobs report
 // Works whether or not a server is running: it opens the same database the server uses.
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
-import { revokeApiKey, createApiKey } from './auth/keys';
+import { desc, eq } from 'drizzle-orm';
+import { createApiKey, KEY_PREFIX_LENGTH, keyIdOfSecret, listApiKeys, revokeApiKey } from './auth/keys';
 import { grantCredits } from './auth/credits';
 import { createUser } from './auth/users';
 import { InvalidInputError } from './errors/app-errors';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/open';
-import { jobs } from './db/schema/index';
+import { jobs, users } from './db/schema/index';
 import { incidentReport } from './jobs/incident-report';
 import { createLogger } from './logger';
 
@@ -16,8 +16,10 @@ const USAGE = `Usage:
   vidq serve [--role all|api|worker]      serve GraphQL and/or run the workers
   vidq migrate                            apply the migrations in drizzle/
   vidq users create --name NAME [--admin] [--credits N] [--json]
+  vidq users list [--json]                every user, newest first
   vidq keys create --user USER_ID [--name LABEL] [--json]
-  vidq keys revoke KEY_ID
+  vidq keys list --user USER_ID [--json]  a user's keys: id, first characters, last use, revoked
+  vidq keys revoke KEY_ID                 KEY_ID is key_…; the key itself (vq_…) works too
   vidq credits add USER_ID AMOUNT [--reason TEXT] [--json]
   vidq jobs report JOB_ID                 print the job's incident report (JSON) for a support ticket
 `;
@@ -37,7 +39,7 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
 
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  if (!command || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return;
   }
@@ -66,6 +68,22 @@ async function main(argv: string[]): Promise<void> {
     console.log(values.json ? JSON.stringify(out) : `created user ${out.id} (${out.name}${out.isAdmin ? ', admin' : ''}, ${out.credits} credits)`);
     return;
   }
+  if (command === 'users' && sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+    const all = await withDatabase((db) =>
+      db
+        .select({ id: users.id, name: users.name, isAdmin: users.isAdmin, credits: users.credits, createdAt: users.createdAt, disabledAt: users.disabledAt })
+        .from(users)
+        .orderBy(desc(users.createdAt), desc(users.id)),
+    );
+    if (values.json) console.log(JSON.stringify(all));
+    else if (!all.length) console.log('no users yet: create one with `vidq users create --name NAME`');
+    for (const u of values.json ? [] : all) {
+      const flags = [u.isAdmin ? 'admin' : '', u.disabledAt ? 'disabled' : ''].filter(Boolean).join(', ');
+      console.log(`${u.id}  ${u.name}${flags ? ` (${flags})` : ''}  ${u.credits} credits  created ${u.createdAt.toISOString()}`);
+    }
+    return;
+  }
   if (command === 'keys' && sub === 'create') {
     const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } } });
     if (!values.user) throw new UsageError('--user is required');
@@ -74,15 +92,43 @@ async function main(argv: string[]): Promise<void> {
     else console.log(`created key ${key.id} for ${key.userId}\n\n  ${key.key}\n\nStore it now: it is not shown again.`);
     return;
   }
+  if (command === 'keys' && sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, json: { type: 'boolean' } } });
+    if (!values.user) throw new UsageError('--user is required');
+    const keys = await withDatabase(async (db) => {
+      const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, values.user!));
+      if (!user) throw new Error(`No user with id '${values.user}' exists.`);
+      return listApiKeys(db, user.id);
+    });
+    if (values.json) console.log(JSON.stringify(keys));
+    else if (!keys.length) console.log(`${values.user} has no keys: create one with \`vidq keys create --user ${values.user}\``);
+    for (const k of values.json ? [] : keys) {
+      const used = k.lastUsedAt ? `last used ${k.lastUsedAt.toISOString()}` : 'never used';
+      const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
+      console.log(`${k.id}  ${k.prefix}…${k.name ? `  "${k.name}"` : ''}  created ${k.createdAt.toISOString()}  ${used}  ${state}`);
+    }
+    return;
+  }
   if (command === 'keys' && sub === 'revoke') {
-    const keyId = rest[0];
-    if (!keyId) throw new UsageError('KEY_ID is required');
-    const revoked = await withDatabase((db) => revokeApiKey(db, keyId));
-    if (!revoked) throw new Error(`No active key with id '${keyId}' (unknown or already revoked).`);
-    console.log(`revoked ${keyId}`);
+    const given = rest[0];
+    if (!given) throw new UsageError('KEY_ID is required');
+    // The key itself (vq_…) is revoked too: one may hold a leaked key without having kept its id.
+    const bySecret = given.startsWith('vq_');
+    const shown = bySecret ? `${given.slice(0, KEY_PREFIX_LENGTH)}…` : given;
+    const keyId = await withDatabase(async (db) => {
+      const id = bySecret ? await keyIdOfSecret(db, given) : given;
+      return id && (await revokeApiKey(db, id)) ? id : null;
+    });
+    if (!keyId)
+      throw new Error(
+        `No active key ${bySecret ? shown : `with id '${given}'`} (unknown or already revoked). \`vidq keys list --user USER_ID\` lists a user's keys.`,
+      );
+    console.log(`revoked ${keyId}${bySecret ? ` (${shown})` : ''}`);
     return;
   }
   if (command === 'credits' && sub === 'add') {
+    // parseArgs would take "-5" for an option.
+    if (rest.some((arg) => /^-\d/.test(arg))) throw new UsageError('AMOUNT must be a whole number of credits (credits are added, never taken away here)');
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { reason: { type: 'string' }, json: { type: 'boolean' } } });
     const [userId, amountText] = positionals;
     if (!userId || !amountText) throw new UsageError('USER_ID and AMOUNT are required');
@@ -90,7 +136,10 @@ async function main(argv: string[]): Promise<void> {
     const { user, entry } = await withDatabase((db) =>
       grantCredits(db, { userId, amount: Number(amountText), reason: values.reason ?? 'added with the CLI', grantedBy: 'cli' }),
     ).catch((error) => {
-      // The same checks as grantCredits over GraphQL, said as a usage error.
+      // The same checks as grantCredits over GraphQL: an unknown user as `keys create` says it, the rest as usage errors.
+      if (error instanceof InvalidInputError && error.fieldErrors.every((f) => f.path.join('.') === 'userId')) {
+        throw new Error(`No user with id '${userId}' exists.`);
+      }
       if (error instanceof InvalidInputError) throw new UsageError(error.fieldErrors.map((f) => `${f.path.join('.')}: ${f.message}`).join('; '));
       throw error;
     });

@@ -123,6 +123,56 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     expect(result.stderr).toContain("No active key with id 'key_doesnotexist000000000'");
   });
 
+  it('`keys revoke` takes the key itself too, and `keys list` and `users list` show what there is without any secret', async () => {
+    const user = JSON.parse((await vidq(['users', 'create', '--name', 'lister', '--json'], env)).stdout);
+    const kept = JSON.parse((await vidq(['keys', 'create', '--user', user.id, '--name', 'laptop', '--json'], env)).stdout);
+    const leaked = JSON.parse((await vidq(['keys', 'create', '--user', user.id, '--json'], env)).stdout);
+    expect((await gql(app.url, leaked.key, VIEWER)).status).toBe(200);
+
+    const revoked = await vidq(['keys', 'revoke', leaked.key], env);
+    expect([revoked.code, revoked.stdout.trim()]).toEqual([0, `revoked ${leaked.id} (${leaked.prefix}…)`]);
+    expect((await gql(app.url, leaked.key, VIEWER)).status).toBe(401);
+    expect((await gql(app.url, kept.key, VIEWER)).status).toBe(200);
+    const again = await vidq(['keys', 'revoke', leaked.key], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe(`No active key ${leaked.prefix}… (unknown or already revoked). \`vidq keys list --user USER_ID\` lists a user's keys.`);
+    expect(again.stderr).not.toContain(leaked.key);
+
+    const listed = await vidq(['keys', 'list', '--user', user.id, '--json'], env);
+    expect(listed.code).toBe(0);
+    const keys = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    expect(keys.map((k) => [k.id, k.prefix, k.name, k.revokedAt === null])).toEqual([
+      [leaked.id, leaked.prefix, null, false],
+      [kept.id, kept.prefix, 'laptop', true],
+    ]);
+    expect(keys[1]!.lastUsedAt).not.toBeNull();
+    expect(listed.stdout).not.toContain(kept.key);
+    const text = (await vidq(['keys', 'list', '--user', user.id], env)).stdout.trim().split('\n');
+    expect(text[0]).toMatch(new RegExp(`^${leaked.id}  ${leaked.prefix}…  created \\S+  last used \\S+  revoked \\S+$`));
+    expect(text[1]).toMatch(new RegExp(`^${kept.id}  ${kept.prefix}…  "laptop"  created \\S+  last used \\S+  active$`));
+    expect(await vidq(['keys', 'list', '--user', 'usr_nobody00000000000000'], env)).toMatchObject({
+      code: 1,
+      stderr: "No user with id 'usr_nobody00000000000000' exists.\n",
+    });
+
+    const everyone = JSON.parse((await vidq(['users', 'list', '--json'], env)).stdout) as Array<{ id: string; name: string }>;
+    expect(everyone[0]).toMatchObject({ id: user.id, name: 'lister', isAdmin: false });
+    const lines = (await vidq(['users', 'list'], env)).stdout;
+    expect(lines).toMatch(new RegExp(`^${user.id}  lister  \\d+ credits  created \\S+$`, 'm'));
+  });
+
+  it('`--help` after any command prints the usage and exits 0', async () => {
+    for (const args of [
+      ['users', '--help'],
+      ['users', 'create', '--help'],
+      ['keys', 'revoke', '-h'],
+    ]) {
+      const result = await vidq(args, env);
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain('vidq keys list --user USER_ID');
+    }
+  });
+
   it('`keys create` for an unknown user fails clearly and creates nothing', async () => {
     const result = await vidq(['keys', 'create', '--user', 'usr_nobody00000000000000', '--json'], env);
     expect(result.code).toBe(1);
@@ -141,6 +191,8 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     [['users', 'create', '--nme', 'x'], /Unknown option '--nme'/],
     [['keys', 'create'], /--user is required/],
     [['keys', 'revoke'], /KEY_ID is required/],
+    [['keys', 'list'], /--user is required/],
+    [['credits', 'add', 'usr_x', '-5'], /AMOUNT must be a whole number of credits/],
     [['serve', '--role', 'boss'], /--role must be all, api or worker/],
   ])('bad usage `vidq %s` exits 2, says what is wrong and shows the usage', async (args, problem) => {
     const result = await vidq(args, env);

@@ -1,6 +1,6 @@
 // API keys: generated once, shown once, stored only as a SHA-256 hash with a short visible prefix.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { newId } from '../db/ids';
 import { apiKeys, users } from '../db/schema/index';
@@ -41,6 +41,31 @@ export async function revokeApiKey(db: Db, keyId: string): Promise<boolean> {
     if (rows.length) await tx.execute(sql`select pg_notify(${API_KEYS_CHANNEL}, ${keyId})`);
     return rows.length > 0;
   });
+}
+
+/** The id of the key whose secret this is (revoked or not), or null: revoking a key one holds but whose id was not kept. */
+export async function keyIdOfSecret(db: Db, key: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(key)));
+  return row?.id ?? null;
+}
+
+/** A user's keys, newest first, as a listing shows them (never the secret, which is not stored). */
+export async function listApiKeys(db: Db, userId: string) {
+  return db
+    .select({
+      id: apiKeys.id,
+      prefix: apiKeys.prefix,
+      name: apiKeys.name,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.userId, userId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
 }
 
 export interface KeyOwner {

@@ -121,6 +121,6 @@ describe('credits', () => {
     const bad = await run(process.execPath, ['bin/vidq.js', 'credits', 'add', 'usr_nosuchuser', '5'], { cwd: ROOT, env }).catch(
       (e: { code: number; stderr: string }) => e,
     );
-    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("userId: no user 'usr_nosuchuser'") });
+    expect(bad).toMatchObject({ code: 1, stderr: "No user with id 'usr_nosuchuser' exists.\n" });
   });
 });
