@@ -402,6 +402,10 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     const first = startServer(env);
     await waitHealthy(baseUrl, first.exited);
     expect(await portIsOpen(pgPort)).toBe(true);
+    // Where to go, and (no user yet) how to get in: said before the start's last line.
+    await waitFor('the start logged', async () => serverLog.includes('vidq started'), 10_000);
+    expect(serverLog).toContain(`vidq ready: the dashboard at http://localhost:${port}/, GraphQL at http://localhost:${port}/graphql`);
+    expect(serverLog).toContain('no users yet: create one with `npx vidq users create --name NAME --admin`');
     const serverCluster = postmasterPid();
 
     // The CLI attaches to the running cluster rather than starting a second one on the same directory.
@@ -427,6 +431,8 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     // Second start on the same DATA_DIR: the user and the key are still there.
     const second = startServer(env);
     await waitHealthy(baseUrl, second.exited);
+    await waitFor('the start logged', async () => serverLog.includes('vidq started'), 10_000);
+    expect(serverLog).not.toContain('no users yet');
     const again = await gql(baseUrl, key.key, VIEWER);
     expect(again.status).toBe(200);
     expect(again.body.data.viewer.id).toBe(user.id);

@@ -19,13 +19,19 @@ if (!file || !process.env.VIDQ_API_KEY) {
 
 const url = process.env.VIDQ_URL || 'http://localhost:4000';
 const vidq = createVidqClient({ url, apiKey: process.env.VIDQ_API_KEY });
+// On a terminal the percentage is rewritten in place; in a log (a pipe, CI) every quarter gets a line.
+const onTerminal = Boolean(process.stdout.isTTY);
+let logged = -1;
+function showProgress(sent, total) {
+  const percent = Math.floor((100 * sent) / total);
+  if (onTerminal) process.stdout.write(`\ruploading ${percent} %`);
+  else if (percent >= logged + 25 || (percent === 100 && logged < 100)) console.log(`uploading ${(logged = percent)} %`);
+}
+
 try {
-  const video = await vidq.upload(file, {
-    resumeFile: path.join(os.tmpdir(), 'vidq-resumable-uploads.json'),
-    onProgress: (sent, total) => process.stdout.write(`\ruploading ${((100 * sent) / total).toFixed(0)} %`),
-  });
+  const video = await vidq.upload(file, { resumeFile: path.join(os.tmpdir(), 'vidq-resumable-uploads.json'), onProgress: showProgress });
   const { width, height, durationSeconds } = video.metadata;
-  console.log(`\nuploaded ${video.id}: ${width}×${height}, ${durationSeconds.toFixed(1)} s`);
+  console.log(`${onTerminal ? '\n' : ''}uploaded ${video.id}: ${width}×${height}, ${durationSeconds.toFixed(1)} s`);
 
   const job = await vidq.submitJob({ videoId: video.id, model: 'FAST', webhookUrl: process.env.WEBHOOK_URL || undefined });
   console.log(`submitted ${job.id}`);

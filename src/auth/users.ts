@@ -35,6 +35,11 @@ export async function findUser(db: Db, id: string) {
   return user ?? null;
 }
 
+/** Whether any user exists (a fresh installation has none). */
+export async function anyUserExists(db: Db): Promise<boolean> {
+  return (await db.select({ id: users.id }).from(users).limit(1)).length > 0;
+}
+
 /** Every user, newest first (admins). */
 export async function listUsers(db: Db, args: { first?: number | null; after?: string | null }) {
   const page = pageQuery(args, { createdAt: users.createdAt, id: users.id });

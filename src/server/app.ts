@@ -1,4 +1,5 @@
 // The API process: HTTP + WebSocket on one port.
+import { anyUserExists } from '../auth/users';
 import { dashboardRoute } from '../dashboard/route';
 import { metricsRoute } from '../metrics/route';
 import { REST_UPLOAD_FORM, restRoute } from '../rest/route';
@@ -56,7 +57,11 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
-  services.log.info({ port: actualPort }, `GraphQL ready at http://localhost:${actualPort}/graphql`);
+  services.log.info({ port: actualPort }, `vidq ready: the dashboard at http://localhost:${actualPort}/, GraphQL at http://localhost:${actualPort}/graphql`);
+  // A first start: say how to get in.
+  if (!(await anyUserExists(services.database.db).catch(() => true))) {
+    services.log.info('no users yet: create one with `npx vidq users create --name NAME --admin`, then its key with `npx vidq keys create --user USER_ID`');
+  }
   return {
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,

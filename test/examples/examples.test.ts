@@ -70,7 +70,8 @@ describe('examples/', () => {
     const result = await example('node-sdk/process-video.mjs', [clip, 'out'], { WEBHOOK_URL: `${receiver.url}/vidq` });
     expect(result, JSON.stringify(result)).not.toHaveProperty('failed');
     const { stdout } = result as { stdout: string };
-    expect(stdout).toMatch(/uploading 100 %/);
+    expect(stdout).toMatch(/^uploading 100 %$/m); // not a terminal: a line of its own, no carriage returns
+    expect(stdout).not.toContain('\r');
     expect(stdout).toMatch(/uploaded vid_\w+: 320×240, 2\.0 s/);
     expect(stdout).toMatch(/#1 QUEUED/);
     expect(stdout).toMatch(/STAGE_STARTED transcode/);
