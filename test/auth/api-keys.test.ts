@@ -75,6 +75,20 @@ describe('HTTP authentication', () => {
     expect((await gql(app.url, second.key, VIEWER)).status).toBe(200);
     expect((await gql(app.url, carol.key, `mutation { revokeApiKey(id: "${second.id}") }`)).body.data.revokeApiKey).toBe(true);
     expect((await gql(app.url, second.key, VIEWER)).status).toBe(401);
+
+    // Her keys as she and an admin list them: newest first, the revoked one marked, never a key.
+    const KEYS = '{ id prefix name createdAt lastUsedAt revokedAt }';
+    const listed = (await gql(app.url, carol.key, `{ viewer { apiKeys ${KEYS} } }`)).body.data.viewer.apiKeys;
+    expect(listed.map((k: { id: string; name: string | null; revokedAt: string | null }) => [k.id, k.name, k.revokedAt !== null])).toEqual([
+      [second.id, 'ci', true],
+      [carol.keyId, null, false],
+    ]);
+    expect(listed[0].prefix).toBe(second.prefix);
+    expect(listed[1].lastUsedAt).not.toBeNull();
+    expect(JSON.stringify(listed)).not.toContain(second.key);
+    const admin = await app.createUser({ name: 'root', admin: true });
+    const users = (await gql(app.url, admin.key, `{ users(first: 100) { ... on UserConnection { nodes { id apiKeys { id } } } } }`)).body.data.users.nodes;
+    expect(users.find((u: { id: string }) => u.id === carol.id).apiKeys).toEqual([{ id: second.id }, { id: carol.keyId }]);
   });
 });
 

@@ -4,6 +4,7 @@ import { builder } from '../../graphql/builder';
 import { connectionRef } from '../../graphql/pagination';
 import { ForbiddenError, InvalidInputError } from '../../errors/app-errors';
 import { ledgerOf, type LedgerEntry } from '../credits';
+import { listApiKeys } from '../keys';
 import { canSee } from '../permissions';
 
 export const UserRef = builder.objectRef<UserRow>('User').implement({
@@ -52,5 +53,28 @@ builder.objectField(UserRef, 'creditLedger', (t) =>
       if (!canSee(ctx.viewer, user.id)) throw new ForbiddenError("Only the user themself or an admin may read a user's credit ledger.");
       return ledgerOf(ctx.services.database.db, user.id, args);
     },
+  }),
+);
+
+type ApiKeyListing = Awaited<ReturnType<typeof listApiKeys>>[number];
+
+const ApiKeyRef = builder.objectRef<ApiKeyListing>('ApiKey').implement({
+  description: 'An API key as listed: its id and first characters, never the key itself (only its hash is stored).',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'key_…: what revokeApiKey(id:) takes.' }),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the key (vq_…), to tell keys apart.' }),
+    name: t.exposeString('name', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (k) => k.createdAt }),
+    lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.lastUsedAt }),
+    revokedAt: t.field({ type: 'DateTime', nullable: true, description: 'Set once revoked: the key no longer authenticates.', resolve: (k) => k.revokedAt }),
+  }),
+});
+
+builder.objectField(UserRef, 'apiKeys', (t) =>
+  t.field({
+    type: [ApiKeyRef],
+    nullable: true,
+    description: "This user's API keys, newest first, revoked ones included. Visible to the user themself and to admins (null for anyone else).",
+    resolve: (user, _args, ctx) => (canSee(ctx.viewer, user.id) ? listApiKeys(ctx.services.database.db, user.id) : null),
   }),
 );
