@@ -51,8 +51,10 @@ async function tusUpload(url: string, key: string, file: string, size: number): 
     method: 'PATCH',
     headers: { ...auth, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(size) },
   });
-  req.on('finish', () => (lastByte = performance.now()));
-  const answer = once(req, 'response') as Promise<[http.IncomingMessage]>;
+  // 'finish' (the last byte handed to the kernel) can come after the answer, which is then ~0 ms after it.
+  const finished = once(req, 'finish').then(() => (lastByte = performance.now()));
+  let answered = 0;
+  const answer = (once(req, 'response') as Promise<[http.IncomingMessage]>).then((r) => ((answered = performance.now()), r));
   if (rateMb === null) createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(req);
   else {
     let sent = 0;
@@ -64,11 +66,10 @@ async function tusUpload(url: string, key: string, file: string, size: number): 
     }
     req.end();
   }
-  const [res] = await answer;
-  const answered = performance.now();
+  const [[res]] = await Promise.all([answer, finished]);
   res.resume();
   if (res.statusCode !== 204) throw new Error(`the PATCH answered ${res.statusCode}`);
-  return { id: location.split('/').pop()!, uploadMs: answered - started, afterLastByteMs: answered - lastByte };
+  return { id: location.split('/').pop()!, uploadMs: answered - started, afterLastByteMs: Math.max(0, answered - lastByte) };
 }
 
 async function createVideo(url: string, key: string, uploadId: string): Promise<{ ms: number; videoId: string }> {
