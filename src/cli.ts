@@ -158,6 +158,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
     return;
   }
+  const subcommands: Record<string, string[]> = { users: ['create', 'list'], keys: ['create', 'list', 'revoke'], credits: ['add'], jobs: ['report'] };
+  if (subcommands[command]) throw new UsageError(`Unknown command: ${argv.join(' ')} (${command} takes ${subcommands[command].join(', ')})`);
   throw new UsageError(`Unknown command: ${argv.join(' ')}`);
 }
 

@@ -184,7 +184,8 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
 
   it.each([
     [['frobnicate'], /Unknown command: frobnicate/],
-    [['users'], /Unknown command: users/],
+    [['users'], /Unknown command: users \(users takes create, list\)/],
+    [['keys', 'show'], /Unknown command: keys show \(keys takes create, list, revoke\)/],
     [['users', 'create'], /--name is required/],
     [['users', 'create', '--name', 'x', '--credits', 'lots'], /--credits must be a whole number/],
     [['users', 'create', '--name', 'x', '--credits=-5'], /--credits must be a whole number/],
