@@ -1,5 +1,5 @@
 // GET /metrics: the Prometheus text format, for `Authorization: Bearer <METRICS_TOKEN>` (when set) or an
-// admin's API key; 401 for no token or a wrong one, 403 for a working key that is not an admin's.
+// admin's API key; 401 otherwise (API.md), whose text says when the key works but is not an admin's.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, parseBearer } from '../auth/authenticate';
@@ -28,7 +28,7 @@ export function metricsRoute(services: Services): HttpRoute {
       return true;
     }
     if (answer === 'not-admin') {
-      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
       res.end("This API key is not an admin's: /metrics takes an admin's key or METRICS_TOKEN.\n");
       return true;
     }
