@@ -15,7 +15,7 @@ import { deleteLeftovers, deleteNowOrLater } from '../../src/storage/deletions';
 import { abortAbandonedUploads } from '../../src/storage/upload-journal';
 import { forgetFinishedUpload, moveFinishedUpload, sweepExpiredFinishedUploads } from '../../src/uploads/tus/finished';
 import { UploadFollowers } from '../../src/uploads/tus/follow';
-import { removeTusUpload, tusStore, tusUploadFile } from '../../src/uploads/tus/store';
+import { OWNER_METADATA_KEY, removeTusUpload, tusStore, tusUploadFile } from '../../src/uploads/tus/store';
 import { Upload } from '@tus/server';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
@@ -583,7 +583,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first + 1024 * 1024));
     const upload = { id: paused, ownerId: user.id, filename: 'paused.mkv', size: bytes.length, offset: bytes.length, createdAt: new Date() };
     const deps = { config, db: api.services.database.db, storage, log };
-    expect(await moveFinishedUpload(deps, upload, followers.take(paused))).toBe(true);
+    expect(await moveFinishedUpload(deps, upload, () => followers.take(paused))).toBe(true);
     expect(
       createHash('sha256')
         .update(await s3.read(`tus/${paused}/data`))
@@ -656,9 +656,17 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     const finished = { id, ownerId: user.id, filename: 'clip.mp4', size: bytes.length, offset: bytes.length, createdAt: new Date() };
     const bucketRequests = () => s3.requests.filter((r) => r.url.startsWith(`/${s3.bucket}/tus/${id}/`)).length;
 
-    // Both ends at once (one on each process): one moves it, the other leaves it to the first.
-    const moved = await Promise.all([moveFinishedUpload(deps, finished), moveFinishedUpload(deps, finished)]);
-    expect(moved.sort()).toEqual([false, true]);
+    // Both ends at once (one on each process): one moves it; the other leaves it to the first, and is
+    // answered only once the first is done (the upload can then be made a video on any process).
+    const releaseFirst = s3.hold('PUT', `/${s3.bucket}/tus/${id}/data`);
+    const first = moveFinishedUpload(deps, finished);
+    await waitFor('the move recorded', async () => (await sql`select 1 from finished_uploads where id = ${id}`).length === 1, 10_000);
+    let secondAnswered = false;
+    const second = moveFinishedUpload(deps, finished).finally(() => (secondAnswered = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(secondAnswered).toBe(false);
+    releaseFirst();
+    expect([await first, await second]).toEqual([true, false]);
     const requests = bucketRequests();
     await removeTusUpload(config, id); // the mover's answer went out; its local copy goes
 
@@ -684,6 +692,39 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await s3.keys(`tus/${slow}/`)).toEqual([]);
     expect(await sql`select id from finished_uploads where id = ${slow}`).toEqual([]);
     expect(await fs.readFile(tusUploadFile(config, slow))).toEqual(bytes);
+
+    // Swept, then recorded again by another move before the first one ends: the first neither releases
+    // the second's claim nor deletes the object the second is putting.
+    const again = 'upl_slowmove2';
+    await tusStore(config).create(new Upload({ id: again, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
+    await fs.appendFile(tusUploadFile(config, again), bytes);
+    const releaseAgain = s3.hold('PUT', `/${s3.bucket}/tus/${again}/data`);
+    const stale = moveFinishedUpload(deps, { ...finished, id: again });
+    await waitFor('the first move recorded', async () => (await sql`select 1 from finished_uploads where id = ${again}`).length === 1, 10_000);
+    await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${again}`;
+    expect(await sweepExpiredFinishedUploads(deps)).toEqual([again]);
+    const fresh = moveFinishedUpload(deps, { ...finished, id: again });
+    await waitFor('the second move recorded', async () => (await sql`select 1 from finished_uploads where id = ${again}`).length === 1, 10_000);
+    releaseAgain();
+    expect([await stale, await fresh]).toEqual([false, true]);
+    expect(sha(await s3.read(`tus/${again}/data`))).toBe(sha(bytes));
+    expect(await sql`select id, claimed_at from finished_uploads where id = ${again}`).toEqual([{ id: again, claimed_at: null }]);
+    await forgetFinishedUpload(deps, again);
+
+    // Made a video on a process whose disk still holds the moved upload (its mover has not removed it
+    // yet): the bucket's copy is used and used up, not the local one, so no second video can come of it.
+    const apiDeps = { ...deps, config: api.config };
+    const both = 'upl_movedhere1';
+    await tusStore(api.config).create(
+      new Upload({ id: both, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4', [OWNER_METADATA_KEY]: user.id } }),
+    );
+    await fs.appendFile(tusUploadFile(api.config, both), bytes);
+    expect(await moveFinishedUpload(apiDeps, { ...finished, id: both })).toBe(true);
+    expect(await videoFromUpload(both)).toBe('UploadVideoSuccess');
+    expect(s3.requests.filter((r) => r.copySource === `${s3.bucket}/tus/${both}/data`)).toHaveLength(1);
+    expect(await sql`select id from finished_uploads where id = ${both}`).toEqual([]);
+    expect(await videoFromUpload(both)).toBe('UploadNotFoundError');
+    expect(await listFiles(path.join(api.dataDir, 'tus'))).toEqual([]);
   });
 
   it('store nothing for an upload that is refused, in the bucket or in scratch', async () => {

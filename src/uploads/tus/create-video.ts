@@ -21,7 +21,7 @@ import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename, SUPP
 import { findByIdempotencyKey, resolveUploadOwner } from '../queries';
 import { receiveToFile, SizeLimitExceeded, tempUploadPath } from '../receive';
 import { type Attempt, formatOfHead, storeCheckedVideo, validateFields } from '../upload';
-import { claimFinishedUpload, findFinishedUpload, forgetFinishedUpload, releaseFinishedUpload } from './finished';
+import { claimFinishedUpload, findAnyFinishedUpload, findFinishedUpload, forgetFinishedUpload, releaseFinishedUpload } from './finished';
 import { claimTusUpload, findTusUpload, isUploadId, removeTusUpload } from './store';
 
 export interface CreateVideoFromUploadInput {
@@ -120,9 +120,12 @@ interface ClaimedUpload {
 
 /** The upload on this process's disk, claimed; null when it is not here (UploadIncompleteError while unfinished). */
 async function claimLocalUpload(ctx: GraphQLContext, id: string): Promise<ClaimedUpload | null> {
-  const { config } = ctx.services;
+  const { config, database } = ctx.services;
   const upload = await findTusUpload(config, id);
   if (!upload) return null;
+  // Moved into the bucket (or being moved, by this process or another sharing DATA_DIR/tus): the local
+  // copy is about to go, and the upload is the bucket's to hand out, once.
+  if (await findAnyFinishedUpload(database.db, id)) return null;
   if (upload.ownerId !== ctx.viewer.id) throw new UploadNotFoundError(id);
   if (upload.size === null || upload.offset < upload.size) throw new UploadIncompleteError(upload.id, upload.offset, upload.size);
   const claimed = await claimTusUpload(config, upload.id);
@@ -155,7 +158,11 @@ async function claimFinishedUploadInBucket(ctx: GraphQLContext, id: string): Pro
       }
       return object.body;
     },
-    consumed: () => forgetFinishedUpload(deps, id),
+    // A copy still on this disk (its mover removes it after its answer) goes too: it cannot become a second video.
+    consumed: async () => {
+      await forgetFinishedUpload(deps, id);
+      await removeTusUpload(ctx.services.config, id);
+    },
     released: () => releaseFinishedUpload(database.db, id),
   };
 }

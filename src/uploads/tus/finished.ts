@@ -26,22 +26,31 @@ export type FinishedUpload = typeof finishedUploads.$inferSelect;
 /** A claim this old (a move into the bucket, a createVideoFromUpload) is a crashed process's: its upload is swept. */
 const CLAIM_ABANDONED_AFTER = '1 hour';
 
+/** How long an end that another call is moving waits for that move before it is answered anyway. */
+const OTHER_MOVE_WAIT_MS = 5 * 60_000;
+
 /**
  * Puts a finished upload into the bucket and records it (s3 only); the caller then removes the local
- * copy (removeTusUpload) once tus has answered. `followed` is the multipart upload that sent it while it
- * arrived (follow.ts): only its last part is left to send. True when this call moved it; false when it
- * stays on this process's disk, or when another call (here, or in another process sharing DATA_DIR/tus,
- * sent the same end) is moving or has moved it: that call owns the object and removes the local copy.
+ * copy (removeTusUpload) once tus has answered. `takeFollower` hands over the multipart upload that sent
+ * it while it arrived (follow.ts; only its last part is left to send), and is called only by the call
+ * that moves it. True when this call moved it; false when it stays on this process's disk, or when
+ * another call (here, or in another process sharing DATA_DIR/tus, sent the same end) moved it: that call
+ * owns the object and removes the local copy. Such a call is waited for, so that this end too is
+ * answered once the upload can be made a video.
  */
-export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed: FollowedFile | null = null): Promise<boolean> {
+export async function moveFinishedUpload(deps: Deps, upload: TusUpload, takeFollower: () => FollowedFile | null = () => null): Promise<boolean> {
   if (deps.storage.driver !== 's3' || !upload.ownerId || upload.size === null) {
-    await followed?.cancel().catch(() => {});
+    await takeFollower()
+      ?.cancel()
+      .catch(() => {});
     return false;
   }
   const key = finishedUploadKey(upload.id);
   // The row comes first, claimed while the bytes go up (no createVideoFromUpload takes it meanwhile): a
   // second mover finds it and stops before touching the bucket, instead of failing after and deleting
-  // the first one's object. One that crashed mid-way is swept like any abandoned claim.
+  // the first one's object. One that crashed mid-way is swept like any abandoned claim. The claim's time
+  // is this move's token: a row swept and recorded again by another move is not this one's to release.
+  const claimedAt = new Date();
   const [mine] = await deps.db
     .insert(finishedUploads)
     .values({
@@ -51,7 +60,7 @@ export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed
       sizeBytes: upload.size,
       objectKey: key,
       createdAt: upload.createdAt ?? new Date(),
-      claimedAt: new Date(),
+      claimedAt,
     })
     .onConflictDoNothing()
     .returning({ id: finishedUploads.id })
@@ -60,30 +69,44 @@ export async function moveFinishedUpload(deps: Deps, upload: TusUpload, followed
       return [];
     });
   if (!mine) {
-    await followed?.cancel().catch(() => {});
+    await waitForOtherMove(deps, upload.id);
     return false;
   }
+  const ours = and(eq(finishedUploads.id, upload.id), eq(finishedUploads.claimedAt, claimedAt));
   try {
-    await putWhole(deps, key, upload as TusUpload & { size: number }, followed);
-    const [released] = await deps.db
-      .update(finishedUploads)
-      .set({ claimedAt: null })
-      .where(eq(finishedUploads.id, upload.id))
-      .returning({ id: finishedUploads.id });
+    await putWhole(deps, key, upload as TusUpload & { size: number }, takeFollower());
+    const [released] = await deps.db.update(finishedUploads).set({ claimedAt: null }).where(ours).returning({ id: finishedUploads.id });
     if (!released) {
-      // Swept as abandoned while its bytes went up (a put of over an hour): the object it put goes, the
-      // local copy stays.
-      await deleteNowOrLater(deps, finishedUploadPrefix(upload.id));
+      // Swept as abandoned while its bytes went up (a put of over an hour): the object it put goes, unless
+      // another move recorded the upload since; the local copy stays.
+      if (!(await findAnyFinishedUpload(deps.db, upload.id))) await deleteNowOrLater(deps, finishedUploadPrefix(upload.id));
       return false;
     }
   } catch (error) {
     deps.log.warn({ err: error, uploadId: upload.id }, 'a finished upload could not be moved into the bucket: it stays on this API process');
-    await forgetFinishedUpload(deps, upload.id).catch((err: unknown) =>
+    await forget(deps, ours).catch((err: unknown) =>
       deps.log.warn({ err, uploadId: upload.id }, 'the record of an upload that was not moved could not be removed; the sweep removes it within an hour'),
     );
     return false;
   }
   return true;
+}
+
+/** Until the move another call recorded is over (its claim released, or its row gone), at most OTHER_MOVE_WAIT_MS. */
+async function waitForOtherMove(deps: Deps, id: string): Promise<void> {
+  const until = Date.now() + OTHER_MOVE_WAIT_MS;
+  while (Date.now() < until) {
+    const row = await findAnyFinishedUpload(deps.db, id).catch(() => null);
+    if (!row || row.claimedAt === null) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  deps.log.warn({ uploadId: id }, 'another move of this finished upload is still running: answering its end without waiting longer');
+}
+
+/** The upload's row whatever its claim: being moved, ready, or taken by a createVideoFromUpload. */
+export async function findAnyFinishedUpload(db: Db, id: string): Promise<FinishedUpload | null> {
+  const [row] = await db.select().from(finishedUploads).where(eq(finishedUploads.id, id));
+  return row ?? null;
 }
 
 /** Ends the follower, or puts the file whole when there is none or it failed on the way (the bucket was away a moment). */

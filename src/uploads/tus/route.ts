@@ -35,12 +35,12 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
   const followers = new UploadFollowers({ config, storage: services.storage, log });
 
   async function finish(id: string) {
-    const followed = followers.take(id);
     const finished = await findTusUpload(config, id);
     const info = currentRequest();
     const deps = { config, db: database.db, storage: services.storage, log };
-    if (finished && info && (await moveFinishedUpload(deps, finished, followed))) movedBy.set(info, id);
-    else await followed?.cancel().catch(() => {});
+    // The follower goes to the call that moves the upload (another end of it may be the one).
+    if (finished && info && (await moveFinishedUpload(deps, finished, () => followers.take(id)))) movedBy.set(info, id);
+    else await followers.drop(id); // moved by another process, or kept here: a follower left has nothing to send
   }
 
   const tus = new Server({
