@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'credits' && sub === 'add') {
     // parseArgs would take "-5" for an option.
-    if (rest.some((arg) => /^-\d/.test(arg))) throw new UsageError('AMOUNT must be a whole number of credits (credits are added, never taken away here)');
+    if (/^-\d/.test(rest[1] ?? '')) throw new UsageError('AMOUNT must be a whole number of credits (credits are added, never taken away here)');
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { reason: { type: 'string' }, json: { type: 'boolean' } } });
     const [userId, amountText] = positionals;
     if (!userId || !amountText) throw new UsageError('USER_ID and AMOUNT are required');

@@ -194,6 +194,7 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     [['keys', 'revoke'], /KEY_ID is required/],
     [['keys', 'list'], /--user is required/],
     [['credits', 'add', 'usr_x', '-5'], /AMOUNT must be a whole number of credits/],
+    [['credits', 'add', 'usr_x', '5', '--reason=-10 refund', '--bogus'], /Unknown option '--bogus'/], // a reason may start with -1
     [['serve', '--role', 'boss'], /--role must be all, api or worker/],
   ])('bad usage `vidq %s` exits 2, says what is wrong and shows the usage', async (args, problem) => {
     const result = await vidq(args, env);

@@ -18,6 +18,7 @@ export function redactDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***'); // postgres.js reads it there too
     return parsed.toString();
   } catch {
     return url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@');

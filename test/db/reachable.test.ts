@@ -35,4 +35,7 @@ it('leaves errors that are not about reaching the database as they are, and neve
   expect(explainConnectionFailure('postgres://a@h/d', Object.assign(new Error('syntax error'), { code: '42601' }))).toBeNull();
   expect(redactDatabaseUrl('postgres://user:pa%40ss@db.internal:6432/app?sslmode=require')).toBe('postgres://user:***@db.internal:6432/app?sslmode=require');
   expect(redactDatabaseUrl('postgres://user@db.internal/app')).toBe('postgres://user@db.internal/app');
+  expect(redactDatabaseUrl('postgres://user@db.internal/app?password=hunter2&sslmode=require')).toBe(
+    'postgres://user@db.internal/app?password=***&sslmode=require',
+  );
 });
