@@ -679,14 +679,19 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await s3.keys(`tus/${id}/`)).toEqual([]);
 
     // A move so slow that the sweep takes it for a crashed one: its row and object go, its local copy stays.
+    /** A finished upload whose move into the bucket is held at its PUT until the sweep took its claim for a crashed one's. */
+    const sweptMidMove = async (upload: string) => {
+      await tusStore(config).create(new Upload({ id: upload, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
+      await fs.appendFile(tusUploadFile(config, upload), bytes);
+      const release = s3.hold('PUT', `/${s3.bucket}/tus/${upload}/data`);
+      const move = moveFinishedUpload(deps, { ...finished, id: upload });
+      await waitFor('the move recorded', async () => (await sql`select 1 from finished_uploads where id = ${upload}`).length === 1, 10_000);
+      await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${upload}`;
+      expect(await sweepExpiredFinishedUploads(deps)).toEqual([upload]);
+      return { move, release };
+    };
     const slow = 'upl_slowmove1';
-    await tusStore(config).create(new Upload({ id: slow, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
-    await fs.appendFile(tusUploadFile(config, slow), bytes);
-    const release = s3.hold('PUT', `/${s3.bucket}/tus/${slow}/data`);
-    const slowMove = moveFinishedUpload(deps, { ...finished, id: slow });
-    await waitFor('the move recorded', async () => (await sql`select 1 from finished_uploads where id = ${slow}`).length === 1, 10_000);
-    await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${slow}`;
-    expect(await sweepExpiredFinishedUploads(deps)).toEqual([slow]);
+    const { move: slowMove, release } = await sweptMidMove(slow);
     release();
     expect(await slowMove).toBe(false);
     expect(await s3.keys(`tus/${slow}/`)).toEqual([]);
@@ -696,13 +701,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     // Swept, then recorded again by another move before the first one ends: the first neither releases
     // the second's claim nor deletes the object the second is putting.
     const again = 'upl_slowmove2';
-    await tusStore(config).create(new Upload({ id: again, size: bytes.length, offset: 0, metadata: { filename: 'clip.mp4' } }));
-    await fs.appendFile(tusUploadFile(config, again), bytes);
-    const releaseAgain = s3.hold('PUT', `/${s3.bucket}/tus/${again}/data`);
-    const stale = moveFinishedUpload(deps, { ...finished, id: again });
-    await waitFor('the first move recorded', async () => (await sql`select 1 from finished_uploads where id = ${again}`).length === 1, 10_000);
-    await sql`update finished_uploads set claimed_at = now() - interval '2 hours' where id = ${again}`;
-    expect(await sweepExpiredFinishedUploads(deps)).toEqual([again]);
+    const { move: stale, release: releaseAgain } = await sweptMidMove(again);
     const fresh = moveFinishedUpload(deps, { ...finished, id: again });
     await waitFor('the second move recorded', async () => (await sql`select 1 from finished_uploads where id = ${again}`).length === 1, 10_000);
     releaseAgain();
