@@ -27,7 +27,7 @@ type Operation = { query: string; variables?: Record<string, unknown> };
 
 interface GraphQLAnswer {
   data?: Record<string, Record<string, unknown> | null> | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; detail?: unknown; http?: { headers?: Record<string, string> } } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; detail?: unknown } }>;
 }
 
 /** The form fields of each REST upload, by its Upload: a `title` sent after the file arrives late. */
@@ -63,7 +63,7 @@ async function execute(
   req: IncomingMessage,
   res: ServerResponse,
   operation: Operation | (() => unknown),
-): Promise<{ status: number; body: GraphQLAnswer }> {
+): Promise<{ status: number; headers: Headers; body: GraphQLAnswer }> {
   const response = await yoga.fetch(
     'http://localhost/graphql',
     {
@@ -76,7 +76,7 @@ async function execute(
     },
     { req, res, parseBody: typeof operation === 'function' ? operation : () => operation },
   );
-  return { status: response.status, body: (await response.json()) as GraphQLAnswer };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLAnswer };
 }
 
 /** An unexpected failure: masked, with the request id the log line carries (503 when a dependency is down). */
@@ -106,9 +106,11 @@ function sendUnexpected(services: Services, res: ServerResponse, error: unknown)
  * request id). A wrong body never gets here: the REST checks refuse it first (submit-body.ts), so a
  * variable GraphQL refuses is a mapping bug of ours, answered as unexpected.
  */
-function sendRequestError(services: Services, res: ServerResponse, answer: GraphQLAnswer) {
+function sendRequestError(services: Services, res: ServerResponse, { body: answer, headers }: { body: GraphQLAnswer; headers: Headers }) {
   const first = answer.errors?.[0];
-  for (const [name, value] of Object.entries(first?.extensions?.http?.headers ?? {})) res.setHeader(name, value);
+  // Yoga turns the error's HTTP headers into the response's (a 429's Retry-After): they go on as they are.
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) res.setHeader('retry-after', retryAfter);
   const code = first?.extensions?.code as ErrorCode | undefined;
   const entry = code ? ERROR_CATALOG[code] : undefined;
   if (!first || !code || !entry) return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
@@ -140,7 +142,7 @@ async function respond(
 ) {
   const answer = await execute(yoga, req, res, operation);
   const member = answer.body.data?.[field];
-  if (!member) return sendRequestError(services, res, answer.body);
+  if (!member) return sendRequestError(services, res, answer);
   const typename = (member.__typename as string | undefined) ?? '';
   if (typeof member.code === 'string' && typename.endsWith('Error')) return sendError(res, withRestNames(member as unknown as ErrorMember, names));
   const refused = after ? await after(member) : null;
@@ -169,7 +171,7 @@ function invalidInput(res: ServerResponse, detail: string, fieldErrors?: FieldEr
 async function refusedKey(services: Services, yoga: Yoga, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const answer = await execute(yoga, req, res, { query: REST_OPERATIONS.authenticate });
   if (!answer.body.errors?.length) return false;
-  sendRequestError(services, res, answer.body);
+  sendRequestError(services, res, answer);
   return true;
 }
 
@@ -213,7 +215,7 @@ async function route(services: Services, yoga: Yoga, parseForm: FormParser, req:
     // Seed 002: "check /health and /api/pricing to verify runtime config": the prices and the config.
     const answer = await execute(yoga, req, res, { query: REST_OPERATIONS.pricing });
     const data = answer.body.data;
-    if (!data?.pricing || !data.health) return sendRequestError(services, res, answer.body);
+    if (!data?.pricing || !data.health) return sendRequestError(services, res, answer);
     return sendData(res, 200, { ...data.pricing, version: data.health.version, config: data.health.config });
   }
   let match: RegExpExecArray | null;
@@ -235,7 +237,8 @@ async function route(services: Services, yoga: Yoga, parseForm: FormParser, req:
     }
     const operations = await parseForm(req, res);
     if (res.writableEnded || !operations) return; // the parser answered (malformed, rate limited, client gone)
-    const early = (operations as { variables: { input: { title?: string } } }).variables.input.title;
+    // Without a valid key the parser hands back a stub that Yoga answers 401: it has no variables.
+    const early = (operations as { variables?: { input?: { title?: string } } }).variables?.input?.title;
     return respond(services, yoga, req, res, 'uploadVideo', () => operations, {
       status: 201,
       pick: (m) => m.video,

@@ -209,6 +209,7 @@ export function parseUploadRequest(req: IncomingMessage, res: ServerResponse, op
       }
       if (!map) {
         source.resume();
+        if (opts.form) return fail(new MultipartRequestError(400, `The file must be sent in the part ‘${opts.form.fileField}’, not ‘${fieldName}’.`));
         return fail(new MultipartRequestError(400, `Disordered multipart fields; files should follow ‘map’ (${SPEC}).`));
       }
       const upload = map.get(fieldName);

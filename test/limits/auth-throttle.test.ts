@@ -71,6 +71,21 @@ describe('failed authentications per address', () => {
     expect((await postFrom(from, a.url, WRONG, VIEWER)).status).toBe(429);
   });
 
+  it('include wrong keys sent to the REST paths: past the limit they are 429 in the envelope, with Retry-After', async () => {
+    const from = '127.0.0.17';
+    const rest = () => getFrom(from, `${a.url}/api/v1/jobs/job_xyz999`, WRONG);
+    for (let i = 0; i < 5; i++) expect((await rest()).status).toBe(401);
+    const refused = await rest();
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      success: false,
+      error: { code: 'RATE_LIMITED', detail: `Too many failed authentications from this address: retry after ${retryAfter} seconds.` },
+    });
+  });
+
   it('never refuse a valid key: from a blocked address it is served over HTTP, WebSocket and SSE', async () => {
     const from = '127.0.0.21';
     const user = await a.createUser();
@@ -142,6 +157,20 @@ function statusFrom(localAddress: string, url: string, key: string): Promise<{ s
     const req = http.request(url, { method: 'POST', headers, localAddress }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A GET from a given local address; resolves with status, headers and body. */
+function getFrom(localAddress: string, url: string, key: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers: { authorization: `Bearer ${key}` }, localAddress }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject);
     req.end();

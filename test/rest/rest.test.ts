@@ -130,6 +130,24 @@ describe('REST envelope', () => {
 });
 
 describe('POST /api/v1/videos', () => {
+  it('answers an upload without a valid key 401 before reading the file, and names the file part a form got wrong', async () => {
+    for (const [key, code] of [
+      [null, 'UNAUTHENTICATED'],
+      ['vq_not_a_key', 'INVALID_API_KEY'],
+    ] as const) {
+      expect(await call('POST', '/api/v1/videos', { key, form: await form(clip, [['title', 'No key']]) }), String(key)).toMatchObject({
+        status: 401,
+        body: { success: false, error: { code } },
+      });
+    }
+    const misnamed = new FormData();
+    misnamed.append('file', new Blob([new Uint8Array(await fs.readFile(clip))]), 'clip.mp4');
+    expect(await call('POST', '/api/v1/videos', { form: misnamed })).toMatchObject({
+      status: 400,
+      body: { ...INVALID, error: { code: 'INVALID_INPUT', detail: 'Malformed multipart request: The file must be sent in the part ‘video’, not ‘file’.' } },
+    });
+  });
+
   it('stores an upload (201) with snake_case fields, title before or after the file', async () => {
     const first = await call('POST', '/api/v1/videos', { form: await form(clip, [['title', 'Before']]) });
     expect(first.status).toBe(201);
