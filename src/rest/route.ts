@@ -113,7 +113,8 @@ function sendRequestError(services: Services, res: ServerResponse, { body: answe
   if (retryAfter) res.setHeader('retry-after', retryAfter);
   const code = first?.extensions?.code as ErrorCode | undefined;
   const entry = code ? ERROR_CATALOG[code] : undefined;
-  if (!first || !code || !entry) return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
+  if (!first || !code || !entry || code === 'INVALID_INPUT')
+    return sendUnexpected(services, res, new Error(`GraphQL answered ${code ?? 'without a code'}: ${first?.message}`));
   // The detail says what to do next where the error carries one (a missing or wrong key), as on /graphql.
   const detail = typeof first.extensions?.detail === 'string' ? first.extensions.detail : first.message;
   sendEnvelope(res, entry.httpStatus, { success: false, message: entry.message, error: { detail, code } });

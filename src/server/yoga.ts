@@ -46,6 +46,17 @@ function yogaLog(services: Services, level: 'debug' | 'info' | 'warn' | 'error')
 /** Unexpected exceptions never reach the client: it sees a generic error and the request id. */
 function maskUnexpected(services: Services) {
   return (error: unknown): Error => {
+    if (isVariableRefusal(error)) {
+      // Whole, with the variable's path ("… at "input.model"; …"), and coded as the request error it is.
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        extensions: {
+          code: 'INVALID_INPUT',
+          detail: `${error.message} Check the variables sent with the operation against schema.graphql.`,
+          http: { spec: true, status: 400 },
+        },
+      });
+    }
     if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
       return error.originalError instanceof GraphQLError ? error.originalError : error;
     }
@@ -65,6 +76,16 @@ function maskUnexpected(services: Services) {
       extensions: { code: 'INTERNAL_ERROR', requestId },
     });
   };
+}
+
+/**
+ * A variable GraphQL refused before running anything (a value not in an enum, a missing required field,
+ * a wrong type): graphql-js gives it no code, and its inner error lacks the variable's path. It is the
+ * caller's mistake, INVALID_INPUT, as a REST body's is; 400 where the client accepts
+ * application/graphql-response+json, 200 for application/json, like a validation error.
+ */
+function isVariableRefusal(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && !error.path && error.extensions.code === undefined && error.message.startsWith('Variable "$');
 }
 
 /**

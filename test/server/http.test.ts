@@ -105,6 +105,40 @@ describe('GraphiQL', () => {
   });
 });
 
+describe('variables GraphQL refuses', () => {
+  const SUBMIT = 'mutation Submit($input: SubmitJobInput!) { submitJob(input: $input) { __typename } }';
+  async function send(accept: string, variables: Record<string, unknown>) {
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${user.key}` },
+      body: JSON.stringify({ query: SUBMIT, variables }),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  it('are INVALID_INPUT request errors naming the variable and the field: 400 for graphql-response+json, 200 for json', async () => {
+    const wrongEnum = await send('application/graphql-response+json', { input: { videoId: 'vid_x', model: 'TURBO' } });
+    expect(wrongEnum.status).toBe(400);
+    expect(wrongEnum.body.data).toBeUndefined();
+    expect(wrongEnum.body.errors).toHaveLength(1);
+    expect(wrongEnum.body.errors[0].message).toMatch(
+      /^Variable "\$input" got invalid value "TURBO" at "input\.model"; Value "TURBO" does not exist in "ProcessingModel" enum/,
+    );
+    expect(wrongEnum.body.errors[0].extensions).toMatchObject({ code: 'INVALID_INPUT', detail: expect.stringContaining('schema.graphql') });
+
+    const missing = await send('application/json', { input: { model: 'FAST' } });
+    expect(missing.status).toBe(200);
+    expect(missing.body.errors[0].message).toMatch(/^Variable "\$input" got invalid value .* Field "videoId" of required type "ID!" was not provided\./);
+    expect(missing.body.errors[0].extensions.code).toBe('INVALID_INPUT');
+
+    const absent = await send('application/json', {});
+    expect(absent.body.errors[0]).toMatchObject({
+      message: 'Variable "$input" of required type "SubmitJobInput!" was not provided.',
+      extensions: { code: 'INVALID_INPUT' },
+    });
+  });
+});
+
 describe('query limits', () => {
   /** A query nested `levels` times through the introspection types (the only recursive types every schema has). */
   function nested(levels: number) {
