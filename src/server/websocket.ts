@@ -129,6 +129,7 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
       connection.ctx = ctx;
       pending.delete(connection);
     }
+    authorizationAsHttpSpellsIt(ctx.connectionParams);
     let keyId: string;
     try {
       keyId = (await authenticate(db, ctx.connectionParams?.authorization)).keyId;
@@ -329,4 +330,14 @@ export function attachWebSocketServer(httpServer: Server, yoga: Yoga, services: 
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * connectionParams { Authorization: … }, spelled as the HTTP header people copy it from (any case), is
+ * taken as `authorization`: the operations' context reads it under that name.
+ */
+function authorizationAsHttpSpellsIt(params: Record<string, unknown> | undefined) {
+  if (!params || params.authorization !== undefined) return;
+  const spelled = Object.keys(params).find((name) => name.toLowerCase() === 'authorization');
+  if (spelled) params.authorization = params[spelled];
 }

@@ -101,6 +101,18 @@ describe('WebSocket authentication', () => {
     await client.dispose();
   });
 
+  it('takes the key under connectionParams.Authorization too, spelled as the HTTP header', async () => {
+    const client = createClient({
+      url: `${app.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${alice.key}` },
+      retryAttempts: 0,
+    });
+    const results = await wsCollect(client, VIEWER).done;
+    expect(results[0].data.viewer.id).toBe(alice.id);
+    await client.dispose();
+  });
+
   async function refusal(key: string | null) {
     let closed = { code: 0, reason: '' };
     const client = wsClient(app.url, key, { onClose: (code, reason) => (closed = { code, reason }) });
