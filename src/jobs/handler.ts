@@ -31,12 +31,14 @@ export class NoLongerOwned extends Error {}
 
 const OWNERSHIP_CHECK_MS = 1000;
 
+const seconds = (n: number) => `${n} second${n === 1 ? '' : 's'}`;
+
 export function timeoutError(job: JobRow, now = Date.now()): JobErrorShape {
   const ranFor = Math.max(1, Math.round((now - (job.startedAt ?? job.createdAt).getTime()) / 1000));
   return {
     code: 'JOB_TIMEOUT',
     message: ERROR_CATALOG.JOB_TIMEOUT.message,
-    detail: `Job ran for ${ranFor} seconds, exceeding the limit of ${job.timeoutSeconds} seconds.`,
+    detail: `Job ran for ${seconds(ranFor)}, exceeding the limit of ${seconds(job.timeoutSeconds)}.`,
     stage: job.stage,
     retryable: false,
   };

@@ -252,7 +252,7 @@ describe('jobs', () => {
       status: 504,
       body: { success: false, message: 'The job exceeded the maximum processing time and was terminated.', error: { code: 'JOB_TIMEOUT' } },
     });
-    expect(timedOut.body.error.detail).toMatch(/^Job ran for \d+ seconds, exceeding the limit of 1 seconds\.$/);
+    expect(timedOut.body.error.detail).toMatch(/^Job ran for \d+ seconds?, exceeding the limit of 1 second\.$/);
 
     const poorVideo = (await call('POST', '/api/v1/videos', { key: poor.key, form: await form(clip) })).body.data;
     expect(await call('POST', '/api/v1/jobs', { key: poor.key, json: { video_id: poorVideo.id } })).toMatchObject({
