@@ -184,8 +184,10 @@ describe('the tus endpoint', () => {
     expect((await tusRequest('POST', `${app.url}/uploads`, null, headers)).status).toBe(401);
     const missing = await tusRequest('POST', `${app.url}/uploads`, null, headers);
     expect(await missing.text()).toContain('Send Authorization: Bearer vq_… with every tus request.');
-    const wrong = await tusRequest('POST', `${app.url}/uploads`, 'vq_not_a_key', headers);
+    const wrong = await tusRequest('POST', `${app.url}/uploads`, 'vq_not_a_key', { ...headers, Origin: 'https://app.example' });
     expect(wrong.status).toBe(401);
+    // Readable by a browser app on another origin, as @tus/server's own answers are.
+    expect(wrong.headers.get('access-control-allow-origin')).toBe('*');
     expect(await wrong.text()).toBe(
       'The API key is invalid, revoked or disabled. Check the key sent in Authorization, or create one with `npx vidq keys create --user USER_ID`.\n',
     );

@@ -24,6 +24,17 @@ const SWEEP_INTERVAL_MS = 5 * 60_000;
 /** A refusal @tus/server sends as the answer (status and plain-text body). */
 const refuse = (status_code: number, body: string) => ({ status_code, body: `${body}\n` });
 
+/**
+ * The headers of vidq's own refusals (401, 404, 429), as @tus/server's answers carry them: a browser app
+ * on another origin (tus-js-client, Uppy) can then read the status and the text, not a network error.
+ */
+const REFUSAL_HEADERS = {
+  'content-type': 'text/plain; charset=utf-8',
+  'tus-resumable': '1.0.0',
+  'access-control-allow-origin': '*', // @tus/server's default: the key travels in a header, never a cookie
+  'access-control-expose-headers': 'retry-after',
+};
+
 /** How often, at most, a PATCH in progress tells the bucket's follower (follow.ts) how far it is. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -109,11 +120,11 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
         const address = req.socket.remoteAddress;
         const retryAfter = limits && address && error.failure === 'INVALID_API_KEY' ? await limits.authFailures.failed(address) : null;
         if (retryAfter !== null) {
-          res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0', 'retry-after': String(retryAfter) });
+          res.writeHead(429, { ...REFUSAL_HEADERS, 'retry-after': String(retryAfter) });
           res.end(`Too many failed authentications from this address: retry after ${retryAfter} seconds.\n`);
           return true;
         }
-        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
+        res.writeHead(401, REFUSAL_HEADERS);
         const next =
           error.failure === 'UNAUTHENTICATED'
             ? 'Send Authorization: Bearer vq_… with every tus request.'
@@ -127,7 +138,7 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
       if (id) {
         const upload = await findTusUpload(config, id);
         if (!upload || upload.ownerId !== viewerId) {
-          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'tus-resumable': '1.0.0' });
+          res.writeHead(404, REFUSAL_HEADERS);
           res.end('No such upload.\n');
           return true;
         }
