@@ -11,14 +11,37 @@ import { removeExpiredDeliveries, resumeStrandedDeliveries } from './webhooks/ho
 
 const MAINTENANCE_CRON = '*/5 * * * *';
 
+/** The steps, by the name the log gives a failed one. */
+const STEPS: Array<[string, (services: Services) => Promise<unknown>]> = [
+  ['removing expired jobs', removeExpiredJobs],
+  ['removing expired webhook deliveries', removeExpiredDeliveries],
+  ['re-enqueueing stranded webhook deliveries', resumeStrandedDeliveries],
+  ['aborting abandoned multipart uploads', abortAbandonedUploads],
+  ['deleting leftover stored objects', (s) => deleteLeftovers({ db: s.database.db, storage: s.storage, log: s.log })],
+];
+
+/**
+ * One maintenance run. Each step runs whatever the others did: one that fails (a table locked, the bucket
+ * away) is logged with its name and tried again at the next run, and does not hold back the rest.
+ * Returns the names of the steps that failed.
+ */
+export async function runMaintenance(services: Services): Promise<string[]> {
+  const failed: string[] = [];
+  for (const [step, run] of STEPS) {
+    try {
+      await run(services);
+    } catch (err) {
+      failed.push(step);
+      services.log.error({ err, step }, `maintenance: ${step} failed; the other steps ran, and the next run (within 5 min) tries it again`);
+    }
+  }
+  return failed;
+}
+
 export async function startMaintenance(services: Services): Promise<void> {
   const { boss } = services;
   await boss.work(QUEUES.maintenance, async () => {
-    await removeExpiredJobs(services);
-    await removeExpiredDeliveries(services);
-    await resumeStrandedDeliveries(services);
-    await abortAbandonedUploads(services);
-    await deleteLeftovers({ db: services.database.db, storage: services.storage, log: services.log });
+    await runMaintenance(services);
   });
   await boss.schedule(QUEUES.maintenance, MAINTENANCE_CRON, { task: 'retention' });
 }

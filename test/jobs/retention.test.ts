@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { removeExpiredJobs } from '../../src/jobs/retention';
+import { runMaintenance } from '../../src/maintenance';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { jobOutputDir, seedVideo, SUBMIT } from '../helpers/jobs';
@@ -48,5 +50,39 @@ describe('retention of finished jobs', () => {
     await expect(fs.stat(jobOutputDir(app, old))).rejects.toThrow();
     await expect(fs.stat(jobOutputDir(app, recent))).resolves.toBeTruthy();
     expect((await sql`select count(*)::int as n from job_events where job_id = ${old}`)[0].n).toBe(0);
+  });
+});
+
+describe('the maintenance run', () => {
+  it('runs every step when one fails, and logs the failed one by name', async () => {
+    const lines: Array<{ level: number; msg: string; step?: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    // An object whose delete an earlier outage left recorded, over a minute ago.
+    const prefix = 'outputs/job_leftover/';
+    const file = path.join(app.config.dataDir, prefix, 'poster.jpg');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, 'x');
+    const sql = app.services.database.sql;
+    await sql`insert into storage_deletions (prefix, recorded_at) values (${prefix}, now() - interval '2 minutes')`;
+    // The first step's table is away (locked out, renamed by a botched migration…).
+    await sql`alter table jobs rename to jobs_away`;
+    let failed: string[];
+    try {
+      failed = await runMaintenance({ ...app.services, log });
+    } finally {
+      await sql`alter table jobs_away rename to jobs`;
+    }
+    expect(failed).toEqual(['removing expired jobs']);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        step: 'removing expired jobs',
+        msg: 'maintenance: removing expired jobs failed; the other steps ran, and the next run (within 5 min) tries it again',
+      }),
+    );
+    // The last step still ran: the leftover is gone, and so is its record.
+    await expect(fs.stat(file)).rejects.toThrow();
+    expect(await sql`select prefix from storage_deletions where prefix = ${prefix}`).toEqual([]);
+    expect(await runMaintenance({ ...app.services, log })).toEqual([]);
   });
 });
