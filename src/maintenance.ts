@@ -1,7 +1,8 @@
 // The scheduled maintenance job: every five minutes one worker (whichever pg-boss hands it to) removes
-// jobs and webhook deliveries past JOB_RETENTION_HOURS, re-enqueues deliveries whose queue job went
-// missing, aborts the multipart uploads of processes that died mid-put and deletes the objects earlier
+// jobs and webhook deliveries past JOB_RETENTION_HOURS, re-enqueues deliveries and jobs whose queue job
+// went missing, aborts the multipart uploads of processes that died mid-put and deletes the objects earlier
 // deletes left (a storage outage). Each domain owns its own part; this file only schedules them.
+import { handOnStrandedJobs } from './jobs/crash-recovery';
 import { removeExpiredJobs } from './jobs/retention';
 import { QUEUES } from './queue/queues';
 import type { Services } from './services';
@@ -16,6 +17,7 @@ const STEPS: Array<[string, (services: Services) => Promise<unknown>]> = [
   ['removing expired jobs', removeExpiredJobs],
   ['removing expired webhook deliveries', removeExpiredDeliveries],
   ['re-enqueueing stranded webhook deliveries', resumeStrandedDeliveries],
+  ['handing on stranded jobs', handOnStrandedJobs],
   ['aborting abandoned multipart uploads', abortAbandonedUploads],
   ['deleting leftover stored objects', (s) => deleteLeftovers({ db: s.database.db, storage: s.storage, log: s.log })],
 ];

@@ -6,10 +6,10 @@
 // every time must end, not loop). pg-boss's heartbeat stays the backstop for a worker that is alive
 // but whose session PostgreSQL still believes in.
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
-import { handBackToQueue } from '../queue/hand-back';
+import { handBackToQueue, type HandBackResult } from '../queue/hand-back';
 import { leaseHeldSql } from '../db/process-lease';
 import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
@@ -18,6 +18,8 @@ import { enqueueProcessing } from './submit';
 import { finishJob } from './transitions';
 
 const LOST = 'the worker running this attempt died (its database session ended)';
+const DIED = 'The worker running attempt {attempt} stopped (crash, kill or lost database)';
+const STRANDED = 'Attempt {attempt} stopped without recording its end (its queue claim was lost, or the database failed as it ended)';
 
 interface Orphan {
   id: string;
@@ -28,6 +30,9 @@ interface Orphan {
   max_attempts: number;
   stage: string | null;
 }
+
+/** A PROCESSING job whose attempt is over, as the sweeps hand it on. */
+type AttemptOver = Omit<Orphan, 'worker_lock'>;
 
 export async function handOnOrphanedJobs(services: Services): Promise<string[]> {
   const { database, log } = services;
@@ -50,16 +55,64 @@ export async function handOnOrphanedJobs(services: Services): Promise<string[]> 
     const killed = await killStageProcesses(row.id, row.attempt);
     if (killed.length) log.warn({ jobId: row.id, attempt: row.attempt, pids: killed }, 'ended processes the dead worker’s stage left running');
     const outcome = row.queue_job_id ? await handBackToQueue(services.boss, processingQueue(row.pipeline), row.queue_job_id, LOST) : 'not-running';
-    if (outcome === 'exhausted' || (outcome === 'not-running' && row.attempt >= row.max_attempts)) await failForGood(services, row);
-    else if (outcome === 'not-running') await requeue(services, row, mine);
+    await moveOn(services, row, mine, outcome, DIED);
     log.warn({ jobId: row.id, attempt: row.attempt, outcome }, 'job orphaned by a dead worker: handed on');
     handed.push(row.id);
   }
   return handed;
 }
 
+/** A queue job settled this long ago, its job still PROCESSING, is no hand-over in progress. */
+const STRANDED_AFTER_SECONDS = 60;
+
+/**
+ * Jobs left PROCESSING by a worker that lives on, with no queue job left to run them: the queue took the
+ * claim away (missed heartbeats, or an operator's fail(), on the last retry: the attempt stops as "no
+ * longer owned"), the attempt's end could not be recorded (the database failed in its last moment), or
+ * a hand-over stopped half-way. Nothing else would ever touch them: no deadline, no event, credits held.
+ * Each moves on as after a crash: a new queue job while attempts are left, else FAILED. Run by the
+ * maintenance job (src/maintenance.ts).
+ */
+export async function handOnStrandedJobs(services: Services): Promise<string[]> {
+  const { database, log } = services;
+  const candidates = await database.sql<(Omit<Orphan, 'worker_lock'> & { worker_lock: number | null })[]>`
+    select id, pipeline, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
+    where status = 'PROCESSING' and updated_at < now() - ${STRANDED_AFTER_SECONDS} * interval '1 second'`;
+  const mine = await services.lease.key();
+  const handed: string[] = [];
+  for (const row of candidates) {
+    const queued = row.queue_job_id ? await services.boss.getJobById(processingQueue(row.pipeline), row.queue_job_id) : null;
+    if (queued && !['completed', 'failed', 'cancelled'].includes(queued.state)) continue; // waiting, or running
+    if (queued?.completedOn && Date.now() - queued.completedOn.getTime() < STRANDED_AFTER_SECONDS * 1000) continue;
+    const [claimed] = await database.db
+      .update(jobs)
+      .set({ workerLock: mine })
+      .where(
+        and(
+          eq(jobs.id, row.id),
+          eq(jobs.status, 'PROCESSING'),
+          eq(jobs.attempt, row.attempt),
+          row.worker_lock === null ? isNull(jobs.workerLock) : eq(jobs.workerLock, row.worker_lock),
+        ),
+      )
+      .returning({ id: jobs.id });
+    if (!claimed) continue;
+    const outcome = queued?.state === 'failed' ? 'exhausted' : 'not-running';
+    await moveOn(services, row, mine, outcome, STRANDED);
+    log.warn({ jobId: row.id, attempt: row.attempt, queueState: queued?.state ?? 'gone', outcome }, 'job stranded with no queue job to run it: handed on');
+    handed.push(row.id);
+  }
+  return handed;
+}
+
+/** A claimed job whose attempt is over: retried by the queue, given a new queue job, or failed for good. */
+async function moveOn(services: Services, row: AttemptOver, sweeper: number, outcome: HandBackResult, why: string) {
+  if (outcome === 'exhausted' || (outcome === 'not-running' && row.attempt >= row.max_attempts)) await failForGood(services, row, why);
+  else if (outcome === 'not-running') await requeue(services, row, sweeper);
+}
+
 /** Its queue job already ended (the dying attempt settled it, or it was removed): a new one, due now. */
-async function requeue(services: Services, row: Orphan, sweeper: number) {
+async function requeue(services: Services, row: AttemptOver, sweeper: number) {
   await services.database.db.transaction(async (tx) => {
     const [job] = await tx
       .update(jobs)
@@ -70,7 +123,7 @@ async function requeue(services: Services, row: Orphan, sweeper: number) {
   });
 }
 
-async function failForGood(services: Services, row: Orphan) {
+async function failForGood(services: Services, row: AttemptOver, why: string) {
   await finishJob(services.database.db, services.boss, row.id, {
     status: 'FAILED',
     attempt: row.attempt,
@@ -78,7 +131,7 @@ async function failForGood(services: Services, row: Orphan) {
     error: {
       code: 'SERVICE_UNAVAILABLE',
       message: ERROR_CATALOG.SERVICE_UNAVAILABLE.message,
-      detail: `The worker running attempt ${row.attempt} stopped (crash, kill or lost database) and no automatic retries are left; retryJob runs it again from its last finished stage.`,
+      detail: `${why.replace('{attempt}', String(row.attempt))} and no automatic retries are left; retryJob runs it again from its last finished stage.`,
       stage: row.stage,
       retryable: true,
     },
