@@ -38,13 +38,13 @@ try {
   for await (const event of vidq.follow(job.id)) {
     const where = event.stage ? ` ${event.stage}` : '';
     console.log(`  #${event.sequence} ${event.type}${where} ${(100 * event.progress).toFixed(0)} %`);
-    if (event.error) console.log(`    ${event.error.code}: ${event.error.message}`);
+    if (event.error) console.log(`    ${event.error.code}: ${event.error.message} ${event.error.detail}`);
   }
 
   const finished = await vidq.job(job.id);
   console.log(`job ${finished.id} ${finished.status}`);
   if (finished.status !== 'COMPLETED') {
-    console.error(`${finished.error?.code}: ${finished.error?.message}`);
+    console.error(`${finished.error?.code}: ${finished.error?.message} ${finished.error?.detail}`);
     process.exitCode = 1;
   } else {
     const output = await vidq.output(job.id);
@@ -67,6 +67,7 @@ try {
     console.error(`This example talks to VIDQ_URL (${url}): start vidq there, or set VIDQ_URL=http://host:port.`);
   } else {
     console.error(`\nvidq refused: ${error.code}: ${error.message}`);
+    if (error.detail !== error.message) console.error(`  ${error.detail}`); // what exactly, and what to do
   }
   for (const field of error.fieldErrors) console.error(`  ${field.path.join('.')}: ${field.message}`);
   process.exitCode = 1;

@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVidqClient, type JobEvent, verifyWebhook, VidqError } from '../../clients/sdk/src/index';
+import { ERROR_MESSAGES } from '../../clients/sdk/src/errors';
+import { createVidqClient, type ErrorCode, type JobEvent, verifyWebhook, VidqClient, VidqError } from '../../clients/sdk/src/index';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { makePng, makeVideo } from '../helpers/media';
@@ -130,7 +131,7 @@ describe('SDK uploads', () => {
     await fs.writeFile(text, 'not a video');
     const unsupported = await caught(direct().upload(text));
     expect(unsupported).toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
-    expect(unsupported.message).toMatch(/txt/);
+    expect(unsupported.detail).toMatch(/txt/);
 
     const png = await makePng(dir);
     const disguised = path.join(dir, 'picture.mp4');
@@ -138,6 +139,49 @@ describe('SDK uploads', () => {
     expect(await caught(direct().upload(disguised))).toMatchObject({ code: 'UNSUPPORTED_FORMAT', typename: 'UnsupportedFormatError' });
 
     expect(await caught(direct('vq_wrong_key_0000000000000000').upload(clip))).toMatchObject({ code: 'INVALID_API_KEY' });
+  });
+
+  it('a missing key is UNAUTHENTICATED over tus as over GraphQL; a wrong one INVALID_API_KEY', async () => {
+    for (const apiKey of ['', '   ']) {
+      const upload = await caught(direct(apiKey).upload(clip, { retryDelays: [] }));
+      const graphql = await caught(direct(apiKey).submitJob({ videoId: 'vid_x' }));
+      expect(graphql.code).toBe('UNAUTHENTICATED');
+      expect(upload).toMatchObject({ code: 'UNAUTHENTICATED', retryable: false, message: graphql.message });
+    }
+    const wrong = await caught(direct('vq_wrong_key_0000000000000000').upload(clip, { retryDelays: [] }));
+    expect(wrong.code).toBe('INVALID_API_KEY');
+    expect(wrong.message).toBe((await caught(direct('vq_wrong_key_0000000000000000').job('job_x'))).message);
+  });
+
+  it("tus refusals read like GraphQL ones: the generic message, the server's text in detail, no tus-js-client dump", async () => {
+    const text = path.join(dir, 'notes2.txt');
+    await fs.writeFile(text, 'not a video');
+    const tus = await caught(direct().upload(text, { retryDelays: [] }));
+    // The same code over GraphQL (a disguised file checked after upload) has the catalogue's message.
+    const png = await makePng(dir);
+    const disguised = path.join(dir, 'picture2.mp4');
+    await fs.copyFile(png, disguised);
+    const graphql = await caught(direct().upload(disguised));
+    expect(graphql.typename).toBe('UnsupportedFormatError');
+    expect(tus).toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: graphql.message, retryable: false, typename: null });
+    expect(tus.message).toBe('The uploaded file format is not supported.');
+    expect(tus.detail).toMatch(/\.txt/);
+    for (const field of [tus.message, tus.detail]) expect(field).not.toMatch(/tus:|originated from request|response code/);
+    expect(tus.cause).toBeInstanceOf(Error); // tus-js-client's own error, for debugging
+    expect(String((tus.cause as Error).message)).toMatch(/^tus: /);
+
+    const noKey = await caught(direct('').upload(clip, { retryDelays: [] }));
+    expect(noKey.message).toBe('An API key is required.');
+    expect(noKey.detail).toMatch(/^An API key is required\. Send Authorization: Bearer/);
+  });
+
+  it("the SDK's message catalogue is the server's errorCatalog", async () => {
+    const served = (await gql(app.url, user.key, '{ errorCatalog { code message retryable } }')).body.data.errorCatalog as Array<{
+      code: ErrorCode;
+      message: string;
+      retryable: boolean;
+    }>;
+    expect(Object.fromEntries(served.map((e) => [e.code, { message: e.message, retryable: e.retryable }]))).toEqual(ERROR_MESSAGES);
   });
 });
 
@@ -271,5 +315,158 @@ describe('SDK jobs', () => {
     );
     expect(notFound.code).toBe('JOB_NOT_FOUND');
     await sdk.close();
+  });
+});
+
+describe('SDK limits', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp({ env: { ROLE: 'api', AUTH_MAX_FAILURES: '1', AUTH_FAILURE_WINDOW_SECONDS: '60', MAX_FILE_SIZE_MB: '1' } });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('RATE_LIMITED is retryable with retryAfterSeconds, over GraphQL and over tus alike', async () => {
+    const wrong = createVidqClient({ url: limited.url, apiKey: 'vq_wrong_key_0000000000000000' });
+    let graphql: VidqError | null = null;
+    for (let i = 0; i < 5 && graphql?.code !== 'RATE_LIMITED'; i++) graphql = await caught(wrong.job('job_x'));
+    expect(graphql).toMatchObject({ code: 'RATE_LIMITED', retryable: true });
+    expect(graphql!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(graphql!.retryAfterSeconds).toBeLessThanOrEqual(60);
+
+    const tus = await caught(wrong.upload(clip, { retryDelays: [] }));
+    expect(tus).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: 'Too many requests.' });
+    expect(tus.retryAfterSeconds).toBeGreaterThan(0);
+    expect(tus.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(tus.detail).toMatch(/Too many failed authentications/);
+    // The same condition, the same error: the catalogue's message, the server's text in detail.
+    expect(graphql!.message).toBe(tus.message);
+    expect(graphql!.detail).toMatch(/^Too many failed authentications from this address: retry after \d+ seconds\.$/);
+  });
+
+  it('FILE_TOO_LARGE over tus carries maxBytes', async () => {
+    const owner = await limited.createUser();
+    const sdk = createVidqClient({ url: limited.url, apiKey: owner.key });
+    const big = await caught(sdk.upload(new Uint8Array(1024 * 1024 + 1), { filename: 'big.mp4', retryDelays: [] }));
+    expect(big).toMatchObject({ code: 'FILE_TOO_LARGE', maxBytes: 1024 * 1024, message: 'Uploaded file exceeds the maximum allowed size.' });
+    expect(big.detail).toMatch(/MAX_FILE_SIZE_MB/);
+  });
+});
+
+describe('SDK error fields and job control', () => {
+  it('error members keep their extra fields: jobId/videoId, status, required/available', async () => {
+    const sdk = direct();
+    const video = await sdk.upload(clip);
+    const job = await sdk.submitJob({ videoId: video.id, model: 'FAST' });
+    try {
+      const busy = await caught(sdk.submitJob({ videoId: video.id }));
+      expect(busy).toMatchObject({ code: 'JOB_ALREADY_PROCESSING', typename: 'JobAlreadyProcessingError', jobId: job.id, videoId: video.id });
+      const notComplete = await caught(sdk.output(job.id));
+      expect(notComplete.code).toBe('JOB_NOT_COMPLETE');
+      expect(['QUEUED', 'PROCESSING']).toContain(notComplete.status);
+      expect(notComplete.retryAfterSeconds).toBeUndefined();
+
+      const poor = await app.createUser({ credits: 0 });
+      const poorSdk = direct(poor.key);
+      const poorVideo = await poorSdk.upload(clip);
+      const credits = await caught(poorSdk.submitJob({ videoId: poorVideo.id, model: 'PRO' }));
+      expect(credits).toMatchObject({ code: 'INSUFFICIENT_CREDITS', available: 0 });
+      expect(credits.required).toBeGreaterThan(0);
+    } finally {
+      await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: job.id });
+      await sdk.close();
+    }
+  });
+
+  it('cancelJob, retryJob, video and job without codegen; events typed by their type; request() with a plain string', async () => {
+    const sdk = direct();
+    try {
+      const video = await sdk.upload(clip, { title: 'controlled' });
+      await expect(sdk.video(video.id)).resolves.toMatchObject({ id: video.id, title: 'controlled', sha256: clipSha });
+      expect(await caught(sdk.video('vid_nosuchvideo'))).toMatchObject({ code: 'VIDEO_NOT_FOUND', typename: 'VideoNotFoundError' });
+
+      const job = await sdk.submitJob({ videoId: video.id, model: 'FAST' });
+      const cancelled = await sdk.cancelJob(job.id);
+      expect(cancelled).toMatchObject({ id: job.id, status: 'CANCELLED' });
+      await expect(sdk.job(job.id)).resolves.toMatchObject({ status: 'CANCELLED' });
+      expect(await caught(sdk.output(job.id))).toMatchObject({ code: 'JOB_NOT_COMPLETE', status: 'CANCELLED' });
+
+      // The terminal event's details, typed by its type: who cancelled the job and in which status.
+      const events: JobEvent[] = [];
+      for await (const event of sdk.follow(job.id)) events.push(event);
+      const last = events.at(-1)!;
+      expect(last.type).toBe('CANCELLED');
+      if (last.type !== 'CANCELLED') throw new Error('unreachable');
+      expect(last.details.cancelledBy).toBe(user.id);
+      expect(['QUEUED', 'PROCESSING']).toContain(last.details.wasStatus);
+      const first = events[0];
+      expect(first.type === 'QUEUED' && first.details.stages).toEqual(['probe', 'thumbnails', 'transcode']);
+
+      const retried = await sdk.retryJob(job.id);
+      expect(retried).toMatchObject({ id: job.id, status: 'QUEUED' });
+      await expect(sdk.cancelJob(job.id)).resolves.toMatchObject({ status: 'CANCELLED' });
+      expect(await caught(sdk.cancelJob('job_nosuchjob'))).toMatchObject({ code: 'JOB_NOT_FOUND' });
+      expect(await caught(sdk.retryJob('job_nosuchjob'))).toMatchObject({ code: 'JOB_NOT_FOUND' });
+
+      // The escape hatch takes a plain GraphQL string too.
+      const raw = await sdk.request<{ video: { __typename: string; id?: string } }>('query V($id: ID!) { video(id: $id) { __typename ... on Video { id } } }', {
+        id: video.id,
+      });
+      expect(raw.video).toEqual({ __typename: 'Video', id: video.id });
+    } finally {
+      await sdk.close();
+    }
+  });
+});
+
+describe('verifyWebhook', () => {
+  const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' };
+  const secret = `whsec_${Buffer.from('a secret of thirty-two bytes....').toString('base64')}`;
+
+  it('throws VidqError INVALID_INPUT for a malformed secret, not a plain Error', () => {
+    for (const bad of ['whsec_not base64!!', '%%%', '']) {
+      let error: unknown;
+      try {
+        verifyWebhook(bad, '{}', headers);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad).toBeInstanceOf(VidqError);
+      expect(error).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((error as VidqError).message).toMatch(/secret/);
+    }
+  });
+
+  it('throws VidqError INVALID_INPUT explaining the raw body when given parsed JSON', () => {
+    let error: unknown;
+    try {
+      verifyWebhook(secret, { type: 'job.completed' } as never, headers);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VidqError);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT' });
+    expect((error as VidqError).message).toContain('pass the raw request body (string or Buffer), not the parsed JSON');
+    expect((error as VidqError).message).toContain("express.raw({ type: 'application/json' })");
+    // A Buffer (express.raw) is a raw body: its signature is checked (and here refused).
+    expect(() => verifyWebhook(secret, Buffer.from('{}'), headers)).toThrow(/Not a genuine vidq webhook/);
+  });
+});
+
+describe('SDK documentation', () => {
+  it('index.ts points at a README that exists and documents every client method', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const index = await fs.readFile(path.join(root, 'clients/sdk/src/index.ts'), 'utf8');
+    const pointers = [...index.matchAll(/See ([\w/.-]+\.md)/g)].map((m) => m[1]);
+    expect(pointers.length).toBeGreaterThan(0);
+    for (const pointer of pointers) await expect(fs.access(path.join(root, pointer))).resolves.toBeUndefined();
+    const readme = await fs.readFile(path.join(root, 'clients/sdk/README.md'), 'utf8');
+    const methods = Object.getOwnPropertyNames(VidqClient.prototype).filter((m) => m !== 'constructor');
+    for (const method of methods) expect(readme, method).toContain(`${method}(`);
+    for (const field of ['required', 'available', 'jobId', 'videoId', 'status', 'offset', 'length', 'maxBytes', 'retryAfterSeconds'])
+      expect(readme, field).toContain(field);
+    const pkg = JSON.parse(await fs.readFile(path.join(root, 'clients/sdk/package.json'), 'utf8'));
+    expect(pkg.files).toContain('README.md');
   });
 });

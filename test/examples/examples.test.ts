@@ -111,7 +111,9 @@ describe('examples/', () => {
     await fs.writeFile(text, 'not a video');
     const result = (await example('node-sdk/process-video.mjs', [text], {})) as { code?: number; stderr: string };
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/vidq refused: UNSUPPORTED_FORMAT: /);
+    expect(result.stderr).toMatch(
+      /vidq refused: UNSUPPORTED_FORMAT: The uploaded file format is not supported\.\n  .*\.txt\. Supported formats: mp4, mov, avi, mkv, webm/,
+    );
   });
 
   it('apollo-client/job-status.mjs reads a job, and an error member through possibleTypes', async () => {

@@ -1,10 +1,10 @@
 // The vidq client: one object per server and API key.
 import type { Client as SocketClient } from 'graphql-ws';
 import { unwrap } from './errors.js';
-import type { JobFieldsFragment, JobOutputQuery, SubmitJobInput, TypedDocumentString } from './generated/graphql.js';
+import type { JobFieldsFragment, JobOutputQuery, SubmitJobInput, TypedDocumentString, VideoFieldsFragment } from './generated/graphql.js';
 import { type Connection, request } from './http.js';
 import { createSocket, type FollowOptions, followJob, type JobEvent } from './follow.js';
-import { JobDocument, JobOutputDocument, SubmitJobDocument } from './operations.js';
+import { CancelJobDocument, JobDocument, JobOutputDocument, RetryJobDocument, SubmitJobDocument, VideoDocument } from './operations.js';
 import { type UploadOptions, type UploadSource, uploadVideo } from './upload.js';
 
 export interface VidqClientOptions {
@@ -17,6 +17,7 @@ export interface VidqClientOptions {
 }
 
 export type Job = JobFieldsFragment;
+export type Video = VideoFieldsFragment;
 export type JobOutput = Extract<JobOutputQuery['jobOutput'], { __typename: 'JobOutput' }>;
 
 export class VidqClient {
@@ -29,8 +30,14 @@ export class VidqClient {
   }
 
   /** Uploads a video (resumable, with progress) and returns it once vidq has checked it. */
-  upload(source: UploadSource, options?: UploadOptions) {
+  upload(source: UploadSource, options?: UploadOptions): Promise<Video> {
     return uploadVideo(this.conn, source, options);
+  }
+
+  /** A video by id (VIDEO_NOT_FOUND for an unknown one or another user's). */
+  async video(id: string): Promise<Video> {
+    const data = await request(this.conn, VideoDocument, { id });
+    return unwrap(data.video, 'Video');
   }
 
   async submitJob(input: SubmitJobInput): Promise<Job> {
@@ -38,9 +45,22 @@ export class VidqClient {
     return unwrap(data.submitJob, 'SubmitJobSuccess').job;
   }
 
+  /** A job by id (JOB_NOT_FOUND for an unknown one or another user's). */
   async job(id: string): Promise<Job> {
     const data = await request(this.conn, JobDocument, { id });
     return unwrap(data.job, 'Job');
+  }
+
+  /** Stops a QUEUED or PROCESSING job (cancelling twice is harmless) and returns it, CANCELLED. */
+  async cancelJob(id: string): Promise<Job> {
+    const data = await request(this.conn, CancelJobDocument, { id });
+    return unwrap(data.cancelJob, 'CancelJobSuccess').job;
+  }
+
+  /** Runs a FAILED, TIMED_OUT or CANCELLED job again, keeping its finished stages; returns it, QUEUED. */
+  async retryJob(id: string): Promise<Job> {
+    const data = await request(this.conn, RetryJobDocument, { id });
+    return unwrap(data.retryJob, 'RetryJobSuccess').job;
   }
 
   /** The job's events, stored then live, until its terminal event; survives reconnects without gaps. */
@@ -61,9 +81,15 @@ export class VidqClient {
     return unwrap(data.jobOutput, 'JobOutput');
   }
 
-  /** Any other operation, typed by a document generated from your own queries (see clients/codegen.ts). */
-  request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
-    return request(this.conn, document, variables);
+  /**
+   * Any other operation: typed by a document generated from your own queries (see clients/codegen.ts),
+   * or a plain GraphQL string (then the result is typed by `TResult`, `any` unless given). Request-level
+   * errors throw VidqError; error union members come back in the data, as the server answered them.
+   */
+  request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult>;
+  request<TResult = any>(document: string, variables?: Record<string, unknown>): Promise<TResult>;
+  request(document: TypedDocumentString<unknown, unknown> | string, variables?: unknown): Promise<unknown> {
+    return request(this.conn, document, variables ?? {});
   }
 
   /** Closes the WebSocket, if one is open. */

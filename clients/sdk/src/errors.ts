@@ -1,14 +1,79 @@
 // Every failure the SDK reports is a VidqError with vidq's stable error code (the same codes as the
 // GraphQL error union members and `errorCatalog`), so callers branch on `code`, never on messages.
-import type { ErrorCode } from './generated/graphql.js';
+import type { ErrorCode, JobStatus } from './generated/graphql.js';
+
+/**
+ * vidq's error catalogue (the server's `errorCatalog`): each code's generic message, safe to show to
+ * end users, and whether trying again unchanged can succeed. Errors that do not come from a GraphQL
+ * error member (tus refusals, request-level errors) take their `message` and `retryable` from here.
+ */
+export const ERROR_MESSAGES: Record<ErrorCode, { message: string; retryable: boolean }> = {
+  INVALID_INPUT: { message: 'The request is invalid.', retryable: false },
+  UNAUTHENTICATED: { message: 'An API key is required.', retryable: false },
+  INVALID_API_KEY: { message: 'The API key is invalid, revoked or disabled.', retryable: false },
+  INSUFFICIENT_CREDITS: { message: 'Account credits below required amount.', retryable: false },
+  FORBIDDEN: { message: 'You do not have permission to perform this action.', retryable: false },
+  VIDEO_NOT_FOUND: { message: 'The specified video could not be found.', retryable: false },
+  UPLOAD_NOT_FOUND: { message: 'The specified upload could not be found.', retryable: false },
+  UPLOAD_INCOMPLETE: { message: 'The upload has not received all of its bytes yet.', retryable: true },
+  JOB_NOT_FOUND: { message: 'The specified job could not be found.', retryable: false },
+  JOB_ALREADY_PROCESSING: { message: 'A job for this video is already in progress.', retryable: false },
+  JOB_NOT_COMPLETE: { message: 'The job has not finished processing.', retryable: true },
+  JOB_TIMEOUT: { message: 'The job exceeded the maximum processing time and was terminated.', retryable: false },
+  JOB_FAILED: { message: 'The job failed.', retryable: false },
+  FILE_TOO_LARGE: { message: 'Uploaded file exceeds the maximum allowed size.', retryable: false },
+  UNSUPPORTED_FORMAT: { message: 'The uploaded file format is not supported.', retryable: false },
+  VIDEO_CORRUPT: { message: 'The uploaded video could not be processed.', retryable: false },
+  RATE_LIMITED: { message: 'Too many requests.', retryable: true },
+  WEBHOOK_DELIVERY_FAILED: { message: 'The webhook could not be delivered.', retryable: true },
+  SERVICE_UNAVAILABLE: { message: 'The service is temporarily unavailable.', retryable: true },
+  INTERNAL_ERROR: { message: 'An unexpected error occurred.', retryable: false },
+};
 
 export interface FieldError {
   path: string[];
   message: string;
 }
 
+/** The fields some error types add to `code`, `message`, `detail` and `retryable` (each set only by its types). */
+export interface VidqErrorFields {
+  /** INSUFFICIENT_CREDITS: credits the job costs. */
+  required?: number;
+  /** INSUFFICIENT_CREDITS: credits the account has. */
+  available?: number;
+  /** JOB_ALREADY_PROCESSING: the job already running for the video. */
+  jobId?: string;
+  /** JOB_ALREADY_PROCESSING: the video. */
+  videoId?: string;
+  /** JOB_NOT_COMPLETE: the job's current status. */
+  status?: JobStatus;
+  /** UPLOAD_INCOMPLETE: bytes received so far. */
+  offset?: number;
+  /** UPLOAD_INCOMPLETE: bytes declared (null when the upload's length was deferred). */
+  length?: number | null;
+  /** FILE_TOO_LARGE: the largest accepted upload, in bytes. */
+  maxBytes?: number;
+  /** RATE_LIMITED: seconds to wait before trying again (Retry-After). */
+  retryAfterSeconds?: number;
+  /** UNSUPPORTED_FORMAT (GraphQL): the accepted formats. */
+  supportedFormats?: string[];
+}
+
+const EXTRA_FIELDS = [
+  'required',
+  'available',
+  'jobId',
+  'videoId',
+  'status',
+  'offset',
+  'length',
+  'maxBytes',
+  'retryAfterSeconds',
+  'supportedFormats',
+] as const satisfies ReadonlyArray<keyof VidqErrorFields>;
+
 /** An error union member as the SDK's operations select it (`... on Error`). */
-export interface ErrorMember {
+export interface ErrorMember extends VidqErrorFields {
   __typename: string;
   code: ErrorCode;
   message: string;
@@ -17,30 +82,62 @@ export interface ErrorMember {
   fieldErrors?: FieldError[];
 }
 
-export class VidqError extends Error {
+export interface VidqErrorOptions extends VidqErrorFields {
+  code: ErrorCode;
+  message: string;
+  detail?: string;
+  retryable?: boolean;
+  typename?: string | null;
+  fieldErrors?: FieldError[];
+  /** The underlying error (a fetch failure, tus-js-client's error), for debugging. */
+  cause?: unknown;
+}
+
+export class VidqError extends Error implements VidqErrorFields {
   override readonly name = 'VidqError';
   readonly code: ErrorCode;
   /** Technical detail: what exactly went wrong. `message` is safe to show to end users. */
   readonly detail: string;
-  /** Whether trying again unchanged can succeed. */
+  /** Whether trying again unchanged can succeed (for RATE_LIMITED, after `retryAfterSeconds`). */
   readonly retryable: boolean;
   /** The GraphQL type of the error member (`VideoNotFoundError`…), when the error came from one. */
   readonly typename: string | null;
   /** For INVALID_INPUT: which input field is wrong, as a path from the argument (`["input", "videoId"]`). */
   readonly fieldErrors: FieldError[];
+  declare readonly required?: number;
+  declare readonly available?: number;
+  declare readonly jobId?: string;
+  declare readonly videoId?: string;
+  declare readonly status?: JobStatus;
+  declare readonly offset?: number;
+  declare readonly length?: number | null;
+  declare readonly maxBytes?: number;
+  declare readonly retryAfterSeconds?: number;
+  declare readonly supportedFormats?: string[];
 
-  constructor(opts: { code: ErrorCode; message: string; detail?: string; retryable?: boolean; typename?: string | null; fieldErrors?: FieldError[] }) {
-    super(opts.message);
+  constructor(opts: VidqErrorOptions) {
+    super(opts.message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = opts.code;
     this.detail = opts.detail ?? opts.message;
     this.retryable = opts.retryable ?? false;
     this.typename = opts.typename ?? null;
     this.fieldErrors = opts.fieldErrors ?? [];
+    // Only the fields the error carries become properties (so `'jobId' in error` means something).
+    for (const field of EXTRA_FIELDS) if (opts[field] !== undefined) Object.assign(this, { [field]: opts[field] });
   }
 
   static fromMember(member: ErrorMember): VidqError {
     return new VidqError({ ...member, typename: member.__typename });
   }
+}
+
+/** Seconds from a Retry-After header (seconds or an HTTP date); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** A union member is either the wanted type or one of the `Error` implementations. */

@@ -4,12 +4,37 @@
 // every event once, in order, without gaps. A refused key (close 4403) or a limit (4429) is not retried:
 // it fails at once with the server's reason.
 import { type Client, createClient } from 'graphql-ws';
-import { type ErrorMember, unreachableError, VidqError } from './errors.js';
-import type { ErrorCode, JobEventFieldsFragment, JobUpdatedSubscription } from './generated/graphql.js';
-import type { Connection } from './http.js';
+import { ERROR_MESSAGES, type ErrorMember, unreachableError, VidqError } from './errors.js';
+import type { ErrorCode, JobEventFieldsFragment, JobEventType, JobUpdatedSubscription } from './generated/graphql.js';
+import { authHeaders, type Connection } from './http.js';
 import { JobUpdatedDocument } from './operations.js';
 
-export type JobEvent = JobEventFieldsFragment;
+type Details<N extends string> = Extract<JobEventFieldsFragment['details'], { __typename: N }>;
+
+/** Which details each event type carries (the server resolves `details` by the event's `type`). */
+export interface JobEventDetailsByType {
+  QUEUED: Details<'JobQueuedDetails'>;
+  STARTED: Details<'JobStartedDetails'>;
+  STAGE_STARTED: Details<'StageStartedDetails'>;
+  PROGRESS: Details<'StageProgressDetails'>;
+  STAGE_COMPLETED: Details<'StageCompletedDetails'>;
+  RETRY_SCHEDULED: Details<'RetryScheduledDetails'>;
+  COMPLETED: Details<'JobEndedDetails'>;
+  FAILED: Details<'JobEndedDetails'>;
+  TIMED_OUT: Details<'JobEndedDetails'>;
+  CANCELLED: Details<'JobEndedDetails'>;
+}
+
+/**
+ * A job event whose `details` narrow by `type`: after `if (event.type === 'CANCELLED')`,
+ * `event.details.cancelledBy` and `wasStatus` are typed (no `__typename` check needed).
+ */
+export type JobEvent = {
+  [T in JobEventType]: Omit<JobEventFieldsFragment, 'type' | 'details'> & {
+    type: T;
+    details: T extends keyof JobEventDetailsByType ? JobEventDetailsByType[T] : JobEventFieldsFragment['details'];
+  };
+}[JobEventType];
 
 export interface FollowOptions {
   /** The last sequence already seen (default 0: from the first event). */
@@ -45,7 +70,7 @@ function socketUrl(conn: Connection): string {
 export function createSocket(conn: Connection): Client {
   return createClient({
     url: socketUrl(conn),
-    connectionParams: { authorization: `Bearer ${conn.apiKey}` },
+    connectionParams: authHeaders(conn),
     lazy: true,
     // follow() reconnects itself, resuming after the last sequence; graphql-ws's own retry would
     // resubscribe with the original variables.
@@ -58,7 +83,8 @@ function closeError(event: CloseEvent): VidqError {
   const code = FATAL_CLOSE_CODES[event.code];
   const reason = event.reason || `connection closed (${event.code})`;
   if (code === 'INVALID_API_KEY' && /no API key/i.test(reason)) return new VidqError({ code: 'UNAUTHENTICATED', message: reason });
-  return new VidqError({ code: code ?? 'SERVICE_UNAVAILABLE', message: reason, detail: `WebSocket closed with ${event.code}`, retryable: !code });
+  const final = code ?? 'SERVICE_UNAVAILABLE';
+  return new VidqError({ code: final, message: reason, detail: `WebSocket closed with ${event.code}`, retryable: ERROR_MESSAGES[final].retryable });
 }
 
 export async function* followJob(conn: Connection, socket: Client, jobId: string, opts: FollowOptions = {}): AsyncGenerator<JobEvent, void, undefined> {
@@ -71,8 +97,19 @@ export async function* followJob(conn: Connection, socket: Client, jobId: string
     try {
       for await (const result of subscription) {
         if (result.errors?.length) {
-          const first = result.errors[0] as { message: string; extensions?: { code?: ErrorCode } };
-          throw new VidqError({ code: first.extensions?.code ?? 'INTERNAL_ERROR', message: first.message });
+          const first = result.errors[0] as {
+            message: string;
+            extensions?: { code?: ErrorCode; detail?: string; retryable?: boolean; retryAfterSeconds?: number };
+          };
+          const code = first.extensions?.code ?? 'INTERNAL_ERROR';
+          const retryAfterSeconds = first.extensions?.retryAfterSeconds;
+          throw new VidqError({
+            code,
+            message: first.message,
+            detail: first.extensions?.detail,
+            retryable: first.extensions?.retryable ?? ERROR_MESSAGES[code]?.retryable ?? false,
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+          });
         }
         const member = result.data!.jobUpdated;
         if (member.__typename !== 'JobEvent') throw VidqError.fromMember(member as ErrorMember);
@@ -87,8 +124,10 @@ export async function* followJob(conn: Connection, socket: Client, jobId: string
       // The server ended the stream without a terminal event (it is shutting down): resume.
     } catch (error) {
       if (error instanceof VidqError) throw error;
+      // A refused key, a limit or a bad request (FATAL_CLOSE_CODES) is not reconnected: it fails at once.
+      const fatal = isCloseEvent(error) && error.code in FATAL_CLOSE_CODES;
       const failure = isCloseEvent(error) ? closeError(error) : unreachableError(conn.baseUrl, socketUrl(conn), error);
-      if (!failure.retryable || reconnects >= (opts.maxReconnects ?? 10)) throw failure;
+      if (fatal || reconnects >= (opts.maxReconnects ?? 10)) throw failure;
     } finally {
       opts.signal?.removeEventListener('abort', stop);
     }

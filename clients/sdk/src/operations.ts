@@ -14,6 +14,30 @@ export const ErrorFieldsFragment = graphql(`
         message
       }
     }
+    ... on InsufficientCreditsError {
+      required
+      available
+    }
+    ... on JobAlreadyProcessingError {
+      jobId
+      videoId
+    }
+    ... on JobNotCompleteError {
+      status
+    }
+    ... on UploadIncompleteError {
+      offset
+      length
+    }
+    ... on FileTooLargeError {
+      maxBytes
+    }
+    ... on UnsupportedFormatError {
+      supportedFormats
+    }
+    ... on RateLimitedError {
+      retryAfterSeconds
+    }
   }
 `);
 
@@ -98,11 +122,15 @@ export const JobEventFieldsFragment = graphql(`
         costCredits
         stages
         retryOf
+        keptStages
       }
       ... on JobStartedDetails {
         attempt
         maxAttempts
         recovered
+      }
+      ... on StageStartedDetails {
+        attempt
       }
       ... on StageProgressDetails {
         stageProgress
@@ -115,9 +143,12 @@ export const JobEventFieldsFragment = graphql(`
         attempt
         retriesLeft
         reason
+        backoff
       }
       ... on JobEndedDetails {
         retriesExhausted
+        cancelledBy
+        wasStatus
       }
     }
   }
@@ -156,6 +187,44 @@ export const JobDocument = graphql(`
     job(id: $id) {
       __typename
       ...JobFields
+      ...ErrorFields
+    }
+  }
+`);
+
+export const VideoDocument = graphql(`
+  query Video($id: ID!) {
+    video(id: $id) {
+      __typename
+      ...VideoFields
+      ...ErrorFields
+    }
+  }
+`);
+
+export const CancelJobDocument = graphql(`
+  mutation CancelJob($id: ID!) {
+    cancelJob(id: $id) {
+      __typename
+      ... on CancelJobSuccess {
+        job {
+          ...JobFields
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const RetryJobDocument = graphql(`
+  mutation RetryJob($id: ID!) {
+    retryJob(id: $id) {
+      __typename
+      ... on RetryJobSuccess {
+        job {
+          ...JobFields
+        }
+      }
       ...ErrorFields
     }
   }

@@ -3,9 +3,9 @@
 // `resumeFile` (Node) an upload interrupted by a crash or a restart resumes in the next process.
 import * as tus from 'tus-js-client';
 import { type DetailedError, Upload, type UrlStorage } from 'tus-js-client';
-import { unreachableError, unwrap, VidqError } from './errors.js';
+import { ERROR_MESSAGES, parseRetryAfter, unreachableError, unwrap, VidqError } from './errors.js';
 import type { ErrorCode, VideoFieldsFragment } from './generated/graphql.js';
-import { type Connection, request } from './http.js';
+import { authHeaders, type Connection, hasApiKey, request } from './http.js';
 import { CreateVideoFromUploadDocument } from './operations.js';
 
 /** A file path (Node), a Blob or File (browsers; Node's `fs.openAsBlob`), or bytes. */
@@ -31,26 +31,44 @@ export interface UploadOptions {
 }
 
 const TUS_STATUS_CODES: Record<number, ErrorCode> = {
-  401: 'INVALID_API_KEY',
+  400: 'INVALID_INPUT',
+  401: 'INVALID_API_KEY', // UNAUTHENTICATED when no key was sent: see tusError
   404: 'UPLOAD_NOT_FOUND',
   413: 'FILE_TOO_LARGE',
   415: 'UNSUPPORTED_FORMAT',
   429: 'RATE_LIMITED',
 };
 
+/**
+ * A tus refusal as a VidqError shaped like a GraphQL error member: `message` is the catalogue's generic
+ * message for the code, `detail` the server's own text (the response body), and tus-js-client's error
+ * (with its request dump) is only the `cause`.
+ */
 function tusError(conn: Connection, error: Error | DetailedError): VidqError {
   const response = (error as DetailedError).originalResponse;
   const status = response?.getStatus() ?? 0;
   const request = (error as DetailedError).originalRequest;
   // A request that got no HTTP answer at all (refused, unknown host, timeout): name the URL and the cause.
   if (!status && request) return unreachableError(conn.baseUrl, request.getURL(), error);
-  const body = response?.getBody()?.trim();
-  const code = TUS_STATUS_CODES[status] ?? (status === 400 ? 'INVALID_INPUT' : 'SERVICE_UNAVAILABLE');
+  if (!status) {
+    // Failed before any request (reading the file, the URL storage): not the server's refusal.
+    return new VidqError({ code: 'SERVICE_UNAVAILABLE', message: `The upload failed before reaching vidq: ${error.message}`, retryable: true, cause: error });
+  }
+  const body = response?.getBody()?.trim() ?? '';
+  let code = TUS_STATUS_CODES[status] ?? 'SERVICE_UNAVAILABLE';
+  // vidq answers 401 for both: no key sent (or one it reads as none) is UNAUTHENTICATED, as on GraphQL.
+  if (status === 401 && (!hasApiKey(conn) || body.startsWith(ERROR_MESSAGES.UNAUTHENTICATED.message))) code = 'UNAUTHENTICATED';
+  const retryAfterSeconds = code === 'RATE_LIMITED' ? parseRetryAfter(response?.getHeader('retry-after')) : undefined;
+  // The 413 at creation names the limit: "… up to 1000 MB (1048576000 bytes)."
+  const maxBytes = code === 'FILE_TOO_LARGE' ? Number(/\((\d+) bytes\)/.exec(body)?.[1] ?? NaN) : NaN;
   return new VidqError({
     code,
-    message: body || (status ? `Upload refused with HTTP ${status}` : `The upload failed before reaching vidq: ${error.message}`),
-    detail: error.message,
-    retryable: code === 'SERVICE_UNAVAILABLE' || code === 'RATE_LIMITED',
+    message: ERROR_MESSAGES[code].message,
+    detail: body || `vidq answered the upload with HTTP ${status}.`,
+    retryable: ERROR_MESSAGES[code].retryable,
+    cause: error,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    ...(Number.isFinite(maxBytes) ? { maxBytes } : {}),
   });
 }
 
@@ -94,7 +112,7 @@ async function sendBytes(conn: Connection, source: UploadSource, opts: UploadOpt
   return new Promise<string>((resolve, reject) => {
     const upload = new Upload(input as never, {
       endpoint: new URL('/uploads', conn.baseUrl).href,
-      headers: { authorization: `Bearer ${conn.apiKey}` },
+      headers: authHeaders(conn),
       metadata: { filename: name },
       uploadSize: size,
       chunkSize: opts.chunkSizeBytes ?? 16 * 1024 * 1024,

@@ -60,21 +60,58 @@ function header(headers: HeaderBag, name: string): string {
 
 /**
  * Checks the signature and the timestamp (at most 5 minutes old) of a delivery and returns its event.
- * Pass the raw body exactly as received (not re-serialised JSON) and the request's headers.
- * Throws a VidqError (code INVALID_INPUT) when the delivery is not genuine; answer it with 400.
+ * Pass the raw body exactly as received (a string or a Buffer/Uint8Array, not parsed and re-serialised
+ * JSON) and the request's headers. Throws a VidqError (code INVALID_INPUT) when the delivery is not
+ * genuine (answer it with 400), and when the secret or the body cannot be used at all.
  */
 export function verifyWebhook(secret: string, rawBody: string | Uint8Array, headers: HeaderBag): WebhookEvent {
-  const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
+  const body = rawBodyText(rawBody);
+  const webhook = signer(secret);
   const wanted = {
-    'webhook-id': header(headers, 'webhook-id'),
-    'webhook-timestamp': header(headers, 'webhook-timestamp'),
-    'webhook-signature': header(headers, 'webhook-signature'),
+    'webhook-id': header(headers ?? {}, 'webhook-id'),
+    'webhook-timestamp': header(headers ?? {}, 'webhook-timestamp'),
+    'webhook-signature': header(headers ?? {}, 'webhook-signature'),
   };
   try {
-    return new Webhook(secret).verify(body, wanted) as WebhookEvent;
+    return webhook.verify(body, wanted) as WebhookEvent;
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw error;
     return rejectDelivery(error.message);
+  }
+}
+
+function rawBodyText(rawBody: unknown): string {
+  if (typeof rawBody === 'string') return rawBody;
+  if (rawBody instanceof Uint8Array) return new TextDecoder().decode(rawBody); // Buffers too
+  if (rawBody instanceof ArrayBuffer) return new TextDecoder().decode(new Uint8Array(rawBody));
+  const got = rawBody === null ? 'null' : Array.isArray(rawBody) ? 'an array' : typeof rawBody === 'object' ? 'an object' : typeof rawBody;
+  throw new VidqError({
+    code: 'INVALID_INPUT',
+    message:
+      "verifyWebhook needs the body exactly as received: pass the raw request body (string or Buffer), not the parsed JSON — e.g. express.raw({ type: 'application/json' }) on the webhook's route.",
+    detail: `rawBody is ${got}; the signature covers the exact bytes sent, which parsed JSON no longer has.`,
+  });
+}
+
+/** The secret as standardwebhooks reads it: whsec_ followed by base64. */
+function signer(secret: unknown): Webhook {
+  const example = 'whsec_<base64>, e.g. viewer.webhookSecret or the secret createWebhookEndpoint returned';
+  if (typeof secret !== 'string' || !secret.trim()) {
+    throw new VidqError({
+      code: 'INVALID_INPUT',
+      message: `The webhook secret is missing: pass ${example}.`,
+      detail: `secret is ${JSON.stringify(secret) ?? String(secret)}`,
+    });
+  }
+  try {
+    return new Webhook(secret.trim());
+  } catch (error) {
+    throw new VidqError({
+      code: 'INVALID_INPUT',
+      message: `The webhook secret is malformed: expected ${example}.`,
+      detail: error instanceof Error ? error.message : String(error),
+      cause: error,
+    });
   }
 }
 

@@ -129,29 +129,29 @@ export type SubmitJobInput = {
   webhookUrl?: string | null | undefined;
 };
 
-type ErrorFields_FileTooLargeError_Fragment = { __typename: 'FileTooLargeError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_FileTooLargeError_Fragment = { __typename: 'FileTooLargeError', maxBytes: number, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_ForbiddenError_Fragment = { __typename: 'ForbiddenError', code: ErrorCode, message: string, detail: string, retryable: boolean };
 
-type ErrorFields_InsufficientCreditsError_Fragment = { __typename: 'InsufficientCreditsError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_InsufficientCreditsError_Fragment = { __typename: 'InsufficientCreditsError', required: number, available: number, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_InvalidInputError_Fragment = { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> };
 
-type ErrorFields_JobAlreadyProcessingError_Fragment = { __typename: 'JobAlreadyProcessingError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_JobAlreadyProcessingError_Fragment = { __typename: 'JobAlreadyProcessingError', jobId: string, videoId: string, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_JobFailedError_Fragment = { __typename: 'JobFailedError', code: ErrorCode, message: string, detail: string, retryable: boolean };
 
-type ErrorFields_JobNotCompleteError_Fragment = { __typename: 'JobNotCompleteError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_JobNotCompleteError_Fragment = { __typename: 'JobNotCompleteError', status: JobStatus, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_JobNotFoundError_Fragment = { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_JobTimeoutError_Fragment = { __typename: 'JobTimeoutError', code: ErrorCode, message: string, detail: string, retryable: boolean };
 
-type ErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_RateLimitedError_Fragment = { __typename: 'RateLimitedError', retryAfterSeconds: number, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
-type ErrorFields_UnsupportedFormatError_Fragment = { __typename: 'UnsupportedFormatError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_UnsupportedFormatError_Fragment = { __typename: 'UnsupportedFormatError', supportedFormats: Array<string>, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
-type ErrorFields_UploadIncompleteError_Fragment = { __typename: 'UploadIncompleteError', code: ErrorCode, message: string, detail: string, retryable: boolean };
+type ErrorFields_UploadIncompleteError_Fragment = { __typename: 'UploadIncompleteError', offset: number, length: number | null, code: ErrorCode, message: string, detail: string, retryable: boolean };
 
 type ErrorFields_UploadNotFoundError_Fragment = { __typename: 'UploadNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean };
 
@@ -182,13 +182,13 @@ export type VideoFieldsFragment = { id: string, filename: string, format: string
 export type JobFieldsFragment = { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null };
 
 export type JobEventFieldsFragment = { __typename: 'JobEvent', jobId: string, sequence: number, type: JobEventType, status: JobStatus, progress: number, stage: string | null, at: string, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null, details:
-    | { __typename: 'JobEndedDetails', retriesExhausted: boolean }
-    | { __typename: 'JobQueuedDetails', costCredits: number | null, stages: Array<string> | null, retryOf: JobStatus | null }
+    | { __typename: 'JobEndedDetails', retriesExhausted: boolean, cancelledBy: string | null, wasStatus: JobStatus | null }
+    | { __typename: 'JobQueuedDetails', costCredits: number | null, stages: Array<string> | null, retryOf: JobStatus | null, keptStages: Array<string> | null }
     | { __typename: 'JobStartedDetails', attempt: number | null, maxAttempts: number | null, recovered: boolean }
-    | { __typename: 'RetryScheduledDetails', attempt: number | null, retriesLeft: number | null, reason: string | null }
+    | { __typename: 'RetryScheduledDetails', attempt: number | null, retriesLeft: number | null, reason: string | null, backoff: string | null }
     | { __typename: 'StageCompletedDetails', stageStatus: StageStatus, skipReason: string | null }
     | { __typename: 'StageProgressDetails', stageProgress: number }
-    | { __typename: 'StageStartedDetails' }
+    | { __typename: 'StageStartedDetails', attempt: number | null }
    };
 
 export type CreateVideoFromUploadMutationVariables = Exact<{
@@ -197,11 +197,11 @@ export type CreateVideoFromUploadMutationVariables = Exact<{
 
 
 export type CreateVideoFromUploadMutation = { createVideoFromUpload:
-    | { __typename: 'FileTooLargeError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'FileTooLargeError', maxBytes: number, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'ForbiddenError', code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
-    | { __typename: 'UnsupportedFormatError', code: ErrorCode, message: string, detail: string, retryable: boolean }
-    | { __typename: 'UploadIncompleteError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'UnsupportedFormatError', supportedFormats: Array<string>, code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'UploadIncompleteError', offset: number, length: number | null, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'UploadNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'UploadVideoSuccess', video: { id: string, filename: string, format: string, contentType: string, sizeBytes: number, sha256: string, title: string | null, recordedAt: string | null, createdAt: string, metadata: { durationSeconds: number, width: number, height: number, videoCodec: string, audioCodec: string | null, frameRate: number, bitRate: number | null } } }
     | { __typename: 'VideoCorruptError', code: ErrorCode, message: string, detail: string, retryable: boolean }
@@ -214,9 +214,9 @@ export type SubmitJobMutationVariables = Exact<{
 
 export type SubmitJobMutation = { submitJob:
     | { __typename: 'ForbiddenError', code: ErrorCode, message: string, detail: string, retryable: boolean }
-    | { __typename: 'InsufficientCreditsError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'InsufficientCreditsError', required: number, available: number, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
-    | { __typename: 'JobAlreadyProcessingError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'JobAlreadyProcessingError', jobId: string, videoId: string, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'SubmitJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
     | { __typename: 'VideoNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
@@ -231,6 +231,40 @@ export type JobQuery = { job:
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
 
+export type VideoQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type VideoQuery = { video:
+    | { __typename: 'Video', id: string, filename: string, format: string, contentType: string, sizeBytes: number, sha256: string, title: string | null, recordedAt: string | null, createdAt: string, metadata: { durationSeconds: number, width: number, height: number, videoCodec: string, audioCodec: string | null, frameRate: number, bitRate: number | null } }
+    | { __typename: 'VideoNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+   };
+
+export type CancelJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelJobMutation = { cancelJob:
+    | { __typename: 'CancelJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
+    | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+   };
+
+export type RetryJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryJobMutation = { retryJob:
+    | { __typename: 'InsufficientCreditsError', required: number, available: number, code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'JobAlreadyProcessingError', jobId: string, videoId: string, code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'RetryJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
+   };
+
 export type JobOutputQueryVariables = Exact<{
   jobId: string | number;
 }>;
@@ -238,7 +272,7 @@ export type JobOutputQueryVariables = Exact<{
 
 export type JobOutputQuery = { jobOutput:
     | { __typename: 'JobFailedError', code: ErrorCode, message: string, detail: string, retryable: boolean }
-    | { __typename: 'JobNotCompleteError', code: ErrorCode, message: string, detail: string, retryable: boolean }
+    | { __typename: 'JobNotCompleteError', status: JobStatus, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'JobOutput', jobId: string, results: Record<string, unknown>, files: Array<{ kind: string, stage: string, url: string, contentType: string, sizeBytes: number }>, probe: { durationSeconds: number, width: number, height: number, videoCodec: string, audioCodec: string | null, frameRate: number, bitRate: number | null } | null, transcode: { file: string, format: string, codec: string, audioCodec: string | null, width: number, height: number, durationSeconds: number, sizeBytes: number, hasAlpha: boolean } | null, thumbnails: { width: number, poster: { file: string, time: number }, thumbnails: Array<{ file: string, time: number }> } | null, audio: { durationSeconds: number, loudness: { integratedLufs: number | null, loudnessRangeLu: number | null, truePeakDbfs: number | null }, silences: Array<{ start: number, end: number }> } | null, scenes: { threshold: number, scenes: Array<{ index: number, start: number, end: number, hash: string }> } | null }
     | { __typename: 'JobTimeoutError', code: ErrorCode, message: string, detail: string, retryable: boolean }
@@ -252,13 +286,13 @@ export type JobUpdatedSubscriptionVariables = Exact<{
 
 export type JobUpdatedSubscription = { jobUpdated:
     | { __typename: 'JobEvent', jobId: string, sequence: number, type: JobEventType, status: JobStatus, progress: number, stage: string | null, at: string, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null, details:
-        | { __typename: 'JobEndedDetails', retriesExhausted: boolean }
-        | { __typename: 'JobQueuedDetails', costCredits: number | null, stages: Array<string> | null, retryOf: JobStatus | null }
+        | { __typename: 'JobEndedDetails', retriesExhausted: boolean, cancelledBy: string | null, wasStatus: JobStatus | null }
+        | { __typename: 'JobQueuedDetails', costCredits: number | null, stages: Array<string> | null, retryOf: JobStatus | null, keptStages: Array<string> | null }
         | { __typename: 'JobStartedDetails', attempt: number | null, maxAttempts: number | null, recovered: boolean }
-        | { __typename: 'RetryScheduledDetails', attempt: number | null, retriesLeft: number | null, reason: string | null }
+        | { __typename: 'RetryScheduledDetails', attempt: number | null, retriesLeft: number | null, reason: string | null, backoff: string | null }
         | { __typename: 'StageCompletedDetails', stageStatus: StageStatus, skipReason: string | null }
         | { __typename: 'StageProgressDetails', stageProgress: number }
-        | { __typename: 'StageStartedDetails' }
+        | { __typename: 'StageStartedDetails', attempt: number | null }
        }
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
@@ -293,6 +327,30 @@ export const ErrorFieldsFragmentDoc = new TypedDocumentString(`
       path
       message
     }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
   }
 }
     `, {"fragmentName":"ErrorFields"}) as unknown as TypedDocumentString<ErrorFieldsFragment, unknown>;
@@ -375,11 +433,15 @@ export const JobEventFieldsFragmentDoc = new TypedDocumentString(`
       costCredits
       stages
       retryOf
+      keptStages
     }
     ... on JobStartedDetails {
       attempt
       maxAttempts
       recovered
+    }
+    ... on StageStartedDetails {
+      attempt
     }
     ... on StageProgressDetails {
       stageProgress
@@ -392,9 +454,12 @@ export const JobEventFieldsFragmentDoc = new TypedDocumentString(`
       attempt
       retriesLeft
       reason
+      backoff
     }
     ... on JobEndedDetails {
       retriesExhausted
+      cancelledBy
+      wasStatus
     }
   }
 }
@@ -422,6 +487,30 @@ export const CreateVideoFromUploadDocument = new TypedDocumentString(`
       path
       message
     }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
   }
 }
 fragment VideoFields on Video {
@@ -467,6 +556,30 @@ export const SubmitJobDocument = new TypedDocumentString(`
       path
       message
     }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
   }
 }
 fragment JobFields on Job {
@@ -521,6 +634,30 @@ export const JobDocument = new TypedDocumentString(`
       message
     }
   }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
+  }
 }
 fragment JobFields on Job {
   id
@@ -554,6 +691,233 @@ fragment JobFields on Job {
     retryable
   }
 }`) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const VideoDocument = new TypedDocumentString(`
+    query Video($id: ID!) {
+  video(id: $id) {
+    __typename
+    ...VideoFields
+    ...ErrorFields
+  }
+}
+    fragment ErrorFields on Error {
+  __typename
+  code
+  message
+  detail
+  retryable
+  ... on InvalidInputError {
+    fieldErrors {
+      path
+      message
+    }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
+  }
+}
+fragment VideoFields on Video {
+  id
+  filename
+  format
+  contentType
+  sizeBytes
+  sha256
+  title
+  recordedAt
+  createdAt
+  metadata {
+    durationSeconds
+    width
+    height
+    videoCodec
+    audioCodec
+    frameRate
+    bitRate
+  }
+}`) as unknown as TypedDocumentString<VideoQuery, VideoQueryVariables>;
+export const CancelJobDocument = new TypedDocumentString(`
+    mutation CancelJob($id: ID!) {
+  cancelJob(id: $id) {
+    __typename
+    ... on CancelJobSuccess {
+      job {
+        ...JobFields
+      }
+    }
+    ...ErrorFields
+  }
+}
+    fragment ErrorFields on Error {
+  __typename
+  code
+  message
+  detail
+  retryable
+  ... on InvalidInputError {
+    fieldErrors {
+      path
+      message
+    }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
+  }
+}
+fragment JobFields on Job {
+  id
+  status
+  progress
+  stage
+  attempt
+  maxAttempts
+  createdAt
+  startedAt
+  finishedAt
+  webhookUrl
+  video {
+    id
+  }
+  options {
+    model
+    outputFormat
+  }
+  stages {
+    name
+    status
+    attempts
+    progress
+  }
+  error {
+    code
+    message
+    detail
+    stage
+    retryable
+  }
+}`) as unknown as TypedDocumentString<CancelJobMutation, CancelJobMutationVariables>;
+export const RetryJobDocument = new TypedDocumentString(`
+    mutation RetryJob($id: ID!) {
+  retryJob(id: $id) {
+    __typename
+    ... on RetryJobSuccess {
+      job {
+        ...JobFields
+      }
+    }
+    ...ErrorFields
+  }
+}
+    fragment ErrorFields on Error {
+  __typename
+  code
+  message
+  detail
+  retryable
+  ... on InvalidInputError {
+    fieldErrors {
+      path
+      message
+    }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
+  }
+}
+fragment JobFields on Job {
+  id
+  status
+  progress
+  stage
+  attempt
+  maxAttempts
+  createdAt
+  startedAt
+  finishedAt
+  webhookUrl
+  video {
+    id
+  }
+  options {
+    model
+    outputFormat
+  }
+  stages {
+    name
+    status
+    attempts
+    progress
+  }
+  error {
+    code
+    message
+    detail
+    stage
+    retryable
+  }
+}`) as unknown as TypedDocumentString<RetryJobMutation, RetryJobMutationVariables>;
 export const JobOutputDocument = new TypedDocumentString(`
     query JobOutput($jobId: ID!) {
   jobOutput(jobId: $jobId) {
@@ -636,6 +1000,30 @@ export const JobOutputDocument = new TypedDocumentString(`
       message
     }
   }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
+  }
 }`) as unknown as TypedDocumentString<JobOutputQuery, JobOutputQueryVariables>;
 export const JobUpdatedDocument = new TypedDocumentString(`
     subscription JobUpdated($jobId: ID!, $afterSequence: Int) {
@@ -656,6 +1044,30 @@ export const JobUpdatedDocument = new TypedDocumentString(`
       path
       message
     }
+  }
+  ... on InsufficientCreditsError {
+    required
+    available
+  }
+  ... on JobAlreadyProcessingError {
+    jobId
+    videoId
+  }
+  ... on JobNotCompleteError {
+    status
+  }
+  ... on UploadIncompleteError {
+    offset
+    length
+  }
+  ... on FileTooLargeError {
+    maxBytes
+  }
+  ... on UnsupportedFormatError {
+    supportedFormats
+  }
+  ... on RateLimitedError {
+    retryAfterSeconds
   }
 }
 fragment JobEventFields on JobEvent {
@@ -680,11 +1092,15 @@ fragment JobEventFields on JobEvent {
       costCredits
       stages
       retryOf
+      keptStages
     }
     ... on JobStartedDetails {
       attempt
       maxAttempts
       recovered
+    }
+    ... on StageStartedDetails {
+      attempt
     }
     ... on StageProgressDetails {
       stageProgress
@@ -697,9 +1113,12 @@ fragment JobEventFields on JobEvent {
       attempt
       retriesLeft
       reason
+      backoff
     }
     ... on JobEndedDetails {
       retriesExhausted
+      cancelledBy
+      wasStatus
     }
   }
 }`) as unknown as TypedDocumentString<JobUpdatedSubscription, JobUpdatedSubscriptionVariables>;
