@@ -26,7 +26,8 @@ const envSchema = z.object({
   MAX_FILE_SIZE_MB: int(1).default(1000),
   /** An upload from which no byte arrives for this long is given up as interrupted, nothing kept. */
   UPLOAD_IDLE_TIMEOUT_SECONDS: int(1, 3600).default(60),
-  PROCESSING_TIMEOUT_SECONDS: int(1).default(3600),
+  // pg-boss keeps a job at most 24 h (86,400 s), and a job's queue expiry sits 30 s past its deadline.
+  PROCESSING_TIMEOUT_SECONDS: int(1, 86_370).default(3600),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   /** A webhook attempt succeeds on a 2xx within this many milliseconds (connect, headers and body). */
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),

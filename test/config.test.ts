@@ -24,6 +24,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ ROLE: 'boss' })).toThrowError(/ROLE="boss": must be all, api or worker/);
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' })).toThrowError(/WEBHOOK_ALLOW_PRIVATE_URLS="maybe"/);
     expect(() => loadConfig({ MAX_FILE_SIZE_MB: '0' })).toThrowError(/MAX_FILE_SIZE_MB="0": must be at least 1/);
+    // The queue keeps a job at most a day: a longer limit would fail every submitJob, not the start.
+    expect(() => loadConfig({ PROCESSING_TIMEOUT_SECONDS: '86400' })).toThrowError(/PROCESSING_TIMEOUT_SECONDS="86400": must be at most 86370/);
+    expect(loadConfig({ PROCESSING_TIMEOUT_SECONDS: '86370' }).processingTimeoutSeconds).toBe(86370);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL=.*postgres/);
     // A host and port without a scheme parses as a URL (scheme "minio:"): refused here, not at the first request.
     expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrowError(

@@ -125,6 +125,18 @@ describe('submitJob', () => {
     expect(paths).toEqual(expect.arrayContaining(['input.timeoutSeconds', 'input.webhookUrl', 'input.background.color']));
   });
 
+  it('queues a job with the longest timeout PROCESSING_TIMEOUT_SECONDS allows (a day, less the queue expiry margin)', async () => {
+    const longest = await startTestApp({ env: { ROLE: 'api', PROCESSING_TIMEOUT_SECONDS: '86370' }, database: app.database, dataDir: app.dataDir });
+    try {
+      const video = await seedVideo(longest, owner.id, clip);
+      const res = await gql(longest.url, owner.key, SUBMIT, { input: { videoId: video.id, timeoutSeconds: 86_370 } });
+      expect(res.body.data.submitJob.__typename).toBe('SubmitJobSuccess');
+      await gql(longest.url, owner.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: res.body.data.submitJob.job.id });
+    } finally {
+      await longest.close();
+    }
+  });
+
   it('answers VideoNotFoundError for an unknown video and for another user’s video alike', async () => {
     const stranger = await app.createUser({ name: 'stranger' });
     const video = await seedVideo(app, owner.id, clip);
