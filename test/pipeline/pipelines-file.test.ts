@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStageRegistry } from '../../src/pipeline/registry/index';
-import { PipelinesFileError } from '../../src/pipeline/registry/pipelines-file';
+import { PipelinesFileError, readPipelinesFile } from '../../src/pipeline/registry/pipelines-file';
 
 let dir: string;
 let script: string;
@@ -61,6 +61,17 @@ describe('PIPELINES_FILE', () => {
     ['an empty command', { stages: { x: { command: [] } } }, ['stages.x.command: must name a program']],
     ['a misspelt stage field', { stages: { x: stage({ timeout: 5 }) } }, [expect.stringMatching(/^stages\.x: Unrecognized key: "timeout"/)]],
     ['a bad timeoutSeconds', { stages: { x: stage({ timeoutSeconds: -1 }) } }, ['stages.x.timeoutSeconds: must be positive']],
+    // Past 2^31-1 ms a timer fires at once: every run of the stage would be TIMED_OUT in a millisecond.
+    [
+      'a timeoutSeconds past 24 h',
+      { stages: { x: stage({ timeoutSeconds: 2_147_484 }) } },
+      [expect.stringMatching(/^stages\.x\.timeoutSeconds: must be at most 86400 \(24 h/)],
+    ],
+    [
+      'a timeoutSeconds just past 24 h',
+      { stages: { x: stage({ timeoutSeconds: 86_401 }) } },
+      [expect.stringMatching(/^stages\.x\.timeoutSeconds: must be at most 86400/)],
+    ],
     ['a bad stage name', { stages: { 'Bad Name': stage() } }, [expect.stringMatching(/^stages\.Bad Name: must be lowercase letters/)]],
     [
       'a program that does not exist',
@@ -107,6 +118,13 @@ describe('PIPELINES_FILE', () => {
       return;
     }
     expect(await problemsWith(content)).toEqual(expected);
+  });
+
+  it('accepts a timeoutSeconds of up to 24 h', async () => {
+    const file = path.join(dir, 'longest.json');
+    await fs.writeFile(file, JSON.stringify({ stages: { long: stage({ timeoutSeconds: 86_400 }) } }));
+    const loaded = readPipelinesFile(file, { stages: new Set(), pipelines: new Set() });
+    expect(loaded.stages[0]).toMatchObject({ name: 'long', timeoutSeconds: 86_400 });
   });
 
   it('lists every problem at once', async () => {

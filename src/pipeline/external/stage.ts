@@ -9,7 +9,7 @@
 //     other code INTERNAL_ERROR; the stderr tail is the error's detail;
 //   - cancel or timeout: SIGTERM to its process group, SIGKILL 5 s later. No process of it survives.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, constants as fsConstants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, constants as fsConstants, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeadlineReached, PermanentStageError, StageAbortedError, type StageError, TransientStageError, spawnFailure } from '../errors.ts';
 import { deathSignalLauncher } from '../ffmpeg.ts';
@@ -37,18 +37,24 @@ export function createExternalStage(def: ExternalStageDefinition): Stage {
   };
 }
 
+/** The signal's abort as the stage's error, as a kill of a running stage reports it. */
+const aborted = (signal: AbortSignal) => new StageAbortedError(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+
 async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext): Promise<StageResult> {
-  ctx.signal.throwIfAborted();
+  if (ctx.signal.aborted) throw aborted(ctx.signal);
   // Scratch of this attempt: removed with it (jobs/workspace.ts), whatever happens here.
   const base = path.join(ctx.scratchDir, 'stages', def.name);
-  await rm(base, { recursive: true, force: true });
+  await removeTree(base); // an earlier attempt's, whatever modes it left
   const dirs = { out: path.join(base, 'out'), work: path.join(base, 'work') };
-  await Promise.all([mkdir(dirs.out, { recursive: true }), mkdir(dirs.work, { recursive: true })]);
+  let outcome: { result: StageResult } | { error: unknown };
   try {
+    await Promise.all([mkdir(dirs.out, { recursive: true }), mkdir(dirs.work, { recursive: true })]);
     // Its own copy, so a stage that writes to its input cannot damage the stored upload (a reflink where
-    // the filesystem has them, else a copy).
+    // the filesystem has them, else a copy). A copy cannot be interrupted: a cancel or deadline that
+    // came meanwhile is honoured as soon as it ends (runProgram starts nothing on an aborted signal).
     const input = path.join(base, `input${path.extname(ctx.inputPath)}`);
     await copyFile(ctx.inputPath, input, fsConstants.COPYFILE_FICLONE);
+    if (ctx.signal.aborted) throw aborted(ctx.signal);
     const optionsFile = path.join(base, 'options.json');
     await writeFile(optionsFile, JSON.stringify(ctx.stageOptions ?? {}));
 
@@ -69,13 +75,67 @@ async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext)
       VIDQ_FFPROBE: ctx.binaries.ffprobe,
     };
     await runProgram(def, args, env, dirs.work, ctx);
-    return await collect(def.name, dirs.out, ctx.outputDir);
-  } finally {
-    await rm(base, { recursive: true, force: true });
+    // A stage may leave its files or folders read-only: moving them out needs their folders writable.
+    await makeOwnerWritable(dirs.out, true);
+    outcome = { result: await collect(def.name, dirs.out, ctx.outputDir) };
+  } catch (error) {
+    outcome = { error };
+  }
+  // Cleaning up must not change what the stage came to: a failure here is logged, the attempt's
+  // scratch directory (removed with the attempt) being the last resort.
+  try {
+    await removeTree(base);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    ctx.log.warn({ stage: def.name, dir: base, err: { code: e.code, message: e.message } }, 'could not remove the scratch directory of an external stage');
+  }
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
+}
+
+/**
+ * Removes `dir` and all in it, also what the stage made read-only (a folder without write permission
+ * keeps its entries for anyone but root): on EACCES/EPERM it gives the owner back rwx on every folder
+ * and tries again.
+ */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    await makeOwnerWritable(dir, false);
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * Adds u+rwx to every folder under `dir` (and `dir`), and u+rw to every file when `files`; symbolic
+ * links are not followed. Best effort: what cannot be changed is left for the caller's next step to
+ * report.
+ */
+async function makeOwnerWritable(dir: string, files: boolean): Promise<void> {
+  const info = await lstat(dir).catch(() => null);
+  if (!info?.isDirectory()) return;
+  if ((info.mode & 0o700) !== 0o700) await chmod(dir, (info.mode & 0o7777) | 0o700).catch(() => {});
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) await makeOwnerWritable(entryPath, files);
+    else if (files && entry.isFile()) {
+      const mode = (await lstat(entryPath).catch(() => null))?.mode;
+      if (mode !== undefined && (mode & 0o600) !== 0o600) await chmod(entryPath, (mode & 0o7777) | 0o600).catch(() => {});
+    }
+  }
+}
+
+/** setTimeout's longest delay; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function runProgram(def: ExternalStageDefinition, args: string[], env: NodeJS.ProcessEnv, cwd: string, ctx: StageContext): Promise<void> {
+  // Aborted while its input was copied: start nothing (a listener added now would never be called, the
+  // event having fired already). From here to addEventListener below nothing awaits.
+  if (ctx.signal.aborted) return Promise.reject(aborted(ctx.signal));
   return new Promise((resolve, reject) => {
     const via = deathSignalLauncher();
     let child: ChildProcess;
@@ -109,7 +169,11 @@ function runProgram(def: ExternalStageDefinition, args: string[], env: NodeJS.Pr
     const stageTimer =
       def.timeoutSeconds === null
         ? undefined
-        : setTimeout(() => stop(new StageTimedOut(`stage ${def.name} ran past its timeoutSeconds of ${def.timeoutSeconds} s`)), def.timeoutSeconds * 1000);
+        : setTimeout(
+            () => stop(new StageTimedOut(`stage ${def.name} ran past its timeoutSeconds of ${def.timeoutSeconds} s`)),
+            // The file's check keeps it far below the 2^31-1 ms past which a timer fires at once.
+            Math.min(def.timeoutSeconds * 1000, MAX_TIMER_MS),
+          );
 
     const stderr = tailBuffer(20, 4000);
     lineReader(child.stderr!, (line) => stderr.push(line));

@@ -9,11 +9,24 @@ import { z } from 'zod';
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const nameMessage = 'must be lowercase letters, digits, - or _, starting with a letter (at most 63)';
 
+/**
+ * The longest stage timeout: a job never runs longer than 24 h (pg-boss refuses a longer expiration), so
+ * a longer one could never fire; and past 2^31-1 ms (24.8 days) a timer fires at once.
+ */
+export const MAX_STAGE_TIMEOUT_SECONDS = 24 * 60 * 60;
+
 const externalStageSchema = z
   .object({
     command: z.array(z.string().min(1, { message: 'must not be empty' })).min(1, { message: 'must name a program' }),
     description: z.string().default(''),
-    timeoutSeconds: z.number().int({ message: 'must be a whole number' }).positive({ message: 'must be positive' }).optional(),
+    timeoutSeconds: z
+      .number()
+      .int({ message: 'must be a whole number' })
+      .positive({ message: 'must be positive' })
+      .max(MAX_STAGE_TIMEOUT_SECONDS, {
+        message: `must be at most ${MAX_STAGE_TIMEOUT_SECONDS} (24 h, the longest a job may run); the job's own deadline applies anyway`,
+      })
+      .optional(),
     env: z.record(z.string(), z.string({ message: 'values must be strings' })).default({}),
     optionsSchema: z.record(z.string(), z.unknown(), { message: 'must be a JSON Schema object' }).optional(),
   })
