@@ -3,7 +3,7 @@
 // real name, and a re-run simply overwrites (the partial name is fixed, so it is reused too).
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TransientStageError } from './errors.ts';
+import { PermanentStageError } from './errors.ts';
 import type { OutputFile } from './types.ts';
 
 /** `.name.partial.ext`: keeps the extension so tools still recognise the type. */
@@ -22,8 +22,9 @@ export async function writeAtomically<T>(outputDir: string, finalNames: string[]
     const result = await write(partials);
     for (const [i, p] of partials.entries()) {
       const s = await stat(p).catch(() => null);
-      // ffmpeg exits 0 when, e.g., a seek lands past the last frame and nothing is encoded.
-      if (!s || s.size === 0) throw new TransientStageError('INTERNAL_ERROR', `ffmpeg produced no ${finalNames[i]}`);
+      // ffmpeg exits 0 when, e.g., a seek lands past the last frame and nothing is encoded: the same
+      // input does the same again, so another attempt cannot help.
+      if (!s || s.size === 0) throw new PermanentStageError('INTERNAL_ERROR', `ffmpeg exited successfully but produced no ${finalNames[i]}`);
       await rename(p, path.join(outputDir, finalNames[i]));
     }
     return result;

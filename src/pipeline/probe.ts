@@ -41,6 +41,17 @@ export async function probeRaw(path: string, opts: ProbeOpts): Promise<ProbeOutp
 /** The main picture stream: cover art in an mp4/mkv is a "video" stream too, but not the video. */
 export const mainVideoStream = (raw: ProbeOutput) => raw.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
 
+/**
+ * How long the main video stream lasts, when the file says (its own duration, or Matroska's DURATION
+ * tag). It can be shorter than the container's duration, which is that of the longest stream: 3 s of
+ * video with 10 s of audio lasts 10 s, with no picture after 3 s.
+ */
+export function videoStreamDuration(raw: ProbeOutput): number | null {
+  const v = mainVideoStream(raw);
+  const d = num(v?.duration) ?? clock(v?.tags?.DURATION);
+  return d !== null && d > 0 ? d : null;
+}
+
 /** VP9/VP8 in WebM carry alpha as a side stream: ffprobe shows yuv420p plus the tag alpha_mode=1. */
 export function hasAlphaChannel(raw: ProbeOutput): boolean {
   const v = mainVideoStream(raw);

@@ -6,7 +6,9 @@ import { PermanentStageError } from '../../src/pipeline/errors.ts';
 import { STAGES, getStage } from '../../src/pipeline/stages/index.ts';
 import { dHash } from '../../src/pipeline/stages/scenes.ts';
 import type { Stage } from '../../src/pipeline/types.ts';
-import { makeGarbageAfterHeader, makeVideo } from '../helpers/media.ts';
+import { binaries, ffmpeg, makeGarbageAfterHeader, makeVideo } from '../helpers/media.ts';
+import { fileArg, runFfmpeg } from '../../src/pipeline/ffmpeg.ts';
+import { writeAtomically } from '../../src/pipeline/files.ts';
 import { stageContext } from '../helpers/stage-context.ts';
 
 let dir: string;
@@ -74,6 +76,50 @@ describe('thumbnails stage', () => {
     }
     const thumbs = output.thumbnails as { time: number; file: string }[];
     expect(thumbs.map((t) => t.time)).toEqual([0.5, 1.5, 2.5]);
+  });
+
+  // The container's duration is its longest stream's: with audio running on after the last picture, a
+  // poster or thumbnail placed by it would land where there is no frame (ffmpeg exits 0, writes nothing).
+  it.each(['mp4', 'mkv'])('places every shot within the video stream when the audio of a %s runs on after it', async (format) => {
+    const longAudio = path.join(dir, `long-audio.${format}`);
+    await ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc=duration=3:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=10'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', longAudio],
+    ]);
+    const ctx = await contextFor(longAudio);
+    expect(ctx.source.durationSeconds).toBeGreaterThan(9); // the container's duration: the audio's
+    const { output, files } = await stage('thumbnails').run(ctx);
+    expect(files.filter((f) => f.kind === 'poster')).toHaveLength(1);
+    expect(files.filter((f) => f.kind === 'thumbnail')).toHaveLength(3); // one per second of video
+    for (const f of files) {
+      const bytes = await readFile(path.join(ctx.outputDir, f.path));
+      expect([...bytes.subarray(0, 3)], f.path).toEqual([0xff, 0xd8, 0xff]);
+    }
+    // Matroska tells the video's duration as 3.02 s or so, a frame's length past the last one's start.
+    const times = (output.thumbnails as { time: number }[]).map((t) => t.time);
+    [0.5, 1.5, 2.5].forEach((expected, i) => expect(times[i]).toBeCloseTo(expected, 1));
+    expect((output.poster as { time: number }).time).toBeCloseTo(0.3, 1);
+  });
+
+  it('an ffmpeg that exits 0 without writing its output fails for good: the same input would do the same again', async () => {
+    const longAudio = path.join(dir, 'long-audio-past-end.mp4');
+    await ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc=duration=3:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=duration=10'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', longAudio],
+    ]);
+    const out = await mkdtemp(path.join(dir, 'past-end-'));
+    const err = await writeAtomically(out, ['late.jpg'], ([partial]) =>
+      runFfmpeg(
+        ['-v', 'error', '-ss', '9', '-i', fileArg(longAudio), '-map', '0:V:0', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2', '-y', fileArg(partial)],
+        {
+          ffmpeg: binaries.ffmpeg,
+        },
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentStageError);
+    expect(err).toMatchObject({ code: 'INTERNAL_ERROR', retryable: false });
+    expect((err as PermanentStageError).detail).toMatch(/produced no late\.jpg/);
+    expect(await readdir(out)).toEqual([]);
   });
 
   it('overwrites its own files when run again and leaves no partial files', async () => {

@@ -1,6 +1,7 @@
 // A poster and evenly spaced thumbnails, 320 px wide, all from one ffmpeg (one input per time).
 import { runFfmpeg, fileArg } from '../ffmpeg.ts';
 import { describeFile, writeAtomically } from '../files.ts';
+import { probeRaw, videoStreamDuration } from '../probe.ts';
 import type { Stage } from '../types.ts';
 
 const WIDTH = 320;
@@ -21,7 +22,11 @@ export const thumbnailsStage: Stage = {
   name: 'thumbnails',
   description: `Extracts a poster and up to ${MAX_THUMBNAILS} thumbnails (JPEG, ${WIDTH} px wide)`,
   async run(ctx) {
-    const duration = ctx.source.durationSeconds;
+    // Times within the video stream: the source's duration is the container's, that of its longest
+    // stream, and a seek past the last picture (audio running on after the video) makes ffmpeg exit 0
+    // with no image at all.
+    const raw = await probeRaw(ctx.inputPath, { ffprobe: ctx.binaries.ffprobe, signal: ctx.signal });
+    const duration = Math.min(ctx.source.durationSeconds, videoStreamDuration(raw) ?? Infinity);
     const shots = [
       { kind: 'poster', time: posterTime(duration), name: 'poster.jpg' },
       ...thumbnailTimes(duration).map((time, i) => ({ kind: 'thumbnail', time, name: `thumbnail-${i + 1}.jpg` })),
