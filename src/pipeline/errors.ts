@@ -83,13 +83,46 @@ const DISK_FULL = /No space left on device|ENOSPC|Disk quota exceeded/i;
 const CORRUPT =
   /Invalid data found when processing input|moov atom not found|partial file|Error while decoding|error while decoding|Invalid NAL|Invalid EBML|Read error|File ended prematurely|could not find codec parameters|Header missing|Truncating packet/;
 
+/**
+ * Errors of the machine running ffmpeg (memory, threads, file descriptors), not of the data. They win
+ * over the decoder's complaints: out of memory mid-decode reads "Error while decoding stream #0:0:
+ * Cannot allocate memory".
+ */
+const MACHINE: ReadonlyArray<[RegExp, string]> = [
+  [/Cannot allocate memory/, 'out of memory'],
+  [/Resource temporarily unavailable/, 'out of processes or threads'],
+  [/Too many open files/, 'out of file descriptors'],
+];
+/** An I/O error (a failing disk or mount) counts only when the decoder said nothing of the data. */
+const IO_ERROR = /Input\/output error/;
+
+/**
+ * What went wrong on the machine, or null. A local file it was given that is missing or unreadable
+ * (ffmpeg names the argument: "file:/…/input.mp4: No such file or directory") is the service's fault
+ * too: the file is not there, whatever the video holds.
+ */
+function machineFailure(info: ExitInfo): string | null {
+  for (const [pattern, what] of MACHINE) if (pattern.test(info.stderr)) return what;
+  if (IO_ERROR.test(info.stderr) && !CORRUPT.test(info.stderr)) return 'an I/O error reading or writing a file';
+  for (const arg of info.args) {
+    if (!arg.startsWith('file:') && !path.isAbsolute(arg)) continue;
+    if (info.stderr.includes(`${arg}: No such file or directory`)) return 'a file it was given is missing';
+    if (info.stderr.includes(`${arg}: Permission denied`)) return 'a file it was given cannot be opened';
+  }
+  return null;
+}
+
 export interface ExitInfo {
   bin: string;
   args: readonly string[];
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
-  /** Callers that only read the input (ffprobe, decode checks) treat any failure as a bad input. */
+  /**
+   * Callers that only read the input (ffprobe, decode checks) treat any failure as a bad input, unless
+   * ffmpeg said the machine failed (out of memory, threads, file descriptors; an I/O error; the input
+   * file missing).
+   */
   exitMeansCorrupt?: boolean;
 }
 
@@ -101,6 +134,10 @@ export function classifyExit(info: ExitInfo): StageError {
     return new TransientStageError('SERVICE_UNAVAILABLE', `${name} was killed by ${info.signal} (crash or out of memory)${said ? `: ${said}` : ''}`);
   }
   if (DISK_FULL.test(info.stderr)) return new TransientStageError('SERVICE_UNAVAILABLE', `disk full: ${said}`);
+  // Before the verdict on the data: a decode that ran out of memory says "Error while decoding …: Cannot
+  // allocate memory", which names the machine's state, not the video's.
+  const machine = machineFailure(info);
+  if (machine) return new TransientStageError('SERVICE_UNAVAILABLE', `${name} failed for a reason of this machine, not of the video (${machine}): ${said}`);
   if (info.exitMeansCorrupt || CORRUPT.test(info.stderr)) {
     return new PermanentStageError('VIDEO_CORRUPT', said || `${name} could not read the file`);
   }

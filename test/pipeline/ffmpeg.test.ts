@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isRunning } from '../helpers/processes';
@@ -121,12 +121,24 @@ describe('runFfmpeg', () => {
     expect(err.detail).toMatch(/No space left on device/);
   });
 
-  it('treats an unreadable input as a permanent VIDEO_CORRUPT', async () => {
-    const err = await rejection(
-      runFfmpeg(['-v', 'error', '-i', path.join(dir, 'missing.mp4'), '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }),
-    );
+  it('treats an input that is not a video as a permanent VIDEO_CORRUPT', async () => {
+    const garbage = path.join(dir, 'garbage.mp4');
+    await writeFile(garbage, Buffer.alloc(64 * 1024, 'not a video '));
+    const err = await rejection(runFfmpeg(['-v', 'error', '-i', garbage, '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }));
     expect(err).toBeInstanceOf(PermanentStageError);
     expect(err.code).toBe('VIDEO_CORRUPT');
+  });
+
+  // The input a stage reads is a local copy the service made: when it is not there, the machine (a
+  // scratch directory swept, a lost mount) failed, not the video; another attempt gets a new copy.
+  it('treats a missing input file as the machine’s transient failure, not a corrupt video', async () => {
+    for (const input of [path.join(dir, 'missing.mp4'), `file:${path.join(dir, 'missing.mp4')}`]) {
+      const err = await rejection(runFfmpeg(['-v', 'error', '-i', input, '-f', 'null', '-'], { ffmpeg: binaries.ffmpeg, exitMeansCorrupt: true }));
+      expect(err, input).toBeInstanceOf(TransientStageError);
+      expect(err, input).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      expect(err.detail).toMatch(/a file it was given is missing.*missing\.mp4: No such file or directory/s);
+      expect(err.detail).not.toContain(dir); // the server's paths stay out of the detail
+    }
   });
 });
 
@@ -187,6 +199,53 @@ describe('stage errors', () => {
       const err = classifyExit({ bin: '/x/ffmpeg', args: [], exitCode: 1, signal: null, stderr: `${said}\nConversion failed!\n` });
       expect(err, said).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
     }
+  });
+
+  it('treats what ffmpeg says of the machine (memory, threads, descriptors, I/O) as transient, even when it only read the input', () => {
+    const said = [
+      ['[h264 @ 0x55d0] Error while decoding stream #0:0: Cannot allocate memory', 'out of memory'],
+      ['[h264 @ 0x55d0] pthread_create() failed: Resource temporarily unavailable', 'out of processes or threads'],
+      ['file:/scratch/in.mp4: Too many open files', 'out of file descriptors'],
+      ['Error during demuxing: Input/output error', 'an I/O error'],
+    ];
+    for (const [stderr, what] of said) {
+      for (const exitMeansCorrupt of [true, false]) {
+        const err = classifyExit({ bin: '/x/ffprobe', args: ['file:/scratch/in.mp4'], exitCode: 1, signal: null, stderr: `${stderr}\n`, exitMeansCorrupt });
+        expect(err, stderr).toBeInstanceOf(TransientStageError);
+        expect(err, stderr).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+        expect(err.detail, stderr).toContain(`ffprobe failed for a reason of this machine, not of the video (${what}`);
+      }
+    }
+    // What the data itself makes the decoder say stays a verdict on the video.
+    const corrupt = classifyExit({
+      bin: '/x/ffprobe',
+      args: ['file:/scratch/in.mp4'],
+      exitCode: 1,
+      signal: null,
+      stderr: 'file:/scratch/in.mp4: Invalid data found when processing input\n',
+      exitMeansCorrupt: true,
+    });
+    expect(corrupt).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
+    // An I/O error beside the decoder's complaints about the data (a cut file read to its end) is the data's.
+    const cut = classifyExit({
+      bin: '/x/ffmpeg',
+      args: ['file:/scratch/in.mkv'],
+      exitCode: 1,
+      signal: null,
+      stderr: '[matroska,webm @ 0x1] Read error at pos. 52000\nError during demuxing: Input/output error\n',
+      exitMeansCorrupt: true,
+    });
+    expect(cut).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
+    // "No such file" about something other than a file we gave it (an entry of a playlist) is not ours.
+    const other = classifyExit({
+      bin: '/x/ffprobe',
+      args: ['file:/scratch/in.mp4'],
+      exitCode: 1,
+      signal: null,
+      stderr: 'seg-1.ts: No such file or directory\n',
+      exitMeansCorrupt: true,
+    });
+    expect(other).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
   });
 
   it('treats a kill by a signal we did not send as transient', () => {

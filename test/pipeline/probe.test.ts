@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentStageError } from '../../src/pipeline/errors.ts';
+import { PermanentStageError, StageError, TransientStageError } from '../../src/pipeline/errors.ts';
 import { decoderThreads, probeAndVerify, probeVideo } from '../../src/pipeline/probe.ts';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg.ts';
 import {
@@ -28,6 +28,15 @@ beforeAll(async () => {
   silent = await makeVideo(dir, { format: 'mp4', audio: false, name: 'silent' });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function failure(p: Promise<unknown>): Promise<StageError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StageError);
+  return err as StageError;
+}
 
 async function corruptError(p: Promise<unknown>): Promise<PermanentStageError> {
   const err = await p.then(
@@ -95,8 +104,48 @@ describe('probeVideo', () => {
     expect((await corruptError(probeVideo(await makeTruncated(clips.avi, 0.5), binaries))).detail).toMatch(/cut short/);
   });
 
-  it('rejects a missing file with VIDEO_CORRUPT', async () => {
-    await corruptError(probeVideo(path.join(dir, 'nope.mp4'), binaries));
+  // The file probed is one the service wrote (an upload, a job's scratch copy): its absence is the
+  // machine's failure, and another attempt, with a new copy, can succeed.
+  it('fails on a missing file as a transient SERVICE_UNAVAILABLE, not VIDEO_CORRUPT', async () => {
+    const err = await failure(probeVideo(path.join(dir, 'nope.mp4'), binaries));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(err.detail).toMatch(/a file it was given is missing.*nope\.mp4: No such file or directory/s);
+  });
+});
+
+describe('a probe or decode check that fails for a reason of the machine', () => {
+  /** An ffprobe/ffmpeg stand-in that says what a real one says when the machine fails it, and exits 1. */
+  async function failingBinary(name: string, said: string): Promise<string> {
+    const file = path.join(dir, `${name}-${Math.random().toString(36).slice(2, 8)}`);
+    await writeFile(file, `#!/bin/sh\necho '${said}' >&2\nexit 1\n`, { mode: 0o755 });
+    return file;
+  }
+
+  it.each([
+    ['Cannot allocate memory', 'out of memory'],
+    ['[h264 @ 0x5581c0] pthread_create() failed: Resource temporarily unavailable', 'out of processes or threads'],
+    ['Too many open files', 'out of file descriptors'],
+    ['Input/output error', 'an I/O error'],
+  ])('ffprobe saying "%s" is transient (retried), not VIDEO_CORRUPT', async (said, what) => {
+    const ffprobe = await failingBinary('ffprobe', said);
+    const err = await failure(probeVideo(clips.mp4, { ffprobe }));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(err.detail).toContain(`not of the video (${what}`);
+    expect(err.detail).toContain(said);
+  });
+
+  it('a decode check that runs out of memory fails the check as transient, not VIDEO_CORRUPT', async () => {
+    const ffmpeg = await failingBinary('ffmpeg', '[h264 @ 0x5581c0] Error while decoding stream #0:0: Cannot allocate memory');
+    const err = await failure(probeAndVerify(clips.mp4, { ffprobe: binaries.ffprobe, ffmpeg, durationInHeader: true }));
+    expect(err).toBeInstanceOf(TransientStageError);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  });
+
+  it('ffprobe refusing the data itself stays VIDEO_CORRUPT', async () => {
+    const ffprobe = await failingBinary('ffprobe', 'input.mp4: Invalid data found when processing input');
+    await corruptError(probeVideo(clips.mp4, { ffprobe }));
   });
 });
 
