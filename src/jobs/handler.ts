@@ -17,6 +17,7 @@ import { outputFilesWithUrls } from './outputs';
 import { type JobWorkspace, openJobWorkspace } from './workspace';
 import { ProgressWriter } from './progress-writer';
 import { jobProgress } from './stages';
+import { enqueueProcessing } from './submit';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
 import type { JobErrorShape } from '../errors/app-errors';
 import type { JobRow, StageRow, VideoRow } from '../db/schema/index';
@@ -59,10 +60,11 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     const started = await startAttempt(
       db,
       jobId,
+      queueJob.id,
       { worker: `${os.hostname()}:${process.pid}`, queueRetryCount: queueJob.retryCount, scheduledFor: queueJob.startAfter },
       await services.lease.key(),
     );
-    if (!started) return; // finished meanwhile (cancelled while queued, timed out…): nothing to do
+    if (!started) return; // finished meanwhile (cancelled while queued, timed out…), or handed to a newer queue job: nothing to do
     let job = started.job;
     log.info({ attempt: job.attempt }, 'job attempt started');
 
@@ -112,6 +114,18 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
       job = current ?? job;
       const jobError = jobErrorFrom(stageError, job.stage);
+      if (reason instanceof WorkerShuttingDown) {
+        // Not the job's failure: it goes back to the queue at once, whatever retries it has left.
+        await scheduleRetry(
+          db,
+          job,
+          jobError,
+          { attempt: job.attempt, reason: jobError.detail, retriesLeft: job.maxAttempts + 1 - job.attempt, backoff: 'none: resumed by another worker at once' },
+          (tx, row) => enqueueProcessing(services, tx, row),
+        );
+        log.warn({ attempt: job.attempt }, 'worker shutting down: job handed back to the queue');
+        return;
+      }
       if (!stageError.retryable) {
         await finishJob(db, boss, jobId, { status: 'FAILED', attempt: job.attempt, from: ['PROCESSING'], error: jobError });
         log.warn({ err: error, code: jobError.code }, 'job failed permanently');

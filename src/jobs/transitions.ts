@@ -7,6 +7,7 @@
 //     └──retry scheduled──┘ ├──────► TIMED_OUT   (deadline passed; never retried automatically)
 //   QUEUED/PROCESSING ──cancelJob──► CANCELLED
 //   FAILED/TIMED_OUT/CANCELLED ──retryJob──► QUEUED   (finished stages are kept)
+import { randomUUID } from 'node:crypto';
 import { metrics } from '../metrics/index';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgBoss } from 'pg-boss';
@@ -36,10 +37,13 @@ export class AttemptSupersededError extends Error {
  * A worker takes the job: attempt + 1, PROCESSING, deadline fixed at the first start. Null when the
  * job is already finished (cancelled while queued, timed out…): there is nothing to run.
  */
-export async function startAttempt(db: Db, jobId: string, data: Record<string, unknown>, workerLock: number) {
+export async function startAttempt(db: Db, jobId: string, queueJobId: string, data: Record<string, unknown>, workerLock: number) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for('update');
     if (!before || !(ACTIVE_STATUSES as readonly string[]).includes(before.status)) return null;
+    // A queue job the job has moved on from (handed to a new one at a worker's shutdown, while pg-boss
+    // retried the old one too) must not start a second attempt beside the current one.
+    if (before.queueJobId && before.queueJobId !== queueJobId) return null;
     const [row] = await tx
       .update(jobs)
       .set({
@@ -131,15 +135,33 @@ export async function markStageFinished(
   });
 }
 
-/** A transient failure: pg-boss will run the job again after a backoff; the failed stage is kept as FAILED until then. */
-export async function scheduleRetry(db: Db, job: JobRow, error: JobErrorShape, data: Record<string, unknown>) {
+/**
+ * A transient failure: pg-boss will run the job again after a backoff; the failed stage is kept as FAILED
+ * until then. With `handOver` the job is not the one that failed (its worker was shut down): it goes to
+ * a new queue job, due now, which `handOver` enqueues in the same transaction, and the attempt it lost
+ * is given back (maxAttempts + 1), so a deploy never uses up a job's retries.
+ */
+export async function scheduleRetry(
+  db: Db,
+  job: JobRow,
+  error: JobErrorShape,
+  data: Record<string, unknown>,
+  handOver?: (tx: DbOrTx, job: JobRow) => Promise<void>,
+) {
   const scheduled = await db.transaction(async (tx) => {
-    const updated = await tx
+    const [updated] = await tx
       .update(jobs)
-      .set({ status: 'QUEUED', stage: null, error, updatedAt: sql`now()` })
+      .set({
+        status: 'QUEUED',
+        stage: null,
+        error,
+        updatedAt: sql`now()`,
+        ...(handOver ? { queueJobId: randomUUID(), maxAttempts: sql`${jobs.maxAttempts} + 1` } : {}),
+      })
       .where(mine(job.id, job.attempt))
-      .returning({ id: jobs.id });
-    if (!updated.length) return false;
+      .returning();
+    if (!updated) return false;
+    if (handOver) await handOver(tx, updated);
     if (error.stage) {
       await tx
         .update(jobStages)

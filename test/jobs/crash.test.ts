@@ -9,7 +9,8 @@ import { eventsOfJob, seedVideo, SUBMIT, waitFor, waitForEvent, waitForStatus } 
 import { binaries, makeVideo } from '../helpers/media';
 import { isRunning, killAllVidq, spawnVidq } from '../helpers/processes';
 import { startTcpProxy } from '../helpers/tcp-proxy';
-import { finishJob } from '../../src/jobs/transitions';
+import { finishJob, startAttempt } from '../../src/jobs/transitions';
+import { processingQueue } from '../../src/queue/queues';
 
 let mediaDir: string;
 let clip: string;
@@ -204,6 +205,7 @@ describe('a worker cut off from the database by a partition that PostgreSQL noti
 describe('a worker stopped with SIGTERM', () => {
   it('gives running jobs the grace period, then hands them back to the queue, and exits cleanly', async () => {
     const { hang, jobId } = await submitHungJob();
+    const [{ queue_job_id: firstQueueJob }] = await api.services.database.sql`select queue_job_id from jobs where id = ${jobId}`;
     const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { SHUTDOWN_GRACE_SECONDS: '1' }));
     await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
     await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
@@ -214,11 +216,47 @@ describe('a worker stopped with SIGTERM', () => {
     const retry = await waitForEvent(api, jobId, (e) => e.type === 'RETRY_SCHEDULED');
     expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(retry.error!.detail).toMatch(/shut down/);
+    // It went to a new queue job. pg-boss's shutdown failed the old one, which it retries later: that
+    // retry must start nothing.
+    const [{ queue_job_id: current }] = await api.services.database.sql`select queue_job_id from jobs where id = ${jobId}`;
+    expect(current).not.toBe(firstQueueJob);
+    expect((await api.services.boss.getJobById(processingQueue('default'), firstQueueJob))?.state).toBe('retry');
+    expect(await startAttempt(api.services.database.db, jobId, firstQueueJob, {}, await api.services.lease.key())).toBeNull();
 
     const next = await startTestApp({ database: api.database, dataDir: api.dataDir, env: { ROLE: 'worker', JOB_STAGES: STAGES, FFMPEG_PATH: hang.path } });
     extraApps.push(next);
     const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
     expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
     expect(await stages(jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×2' });
+    // pg-boss retried the old queue job too (its shutdown fails what runs): it started nothing beside the new one.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await eventsOfJob(api, jobId)).filter((e) => e.type === 'STARTED')).toHaveLength(2);
+    await next.close(); // the next test's job must reach its own worker
+    extraApps.splice(extraApps.indexOf(next), 1);
+  });
+
+  it('does not use up the job’s retries: on its last attempt the job is handed back too, not failed', async () => {
+    const { hang, jobId } = await submitHungJob();
+    // The last attempt: no retry left, by the job's count and by its queue job's.
+    await api.services.database.sql`update jobs set max_attempts = 1 where id = ${jobId}`;
+    const [{ queue_job_id: queueJobId }] = await api.services.database.sql`select queue_job_id from jobs where id = ${jobId}`;
+    await api.services.database.sql`update pgboss.job set retry_limit = 0 where id = ${queueJobId}`;
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { SHUTDOWN_GRACE_SECONDS: '1', JOB_MAX_RETRIES: '0' }));
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+    await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+    worker.kill('SIGTERM');
+    expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
+    const retry = await waitForEvent(api, jobId, (e) => e.type === 'RETRY_SCHEDULED');
+    expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/shut down/) });
+    expect(retry.data).toMatchObject({ attempt: 1, retriesLeft: 1 });
+    const [handed] = await api.services.database.sql`select status, max_attempts, queue_job_id from jobs where id = ${jobId}`;
+    expect(handed).toMatchObject({ status: 'QUEUED', max_attempts: 2 });
+    expect(handed.queue_job_id).not.toBe(queueJobId);
+
+    const next = await startTestApp({ database: api.database, dataDir: api.dataDir, env: { ROLE: 'worker', JOB_STAGES: STAGES, FFMPEG_PATH: hang.path } });
+    extraApps.push(next);
+    const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 60_000);
+    expect(job.status, JSON.stringify(job.error)).toBe('COMPLETED');
+    expect(job.attempt).toBe(2);
   });
 });
