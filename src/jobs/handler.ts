@@ -155,7 +155,8 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       clearTimeout(deadlineTimer);
       clearInterval(ownershipTimer);
       queueJob.signal.removeEventListener('abort', onQueueAbort);
-      state.running.delete(jobId);
+      // A newer attempt of this job may run beside this one's end (a retryJob while it stopped): its entry stays.
+      if (state.running.get(jobId) === controller) state.running.delete(jobId);
     }
   };
 
@@ -164,7 +165,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     if (!video) throw new StageError('VIDEO_NOT_FOUND', `Video '${job.videoId}' no longer exists.`, false);
     let workspace;
     try {
-      workspace = await openJobWorkspace(services, job.id, video);
+      workspace = await openJobWorkspace(services, job.id, job.attempt, video);
     } catch (error) {
       throw toStageError(error);
     }

@@ -26,11 +26,12 @@ export interface JobWorkspace {
 export async function openJobWorkspace(
   services: Pick<Services, 'storage' | 'config'>,
   jobId: string,
+  attempt: number,
   video: Pick<VideoRow, 'storagePath'>,
 ): Promise<JobWorkspace> {
   const { storage, config } = services;
   const inPlace = storage.localDirectory(jobOutputsPrefix(jobId));
-  const scratch = await makeJobScratch(config, jobId);
+  const scratch = await makeJobScratch(config, jobId, attempt);
   try {
     const outputDir = inPlace ?? path.join(scratch, 'outputs');
     await mkdir(outputDir, { recursive: true });
@@ -43,10 +44,10 @@ export async function openJobWorkspace(
         if (inPlace) return;
         for (const file of files) await storage.putFile(outputKey(jobId, file.path), path.join(outputDir, file.path), { contentType: file.contentType });
       },
-      close: () => removeJobScratch(config, jobId),
+      close: () => removeJobScratch(config, jobId, attempt),
     };
   } catch (error) {
-    await removeJobScratch(config, jobId);
+    await removeJobScratch(config, jobId, attempt);
     throw error;
   }
 }

@@ -1,8 +1,9 @@
-// SCRATCH_DIR: this machine's working copies. A job's stage files and its source (when storage is not
-// local) live in SCRATCH_DIR/jobs/<jobId> while it runs, and the directory goes when the attempt ends,
-// whatever the outcome; uploads being checked live in SCRATCH_DIR/uploads. A process that crashed
+// SCRATCH_DIR: this machine's working copies. A job attempt's stage files and its source (when storage
+// is not local) live in SCRATCH_DIR/jobs/<jobId>/attempt-<n> while it runs, and the directory goes when
+// the attempt ends, whatever the outcome (one per attempt: a cancelled attempt still stopping its stage
+// must not remove the files of the next one, started by a retryJob meanwhile); uploads being checked live in SCRATCH_DIR/uploads. A process that crashed
 // leaves its directories behind: the next worker start here removes those of jobs not running.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 
@@ -14,14 +15,20 @@ export function uploadScratchDir(config: Pick<Config, 'scratchDir'>): string {
   return path.join(config.scratchDir, 'uploads');
 }
 
-export async function makeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string): Promise<string> {
-  const dir = jobScratchDir(config, jobId);
+export function attemptScratchDir(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number): string {
+  return path.join(jobScratchDir(config, jobId), `attempt-${attempt}`);
+}
+
+export async function makeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number): Promise<string> {
+  const dir = attemptScratchDir(config, jobId, attempt);
   await mkdir(dir, { recursive: true });
   return dir;
 }
 
-export async function removeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string): Promise<void> {
-  await rm(jobScratchDir(config, jobId), { recursive: true, force: true });
+/** Removes the attempt's directory, and the job's once no other attempt's is left in it. */
+export async function removeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number): Promise<void> {
+  await rm(attemptScratchDir(config, jobId, attempt), { recursive: true, force: true });
+  await rmdir(jobScratchDir(config, jobId)).catch(() => {}); // ENOTEMPTY: another attempt runs here still
 }
 
 /**

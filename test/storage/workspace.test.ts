@@ -37,7 +37,7 @@ const scratchOf = (jobId: string) => path.join(config.scratchDir, 'jobs', jobId)
 
 describe('a job workspace on s3', () => {
   it('fetches the source into scratch, stores stage files as objects, and leaves nothing when closed', async () => {
-    const workspace = await openJobWorkspace({ storage, config }, 'job_ws1', { storagePath: 'uploads/vid_ws1/source.mp4' });
+    const workspace = await openJobWorkspace({ storage, config }, 'job_ws1', 1, { storagePath: 'uploads/vid_ws1/source.mp4' });
     expect(workspace.inputPath.startsWith(scratchOf('job_ws1'))).toBe(true);
     expect(await fs.readFile(workspace.inputPath, 'utf8')).toBe('not really a video, only bytes');
     await fs.writeFile(path.join(workspace.outputDir, 'poster.jpg'), 'jpeg');
@@ -47,8 +47,19 @@ describe('a job workspace on s3', () => {
     expect(existsSync(scratchOf('job_ws1'))).toBe(false);
   });
 
+  it('gives each attempt its own scratch: an attempt that ends does not remove the next one’s files', async () => {
+    const stopping = await openJobWorkspace({ storage, config }, 'job_ws4', 1, { storagePath: 'uploads/vid_ws1/source.mp4' });
+    const next = await openJobWorkspace({ storage, config }, 'job_ws4', 2, { storagePath: 'uploads/vid_ws1/source.mp4' });
+    expect(next.inputPath).not.toBe(stopping.inputPath);
+    await stopping.close();
+    expect(await fs.readFile(next.inputPath, 'utf8')).toBe('not really a video, only bytes');
+    expect(existsSync(next.scratchDir)).toBe(true);
+    await next.close();
+    expect(existsSync(scratchOf('job_ws4'))).toBe(false);
+  });
+
   it('fails a missing source as a transient SERVICE_UNAVAILABLE, keeping no scratch', async () => {
-    const error = await openJobWorkspace({ storage, config }, 'job_ws2', { storagePath: 'uploads/vid_gone/source.mp4' }).catch((e) => e);
+    const error = await openJobWorkspace({ storage, config }, 'job_ws2', 1, { storagePath: 'uploads/vid_gone/source.mp4' }).catch((e) => e);
     const stageError = toStageError(error);
     expect(stageError).toBeInstanceOf(TransientStageError);
     expect(stageError.code).toBe('SERVICE_UNAVAILABLE');
@@ -56,7 +67,7 @@ describe('a job workspace on s3', () => {
   });
 
   it('fails storing a finished stage while the bucket is down as a transient SERVICE_UNAVAILABLE', async () => {
-    const workspace = await openJobWorkspace({ storage, config }, 'job_ws3', { storagePath: 'uploads/vid_ws1/source.mp4' });
+    const workspace = await openJobWorkspace({ storage, config }, 'job_ws3', 1, { storagePath: 'uploads/vid_ws1/source.mp4' });
     await fs.writeFile(path.join(workspace.outputDir, 'video.mp4'), 'mp4');
     await s3.stop();
     try {
