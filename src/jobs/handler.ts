@@ -49,6 +49,46 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorShape {
   return { code: error.code, message: error.message, detail: error.detail, stage, retryable: error.retryable };
 }
 
+/**
+ * After an abort (deadline, cancel, shutdown), how long the attempt's work may take to stop before it is
+ * left to end on its own: past a stage's SIGTERM grace (5 s), within the 7 s in which API.md promises
+ * the CANCELLED or TIMED_OUT status.
+ */
+const STOP_WAIT_MS = 6000;
+
+/**
+ * The work; or, once the signal is aborted, the abort, if the work has not stopped within STOP_WAIT_MS.
+ * A step that cannot be interrupted (a download from or an upload to the bucket, a file copy) would
+ * otherwise hold a timed-out or cancelled job for as long as it takes: the attempt is recorded as
+ * stopped, and that step finishes on its own (its writes are guarded by the attempt, the next stage
+ * never starts on an aborted signal, and the attempt's scratch goes when it ends).
+ */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal, onLateEnd: (error: unknown) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        settled = true;
+        reject(signal.reason);
+      }, STOP_WAIT_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const done = (settle: () => void, error?: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      if (settled) return onLateEnd(error ?? null);
+      settled = true;
+      settle();
+    };
+    work.then(
+      (value) => done(() => resolve(value)),
+      (error) => done(() => reject(error), error),
+    );
+  });
+}
+
 export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
   const { database, boss, config } = services;
   const db = database.db;
@@ -87,7 +127,9 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
 
     try {
       if (deadlineMs <= 0) throw new DeadlineReached('deadline passed before this attempt started');
-      await runStages(job, started.stages, controller.signal);
+      await untilStopped(runStages(job, started.stages, controller.signal), controller.signal, (err) =>
+        log.debug({ err, attempt: job.attempt }, 'the stopped attempt’s last step ended'),
+      );
       const output = { files: await outputFilesWithUrls(services, jobId) };
       const done = await finishJob(db, boss, jobId, { status: 'COMPLETED', attempt: job.attempt, from: ['PROCESSING'], output });
       if (done) log.info({ attempt: job.attempt }, 'job completed');

@@ -212,6 +212,32 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     }
   });
 
+  it('time out a job at its deadline while its source is still downloading, and leave no scratch once the download ends', async () => {
+    const videoId = await uploadClip();
+    // A bucket that takes its time answering: the worker's download of the source cannot be interrupted.
+    const release = s3.hold('GET', `/${s3.bucket}/uploads/${videoId}/source.mp4`);
+    const worker = startWorker();
+    try {
+      const submitted = await gql(api.url, user.key, SUBMIT, { input: { videoId, model: 'FAST', timeoutSeconds: 2 } });
+      const jobId: string = submitted.body.data.submitJob.job.id;
+      // Recorded within the 7 s API.md allows after the deadline, the download still held.
+      const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 20_000);
+      expect(job.status, worker.output().slice(-3000)).toBe('TIMED_OUT');
+      expect(job.error).toMatchObject({ code: 'JOB_TIMEOUT' });
+      release();
+      await waitFor(
+        'the worker scratch to be empty',
+        async () => (await listFiles(workerDataDir)).filter((f) => !f.includes(`${path.sep}postgres${path.sep}`)).length === 0,
+        20_000,
+      );
+      expect((await eventsOfJob(api, jobId)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'TIMED_OUT']);
+    } finally {
+      release();
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+
   it('remove the objects of a deleted video and of its jobs, and of jobs past their retention', async () => {
     const videoId = await uploadClip();
     const worker = startWorker();
