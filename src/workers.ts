@@ -1,6 +1,6 @@
 // Everything a worker process runs. Started by `vidq serve` with ROLE=all or ROLE=worker.
 import { startAlertWorkers } from './alerts/worker';
-import { handOnOrphanedJobs } from './jobs/crash-recovery';
+import { handOnOrphanedJobs, killLeftoverStageProcesses } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
 import { sweepJobScratch } from './jobs/workspace';
 import { startMaintenance } from './maintenance';
@@ -17,6 +17,7 @@ const CRASH_SWEEP_MS = 500;
 
 export async function startWorkers(services: Services): Promise<Workers> {
   await sweepJobScratch(services);
+  await killLeftoverStageProcesses(services);
   const processing = await startProcessingWorkers(services);
   const webhooks = await startWebhookWorkers(services);
   const alerting = await startAlertWorkers(services);
@@ -33,14 +34,19 @@ export async function startWorkers(services: Services): Promise<Workers> {
   };
 }
 
+/** How often a worker looks for stage processes that attempts over left on its machine (reads /proc). */
+const LEFTOVER_SWEEP_EVERY = 120; // crash sweeps: once a minute
+
 function sweepForCrashes(services: Services): () => void {
   let running = false;
+  let rounds = 0;
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
       await handOnOrphanedJobs(services);
       await resumeOrphanedDeliveries(services);
+      if (++rounds % LEFTOVER_SWEEP_EVERY === 0) await killLeftoverStageProcesses(services);
     } catch (err) {
       services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');
     } finally {

@@ -5,7 +5,7 @@
 // after any retry; a crash counts as one of the job's automatic attempts (a job that kills its worker
 // every time must end, not loop). pg-boss's heartbeat stays the backstop for a worker that is alive
 // but whose session PostgreSQL still believes in.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { jobs } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
@@ -13,7 +13,7 @@ import { handBackToQueue, type HandBackResult } from '../queue/hand-back';
 import { leaseHeldSql } from '../db/process-lease';
 import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
-import { killStageProcesses } from '../pipeline/external/orphans';
+import { killProcesses, killStageProcesses, stageProcesses } from '../pipeline/external/orphans';
 import { enqueueProcessing } from './submit';
 import { finishJob } from './transitions';
 
@@ -137,4 +137,37 @@ async function failForGood(services: Services, row: AttemptOver, why: string) {
     },
     data: { retriesExhausted: true, attempts: row.attempt },
   });
+}
+
+/**
+ * The deployment's tag in its stage processes' environment (VIDQ_INSTANCE): its database's address and
+ * name, hashed (no credentials). Two deployments on one machine never end each other's stages.
+ */
+export function deploymentTag(database: Pick<Services['database'], 'url'>): string {
+  const url = new URL(database.url);
+  return createHash('sha256').update(`${url.hostname}:${url.port}${url.pathname}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * Ends what stages of this deployment left running on this machine for attempts that are over: the
+ * leader dies with a SIGKILLed worker, but its own children live on, and a job handed on by a worker on
+ * another machine is not this machine's to clean (handOnOrphanedJobs ends them only where it runs). A
+ * process of an attempt still PROCESSING is left alone. Run by every worker at start and each minute.
+ */
+export async function killLeftoverStageProcesses(services: Pick<Services, 'database' | 'log'>): Promise<number[]> {
+  const tag = deploymentTag(services.database);
+  const ours = (await stageProcesses()).filter((p) => p.instance === tag);
+  if (!ours.length) return [];
+  const running = await services.database.sql<{ id: string; attempt: number }[]>`
+    select id, attempt from jobs where id in ${services.database.sql([...new Set(ours.map((p) => p.jobId))])} and status = 'PROCESSING'`;
+  const live = new Set(running.map((row) => `${row.id}#${row.attempt}`));
+  const leftovers = ours.filter((p) => !live.has(`${p.jobId}#${p.attempt}`));
+  const killed = killProcesses(leftovers.map((p) => p.pid));
+  if (killed.length) {
+    services.log.warn(
+      { processes: leftovers.filter((p) => killed.includes(p.pid)).map(({ pid, jobId, attempt }) => ({ pid, jobId, attempt })) },
+      'ended stage processes left running by attempts that are over (their worker died)',
+    );
+  }
+  return killed;
 }

@@ -18,6 +18,7 @@ import { type JobWorkspace, openJobWorkspace } from './workspace';
 import { ProgressWriter } from './progress-writer';
 import { jobProgress } from './stages';
 import { enqueueProcessing } from './submit';
+import { deploymentTag } from './crash-recovery';
 import { AttemptSupersededError, finishJob, markStageFinished, markStageStarted, recordProgress, scheduleRetry, startAttempt } from './transitions';
 import type { JobErrorShape } from '../errors/app-errors';
 import type { JobRow, StageRow, VideoRow } from '../db/schema/index';
@@ -93,6 +94,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
   const { database, boss, config } = services;
   const db = database.db;
   const binaries = resolveBinaries(config);
+  const instance = deploymentTag(database);
 
   return async function handle([queueJob]: JobWithMetadata<ProcessingJobData>[]) {
     const jobId = queueJob.data.jobId;
@@ -232,6 +234,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       const ctx = {
         jobId: job.id,
         attempt: job.attempt,
+        instance,
         inputPath: workspace.inputPath,
         outputDir: workspace.outputDir,
         options: job.options,

@@ -28,6 +28,11 @@ export interface StageContext {
   jobId: string;
   /** The job's attempt (1, 2…). */
   attempt: number;
+  /**
+   * Which vidq deployment (its database) runs the stage: an external stage's processes carry it
+   * (VIDQ_INSTANCE), so a worker ends only its own deployment's leftovers (jobs/crash-recovery.ts).
+   */
+  instance?: string;
   /** The source video. */
   inputPath: string;
   /** This job's output directory; it exists, and stages write files only here. */

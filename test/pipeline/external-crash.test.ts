@@ -80,5 +80,35 @@ describe('an external stage whose worker is SIGKILLed', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === delivery.headers['webhook-id'])).toHaveLength(1);
     expect(receiver.requests).toHaveLength(1);
+    second.kill('SIGTERM');
+    await second.exited;
+  });
+
+  it('leaves nothing running either when vidq exits at once on a second signal', async () => {
+    const workerEnv = { DATABASE_URL: api.database.url, DATA_DIR: api.dataDir, PIPELINES_FILE, HANG_PIDS_DIR: dir, SHUTDOWN_GRACE_SECONDS: '30' };
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv);
+    await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
+    const user = await api.createUser({ credits: 100 });
+    const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1, name: 'twice' }));
+    const submitted = await gql(
+      api.url,
+      user.key,
+      'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } } }',
+      {
+        input: { videoId: video.id, pipeline: 'hangs' },
+      },
+    );
+    const jobId = submitted.body.data.submitJob.job.id as string;
+    const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null), 60_000))
+      .trim()
+      .split(' ')
+      .map(Number);
+    worker.kill('SIGTERM'); // a graceful stop: the job has 30 s to finish…
+    await waitFor('the stop to begin', async () => worker.output().includes('shutting down'), 10_000);
+    worker.kill('SIGTERM'); // …but a second signal exits at once
+    expect(await worker.exited).toBe(1);
+    // Its whole group goes with it: the stage's own background child too, not only the stage.
+    await waitFor('the stage and its child to be gone', async () => !isRunning(stage) && !isRunning(child), 5000, 20);
+    await gql(api.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
   });
 });

@@ -70,6 +70,7 @@ async function runExternalStage(def: ExternalStageDefinition, ctx: StageContext)
       VIDQ_STAGE: def.name,
       // With VIDQ_JOB_ID, how a worker finds this attempt's processes after its worker died (orphans.ts).
       VIDQ_ATTEMPT: String(ctx.attempt),
+      ...(ctx.instance ? { VIDQ_INSTANCE: ctx.instance } : {}),
       // The ffmpeg and ffprobe vidq itself uses (FFMPEG_PATH, PATH or the bundled ones), for stages built on them.
       VIDQ_FFMPEG: ctx.binaries.ffmpeg,
       VIDQ_FFPROBE: ctx.binaries.ffprobe,
@@ -129,6 +130,22 @@ async function makeOwnerWritable(dir: string, files: boolean): Promise<void> {
   }
 }
 
+/**
+ * The process groups of the stages running in this process. When vidq exits at once (a second signal,
+ * a fatal error) it cannot wait for them: their whole groups are killed on the way out, as ffmpeg's
+ * children are (ffmpeg.ts). A SIGKILLed worker leaves them to killLeftoverStageProcesses.
+ */
+const runningGroups = new Set<number>();
+process.on('exit', () => {
+  for (const group of runningGroups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+});
+
 /** setTimeout's longest delay; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -148,6 +165,7 @@ function runProgram(def: ExternalStageDefinition, args: string[], env: NodeJS.Pr
       return reject(spawnFailure(def.program, error as NodeJS.ErrnoException));
     }
     const group = child.pid;
+    if (group !== undefined) runningGroups.add(group);
     const signalGroup = (signal: NodeJS.Signals) => {
       if (group === undefined) return;
       try {
@@ -197,6 +215,7 @@ function runProgram(def: ExternalStageDefinition, args: string[], env: NodeJS.Pr
       clearTimeout(killTimer);
       // Whatever the stage left running in its group (a background child) goes with it.
       signalGroup('SIGKILL');
+      if (group !== undefined) runningGroups.delete(group);
       const tail = stderr.text();
       if (stoppedBy instanceof StageTimedOut) return reject(stoppedBy);
       if (stoppedBy) return reject(new StageAbortedError(stoppedBy));
