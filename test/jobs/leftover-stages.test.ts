@@ -12,6 +12,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { seedVideo, SUBMIT, waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
+import { isRunning } from '../helpers/processes';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../pipeline/fixtures/stages');
 let app: TestApp;
@@ -28,15 +29,6 @@ afterAll(async () => {
   await app?.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A process as a stage's leftover child looks: a long sleep with the stage's variables. */
 function leftover(env: Record<string, string>): number {
@@ -62,11 +54,11 @@ describe('stage processes left by attempts that are over', () => {
     const ofAnotherDeployment = leftover({ VIDQ_JOB_ID: 'job_finished01', VIDQ_ATTEMPT: '1', VIDQ_INSTANCE: 'another0deploymt' });
 
     expect((await killLeftoverStageProcesses(app.services)).sort()).toEqual([ofFinishedJob, ofEarlierAttempt].sort());
-    await waitFor('the leftovers to go', async () => !alive(ofFinishedJob) && !alive(ofEarlierAttempt), 5000);
-    expect(alive(ofAnotherDeployment)).toBe(true);
-    expect(alive(leader) && alive(child)).toBe(true); // the job's running attempt
+    await waitFor('the leftovers to go', async () => !isRunning(ofFinishedJob) && !isRunning(ofEarlierAttempt), 5000);
+    expect(isRunning(ofAnotherDeployment)).toBe(true);
+    expect(isRunning(leader) && isRunning(child)).toBe(true); // the job's running attempt
 
     await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
-    await waitFor('the cancelled stage to stop', async () => !alive(leader) && !alive(child), 15_000);
+    await waitFor('the cancelled stage to stop', async () => !isRunning(leader) && !isRunning(child), 15_000);
   });
 });

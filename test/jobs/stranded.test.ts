@@ -12,6 +12,7 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { eventsOfJob, seedVideo, SUBMIT, waitFor, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
+import { isRunning } from '../helpers/processes';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../pipeline/fixtures/stages');
 let dir: string;
@@ -53,21 +54,12 @@ async function runningAttempt(app: TestApp, jobId: string, attempt: number) {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** The queue takes the claim away; the attempt stops (the heartbeat notices within 4 s) and records nothing. */
 async function loseClaim(app: TestApp, jobId: string, running: { queueJobId: string; pids: number[] }, how: 'cancel' | 'fail') {
   const queue = processingQueue('hangs');
   if (how === 'cancel') await app.services.boss.cancel(queue, running.queueJobId);
   else await app.services.boss.fail(queue, running.queueJobId, { message: 'failed by the test' });
-  await waitFor('the attempt to stop its stage', async () => !running.pids.some(alive), 20_000);
+  await waitFor('the attempt to stop its stage', async () => !running.pids.some(isRunning), 20_000);
   await new Promise((resolve) => setTimeout(resolve, 500));
   // Nothing else moves it: still PROCESSING. The sweep leaves a job alone for a minute; backdated here.
   expect((await app.services.database.sql`select status from jobs where id = ${jobId}`)[0].status).toBe('PROCESSING');
