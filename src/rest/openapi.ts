@@ -70,14 +70,14 @@ export const REST_PATHS = {
     get: {
       summary: "A job's status, stages and error",
       parameters: [id('job_id', 'job')],
-      responses: { ...ok(200, 'The job', 'Job'), ...errors(['JOB_NOT_FOUND']) },
+      responses: { ...ok(200, 'The job', 'Job'), ...errors(['INVALID_INPUT', 'JOB_NOT_FOUND']) },
     },
   },
   '/api/v1/jobs/{job_id}/result': {
     get: {
       summary: "A completed job's files (download URLs) and stage results",
       parameters: [id('job_id', 'job')],
-      responses: { ...ok(200, 'The outputs', 'JobResult'), ...errors(['JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'JOB_FAILED', 'JOB_TIMEOUT']) },
+      responses: { ...ok(200, 'The outputs', 'JobResult'), ...errors(['INVALID_INPUT', 'JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'JOB_FAILED', 'JOB_TIMEOUT']) },
     },
   },
   '/api/v1/videos': {
@@ -110,7 +110,7 @@ export const REST_PATHS = {
     get: {
       summary: 'A video and its metadata',
       parameters: [id('video_id', 'vid')],
-      responses: { ...ok(200, 'The video', 'Video'), ...errors(['VIDEO_NOT_FOUND']) },
+      responses: { ...ok(200, 'The video', 'Video'), ...errors(['INVALID_INPUT', 'VIDEO_NOT_FOUND']) },
     },
   },
   '/api/pricing': {

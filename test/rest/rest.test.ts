@@ -110,6 +110,12 @@ describe('REST envelope', () => {
     });
   });
 
+  it('answers a NUL in a path id 400 INVALID_INPUT, not as a fault of the service', async () => {
+    for (const route of ['/api/v1/jobs/job_%00', '/api/v1/jobs/job_%00/result', '/api/v1/videos/vid_%00']) {
+      expect(await call('GET', route), route).toMatchObject({ status: 400, body: { ...INVALID, error: { code: 'INVALID_INPUT' } } });
+    }
+  });
+
   it("answers unknown ids with seed 003's exact texts", async () => {
     expect(await call('GET', '/api/v1/videos/vid_xyz999')).toEqual({
       status: 404,
@@ -428,7 +434,7 @@ describe('GET /api/openapi.json', () => {
 
   it("lists for each path the catalog's status of every code it answers", async () => {
     const result = REST_PATHS['/api/v1/jobs/{job_id}/result'].get.responses as Record<string, { description: string }>;
-    expect(Object.keys(result)).toEqual(['200', '401', '404', '409', '429', '500', '503', '504']);
+    expect(Object.keys(result)).toEqual(['200', '400', '401', '404', '409', '429', '500', '503', '504']);
     expect(result['500'].description).toBe('JOB_FAILED or INTERNAL_ERROR');
     expect(result['504'].description).toBe('JOB_TIMEOUT');
     expect(result['409'].description).toBe('JOB_NOT_COMPLETE');
