@@ -32,7 +32,8 @@ export async function cancelJob(services: Services, viewer: Viewer, jobId: strin
     throw new InvalidInputError([{ path: ['id'], message: `job is already ${now.status}; only QUEUED or PROCESSING jobs can be cancelled` }]);
   }
   // Queued: removed from the queue. Running: its worker is told through the claim it loses.
-  if (job.queueJobId) await services.boss.cancel(processingQueue(job.pipeline), job.queueJobId).catch(() => {});
+  // The queue job it has now (a worker's shutdown may have handed it to a new one since it was read).
+  if (cancelled.queueJobId) await services.boss.cancel(processingQueue(cancelled.pipeline), cancelled.queueJobId).catch(() => {});
   return cancelled;
 }
 

@@ -156,6 +156,11 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
           : toStageError(error);
       if (stageError instanceof StageAbortedError) throw error; // aborted for an unknown reason: let pg-boss decide
       const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      if (current && current.attempt !== job.attempt) {
+        // Another worker took the job meanwhile (this attempt's claim was lost): its attempt is not this one's to settle.
+        log.info({ attempt: job.attempt, now: current.attempt }, 'attempt stopped: a newer attempt runs the job');
+        return;
+      }
       job = current ?? job;
       const jobError = jobErrorFrom(stageError, job.stage);
       if (reason instanceof WorkerShuttingDown) {
