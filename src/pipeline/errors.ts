@@ -84,15 +84,20 @@ const CORRUPT =
   /Invalid data found when processing input|moov atom not found|partial file|Error while decoding|error while decoding|Invalid NAL|Invalid EBML|Read error|File ended prematurely|could not find codec parameters|Header missing|Truncating packet/;
 
 /**
- * Errors of the machine running ffmpeg (memory, threads, file descriptors), not of the data. They win
- * over the decoder's complaints: out of memory mid-decode reads "Error while decoding stream #0:0:
- * Cannot allocate memory".
+ * Errors of the machine running ffmpeg (threads, file descriptors), not of the data. They win over the
+ * decoder's complaints ("Error while decoding stream #0:0: …").
  */
 const MACHINE: ReadonlyArray<[RegExp, string]> = [
-  [/Cannot allocate memory/, 'out of memory'],
   [/Resource temporarily unavailable/, 'out of processes or threads'],
   [/Too many open files/, 'out of file descriptors'],
 ];
+/**
+ * Out of memory: the machine's failure for a program that writes (an encode), but not for one that only
+ * reads the input: a corrupt header (an absurd sample count in an MP4's stts or stco) makes ffprobe and
+ * the decoders ask for memory no machine has, and they say exactly this. A machine really out of memory
+ * has its processes killed (a signal: transient anyway).
+ */
+const OUT_OF_MEMORY = /Cannot allocate memory/;
 /** An I/O error (a failing disk or mount) counts only when the decoder said nothing of the data. */
 const IO_ERROR = /Input\/output error/;
 
@@ -103,6 +108,7 @@ const IO_ERROR = /Input\/output error/;
  */
 function machineFailure(info: ExitInfo): string | null {
   for (const [pattern, what] of MACHINE) if (pattern.test(info.stderr)) return what;
+  if (OUT_OF_MEMORY.test(info.stderr) && !info.exitMeansCorrupt) return 'out of memory';
   if (IO_ERROR.test(info.stderr) && !CORRUPT.test(info.stderr)) return 'an I/O error reading or writing a file';
   for (const arg of info.args) {
     if (!arg.startsWith('file:') && !path.isAbsolute(arg)) continue;

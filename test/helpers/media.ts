@@ -90,6 +90,20 @@ export async function makeTruncated(file: string, keepFraction: number): Promise
   return out;
 }
 
+/**
+ * An MP4 whose `atom` (stts, stco…) claims 2^31-1 entries: ffprobe and the decoders then ask for memory
+ * no machine has, and say "Cannot allocate memory", though the fault is the file's.
+ */
+export async function makeAbsurdCount(file: string, atom = 'stts'): Promise<string> {
+  const data = Buffer.from(await readFile(file));
+  const at = data.indexOf(atom);
+  if (at < 0) throw new Error(`no ${atom} atom in ${file}`);
+  data.writeUInt32BE(0x7fffffff, at + 8); // after the type and the version and flags: the entry count
+  const out = path.join(path.dirname(file), `absurd-${atom}-${path.basename(file)}`);
+  await writeFile(out, data);
+  return out;
+}
+
 /** Deterministic noise (xorshift32), so a failing test fails the same way every run. */
 function noise(length: number, seed = 0x9e3779b9): Buffer {
   const buf = Buffer.alloc(length);

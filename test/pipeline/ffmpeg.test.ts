@@ -201,9 +201,22 @@ describe('stage errors', () => {
     }
   });
 
-  it('treats what ffmpeg says of the machine (memory, threads, descriptors, I/O) as transient, even when it only read the input', () => {
+  it('treats what ffmpeg says of the machine (threads, descriptors, I/O) as transient, even when it only read the input', () => {
+    // Out of memory too, for a program that writes; for one that only reads, it is the file's (a header
+    // claiming 2^31 entries), as the probe tests show.
+    const encoding = classifyExit({ bin: '/x/ffmpeg', args: ['file:/scratch/in.mp4'], exitCode: 1, signal: null, stderr: 'Cannot allocate memory\n' });
+    expect(encoding).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(encoding.detail).toContain('not of the video (out of memory');
+    const reading = classifyExit({
+      bin: '/x/ffprobe',
+      args: ['file:/scratch/in.mp4'],
+      exitCode: 1,
+      signal: null,
+      stderr: 'Cannot allocate memory\n',
+      exitMeansCorrupt: true,
+    });
+    expect(reading).toMatchObject({ code: 'VIDEO_CORRUPT', retryable: false });
     const said = [
-      ['[h264 @ 0x55d0] Error while decoding stream #0:0: Cannot allocate memory', 'out of memory'],
       ['[h264 @ 0x55d0] pthread_create() failed: Resource temporarily unavailable', 'out of processes or threads'],
       ['file:/scratch/in.mp4: Too many open files', 'out of file descriptors'],
       ['Error during demuxing: Input/output error', 'an I/O error'],

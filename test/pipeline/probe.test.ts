@@ -9,6 +9,7 @@ import {
   binaries,
   CONTAINERS,
   ffmpeg,
+  makeAbsurdCount,
   makeGarbageAfterHeader,
   makePng,
   makeStreamedWebm,
@@ -123,7 +124,6 @@ describe('a probe or decode check that fails for a reason of the machine', () =>
   }
 
   it.each([
-    ['Cannot allocate memory', 'out of memory'],
     ['[h264 @ 0x5581c0] pthread_create() failed: Resource temporarily unavailable', 'out of processes or threads'],
     ['Too many open files', 'out of file descriptors'],
     ['Input/output error', 'an I/O error'],
@@ -136,11 +136,20 @@ describe('a probe or decode check that fails for a reason of the machine', () =>
     expect(err.detail).toContain(said);
   });
 
-  it('a decode check that runs out of memory fails the check as transient, not VIDEO_CORRUPT', async () => {
-    const ffmpeg = await failingBinary('ffmpeg', '[h264 @ 0x5581c0] Error while decoding stream #0:0: Cannot allocate memory');
+  it('a decode check that runs out of threads fails the check as transient, not VIDEO_CORRUPT', async () => {
+    const ffmpeg = await failingBinary('ffmpeg', '[h264 @ 0x5581c0] Error while decoding stream #0:0: Resource temporarily unavailable');
     const err = await failure(probeAndVerify(clips.mp4, { ffprobe: binaries.ffprobe, ffmpeg, durationInHeader: true }));
     expect(err).toBeInstanceOf(TransientStageError);
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  });
+
+  // Reading a file, "Cannot allocate memory" is the file's fault: a header claiming 2^31 entries asks
+  // for memory no machine has. A machine really out of memory kills the process (a signal: transient).
+  it.each(['stts', 'stco'])('a header whose %s claims more entries than memory holds is VIDEO_CORRUPT, for ffprobe and the decode check', async (atom) => {
+    const absurd = await makeAbsurdCount(clips.mp4, atom);
+    expect((await corruptError(probeVideo(absurd, binaries))).detail).toMatch(/Cannot allocate memory/);
+    const ffmpeg = await failingBinary('ffmpeg', '[h264 @ 0x5581c0] Error while decoding stream #0:0: Cannot allocate memory');
+    await corruptError(probeAndVerify(clips.mp4, { ffprobe: binaries.ffprobe, ffmpeg, durationInHeader: true }));
   });
 
   it('ffprobe refusing the data itself stays VIDEO_CORRUPT', async () => {

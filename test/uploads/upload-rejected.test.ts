@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
-import { ffmpeg, makeFlv, makeGarbageAfterHeader, makePng, makeTruncated, makeVideo } from '../helpers/media';
+import { ffmpeg, makeAbsurdCount, makeFlv, makeGarbageAfterHeader, makePng, makeTruncated, makeVideo } from '../helpers/media';
 import { multipartFrame, result, snapshot, storedFileNames, upload, useOwnTmpdir } from '../helpers/upload';
 
 let app: TestApp;
@@ -225,6 +225,12 @@ describe('files the decoder cannot read', () => {
     });
     expect(res.detail.length).toBeGreaterThan(10);
     expect(res.detail).not.toMatch(/\.part|vid_|\/tmp|uploads/);
+  });
+
+  it('refuses an mp4 whose header claims more entries than memory holds with VideoCorruptError, not as a fault of the service', async () => {
+    const res = result(await upload(app, alice.key, { file: await makeAbsurdCount(mp4, 'stts'), filename: 'absurd.mp4' }));
+    expect(res).toMatchObject({ __typename: 'VideoCorruptError', code: 'VIDEO_CORRUPT', retryable: false });
+    expect(res.detail).toMatch(/Cannot allocate memory/);
   });
 
   it('refuses an mp4 whose media data after a valid header is garbage', async () => {
