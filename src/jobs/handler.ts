@@ -55,7 +55,7 @@ function jobErrorFrom(error: StageError, stage: string | null): JobErrorShape {
  * left to end on its own: past a stage's SIGTERM grace (5 s), within the 7 s in which API.md promises
  * the CANCELLED or TIMED_OUT status.
  */
-const STOP_WAIT_MS = 6000;
+export const STOP_WAIT_MS = 6000;
 
 /**
  * The work; or, once the signal is aborted, the abort, if the work has not stopped within STOP_WAIT_MS.

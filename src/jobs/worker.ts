@@ -3,7 +3,7 @@
 import type { PgBoss } from 'pg-boss';
 import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
-import { createProcessingHandler, NoLongerOwned } from './handler';
+import { createProcessingHandler, NoLongerOwned, STOP_WAIT_MS } from './handler';
 import { registerWorker, unregisterWorker } from './worker-registry';
 
 export interface ProcessingWorkers {
@@ -39,8 +39,9 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
       state.shuttingDown = true;
       await unregisterWorker(services).catch(() => {}); // gone with the lease anyway
       await stopWorkers(boss, config.shutdownGraceSeconds);
-      // Aborted handlers still record RETRY_SCHEDULED before they return: let them, briefly.
-      const until = Date.now() + 5000;
+      // Aborted handlers still hand their jobs back before they return: a stage may take STOP_WAIT_MS to
+      // stop, then the hand-back is written. Closing the database under them would lose it.
+      const until = Date.now() + STOP_WAIT_MS + 3000;
       while (state.running.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     },
   };

@@ -111,4 +111,34 @@ describe('an external stage whose worker is SIGKILLed', () => {
     await waitFor('the stage and its child to be gone', async () => !isRunning(stage) && !isRunning(child), 5000, 20);
     await gql(api.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
   });
+
+  it('hands its job back on a graceful stop even when the stage takes its whole SIGTERM grace to die', async () => {
+    const workerEnv = { DATABASE_URL: api.database.url, DATA_DIR: api.dataDir, PIPELINES_FILE, HANG_PIDS_DIR: dir, SHUTDOWN_GRACE_SECONDS: '1' };
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv);
+    await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
+    const user = await api.createUser({ credits: 100 });
+    const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1, name: 'stubborn' }));
+    const submitted = await gql(
+      api.url,
+      user.key,
+      'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } } }',
+      {
+        input: { videoId: video.id, pipeline: 'hangs', stageOptions: { hang: { ignoreTerm: true } } },
+      },
+    );
+    const jobId = submitted.body.data.submitJob.job.id as string;
+    const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null), 60_000))
+      .trim()
+      .split(' ')
+      .map(Number);
+    worker.kill('SIGTERM');
+    expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
+    expect(isRunning(stage) || isRunning(child)).toBe(false);
+    // Handed back before the worker closed its database: queued again on a new queue job, retries kept.
+    const retry = await waitForEvent(api, jobId, (e) => e.type === 'RETRY_SCHEDULED', 5000);
+    expect(retry.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/shut down/) });
+    const [row] = await api.services.database.sql`select status from jobs where id = ${jobId}`;
+    expect(row.status).toBe('QUEUED');
+    await gql(api.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
+  });
 });

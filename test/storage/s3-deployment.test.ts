@@ -48,13 +48,14 @@ async function openFilesUnder(dir: string): Promise<string[]> {
   return targets.filter((target) => target.startsWith(dir));
 }
 
-function startWorker(): VidqProcess {
+function startWorker(env: Record<string, string> = {}): VidqProcess {
   return spawnVidq(['serve', '--role', 'worker'], {
     DATABASE_URL: api.database.url,
     DATA_DIR: workerDataDir,
     JOB_STAGES: STAGES,
     JOB_RETRY_DELAY_SECONDS: '1',
     ...s3.env(),
+    ...env,
   });
 }
 
@@ -234,6 +235,29 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     } finally {
       release();
       worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+
+  it('hand a job back on a graceful stop while its source download cannot be interrupted, before the worker closes its database', async () => {
+    const videoId = await uploadClip();
+    const release = s3.hold('GET', `/${s3.bucket}/uploads/${videoId}/source.mp4`);
+    const worker = startWorker({ SHUTDOWN_GRACE_SECONDS: '1' });
+    try {
+      await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
+      const jobId = await submit(videoId);
+      await waitForEvent(api, jobId, (e) => e.type === 'STARTED', 30_000);
+      await new Promise((r) => setTimeout(r, 500)); // its download under way, held
+      worker.kill('SIGTERM');
+      expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
+      // The attempt stopped waiting for the download after 6 s, and handed the job back: queued again.
+      const [row] = await api.services.database.sql`select status from jobs where id = ${jobId}`;
+      expect(row.status, worker.output().slice(-3000)).toBe('QUEUED');
+      expect((await eventsOfJob(api, jobId)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED', 'RETRY_SCHEDULED']);
+      await gql(api.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
+    } finally {
+      release();
+      worker.kill('SIGKILL');
       await worker.exited;
     }
   });
