@@ -66,7 +66,8 @@ export async function handOnOrphanedJobs(services: Services): Promise<string[]> 
 const STRANDED_AFTER_SECONDS = 60;
 
 /**
- * Jobs left PROCESSING by a worker that lives on, with no queue job left to run them: the queue took the
+ * Jobs left PROCESSING by a worker that lives on, with no queue job left to run them (and QUEUED jobs
+ * whose queue job ended: they get a new one): the queue took the
  * claim away (missed heartbeats, or an operator's fail(), on the last retry: the attempt stops as "no
  * longer owned"), the attempt's end could not be recorded (the database failed in its last moment), or
  * a hand-over stopped half-way. Nothing else would ever touch them: no deadline, no event, credits held.
@@ -75,34 +76,64 @@ const STRANDED_AFTER_SECONDS = 60;
  */
 export async function handOnStrandedJobs(services: Services): Promise<string[]> {
   const { database, log } = services;
-  const candidates = await database.sql<(Omit<Orphan, 'worker_lock'> & { worker_lock: number | null })[]>`
-    select id, pipeline, queue_job_id, worker_lock, attempt, max_attempts, stage from jobs
-    where status = 'PROCESSING' and updated_at < now() - ${STRANDED_AFTER_SECONDS} * interval '1 second'`;
-  const mine = await services.lease.key();
+  const candidates = await database.sql<Candidate[]>`
+    select id, status, pipeline, queue_job_id, worker_lock, attempt, max_attempts, stage, now() as db_now from jobs
+    where status in ('PROCESSING', 'QUEUED') and updated_at < now() - ${STRANDED_AFTER_SECONDS} * interval '1 second'`;
   const handed: string[] = [];
   for (const row of candidates) {
-    const queued = row.queue_job_id ? await services.boss.getJobById(processingQueue(row.pipeline), row.queue_job_id) : null;
-    if (queued && !['completed', 'failed', 'cancelled'].includes(queued.state)) continue; // waiting, or running
-    if (queued?.completedOn && Date.now() - queued.completedOn.getTime() < STRANDED_AFTER_SECONDS * 1000) continue;
-    const [claimed] = await database.db
-      .update(jobs)
-      .set({ workerLock: mine })
-      .where(
-        and(
-          eq(jobs.id, row.id),
-          eq(jobs.status, 'PROCESSING'),
-          eq(jobs.attempt, row.attempt),
-          row.worker_lock === null ? isNull(jobs.workerLock) : eq(jobs.workerLock, row.worker_lock),
-        ),
-      )
-      .returning({ id: jobs.id });
-    if (!claimed) continue;
-    const outcome = queued?.state === 'failed' ? 'exhausted' : 'not-running';
-    await moveOn(services, row, mine, outcome, STRANDED);
-    log.warn({ jobId: row.id, attempt: row.attempt, queueState: queued?.state ?? 'gone', outcome }, 'job stranded with no queue job to run it: handed on');
-    handed.push(row.id);
+    // One job that cannot be handled (a pipeline removed from PIPELINES_FILE: its queue is gone) does
+    // not hold back the others.
+    try {
+      if (await handOnIfStranded(services, row)) handed.push(row.id);
+    } catch (err) {
+      log.warn({ err, jobId: row.id }, 'could not check or hand on a job that may be stranded; the next maintenance run tries again');
+    }
   }
   return handed;
+}
+
+type Candidate = Omit<Orphan, 'worker_lock'> & { status: 'PROCESSING' | 'QUEUED'; worker_lock: number | null; db_now: Date | string };
+
+async function handOnIfStranded(services: Services, row: Candidate): Promise<boolean> {
+  const { database, log } = services;
+  const queued = row.queue_job_id ? await services.boss.getJobById(processingQueue(row.pipeline), row.queue_job_id) : null;
+  if (queued && !['completed', 'failed', 'cancelled'].includes(queued.state)) return false; // waiting, or running
+  // Both times are the database's: a worker's clock off by a minute cannot shorten the grace.
+  if (queued?.completedOn && new Date(row.db_now).getTime() - new Date(queued.completedOn).getTime() < STRANDED_AFTER_SECONDS * 1000) return false;
+  if (row.status === 'QUEUED') return requeueQueued(services, row, queued?.state ?? 'gone');
+  const mine = await services.lease.key();
+  const [claimed] = await database.db
+    .update(jobs)
+    .set({ workerLock: mine })
+    .where(
+      and(
+        eq(jobs.id, row.id),
+        eq(jobs.status, 'PROCESSING'),
+        eq(jobs.attempt, row.attempt),
+        row.worker_lock === null ? isNull(jobs.workerLock) : eq(jobs.workerLock, row.worker_lock),
+      ),
+    )
+    .returning({ id: jobs.id });
+  if (!claimed) return false;
+  const outcome = queued?.state === 'failed' ? 'exhausted' : 'not-running';
+  await moveOn(services, row, mine, outcome, STRANDED);
+  log.warn({ jobId: row.id, attempt: row.attempt, queueState: queued?.state ?? 'gone', outcome }, 'job stranded with no queue job to run it: handed on');
+  return true;
+}
+
+/** A QUEUED job whose queue job ended (a retry the queue lost): a new queue job, due now. */
+async function requeueQueued(services: Services, row: Candidate, queueState: string): Promise<boolean> {
+  const moved = await services.database.db.transaction(async (tx) => {
+    const [job] = await tx
+      .update(jobs)
+      .set({ queueJobId: randomUUID(), updatedAt: sql`now()` })
+      .where(and(eq(jobs.id, row.id), eq(jobs.status, 'QUEUED'), row.queue_job_id === null ? isNull(jobs.queueJobId) : eq(jobs.queueJobId, row.queue_job_id)))
+      .returning();
+    if (job) await enqueueProcessing(services, tx, job);
+    return Boolean(job);
+  });
+  if (moved) services.log.warn({ jobId: row.id, queueState }, 'queued job whose queue job had ended: given a new one');
+  return moved;
 }
 
 /** A claimed job whose attempt is over: retried by the queue, given a new queue job, or failed for good. */
@@ -144,8 +175,14 @@ async function failForGood(services: Services, row: AttemptOver, why: string) {
  * name, hashed (no credentials). Two deployments on one machine never end each other's stages.
  */
 export function deploymentTag(database: Pick<Services['database'], 'url'>): string {
+  // The whole URL but its credentials: ?host=/run/a and ?host=/run/b (two servers on Unix sockets) differ.
+  // Two spellings of one database give two tags: each worker then leaves the other's processes alone.
   const url = new URL(database.url);
-  return createHash('sha256').update(`${url.hostname}:${url.port}${url.pathname}`).digest('hex').slice(0, 16);
+  url.username = '';
+  url.password = '';
+  url.searchParams.delete('password');
+  url.searchParams.sort();
+  return createHash('sha256').update(url.toString()).digest('hex').slice(0, 16);
 }
 
 /**

@@ -37,6 +37,15 @@ function leftover(env: Record<string, string>): number {
   return child.pid!;
 }
 
+describe('the deployment tag', () => {
+  it('tells apart databases on different servers, also behind Unix sockets, and leaves out the credentials', () => {
+    const tag = (url: string) => deploymentTag({ url });
+    expect(tag('postgres://vidq:secret@localhost/vidq?host=/run/pg-a')).not.toBe(tag('postgres://vidq:secret@localhost/vidq?host=/run/pg-b'));
+    expect(tag('postgres://vidq@db:5432/vidq')).not.toBe(tag('postgres://vidq@db:5432/other'));
+    expect(tag('postgres://vidq:one@db:5432/vidq?password=x&sslmode=require')).toBe(tag('postgres://other:two@db:5432/vidq?sslmode=require'));
+  });
+});
+
 describe('stage processes left by attempts that are over', () => {
   it('are ended, those of this deployment only; a running attempt’s are left alone', async () => {
     const user = await app.createUser({ credits: 100 });

@@ -108,4 +108,22 @@ describe('a job stranded PROCESSING with no queue job', () => {
     });
     expect(await handOnStrandedJobs(app.services)).toEqual([]);
   });
+
+  it('QUEUED whose queue job ended gets a new one, and runs', async () => {
+    const { app, user } = await appWithRetries(1);
+    const jobId = await submitHanging(app, user);
+    const { queueJobId, pids } = await runningAttempt(app, jobId, 1);
+    // Back to QUEUED as a retry leaves it, but its queue job ended instead of waiting to run again.
+    await app.services.database.sql`update jobs set status = 'QUEUED' where id = ${jobId}`;
+    await app.services.boss.cancel(processingQueue('hangs'), queueJobId);
+    await waitFor('the attempt to stop its stage', async () => !pids.some(isRunning), 20_000);
+    await app.services.database.sql`update jobs set updated_at = now() - interval '2 minutes' where id = ${jobId}`;
+    await app.services.database.sql`
+      update ${app.services.database.sql(PGBOSS_SCHEMA)}.job set completed_on = now() - interval '2 minutes' where id = ${queueJobId}`;
+    expect(await handOnStrandedJobs(app.services)).toEqual([jobId]);
+    const [row] = await app.services.database.sql`select queue_job_id from jobs where id = ${jobId}`;
+    expect(row.queue_job_id).not.toBe(queueJobId);
+    await runningAttempt(app, jobId, 2);
+    await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
+  });
 });
