@@ -59,10 +59,11 @@ export const STOP_WAIT_MS = 6000;
 
 /**
  * The work; or, once the signal is aborted, the abort, if the work has not stopped within STOP_WAIT_MS.
- * A step that cannot be interrupted (a download from or an upload to the bucket, a file copy) would
- * otherwise hold a timed-out or cancelled job for as long as it takes: the attempt is recorded as
- * stopped, and that step finishes on its own (its writes are guarded by the attempt, the next stage
- * never starts on an aborted signal, and the attempt's scratch goes when it ends).
+ * Downloads and puts to the bucket are given up on the signal (workspace.ts), ffmpeg and stages are
+ * killed; a step that still cannot be interrupted (a file copy on a hung disk) would otherwise hold a
+ * timed-out or cancelled job for as long as it takes: the attempt is recorded as stopped, and that step
+ * finishes on its own (the job's rows are guarded by the attempt, no stage or put starts on an aborted
+ * signal, and the attempt's scratch goes when it ends).
  */
 function untilStopped<T>(work: Promise<T>, signal: AbortSignal, onLateEnd: (error: unknown) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -214,7 +215,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
     if (!video) throw new StageError('VIDEO_NOT_FOUND', `Video '${job.videoId}' no longer exists.`, false);
     let workspace;
     try {
-      workspace = await openJobWorkspace(services, job.id, job.attempt, video);
+      workspace = await openJobWorkspace(services, job.id, job.attempt, video, signal);
     } catch (error) {
       throw toStageError(error);
     }

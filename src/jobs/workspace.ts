@@ -28,6 +28,7 @@ export async function openJobWorkspace(
   jobId: string,
   attempt: number,
   video: Pick<VideoRow, 'storagePath'>,
+  signal?: AbortSignal,
 ): Promise<JobWorkspace> {
   const { storage, config } = services;
   const inPlace = storage.localDirectory(jobOutputsPrefix(jobId));
@@ -35,14 +36,17 @@ export async function openJobWorkspace(
   try {
     const outputDir = inPlace ?? path.join(scratch, 'outputs');
     await mkdir(outputDir, { recursive: true });
-    const inputPath = await storage.localPath(video.storagePath, path.join(scratch, 'source'));
+    // The attempt's abort (deadline, cancel, shutdown) gives up a download or a put under way.
+    const inputPath = await storage.localPath(video.storagePath, path.join(scratch, 'source'), signal);
     return {
       inputPath,
       outputDir,
       scratchDir: scratch,
       async store(files) {
         if (inPlace) return;
-        for (const file of files) await storage.putFile(outputKey(jobId, file.path), path.join(outputDir, file.path), { contentType: file.contentType });
+        for (const file of files) {
+          await storage.putFile(outputKey(jobId, file.path), path.join(outputDir, file.path), { contentType: file.contentType, signal });
+        }
       },
       close: () => removeJobScratch(config, jobId, attempt),
     };

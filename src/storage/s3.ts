@@ -77,11 +77,21 @@ export class S3Storage implements Storage {
     }
   }
 
-  async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<void> {
+  async putFile(key: string, file: string, options: { contentType?: string; move?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const put = this.follow(key, file, options.contentType, QUEUE_SIZE);
-    put.grow((await stat(file)).size);
-    put.end();
-    await put.done();
+    // Given up: done() rejects at once; the parts are aborted, or the object deleted, once the requests
+    // in flight have ended.
+    const giveUp = () => void put.cancel().catch(() => {});
+    signal?.addEventListener('abort', giveUp, { once: true });
+    try {
+      put.grow((await stat(file)).size);
+      put.end();
+      await put.done();
+    } finally {
+      signal?.removeEventListener('abort', giveUp);
+    }
     if (options.move) await rm(file, { force: true });
   }
 
@@ -94,10 +104,11 @@ export class S3Storage implements Storage {
     return new S3FollowedFile({ ...target, partBytes: PART_BYTES, queueSize, endQueueSize: QUEUE_SIZE }, file);
   }
 
-  async get(key: string, range?: { start: number; end: number }): Promise<StoredObject | null> {
+  async get(key: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<StoredObject | null> {
     try {
       const answer = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+        { abortSignal: signal },
       );
       const total = answer.ContentRange ? Number(answer.ContentRange.split('/')[1]) : Number(answer.ContentLength);
       return { size: total, body: answer.Body as Readable };
@@ -117,14 +128,14 @@ export class S3Storage implements Storage {
     }
   }
 
-  async localPath(key: string, into: string): Promise<string> {
-    const object = await this.get(key);
+  async localPath(key: string, into: string, signal?: AbortSignal): Promise<string> {
+    const object = await this.get(key, undefined, signal);
     if (!object) throw new StorageUnavailableError('get', key, new Error('no such object'));
     await mkdir(into, { recursive: true });
     const dest = path.join(into, path.posix.basename(key));
     const partial = `${dest}.part`;
     try {
-      await pipeline(object.body, createWriteStream(partial));
+      await pipeline(object.body, createWriteStream(partial), { signal });
       await rename(partial, dest);
     } catch (error) {
       await rm(partial, { force: true });

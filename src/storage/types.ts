@@ -12,8 +12,11 @@ export interface Storage {
   readonly driver: 'local' | 's3';
   /** Checks at start that the storage answers (s3: the bucket exists and the credentials work). */
   check(): Promise<void>;
-  /** Stores a local file under `key`. With `move`, the file is not needed afterwards (local: renamed). */
-  putFile(key: string, file: string, options?: { contentType?: string; move?: boolean }): Promise<void>;
+  /**
+   * Stores a local file under `key`. With `move`, the file is not needed afterwards (local: renamed).
+   * `signal` gives the put up (s3: what was sent is removed, also an object that lands after it).
+   */
+  putFile(key: string, file: string, options?: { contentType?: string; move?: boolean; signal?: AbortSignal }): Promise<void>;
   /**
    * Starts storing a file that is still being written (an upload while it arrives), reading it back as
    * it grows; null when the driver stores a whole file cheaply afterwards (local: a rename).
@@ -25,9 +28,9 @@ export interface Storage {
   stat(key: string): Promise<{ size: number } | null>;
   /**
    * A path a local program (ffmpeg) can read `key` at: the file itself (local), or a copy downloaded
-   * into the directory `into` (s3).
+   * into the directory `into` (s3), which `signal` gives up.
    */
-  localPath(key: string, into: string): Promise<string>;
+  localPath(key: string, into: string, signal?: AbortSignal): Promise<string>;
   /**
    * The local directory that holds the objects under `prefix`, when the driver keeps them on this
    * machine's disk (local); null when objects must be put (s3). Stage files are written there directly.

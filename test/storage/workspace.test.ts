@@ -11,6 +11,7 @@ import { openJobWorkspace } from '../../src/jobs/workspace';
 import { TransientStageError, toStageError } from '../../src/pipeline/index';
 import { createStorage } from '../../src/storage/index';
 import type { Storage } from '../../src/storage/types';
+import { waitFor } from '../helpers/jobs';
 import { startS3, type TestS3 } from '../helpers/s3';
 
 let dir: string;
@@ -56,6 +57,31 @@ describe('a job workspace on s3', () => {
     expect(existsSync(next.scratchDir)).toBe(true);
     await next.close();
     expect(existsSync(scratchOf('job_ws4'))).toBe(false);
+  });
+
+  it('gives up a download and a put when the attempt is aborted, at once, and leaves no object once the bucket answers', async () => {
+    const download = new AbortController();
+    const holdGet = s3.hold('GET', `/${s3.bucket}/uploads/vid_ws1/source.mp4`);
+    const opening = openJobWorkspace({ storage, config }, 'job_ws5', 1, { storagePath: 'uploads/vid_ws1/source.mp4' }, download.signal);
+    await new Promise((r) => setTimeout(r, 300));
+    download.abort(new Error('deadline passed'));
+    await expect(opening).rejects.toThrow();
+    holdGet();
+    expect(existsSync(scratchOf('job_ws5'))).toBe(false);
+
+    const put = new AbortController();
+    const workspace = await openJobWorkspace({ storage, config }, 'job_ws6', 1, { storagePath: 'uploads/vid_ws1/source.mp4' }, put.signal);
+    await fs.writeFile(path.join(workspace.outputDir, 'poster.jpg'), 'jpeg');
+    const holdPut = s3.hold('PUT', `/${s3.bucket}/outputs/job_ws6/poster.jpg`);
+    const storing = workspace.store([{ kind: 'poster', path: 'poster.jpg', contentType: 'image/jpeg', sizeBytes: 4 }]);
+    await new Promise((r) => setTimeout(r, 300));
+    put.abort(new Error('deadline passed'));
+    await expect(storing).rejects.toThrow();
+    holdPut(); // the object lands after all…
+    await waitFor('the late object to be removed', async () => (await s3.keys('outputs/job_ws6/')).length === 0, 10_000); // …and goes
+    await workspace.close();
+    // An aborted attempt starts no put at all.
+    await expect(workspace.store([{ kind: 'poster', path: 'poster.jpg', contentType: 'image/jpeg', sizeBytes: 4 }])).rejects.toThrow('deadline passed');
   });
 
   it('fails a missing source as a transient SERVICE_UNAVAILABLE, keeping no scratch', async () => {
