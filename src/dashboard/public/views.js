@@ -1,6 +1,6 @@
 // The dashboard's views. Plain DOM, no framework: h() builds elements; each view renders into <main>
-// and returns a cleanup (its live subscriptions) for when the page moves on.
-import { errorOf, gql, subscribe, upload } from './api.js';
+// and returns a cleanup (its live subscriptions, timers) for when the page moves on.
+import { errorOf, gql, onReconnect, RequestError, subscribe, upload } from './api.js';
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -18,6 +18,17 @@ let catalog = new Map();
 export async function loadCatalog() {
   const data = await gql('{ errorCatalog { code message description } }');
   catalog = new Map(data.errorCatalog.map((e) => [e.code, e]));
+}
+
+export const credits = (n) => `${n} credit${n === 1 ? '' : 's'}`;
+
+// The header's credits change when a job is submitted, ends or is retried: the shell refreshes them.
+const accountListeners = new Set();
+export function onAccountChanged(handler) {
+  accountListeners.add(handler);
+}
+function accountChanged() {
+  for (const handler of accountListeners) handler();
 }
 
 /** An error member or request error, with what to do next (the catalog's description). */
@@ -38,9 +49,31 @@ export function errorBox(error) {
         )
       : null,
     next ? h('div', { class: 'next' }, h('span', { text: 'Next step: ' }), next) : null,
+    error.jobId ? h('div', { class: 'next' }, h('a', { href: `#/jobs/${error.jobId}`, text: `Open job ${error.jobId}` })) : null,
   );
 }
 
+/** A failure the page already handled by signing out: nothing to show beside the control. */
+const signedOut = (error) => error instanceof RequestError && (error.code === 'INVALID_API_KEY' || error.code === 'UNAUTHENTICATED');
+
+/**
+ * Runs a control's action: the control is disabled meanwhile and enabled again after; a failure — a
+ * typed error the action returns, or a request that failed (vidq down, key refused) — is shown in `slot`.
+ */
+async function perform(button, slot, action) {
+  button.disabled = true;
+  slot.replaceChildren();
+  try {
+    await action();
+  } catch (error) {
+    if (!signedOut(error)) slot.replaceChildren(errorBox(error instanceof Error && !error.code ? { code: 'INTERNAL_ERROR', message: error.message } : error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+let ids = 0;
+const uid = (prefix) => `${prefix}-${++ids}`;
 export function progressBar(label, fraction) {
   const bar = h('div', {
     role: 'progressbar',
@@ -77,17 +110,14 @@ export async function videosView(main, go) {
   const title = h('input', { type: 'text', id: 'video-title' });
   const list = h('ul', { class: 'videos', 'aria-label': 'Videos' });
   let after = null;
-  const more = h('button', { type: 'button', text: 'Load more', hidden: true, onClick: () => load() });
+  const more = h('button', { type: 'button', text: 'Load more', hidden: true, onClick: () => perform(more, status, () => load()) });
 
   async function load(reset = false) {
-    if (reset) {
-      after = null;
-      list.replaceChildren();
-    }
     const data = await gql(
       `query($after: String) { videos(first: 20, after: $after) { __typename ... on VideoConnection { nodes { ${VIDEO} } pageInfo { hasNextPage endCursor } } ${ERROR} } }`,
-      { after },
+      { after: reset ? null : after },
     );
+    if (reset) list.replaceChildren();
     const error = errorOf(data.videos);
     if (error) return status.replaceChildren(errorBox(error));
     for (const video of data.videos.nodes) list.append(videoItem(video, go, () => load(true)));
@@ -102,6 +132,7 @@ export async function videosView(main, go) {
     if (!chosen) return status.replaceChildren(h('div', { class: 'error', role: 'alert', text: 'Choose a video file first (mp4, mov, avi, mkv or webm).' }));
     const bar = progressBar(`Uploading ${chosen.name}`, 0);
     status.replaceChildren(h('div', { text: `Uploading ${chosen.name} (${mb(chosen.size)})…` }), bar);
+    submit.disabled = true;
     try {
       const uploadId = await upload(chosen, { onProgress: (sent, total) => setProgress(bar, total ? sent / total : 0) });
       status.replaceChildren(h('div', { text: 'Checking the video…' }));
@@ -117,10 +148,13 @@ export async function videosView(main, go) {
       form.reset();
       await load(true);
     } catch (error) {
-      status.replaceChildren(errorBox(error));
+      if (!signedOut(error)) status.replaceChildren(errorBox(error));
+    } finally {
+      submit.disabled = false;
     }
   }
 
+  const submit = h('button', { type: 'submit', text: 'Upload' });
   const form = h(
     'form',
     { class: 'upload', onSubmit: send },
@@ -130,7 +164,7 @@ export async function videosView(main, go) {
     h('label', { for: 'video-title', text: 'Title (optional)' }),
     title,
     h('p', { class: 'hint', text: 'Drop a file on the field or choose one. Uploads resume after a dropped connection.' }),
-    h('button', { type: 'submit', text: 'Upload' }),
+    submit,
   );
   main.replaceChildren(form, status, h('h2', { text: 'Videos' }), list, more);
   await load(true);
@@ -140,11 +174,14 @@ function videoItem(video, go, reload) {
   const m = video.metadata;
   const slot = h('div');
   const note = h('div');
+  const name = video.title ?? video.filename;
+  // Each video's buttons share their names ("Submit job", "Delete"): their description says which video.
+  const nameId = uid('video-name');
   // One "Submit job" button per video at any time (the contract's name): this one opens the form and is
   // hidden while the form is open, whose own submit button takes the name; Cancel brings this one back.
-  const opener = h('button', { type: 'button', text: 'Submit job', onClick: () => open() });
+  const opener = h('button', { type: 'button', text: 'Submit job', 'aria-describedby': nameId, onClick: () => open() });
   const open = () => {
-    const form = jobForm(video, go, close);
+    const form = jobForm(video, go, close, nameId);
     opener.hidden = true;
     note.replaceChildren();
     slot.replaceChildren(form);
@@ -155,33 +192,41 @@ function videoItem(video, go, reload) {
     opener.hidden = false;
     opener.focus();
   };
-  const item = h(
-    'li',
-    { 'data-video-id': video.id },
-    h('strong', { text: video.title ?? video.filename }),
-    h('span', {
-      class: 'meta',
-      text: ` ${video.format} · ${m.width}×${m.height} · ${m.durationSeconds.toFixed(1)} s · ${mb(video.sizeBytes)} · ${when(video.createdAt)}`,
-    }),
-    opener,
-    h('button', {
-      type: 'button',
-      text: 'Delete',
-      onClick: async () => {
-        const data = await gql(`mutation($id: ID!) { deleteVideo(id: $id) { __typename ${ERROR} } }`, { id: video.id });
+  const remove = h('button', {
+    type: 'button',
+    text: 'Delete',
+    class: 'secondary',
+    'aria-describedby': nameId,
+    onClick: () => {
+      if (!confirm(`Delete “${name}”? The video and its files are removed; this cannot be undone.`)) return;
+      return perform(remove, note, async () => {
+        const data = await gql(`mutation($id: ID!) { deleteVideo(id: $id) { __typename ${ERROR} ... on JobAlreadyProcessingError { jobId } } }`, {
+          id: video.id,
+        });
         const error = errorOf(data.deleteVideo);
         if (error)
           note.replaceChildren(errorBox(error)); // beside an open form, not in its place
-        else reload();
-      },
+        else await reload();
+      });
+    },
+  });
+  return h(
+    'li',
+    { 'data-video-id': video.id },
+    h('strong', { id: nameId, text: name }),
+    h('span', {
+      class: 'meta',
+      text: ` ${video.title ? `${video.filename} · ` : ''}${video.format} · ${m.width}×${m.height} · ${m.durationSeconds.toFixed(1)} s · ${mb(video.sizeBytes)} · ${when(video.createdAt)}`,
     }),
+    ' ',
+    opener,
+    remove,
     note,
     slot,
   );
-  return item;
 }
 
-function jobForm(video, go, close) {
+function jobForm(video, go, close, nameId) {
   const pipeline = h('select', { id: `pipeline-${video.id}` });
   const model = h(
     'select',
@@ -196,6 +241,7 @@ function jobForm(video, go, close) {
   const remove = h('input', { type: 'checkbox', id: `bg-${video.id}` });
   const color = h('input', { type: 'color', id: `bgcolor-${video.id}`, value: '#00ff00' });
   const transparent = h('input', { type: 'checkbox', id: `transparent-${video.id}` });
+  const replaceWith = h('input', { type: 'color', id: `replace-${video.id}`, value: '#000000' });
   const webhook = h('input', { type: 'url', id: `webhook-${video.id}`, placeholder: 'https://example.com/hooks/vidq' });
   const cost = h('p', { class: 'hint', 'aria-live': 'polite' });
   const rule = h('p', { class: 'hint', text: 'A transparent background needs WEBM output: MP4 cannot carry transparency.' });
@@ -203,11 +249,12 @@ function jobForm(video, go, close) {
   let prices = new Map();
 
   const updateCost = () => {
+    replaceWith.disabled = transparent.checked;
+    rule.classList.toggle('warn', remove.checked && transparent.checked && format.value === 'MP4');
     const perMinute = prices.get(model.value);
     if (perMinute === undefined) return;
     const minutes = Math.ceil(video.metadata.durationSeconds / 60);
-    cost.textContent = `Costs ${perMinute * minutes} credit${perMinute * minutes === 1 ? '' : 's'} (${perMinute} per started minute × ${minutes}).`;
-    rule.classList.toggle('warn', remove.checked && transparent.checked && format.value === 'MP4');
+    cost.textContent = `Costs ${credits(perMinute * minutes)} (${perMinute} per started minute × ${minutes}).`;
   };
   // The choices' defaults come with the pipelines: a submit made before they arrive waits for them.
   const ready = gql('{ pricing { models { model creditsPerStartedMinute } } pipelines { name description } }').then(
@@ -216,11 +263,13 @@ function jobForm(video, go, close) {
       pipeline.append(...data.pipelines.map((p) => h('option', { value: p.name, text: `${p.name} — ${p.description}` })));
       updateCost();
     },
-    (error) => result.replaceChildren(errorBox(error)),
+    (error) => {
+      if (!signedOut(error)) result.replaceChildren(errorBox(error));
+    },
   );
   for (const input of [model, format, remove, transparent]) input.addEventListener('change', updateCost);
 
-  const send = h('button', { type: 'submit', text: 'Submit job' });
+  const send = h('button', { type: 'submit', text: 'Submit job', 'aria-describedby': nameId });
   let sending = false;
   const submit = async (event) => {
     event.preventDefault();
@@ -230,6 +279,8 @@ function jobForm(video, go, close) {
     try {
       await ready;
       await submitJob();
+    } catch (error) {
+      if (!signedOut(error)) result.replaceChildren(errorBox(error));
     } finally {
       sending = false;
       send.disabled = false;
@@ -238,7 +289,11 @@ function jobForm(video, go, close) {
   const submitJob = async () => {
     if (remove.checked && transparent.checked && format.value === 'MP4') {
       return result.replaceChildren(
-        errorBox({ code: 'INVALID_INPUT', message: 'MP4 cannot carry transparency.', nextStep: 'Choose WEBM, or a colour to put behind the subject.' }),
+        errorBox({
+          code: 'INVALID_INPUT',
+          message: 'MP4 cannot carry transparency.',
+          nextStep: 'Choose WEBM, or untick Transparent and pick a colour to put behind the subject (Replace with).',
+        }),
       );
     }
     const input = {
@@ -247,25 +302,45 @@ function jobForm(video, go, close) {
       model: model.value,
       outputFormat: format.value,
       webhookUrl: webhook.value.trim() || null,
-      background: remove.checked ? { remove: true, color: color.value, replaceWith: transparent.checked ? null : '#000000' } : null,
+      background: remove.checked ? { remove: true, color: color.value, replaceWith: transparent.checked ? null : replaceWith.value } : null,
     };
     const data = await gql(
       `mutation($input: SubmitJobInput!) { submitJob(input: $input) { __typename ... on SubmitJobSuccess { job { id } } ${ERROR} ${FIELDS}
-      ... on InsufficientCreditsError { required available } } }`,
+      ... on InsufficientCreditsError { required available } ... on JobAlreadyProcessingError { jobId } } }`,
       { input },
-    ).catch((error) => ({ submitJob: error }));
-    const error = errorOf(data.submitJob) ?? (data.submitJob instanceof Error ? data.submitJob : null);
+    );
+    const error = errorOf(data.submitJob);
     if (error) return result.replaceChildren(errorBox(error));
+    accountChanged();
     go(`#/jobs/${data.submitJob.job.id}`);
   };
   const field = (id, label, input) => [h('label', { for: id, text: label }), input];
   return h(
     'form',
-    { class: 'job-form', 'aria-label': `Submit a job for ${video.filename}`, onSubmit: submit },
+    {
+      class: 'job-form',
+      'aria-label': `Submit a job for ${video.filename}`,
+      onSubmit: submit,
+      onKeydown: (event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault();
+          close();
+        }
+      },
+    },
     field(pipeline.id, 'Pipeline', pipeline),
     field(model.id, 'Model', model),
     field(format.id, 'Output format', format),
-    h('div', {}, remove, h('label', { for: remove.id, text: 'Remove background' }), ' ', field(color.id, 'Background colour', color)),
+    h(
+      'div',
+      { class: 'inline' },
+      remove,
+      h('label', { for: remove.id, text: 'Remove background' }),
+      ' ',
+      h('span', { class: 'pair' }, field(color.id, 'Colour to remove', color)),
+      ' ',
+      h('span', { class: 'pair' }, field(replaceWith.id, 'Replace with', replaceWith)),
+    ),
     h('div', {}, transparent, h('label', { for: transparent.id, text: 'Transparent (WEBM only)' })),
     rule,
     field(webhook.id, 'Webhook URL (optional)', webhook),
@@ -277,10 +352,11 @@ function jobForm(video, go, close) {
 
 // ───────────────────────────── jobs ─────────────────────────────
 
-const JOB_ROW = 'id status progress stage pipeline createdAt video { id filename }';
+const JOB_ROW = 'id status progress stage pipeline createdAt video { id filename title }';
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+const RETRYABLE = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
-export async function jobsView(main, go) {
+export async function jobsView(main) {
   const filter = h(
     'select',
     { id: 'status-filter' },
@@ -288,6 +364,7 @@ export async function jobsView(main, go) {
     ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].map((s) => h('option', { value: s, text: s })),
   );
   const table = h('tbody');
+  const note = h('div');
   const rows = new Map();
   const load = async () => {
     const status = filter.value ? [filter.value] : null;
@@ -297,8 +374,9 @@ export async function jobsView(main, go) {
     );
     table.replaceChildren();
     rows.clear();
+    note.replaceChildren();
     const error = errorOf(data.jobs);
-    if (error) return main.append(errorBox(error));
+    if (error) return note.replaceChildren(errorBox(error));
     for (const job of data.jobs.nodes) {
       const state = h('td', { class: 'status', text: job.status });
       const bar = progressBar(`Progress of ${job.id}`, job.progress);
@@ -307,8 +385,8 @@ export async function jobsView(main, go) {
         h(
           'tr',
           { 'data-job-id': job.id },
-          h('td', {}, h('a', { href: `#/jobs/${job.id}`, text: job.id })),
-          h('td', { text: job.video?.filename ?? '' }),
+          h('td', { class: 'id' }, h('a', { href: `#/jobs/${job.id}`, text: job.id })),
+          h('td', { text: job.video ? (job.video.title ?? job.video.filename) : '' }),
           h('td', { text: job.pipeline }),
           state,
           h('td', {}, bar),
@@ -316,65 +394,108 @@ export async function jobsView(main, go) {
         ),
       );
     }
+    if (!data.jobs.nodes.length) {
+      const text = filter.value ? `No ${filter.value} jobs.` : 'No jobs yet: submit one from Videos (its “Submit job” button).';
+      table.append(h('tr', { class: 'empty' }, h('td', { colspan: 6, text })));
+    }
   };
-  filter.addEventListener('change', load);
+  const reload = () => load().catch((error) => void (signedOut(error) || note.replaceChildren(errorBox(error))));
+  filter.addEventListener('change', reload);
   main.replaceChildren(
     h('h2', { text: 'Jobs' }),
     h('label', { for: 'status-filter', text: 'Status' }),
     filter,
+    note,
     h(
-      'table',
-      { 'aria-label': 'Jobs' },
+      'div',
+      { class: 'table-scroll' },
       h(
-        'thead',
-        {},
+        'table',
+        { 'aria-label': 'Jobs' },
         h(
-          'tr',
+          'thead',
           {},
-          ['Job', 'Video', 'Pipeline', 'Status', 'Progress', 'Submitted'].map((c) => h('th', { text: c })),
+          h(
+            'tr',
+            {},
+            ['Job', 'Video', 'Pipeline', 'Status', 'Progress', 'Submitted'].map((c) => h('th', { text: c })),
+          ),
         ),
+        table,
       ),
-      table,
     ),
   );
   await load();
-  // Live: every event of the viewer's jobs moves its row.
-  return subscribe('subscription { jobEvents { jobId status progress } }', {}, ({ jobEvents: e }) => {
+  // Live: every event of the viewer's jobs moves its row; after a lost connection, the list is read again.
+  const unsubscribe = subscribe('subscription { jobEvents { jobId status progress } }', {}, ({ jobEvents: e }) => {
+    if (TERMINAL.has(e.status)) accountChanged();
     const row = rows.get(e.jobId);
-    if (!row) return void load();
+    if (!row) return void reload();
     row.state.textContent = e.status;
     setProgress(row.bar, e.progress);
   });
+  const forget = onReconnect(reload);
+  return () => {
+    forget();
+    unsubscribe();
+  };
 }
 
+const DELIVERY = 'id eventType url status attempts lastStatusCode errorCode attemptsLog { number statusCode latencyMs error at }';
 const JOB = `id status progress stage attempt maxAttempts pipeline costCredits nextStep createdAt finishedAt
-  video { id filename } options { model outputFormat }
+  video { id filename title } options { model outputFormat }
   stages { name status attempts progress startedAt finishedAt error { code message } }
   error { code message detail stage retryable }
-  webhookDeliveries { id eventType url status attempts lastStatusCode errorCode attemptsLog { number statusCode latencyMs error at } }`;
+  webhookDeliveries { ${DELIVERY} }`;
+const JOB_EVENT = `subscription($id: ID!, $afterSequence: Int) { jobUpdated(jobId: $id, afterSequence: $afterSequence) {
+  __typename ... on JobEvent { sequence type status progress stage at error { code message } } ${ERROR} } }`;
+/** After a job ends, a Redeliver or a test: its deliveries are read again for this long (and while one is PENDING). */
+const DELIVERY_WATCH_MS = 30_000;
 
 export async function jobView(main, go, jobId) {
+  const headingId = uid('job-heading');
   const status = h('p', { class: 'status-line' });
-  const state = h('strong', { class: 'status', 'data-testid': 'job-status' });
+  // A live region: a screen reader hears QUEUED → PROCESSING → COMPLETED (or FAILED) as it happens.
+  const state = h('strong', { class: 'status', 'data-testid': 'job-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const bar = progressBar('Job progress', 0);
   const stages = h('ol', { class: 'stages', 'aria-label': 'Stages' });
   const events = h('ol', { class: 'events', 'aria-label': 'Events' });
   const errorSlot = h('div');
+  const actionNote = h('div'); // what Cancel job / Retry job answered, beside them
   const outputs = h('section', { 'aria-label': 'Outputs' });
   const deliveries = h('section', { 'aria-label': 'Webhook deliveries' });
   const actions = h('div', { class: 'actions' });
   const report = h('section', { 'aria-label': 'Incident report' });
   const seen = new Set();
+  const notes = new Map(); // a delivery's "Sent again." (or error), kept across refreshes
+  const follow = { id: jobId, afterSequence: 0 }; // sent again, as it is then, on a reconnect
+  let unsubscribe = null; // the live feed of this job's events, while it is open
+  let disposed = false;
+  let shown = null; // the attempt and status on screen
+  let refreshes = 0;
+  let watchUntil = 0;
+  let deliveryTimer = null;
 
   const refresh = async () => {
+    const mine = ++refreshes;
     const data = await gql(`query($id: ID!) { job(id: $id) { __typename ... on Job { ${JOB} } ${ERROR} } }`, { id: jobId });
+    if (disposed || mine !== refreshes) return; // a later refresh has (or will have) newer data
     const error = errorOf(data.job);
-    if (error) return main.replaceChildren(errorBox(error));
+    if (error) return main.replaceChildren(h('h2', { text: `Job ${jobId}`, class: 'job-id' }), errorBox(error));
     const job = data.job;
+    // Another attempt (Retry job, here or elsewhere): the last one's incident report no longer applies.
+    if (shown && (shown.attempt !== job.attempt || !RETRYABLE.has(job.status))) report.replaceChildren();
+    if (shown && !TERMINAL.has(shown.status) && TERMINAL.has(job.status)) {
+      accountChanged(); // a refund, or the final charge
+      watchDeliveries();
+    }
+    // Just ended (here or before the page opened): its deliveries are being made.
+    if (TERMINAL.has(job.status) && job.finishedAt) watchUntil = Math.max(watchUntil, new Date(job.finishedAt).getTime() + DELIVERY_WATCH_MS);
+    shown = { attempt: job.attempt, status: job.status };
     state.textContent = job.status;
     status.replaceChildren(
       state,
-      ` · ${job.pipeline} · ${job.options.model} → ${job.options.outputFormat} · attempt ${job.attempt} of ${job.maxAttempts} · ${job.costCredits} credits`,
+      ` · ${job.pipeline} · ${job.options.model} → ${job.options.outputFormat} · attempt ${job.attempt} of ${job.maxAttempts} · ${credits(job.costCredits)}`,
     );
     setProgress(bar, job.progress);
     stages.replaceChildren(
@@ -391,20 +512,64 @@ export async function jobView(main, go, jobId) {
       ),
     );
     errorSlot.replaceChildren(job.error ? errorBox({ ...job.error, nextStep: job.nextStep }) : '');
-    actions.replaceChildren(
-      !TERMINAL.has(job.status) ? h('button', { type: 'button', text: 'Cancel job', onClick: () => act('cancelJob') }) : '',
-      ['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(job.status) ? h('button', { type: 'button', text: 'Retry job', onClick: () => act('retryJob') }) : '',
-      TERMINAL.has(job.status) && job.status !== 'COMPLETED' ? h('button', { type: 'button', text: 'Show incident report', onClick: showReport }) : '',
-    );
-    deliveries.replaceChildren(h('h3', { text: 'Webhook deliveries' }), deliveryList(job.webhookDeliveries, refresh));
+    const cancel = h('button', { type: 'button', text: 'Cancel job', onClick: () => act(cancel, 'cancelJob') });
+    const retry = h('button', { type: 'button', text: 'Retry job', onClick: () => act(retry, 'retryJob') });
+    const showReport = h('button', {
+      type: 'button',
+      class: 'secondary',
+      text: 'Show incident report',
+      onClick: () => perform(showReport, actionNote, loadReport),
+    });
+    actions.replaceChildren(!TERMINAL.has(job.status) ? cancel : '', RETRYABLE.has(job.status) ? retry : '', RETRYABLE.has(job.status) ? showReport : '');
+    renderDeliveries(job.webhookDeliveries);
     if (job.status === 'COMPLETED' && !outputs.childElementCount) await showOutputs();
+    if (!TERMINAL.has(job.status) && !unsubscribe) live(); // active again (retried): follow it again
   };
-  const act = async (mutation) => {
-    const data = await gql(`mutation($id: ID!) { ${mutation}(id: $id) { __typename ${ERROR} } }`, { id: jobId });
-    const error = errorOf(data[mutation]);
-    errorSlot.replaceChildren(error ? errorBox(error) : '');
-    await refresh();
+
+  const act = (button, mutation) =>
+    perform(button, actionNote, async () => {
+      const data = await gql(
+        `mutation($id: ID!) { ${mutation}(id: $id) { __typename ${ERROR} ... on JobAlreadyProcessingError { jobId } ... on InsufficientCreditsError { required available } } }`,
+        { id: jobId },
+      );
+      const error = errorOf(data[mutation]);
+      if (error) actionNote.replaceChildren(errorBox(error));
+      else accountChanged();
+      await refresh();
+    });
+
+  let drawn = null; // the deliveries on screen, as JSON: an unchanged list is not redrawn (focus stays)
+  const renderDeliveries = (list) => {
+    const json = JSON.stringify(list);
+    if (json === drawn) return scheduleDeliveries(list);
+    drawn = json;
+    deliveries.replaceChildren(
+      h('h3', { text: 'Webhook deliveries' }),
+      deliveryList(list, notes, () => {
+        watchDeliveries();
+        setTimeout(() => void refreshDeliveries(), 1000);
+      }),
+    );
+    scheduleDeliveries(list);
   };
+  // Deliveries are made after the job ends and retried later: read them again while they may change.
+  const watchDeliveries = () => {
+    watchUntil = Date.now() + DELIVERY_WATCH_MS;
+    scheduleDeliveries([]);
+  };
+  const scheduleDeliveries = (list) => {
+    clearTimeout(deliveryTimer);
+    if (disposed) return;
+    const pending = list.some((d) => d.status === 'PENDING');
+    if (pending || Date.now() < watchUntil) deliveryTimer = setTimeout(() => void refreshDeliveries(), pending && Date.now() >= watchUntil ? 5000 : 2000);
+  };
+  const refreshDeliveries = async () => {
+    const data = await gql(`query($id: ID!) { job(id: $id) { __typename ... on Job { webhookDeliveries { ${DELIVERY} } } } }`, { id: jobId }).catch(() => null);
+    if (disposed) return;
+    if (data?.job?.webhookDeliveries) renderDeliveries(data.job.webhookDeliveries);
+    else scheduleDeliveries([]);
+  };
+
   const showOutputs = async () => {
     const data = await gql(
       `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobOutput { files { kind stage url contentType sizeBytes } hls { masterPlaylistUrl } } ${ERROR} } }`,
@@ -431,11 +596,18 @@ export async function jobView(main, go, jobId) {
         { class: 'downloads' },
         output.files
           .filter((f) => f.kind !== 'hls' || f.contentType.includes('mpegurl'))
-          .map((f) => h('li', {}, h('a', { href: f.url, download: '', text: `${f.kind} · ${f.stage} · ${mb(f.sizeBytes)}` }))),
+          .map((f) =>
+            h(
+              'li',
+              {},
+              // "video · transcode · 1.2 MB", described by the job's heading: which job's file it is.
+              h('a', { href: f.url, download: '', text: `${f.kind} · ${f.stage} · ${mb(f.sizeBytes)}`, 'aria-describedby': headingId }),
+            ),
+          ),
       ),
     );
   };
-  const showReport = async () => {
+  const loadReport = async () => {
     const data = await gql(`query($id: ID!) { job(id: $id) { ... on Job { incidentReport } } }`, { id: jobId });
     const text = JSON.stringify(data.job.incidentReport, null, 2);
     const copied = h('span', { 'aria-live': 'polite' });
@@ -457,11 +629,43 @@ export async function jobView(main, go, jobId) {
     );
   };
 
+  // The log: stored events, then live ones. The feed ends after a terminal event; a retry starts it
+  // again after the last sequence seen, and a reconnect resumes from there too (shown once each).
+  const live = () => {
+    const feed = subscribe(
+      JOB_EVENT,
+      follow,
+      ({ jobUpdated: e }) => {
+        if (errorOf(e) || seen.has(e.sequence)) return;
+        seen.add(e.sequence);
+        follow.afterSequence = Math.max(follow.afterSequence, e.sequence);
+        events.append(
+          h(
+            'li',
+            { 'data-sequence': e.sequence },
+            `#${e.sequence} ${e.type}${e.stage ? ` ${e.stage}` : ''} ${Math.round(e.progress * 100)} % · ${new Date(e.at).toLocaleTimeString()}`,
+            e.error ? ` · ${e.error.code}: ${e.error.message}` : '',
+          ),
+        );
+        state.textContent = e.status;
+        setProgress(bar, e.progress);
+        if (e.type !== 'PROGRESS') void refresh().catch(() => {}); // a failure is the connection's status to say
+      },
+      () => ended(feed),
+      () => ended(feed),
+    );
+    unsubscribe = feed;
+  };
+  const ended = (feed) => {
+    if (unsubscribe === feed) unsubscribe = null;
+  };
+
   main.replaceChildren(
-    h('h2', { text: `Job ${jobId}` }),
+    h('h2', { id: headingId, class: 'job-id', text: `Job ${jobId}` }),
     status,
     bar,
     actions,
+    actionNote,
     errorSlot,
     h('h3', { text: 'Stages' }),
     stages,
@@ -472,57 +676,54 @@ export async function jobView(main, go, jobId) {
     events,
   );
   await refresh();
-  // The log: stored events, then live ones; a reconnect replays from the start, shown once each.
-  return subscribe(
-    `subscription($id: ID!) { jobUpdated(jobId: $id) { __typename ... on JobEvent { sequence type status progress stage at error { code message } } ${ERROR} } }`,
-    { id: jobId },
-    ({ jobUpdated: e }) => {
-      if (errorOf(e) || seen.has(e.sequence)) return;
-      seen.add(e.sequence);
-      events.append(
-        h(
-          'li',
-          { 'data-sequence': e.sequence },
-          `#${e.sequence} ${e.type}${e.stage ? ` ${e.stage}` : ''} ${Math.round(e.progress * 100)} % · ${new Date(e.at).toLocaleTimeString()}`,
-          e.error ? ` · ${e.error.code}: ${e.error.message}` : '',
-        ),
-      );
-      state.textContent = e.status;
-      setProgress(bar, e.progress);
-      if (e.type !== 'PROGRESS') void refresh();
-    },
-  );
+  if (!unsubscribe) live(); // a finished job: its stored events, then the feed ends
+  // Back after a lost connection: read the job again (the feed itself resumes after the last sequence).
+  const forget = onReconnect(() => void refresh().catch(() => {}));
+  return () => {
+    disposed = true;
+    forget();
+    clearTimeout(deliveryTimer);
+    unsubscribe?.();
+  };
 }
 
-function deliveryList(list, refresh) {
+/** A job's or an endpoint's deliveries; `notes` keeps each one's last Redeliver answer across refreshes. */
+function deliveryList(list, notes, redelivered) {
   if (!list.length) return h('p', { class: 'hint', text: 'No webhook deliveries.' });
   return h(
     'ul',
     { class: 'deliveries' },
     list.map((d) => {
-      const result = h('span');
+      const result = notes.get(d.id) ?? h('span', { 'aria-live': 'polite' });
+      notes.set(d.id, result);
+      const summaryId = uid('delivery');
+      const redeliver = h('button', {
+        type: 'button',
+        text: 'Redeliver',
+        'aria-describedby': summaryId,
+        onClick: () =>
+          perform(redeliver, result, async () => {
+            const data = await gql(`mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { __typename ${ERROR} ${FIELDS} } }`, { id: d.id });
+            const error = errorOf(data.redeliverWebhook);
+            result.replaceChildren(error ? errorBox(error) : h('span', { class: 'ok', text: ' Sent again.' }));
+            if (!error) redelivered();
+          }),
+      });
       return h(
         'li',
         { 'data-delivery-id': d.id },
-        h('strong', { text: d.eventType }),
-        ` → ${d.url} · ${d.status} · ${d.attempts} attempt(s)${d.lastStatusCode ? ` · HTTP ${d.lastStatusCode}` : ''}${d.errorCode ? ` · ${d.errorCode}` : ''}`,
+        h(
+          'span',
+          { id: summaryId },
+          h('strong', { text: d.eventType }),
+          ` → ${d.url} · ${d.status} · ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}${d.lastStatusCode ? ` · HTTP ${d.lastStatusCode}` : ''}${d.errorCode ? ` · ${d.errorCode}` : ''}`,
+        ),
         h(
           'ol',
           {},
           d.attemptsLog.map((a) => h('li', { text: `#${a.number} ${a.statusCode ?? a.error ?? '—'} in ${a.latencyMs} ms · ${when(a.at)}` })),
         ),
-        d.status !== 'PENDING'
-          ? h('button', {
-              type: 'button',
-              text: 'Redeliver',
-              onClick: async () => {
-                const data = await gql(`mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { __typename ${ERROR} ${FIELDS} } }`, { id: d.id });
-                const error = errorOf(data.redeliverWebhook);
-                result.replaceChildren(error ? errorBox(error) : 'Sent again.');
-                setTimeout(refresh, 1000);
-              },
-            })
-          : '',
+        d.status !== 'PENDING' ? redeliver : '',
         result,
       );
     }),
@@ -535,77 +736,127 @@ export async function webhooksView(main) {
   const list = h('ul', { class: 'endpoints', 'aria-label': 'Webhook endpoints' });
   const url = h('input', { type: 'url', id: 'endpoint-url', required: true });
   const note = h('div', { 'aria-live': 'polite' });
+  const notes = new Map(); // each delivery's Redeliver answer, and each endpoint's, kept across reloads
+  const endpointNote = (id) => notes.get(`endpoint:${id}`) ?? notes.set(`endpoint:${id}`, h('div', { 'aria-live': 'polite' })).get(`endpoint:${id}`);
+  let disposed = false;
+  let timer = null;
+  let drawn = null;
   const load = async () => {
     const data = await gql(
-      `{ webhookEndpoints { __typename ... on WebhookEndpointConnection { nodes { id url events enabled circuit { state } deliveries(first: 10) { ... on WebhookDeliveryConnection { nodes { id eventType url status attempts lastStatusCode errorCode attemptsLog { number statusCode latencyMs error at } } } } } } ${ERROR} } }`,
-    ).catch((error) => ({ error }));
-    if (data.error) return note.replaceChildren(errorBox(data.error));
+      `{ webhookEndpoints { __typename ... on WebhookEndpointConnection { nodes { id url events enabled circuit { state } deliveries(first: 10) { ... on WebhookDeliveryConnection { nodes { ${DELIVERY} } } } } } ${ERROR} } }`,
+    );
+    if (disposed) return;
+    const error = errorOf(data.webhookEndpoints);
+    if (error) return note.replaceChildren(errorBox(error));
     const endpoints = data.webhookEndpoints.nodes ?? [];
+    clearTimeout(timer);
+    // A delivery still PENDING (a retry due later): read the list again until it settles.
+    if (endpoints.some((e) => e.deliveries?.nodes?.some((d) => d.status === 'PENDING'))) timer = setTimeout(() => void reload(), 5000);
+    const json = JSON.stringify(endpoints);
+    if (json === drawn) return; // unchanged: not redrawn, so focus stays where it is
+    drawn = json;
     list.replaceChildren(
-      ...endpoints.map((e) =>
-        h(
-          'li',
-          {},
-          h('strong', { text: e.url }),
-          ` · ${e.events.join(', ')} · ${e.enabled ? 'enabled' : 'disabled'} · circuit ${e.circuit.state}`,
-          h('button', {
-            type: 'button',
-            text: 'Send test',
-            onClick: () => run(`mutation($id: ID!) { sendTestWebhook(endpointId: $id) { __typename ${ERROR} } }`, { id: e.id }, 'Test event sent.'),
-          }),
-          h('button', {
-            type: 'button',
-            text: 'Rotate secret',
-            onClick: async () => {
+      ...endpoints.map((e) => {
+        const slot = endpointNote(e.id);
+        const urlId = uid('endpoint');
+        const test = h('button', {
+          type: 'button',
+          text: 'Send test',
+          'aria-describedby': urlId,
+          onClick: () =>
+            perform(test, slot, async () => {
+              const r = await gql(
+                `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { __typename ... on SendTestWebhookSuccess { delivery { id status lastStatusCode errorCode lastError } } ${ERROR} } }`,
+                { id: e.id },
+              );
+              const failed = errorOf(r.sendTestWebhook);
+              slot.replaceChildren(failed ? errorBox(failed) : testOutcome(r.sendTestWebhook.delivery));
+              await reload();
+            }),
+        });
+        const rotate = h('button', {
+          type: 'button',
+          text: 'Rotate secret',
+          class: 'secondary',
+          'aria-describedby': urlId,
+          onClick: () => {
+            if (!confirm(`Rotate the secret of ${e.url}? Deliveries are signed with the new one at once: the receiver must be given it.`)) return;
+            return perform(rotate, slot, async () => {
               const r = await gql(
                 `mutation($id: ID!) { rotateWebhookSecret(endpointId: $id) { __typename ... on RotateWebhookSecretSuccess { secret } ${ERROR} } }`,
                 { id: e.id },
               );
-              note.replaceChildren(
+              slot.replaceChildren(
                 errorOf(r.rotateWebhookSecret)
                   ? errorBox(r.rotateWebhookSecret)
                   : h('p', {}, 'New secret (shown once): ', h('code', { text: r.rotateWebhookSecret.secret })),
               );
-            },
-          }),
-          deliveryList(e.deliveries?.nodes ?? [], load),
-        ),
-      ),
+            });
+          },
+        });
+        return h(
+          'li',
+          {},
+          h('strong', { id: urlId, text: e.url }),
+          ` · ${e.events.join(', ')} · ${e.enabled ? 'enabled' : 'disabled'} · circuit ${e.circuit.state} `,
+          test,
+          rotate,
+          slot,
+          deliveryList(e.deliveries?.nodes ?? [], notes, () => setTimeout(() => void reload(), 1000)),
+        );
+      }),
     );
     if (!endpoints.length) list.append(h('li', { class: 'empty', text: 'No endpoints: add one below, or give a job its own webhook URL.' }));
   };
-  const run = async (query, variables, done) => {
-    const data = await gql(query, variables);
-    const member = Object.values(data)[0];
-    note.replaceChildren(errorOf(member) ? errorBox(member) : done);
-    await load();
-  };
-  const add = async (event) => {
+  const reload = () => load().catch((error) => void (signedOut(error) || note.replaceChildren(errorBox(error))));
+  const addButton = h('button', { type: 'submit', text: 'Add endpoint' });
+  const add = (event) => {
     event.preventDefault();
-    const r = await gql(
-      `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { __typename ... on CreateWebhookEndpointSuccess { secret } ${ERROR} ${FIELDS} } }`,
-      {
-        input: { url: url.value.trim(), events: ['job.completed', 'job.failed', 'job.timed_out', 'job.cancelled'] },
-      },
-    );
-    note.replaceChildren(
-      errorOf(r.createWebhookEndpoint)
-        ? errorBox(r.createWebhookEndpoint)
-        : h('p', {}, 'Endpoint added. Its secret (shown once): ', h('code', { text: r.createWebhookEndpoint.secret })),
-    );
-    await load();
+    return perform(addButton, note, async () => {
+      const r = await gql(
+        `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { __typename ... on CreateWebhookEndpointSuccess { secret } ${ERROR} ${FIELDS} } }`,
+        {
+          input: { url: url.value.trim(), events: ['job.completed', 'job.failed', 'job.timed_out', 'job.cancelled'] },
+        },
+      );
+      const error = errorOf(r.createWebhookEndpoint);
+      note.replaceChildren(
+        error ? errorBox(error) : h('p', {}, 'Endpoint added. Its secret (shown once): ', h('code', { text: r.createWebhookEndpoint.secret })),
+      );
+      if (!error) url.value = '';
+      await reload();
+    });
   };
   main.replaceChildren(
     h('h2', { text: 'Webhooks' }),
     list,
-    h('form', { onSubmit: add }, h('label', { for: 'endpoint-url', text: 'Endpoint URL' }), url, h('button', { type: 'submit', text: 'Add endpoint' })),
+    h('form', { onSubmit: add }, h('label', { for: 'endpoint-url', text: 'Endpoint URL' }), url, addButton),
     note,
   );
   await load();
+  const forget = onReconnect(reload);
+  return () => {
+    disposed = true;
+    forget();
+    clearTimeout(timer);
+  };
+}
+
+/** What became of a test event: sendTestWebhook answers once its one attempt is made, or while it is queued. */
+function testOutcome(d) {
+  if (d.status === 'DELIVERED') return h('p', { class: 'ok', text: `Test event delivered${d.lastStatusCode ? ` (HTTP ${d.lastStatusCode})` : ''}.` });
+  if (d.status === 'PENDING') return h('p', { text: 'Test event queued: its outcome appears in the deliveries below.' });
+  return errorBox({
+    code: d.errorCode ?? 'WEBHOOK_DELIVERY_FAILED',
+    message: `Test event not delivered${d.lastStatusCode ? `: the endpoint answered HTTP ${d.lastStatusCode}` : ''}.`,
+    detail: d.lastError,
+    nextStep: 'Check that the endpoint is reachable from vidq and answers 2xx, then send another test.',
+  });
 }
 
 export async function alertsView(main) {
   const list = h('ol', { class: 'alerts', 'aria-label': 'Alerts' });
+  const note = h('div');
   const item = (a) =>
     h(
       'li',
@@ -615,12 +866,26 @@ export async function alertsView(main) {
       h('div', { class: 'next', text: `Next step: ${a.nextStep}` }),
       h('small', { text: when(a.createdAt) }),
     );
-  const data = await gql(`{ alerts(first: 50) { __typename ... on AlertConnection { nodes { id kind code message nextStep createdAt } } ${ERROR} } }`);
-  main.replaceChildren(h('h2', { text: 'Alerts (live)' }), list);
-  const error = errorOf(data.alerts);
-  if (error) return main.append(errorBox(error));
-  list.append(...data.alerts.nodes.map(item));
-  return subscribe(`subscription { alerts { __typename ... on Alert { id kind code message nextStep createdAt } ${ERROR} } }`, {}, ({ alerts: a }) => {
-    if (!errorOf(a)) list.prepend(item(a));
-  });
+  const load = async () => {
+    const data = await gql(`{ alerts(first: 50) { __typename ... on AlertConnection { nodes { id kind code message nextStep createdAt } } ${ERROR} } }`);
+    const error = errorOf(data.alerts);
+    if (error) return note.replaceChildren(errorBox(error));
+    note.replaceChildren();
+    list.replaceChildren(...data.alerts.nodes.map(item));
+  };
+  main.replaceChildren(h('h2', { text: 'Alerts (live)' }), note, list);
+  await load();
+  const unsubscribe = subscribe(
+    `subscription { alerts { __typename ... on Alert { id kind code message nextStep createdAt } ${ERROR} } }`,
+    {},
+    ({ alerts: a }) => {
+      if (!errorOf(a)) list.prepend(item(a));
+    },
+  );
+  // Alerts raised while the connection was down are not replayed: read the list again.
+  const forget = onReconnect(() => void load().catch((error) => void (signedOut(error) || note.replaceChildren(errorBox(error)))));
+  return () => {
+    forget();
+    unsubscribe();
+  };
 }
