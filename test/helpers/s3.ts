@@ -116,7 +116,17 @@ export async function startS3(bucket = 'vidq-test', options: S3Options = {}): Pr
         ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`;
         return;
       }
-      await fs.rm(upload, { recursive: true, force: true });
+      // A part still arriving (from a process killed mid-put) may add a file while the folder is being
+      // removed: S3 aborts all the same, so try again rather than answer 500.
+      for (let tries = 1; ; tries++) {
+        try {
+          await fs.rm(upload, { recursive: true, force: true });
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || tries === 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
       ctx.status = 204;
     });
     // A request signed for a region other than the bucket's (the region is the third field of the
