@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handOnStrandedJobs } from '../../src/jobs/crash-recovery';
 import { PGBOSS_SCHEMA, processingQueue } from '../../src/queue/queues';
@@ -120,7 +121,23 @@ describe('a job stranded PROCESSING with no queue job', () => {
     await app.services.database.sql`update jobs set updated_at = now() - interval '2 minutes' where id = ${jobId}`;
     await app.services.database.sql`
       update ${app.services.database.sql(PGBOSS_SCHEMA)}.job set completed_on = now() - interval '2 minutes' where id = ${queueJobId}`;
-    expect(await handOnStrandedJobs(app.services)).toEqual([jobId]);
+    // Beside it, a job of a pipeline since removed from PIPELINES_FILE (its queue cannot be read): logged,
+    // and it does not hold back the other.
+    const retired = await submitHanging(app, user);
+    await runningAttempt(app, retired, 1);
+    await app.services.database.sql`update jobs set pipeline = 'retired', updated_at = now() - interval '2 minutes' where id = ${retired}`;
+    const lines: Array<{ level: number; msg: string; jobId?: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    expect(await handOnStrandedJobs({ ...app.services, log })).toEqual([jobId]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        jobId: retired,
+        msg: 'could not check or hand on a job that may be stranded; the next maintenance run tries again',
+      }),
+    );
+    await app.services.database.sql`update jobs set pipeline = 'hangs' where id = ${retired}`;
+    await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: retired });
     const [row] = await app.services.database.sql`select queue_job_id from jobs where id = ${jobId}`;
     expect(row.queue_job_id).not.toBe(queueJobId);
     await runningAttempt(app, jobId, 2);

@@ -29,6 +29,29 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+/** A worker of its own (SHUTDOWN_GRACE_SECONDS = grace) running a `hangs` job: the stage's pid and its child's. */
+async function hangingJobOnNewWorker(grace: string, name: string, hang: { ignoreTerm?: boolean } = {}) {
+  const worker = spawnVidq(['serve', '--role', 'worker'], {
+    DATABASE_URL: api.database.url,
+    DATA_DIR: api.dataDir,
+    PIPELINES_FILE,
+    HANG_PIDS_DIR: dir,
+    SHUTDOWN_GRACE_SECONDS: grace,
+  });
+  await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
+  const user = await api.createUser({ credits: 100 });
+  const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1, name }));
+  const submitted = await gql(api.url, user.key, 'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } } }', {
+    input: { videoId: video.id, pipeline: 'hangs', stageOptions: { hang } },
+  });
+  const jobId = submitted.body.data.submitJob.job.id as string;
+  const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null), 60_000))
+    .trim()
+    .split(' ')
+    .map(Number);
+  return { worker, user, jobId, stage, child };
+}
+
 describe('an external stage whose worker is SIGKILLed', () => {
   it('leaves nothing running, and the job resumes at that stage on another worker and completes once', async () => {
     const workerEnv = {
@@ -85,24 +108,7 @@ describe('an external stage whose worker is SIGKILLed', () => {
   });
 
   it('leaves nothing running either when vidq exits at once on a second signal', async () => {
-    const workerEnv = { DATABASE_URL: api.database.url, DATA_DIR: api.dataDir, PIPELINES_FILE, HANG_PIDS_DIR: dir, SHUTDOWN_GRACE_SECONDS: '30' };
-    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv);
-    await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
-    const user = await api.createUser({ credits: 100 });
-    const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1, name: 'twice' }));
-    const submitted = await gql(
-      api.url,
-      user.key,
-      'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } } }',
-      {
-        input: { videoId: video.id, pipeline: 'hangs' },
-      },
-    );
-    const jobId = submitted.body.data.submitJob.job.id as string;
-    const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null), 60_000))
-      .trim()
-      .split(' ')
-      .map(Number);
+    const { worker, user, jobId, stage, child } = await hangingJobOnNewWorker('30', 'twice');
     worker.kill('SIGTERM'); // a graceful stop: the job has 30 s to finish…
     await waitFor('the stop to begin', async () => worker.output().includes('shutting down'), 10_000);
     worker.kill('SIGTERM'); // …but a second signal exits at once
@@ -113,24 +119,7 @@ describe('an external stage whose worker is SIGKILLed', () => {
   });
 
   it('hands its job back on a graceful stop even when the stage takes its whole SIGTERM grace to die', async () => {
-    const workerEnv = { DATABASE_URL: api.database.url, DATA_DIR: api.dataDir, PIPELINES_FILE, HANG_PIDS_DIR: dir, SHUTDOWN_GRACE_SECONDS: '1' };
-    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv);
-    await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
-    const user = await api.createUser({ credits: 100 });
-    const video = await seedVideo(api, user.id, await makeVideo(dir, { format: 'mp4', seconds: 1, name: 'stubborn' }));
-    const submitted = await gql(
-      api.url,
-      user.key,
-      'mutation($input: SubmitJobInput!) { submitJob(input: $input) { ... on SubmitJobSuccess { job { id } } } }',
-      {
-        input: { videoId: video.id, pipeline: 'hangs', stageOptions: { hang: { ignoreTerm: true } } },
-      },
-    );
-    const jobId = submitted.body.data.submitJob.job.id as string;
-    const [stage, child] = (await waitFor('the stage to start', () => fs.readFile(path.join(dir, jobId), 'utf8').catch(() => null), 60_000))
-      .trim()
-      .split(' ')
-      .map(Number);
+    const { worker, user, jobId, stage, child } = await hangingJobOnNewWorker('1', 'stubborn', { ignoreTerm: true });
     worker.kill('SIGTERM');
     expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
     expect(isRunning(stage) || isRunning(child)).toBe(false);
