@@ -563,6 +563,37 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(await listFiles(path.join(api.dataDir, 'tus'))).toEqual([]);
   });
 
+  it('keep one multipart upload for a resumable upload whose every PATCH is sent the moment the last is answered', async () => {
+    const bytes = await fs.readFile(await bigClip());
+    const auth = { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${user.key}` };
+    const created = await fetch(`${api.url}/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'Upload-Length': String(bytes.length), 'Upload-Metadata': `filename ${Buffer.from('quick.mkv').toString('base64')}` },
+    });
+    const location = created.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    // Small PATCHes, each at the offset the last answer gave: where a write ended is known to the
+    // follower before its answer leaves, so the next never looks like another process's.
+    const chunk = 256 * 1024;
+    for (let offset = 0; offset < bytes.length;) {
+      const answer = await fetch(location, {
+        method: 'PATCH',
+        headers: { ...auth, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+        body: new Uint8Array(bytes.subarray(offset, offset + chunk)),
+      });
+      expect(answer.status).toBe(204);
+      offset = Number(answer.headers.get('upload-offset'));
+    }
+    const ofUpload = (r: { url: string }) => r.url.startsWith(`/${s3.bucket}/tus/${id}/data?`);
+    expect(s3.requests.filter((r) => ofUpload(r) && r.method === 'POST' && r.url.includes('uploads'))).toHaveLength(1);
+    expect(s3.requests.filter((r) => ofUpload(r) && r.method === 'DELETE')).toEqual([]);
+    expect(
+      createHash('sha256')
+        .update(await s3.read(`tus/${id}/data`))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('keep sending a resumable upload into the bucket across a stop and resume by tus-js-client, byte for byte', async () => {
     const bytes = await fs.readFile(await bigClip());
     const send = (opts: { uploadUrl?: string; stopAfterBytes?: number }) =>
@@ -623,12 +654,12 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     // Paused past idleMs: its parts are aborted; when it goes on, a new multipart upload starts at byte 0.
     const paused = 'upl_paused1';
     await tusUpload(paused, first);
-    await followers.patchEnded(paused);
+    await followers.writeEnded(paused);
     expect(followers.size).toBe(1);
     await waitFor('the paused upload’s parts aborted', noneOpen, 10_000);
     await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first, first + 1024 * 1024));
-    followers.patchStarting(paused, first);
-    await followers.patchEnded(paused);
+    followers.writeStarting(paused, first);
+    await followers.writeEnded(paused);
     await waitFor('a second multipart upload', async () => creates(paused).length === 2, 10_000);
     await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first + 1024 * 1024));
     const upload = { id: paused, ownerId: user.id, filename: 'paused.mkv', size: bytes.length, offset: bytes.length, createdAt: new Date() };
@@ -644,7 +675,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     // A finished upload is not followed again (a late progress event, an empty PATCH at its end).
     const whole = 'upl_whole1';
     await tusUpload(whole, bytes.length);
-    await followers.patchEnded(whole);
+    await followers.writeEnded(whole);
     expect(followers.size).toBe(0);
 
     // An expired upload (tus refuses its PATCHes, the sweep removes it) is not followed.
@@ -659,18 +690,18 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       }),
     );
     await fs.appendFile(tusUploadFile(config, expired), bytes.subarray(0, first));
-    await followers.patchEnded(expired);
+    await followers.writeEnded(expired);
     expect(followers.size).toBe(0);
 
     // A PATCH that starts where this process's last one did not end: another process wrote between.
     const shared = 'upl_shared1';
     await tusUpload(shared, 9 * 1024 * 1024);
-    await followers.patchEnded(shared);
+    await followers.writeEnded(shared);
     await waitFor('its first multipart upload', async () => creates(shared).length === 1, 10_000);
     await fs.appendFile(tusUploadFile(config, shared), bytes.subarray(9 * 1024 * 1024, first)); // written elsewhere
-    followers.patchStarting(shared, first);
+    followers.writeStarting(shared, first);
     expect(followers.size).toBe(0);
-    await followers.patchEnded(shared);
+    await followers.writeEnded(shared);
     await waitFor('a fresh multipart upload', async () => creates(shared).length === 2, 10_000);
     await followers.drop(shared);
 
@@ -680,7 +711,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     await tusUpload(failed, first);
     await s3.stop();
     try {
-      await patient.patchEnded(failed);
+      await patient.writeEnded(failed);
       await new Promise((r) => setTimeout(r, 2000)); // longer than the SDK's three attempts: it has failed
     } finally {
       await s3.start();

@@ -7,7 +7,8 @@
 // buffers are not held for a client that may never come back; an expired upload hears of no more bytes),
 // is terminated, when the bucket
 // failed it, when a PATCH starts where this process's follower did not see the file end (another process
-// wrote the bytes between, on a shared DATA_DIR/tus: they are read again through a fresh open), or when
+// wrote the bytes between, on a shared DATA_DIR/tus: they are read again through a fresh open; both ends
+// of a write are heard of under tus's lock, through store.ts's watchedTusStore), or when
 // this process stops. The next PATCH starts a new one from the file's first byte; one never started (a
 // process restarted mid-upload) leaves the whole put to the last byte. A process that dies leaves its
 // open multipart upload to the journal's sweep (storage/upload-journal.ts).
@@ -30,7 +31,7 @@ const CLOSE_WAIT_MS = 5_000;
 interface Followed {
   file: FollowedFile;
   idle: NodeJS.Timeout;
-  /** Where this process's last PATCH of the upload ended (-1: none ended yet): where the next must start. */
+  /** Where this process's last write to the upload ended (-1: none ended yet): where the next must start. */
   end: number;
 }
 
@@ -44,20 +45,35 @@ export class UploadFollowers {
   ) {}
 
   /**
-   * A PATCH of upload `id` begins at `offset`. A follower that did not see this process's own last
-   * PATCH end there is given up: another process wrote the bytes between (a shared DATA_DIR/tus), and
-   * they are read again through a fresh open.
+   * A write (a PATCH's bytes) of upload `id` begins at `offset`, under tus's lock. A follower that did not
+   * see this process's own last write end there is given up: another process wrote the bytes between (a
+   * shared DATA_DIR/tus), and they are read again through a fresh open.
    */
-  patchStarting(id: string, offset: number): void {
+  writeStarting(id: string, offset: number): void {
     const entry = this.followed.get(id);
-    if (entry && entry.end !== offset) void this.drop(id);
+    if (!entry || entry.end === offset) return;
+    this.deps.log.info(
+      { uploadId: id, offset, lastWriteEnded: entry.end },
+      'a resumable upload goes on where this process did not write last: its parts are sent again from its first byte',
+    );
+    void this.drop(id);
   }
 
-  /** A PATCH of this process ended (answered, or broken off): the file ends where its writes did. */
-  async patchEnded(id: string): Promise<void> {
-    const size = await this.received(id);
-    const entry = this.followed.get(id);
-    if (entry && size !== null) entry.end = size;
+  /**
+   * A write of this process ended (all of it, or a client that broke off), still under tus's lock: the
+   * file ends where it did, and the follower hears of the last bytes (tus reports progress while a PATCH
+   * runs, not where it ended).
+   */
+  async writeEnded(id: string): Promise<void> {
+    try {
+      const size = await this.received(id);
+      const entry = this.followed.get(id);
+      if (entry && size !== null) entry.end = size;
+    } catch (err) {
+      // The next write cannot be checked against this one: its follower starts again from byte 0.
+      this.deps.log.warn({ err, uploadId: id }, 'following a resumable upload’s bytes into the bucket failed; it is put from its first byte');
+      await this.drop(id);
+    }
   }
 
   /** Bytes of upload `id` arrived on this process: what is on disk now is sent as whole parts. */

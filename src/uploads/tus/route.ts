@@ -16,7 +16,7 @@ import type { Services } from '../../services';
 import { extensionDetail, extensionOf, isSupportedFormat, sanitizeFilename } from '../formats';
 import { moveFinishedUpload, sweepExpiredFinishedUploads } from './finished';
 import { UploadFollowers } from './follow';
-import { findTusUpload, OWNER_METADATA_KEY, removeTusUpload, sweepExpiredTusUploads, tusStore } from './store';
+import { findTusUpload, OWNER_METADATA_KEY, removeTusUpload, sweepExpiredTusUploads, watchedTusStore } from './store';
 
 export const TUS_PATH = '/uploads';
 const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -56,7 +56,7 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
 
   const tus = new Server({
     path: TUS_PATH,
-    datastore: tusStore(config),
+    datastore: watchedTusStore(config, followers),
     maxSize: config.maxFileSizeBytes,
     postReceiveInterval: PROGRESS_INTERVAL_MS,
     namingFunction: () => newId('upl'),
@@ -144,11 +144,7 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
         }
       }
     }
-    const patched = req.method === 'PATCH' ? url.pathname.slice(TUS_PATH.length + 1) : '';
-    if (patched) followers.patchStarting(patched, Number(req.headers['upload-offset']));
     await tus.handle(req, res);
-    // tus reports progress while a PATCH runs, not where it ended: the follower hears that here.
-    if (patched) void followers.patchEnded(patched);
     const info = currentRequest();
     const moved = info && movedBy.get(info);
     if (moved) await removeTusUpload(config, moved);

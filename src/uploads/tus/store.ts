@@ -41,6 +41,40 @@ export function tusStore(config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>):
   return store;
 }
 
+/** What the tus endpoint hears of each write to an upload's file, in order: tus holds the upload's lock. */
+export interface TusWriteWatcher {
+  writeStarting(id: string, offset: number): void;
+  /** The write ended (all of it, a client that broke off, or a failure); resolved before tus answers. */
+  writeEnded(id: string): Promise<void>;
+}
+
+/**
+ * The tus endpoint's FileStore (the same files as tusStore's), telling `watcher` where each write begins
+ * and that it ended while tus still holds the upload's lock: a PATCH that follows at once (a client
+ * resuming, even before the last answer is read) is heard of after the one before it has been.
+ */
+export function watchedTusStore(config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>, watcher: TusWriteWatcher): FileStore {
+  return new WatchedFileStore({ directory: tusDirectory(config), expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600_000 }, watcher);
+}
+
+class WatchedFileStore extends FileStore {
+  constructor(
+    options: ConstructorParameters<typeof FileStore>[0],
+    private readonly watcher: TusWriteWatcher,
+  ) {
+    super(options);
+  }
+
+  override async write(...[readable, id, offset]: Parameters<FileStore['write']>): Promise<number> {
+    this.watcher.writeStarting(id, offset);
+    try {
+      return await super.write(readable, id, offset);
+    } finally {
+      await this.watcher.writeEnded(id);
+    }
+  }
+}
+
 /** Upload ids are vidq ids: anything else is not one of ours (and never becomes a path). */
 export function isUploadId(id: string): boolean {
   return /^upl_[0-9a-z]+$/.test(id);
