@@ -219,9 +219,12 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     const release = s3.hold('GET', `/${s3.bucket}/uploads/${videoId}/source.mp4`);
     const worker = startWorker();
     try {
+      await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
       const submitted = await gql(api.url, user.key, SUBMIT, { input: { videoId, model: 'FAST', timeoutSeconds: 2 } });
       const jobId: string = submitted.body.data.submitJob.job.id;
-      // Recorded within the 7 s API.md allows after the deadline, the download still held.
+      // The deadline runs from the pickup (STARTED); then TIMED_OUT is recorded within the 7 s API.md
+      // allows after the deadline, the download still held.
+      await waitForEvent(api, jobId, (e) => e.type === 'STARTED', 30_000);
       const job = await waitForStatus(api, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT'], 20_000);
       expect(job.status, worker.output().slice(-3000)).toBe('TIMED_OUT');
       expect(job.error).toMatchObject({ code: 'JOB_TIMEOUT' });
@@ -658,7 +661,7 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     expect(followers.size).toBe(1);
     await waitFor('the paused upload’s parts aborted', noneOpen, 10_000);
     await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first, first + 1024 * 1024));
-    followers.writeStarting(paused, first);
+    await followers.writeStarting(paused, first);
     await followers.writeEnded(paused);
     await waitFor('a second multipart upload', async () => creates(paused).length === 2, 10_000);
     await fs.appendFile(tusUploadFile(config, paused), bytes.subarray(first + 1024 * 1024));
@@ -699,11 +702,15 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
     await followers.writeEnded(shared);
     await waitFor('its first multipart upload', async () => creates(shared).length === 1, 10_000);
     await fs.appendFile(tusUploadFile(config, shared), bytes.subarray(9 * 1024 * 1024, first)); // written elsewhere
-    followers.writeStarting(shared, first);
-    expect(followers.size).toBe(0);
+    const starting = followers.writeStarting(shared, first);
+    expect(followers.size).toBe(0); // given up at once, before a fresh one begins
+    await starting;
     await followers.writeEnded(shared);
     await waitFor('a fresh multipart upload', async () => creates(shared).length === 2, 10_000);
     await followers.drop(shared);
+    // A progress event heard after its follower was given up or taken (it may come late) begins none.
+    await followers.progress(shared);
+    expect(followers.size).toBe(0);
 
     // The bucket failed it: the next bytes it hears of begin a new one (a follower that is not idle).
     const patient = new UploadFollowers({ config, storage, log }, { idleMs: 60_000, maxFollowed: 4 });
@@ -717,7 +724,9 @@ describe('with STORAGE_DRIVER=s3, an API process and a worker on separate disks'
       await s3.start();
     }
     expect(patient.size).toBe(1);
-    await patient.received(failed);
+    await patient.progress(failed); // a progress event begins nothing
+    expect(creates(failed)).toHaveLength(0);
+    await patient.writeStarting(failed, first);
     await waitFor('a new multipart upload once the bucket is back', async () => creates(failed).length === 1, 10_000);
     await patient.close();
     await waitFor('nothing left open', noneOpen, 10_000);

@@ -3,15 +3,20 @@
 // When the last byte comes only the last part and the completion are left, so the last PATCH is answered
 // soon after it instead of after a put of the whole file (finished.ts records it then).
 //
-// A follower is given up, its multipart upload aborted, when its upload pauses for IDLE_MS (its part
-// buffers are not held for a client that may never come back; an expired upload hears of no more bytes),
-// is terminated, when the bucket
-// failed it, when a PATCH starts where this process's follower did not see the file end (another process
-// wrote the bytes between, on a shared DATA_DIR/tus: they are read again through a fresh open; both ends
-// of a write are heard of under tus's lock, through store.ts's watchedTusStore), or when
-// this process stops. The next PATCH starts a new one from the file's first byte; one never started (a
-// process restarted mid-upload) leaves the whole put to the last byte. A process that dies leaves its
-// open multipart upload to the journal's sweep (storage/upload-journal.ts).
+// Followers begin and learn where a write ended only under tus's lock on the upload (store.ts's
+// watchedTusStore calls writeStarting and writeEnded around each write), so the writes of one upload are
+// heard of in order; tus's progress events, which may come late, only tell a follower how far it can go.
+//
+// A follower is given up, its multipart upload aborted:
+// - when its upload pauses for IDLE_MS (its part buffers are not held for a client that may never come
+//   back; an expired upload hears of no more bytes);
+// - when it is terminated, or the bucket failed it;
+// - when a write starts where this process's last one did not end (another process wrote the bytes
+//   between, on a shared DATA_DIR/tus: they are read again through a fresh open);
+// - when this process stops.
+// The next write begins a new one from the file's first byte (so does the first write a restarted process
+// hears of). A process that dies leaves its open multipart upload to the journal's sweep
+// (storage/upload-journal.ts).
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { finishedUploadKey } from '../../storage/keys';
@@ -47,16 +52,19 @@ export class UploadFollowers {
   /**
    * A write (a PATCH's bytes) of upload `id` begins at `offset`, under tus's lock. A follower that did not
    * see this process's own last write end there is given up: another process wrote the bytes between (a
-   * shared DATA_DIR/tus), and they are read again through a fresh open.
+   * shared DATA_DIR/tus), and they are read again through a fresh open. One begins here if none follows
+   * the upload, so the parts of a single long PATCH go up while it arrives.
    */
-  writeStarting(id: string, offset: number): void {
+  async writeStarting(id: string, offset: number): Promise<void> {
     const entry = this.followed.get(id);
-    if (!entry || entry.end === offset) return;
-    this.deps.log.info(
-      { uploadId: id, offset, lastWriteEnded: entry.end },
-      'a resumable upload goes on where this process did not write last: its parts are sent again from its first byte',
-    );
-    void this.drop(id);
+    if (entry && entry.end !== offset) {
+      this.deps.log.info(
+        { uploadId: id, offset, lastWriteEnded: entry.end },
+        'a resumable upload goes on where this process did not write last: its parts are sent again from its first byte',
+      );
+      void this.drop(id);
+    }
+    await this.guarded(id, () => this.follow(id, { begin: true }));
   }
 
   /**
@@ -65,19 +73,24 @@ export class UploadFollowers {
    * runs, not where it ended).
    */
   async writeEnded(id: string): Promise<void> {
-    try {
-      const size = await this.received(id);
+    await this.guarded(id, async () => {
+      const size = await this.follow(id, { begin: true });
       const entry = this.followed.get(id);
       if (entry && size !== null) entry.end = size;
-    } catch (err) {
-      // The next write cannot be checked against this one: its follower starts again from byte 0.
-      this.deps.log.warn({ err, uploadId: id }, 'following a resumable upload’s bytes into the bucket failed; it is put from its first byte');
-      await this.drop(id);
-    }
+    });
   }
 
-  /** Bytes of upload `id` arrived on this process: what is on disk now is sent as whole parts. */
-  async received(id: string): Promise<number | null> {
+  /**
+   * Bytes of upload `id` arrived during a write (tus's progress event): its follower sends what is on
+   * disk now as whole parts. The event is heard after tus's lock may be gone, even after the upload was
+   * taken or dropped, so it begins no follower; only writeStarting and writeEnded do.
+   */
+  async progress(id: string): Promise<void> {
+    await this.guarded(id, () => this.follow(id, { begin: false }));
+  }
+
+  /** What is on disk now, for the upload's follower (begun if `begin` and none follows it); its size. */
+  private async follow(id: string, { begin }: { begin: boolean }): Promise<number | null> {
     if (this.deps.storage.driver !== 's3' || this.closed) return null;
     // tus's own record: the file's size is the offset. A finished, gone or expired upload (tus refuses its
     // PATCHes, and the sweep removes it) is not followed again; one followed already is left to go idle.
@@ -85,12 +98,12 @@ export class UploadFollowers {
     if (!upload || upload.size === null || upload.offset >= upload.size || this.closed) return null;
     if (upload.createdAt && upload.createdAt.getTime() + this.deps.config.uploadExpiryHours * 3600_000 < Date.now()) return null;
     let entry = this.followed.get(id);
-    if (entry?.file.failed) {
+    if (entry?.file.failed && begin) {
       await this.drop(id); // the bucket failed it: begin again
-      entry = this.followed.get(id); // another call may have begun one meanwhile
+      entry = this.followed.get(id);
     }
     if (!entry) {
-      if (this.followed.size >= this.limits.maxFollowed || this.closed) return null;
+      if (!begin || this.followed.size >= this.limits.maxFollowed || this.closed) return null;
       const file = this.deps.storage.followFile(finishedUploadKey(id), tusUploadFile(this.deps.config, id), { contentType: 'application/octet-stream' });
       if (!file) return null;
       entry = { file, idle: this.idleTimer(id), end: -1 };
@@ -98,6 +111,16 @@ export class UploadFollowers {
     } else entry.idle.refresh();
     entry.file.grow(upload.offset);
     return upload.offset;
+  }
+
+  /** Runs `step`; if it fails, the upload's follower is given up (its next write begins one from byte 0). */
+  private async guarded(id: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.deps.log.warn({ err, uploadId: id }, 'following a resumable upload’s bytes into the bucket failed; it is put from its first byte');
+      await this.drop(id);
+    }
   }
 
   /** The upload's last byte came: its follower, if it has one, for the caller to end. */

@@ -97,7 +97,7 @@ export function createTusEndpoint(services: Services, limits: Pick<Limits, 'auth
     },
   });
 
-  tus.on(EVENTS.POST_RECEIVE, (_req, upload) => void followers.received(upload.id));
+  tus.on(EVENTS.POST_RECEIVE, (_req, upload) => void followers.progress(upload.id));
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => void followers.drop(id));
 
   const sweep = setInterval(() => {

@@ -43,7 +43,7 @@ export function tusStore(config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>):
 
 /** What the tus endpoint hears of each write to an upload's file, in order: tus holds the upload's lock. */
 export interface TusWriteWatcher {
-  writeStarting(id: string, offset: number): void;
+  writeStarting(id: string, offset: number): Promise<void>;
   /** The write ended (all of it, a client that broke off, or a failure); resolved before tus answers. */
   writeEnded(id: string): Promise<void>;
 }
@@ -66,7 +66,7 @@ class WatchedFileStore extends FileStore {
   }
 
   override async write(...[readable, id, offset]: Parameters<FileStore['write']>): Promise<number> {
-    this.watcher.writeStarting(id, offset);
+    await this.watcher.writeStarting(id, offset);
     try {
       return await super.write(readable, id, offset);
     } finally {
