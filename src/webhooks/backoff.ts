@@ -3,9 +3,10 @@
 //
 // Schedule: the first delivery is attempt 0; retry n (1..WEBHOOK_MAX_RETRIES) waits
 //   baseSeconds · 2^(n-1)          -> with the default base of 1 s: 1 s, 2 s, 4 s
-// unless the receiver answered 429/503 with Retry-After, which replaces the computed delay (the
-// receiver knows best when it can take traffic again). Both are capped at maxSeconds (1 h by
-// default) so a hostile or buggy Retry-After cannot park a delivery for days.
+// or longer when the receiver answered 429/503 with a Retry-After that asks for more (it knows best
+// when it can take traffic again). A shorter one is not taken: "Retry-After: 0" or "1" would use up
+// every retry within seconds. Both are capped at maxSeconds (1 h by default) so a hostile or buggy
+// Retry-After cannot park a delivery for days.
 
 export const WEBHOOK_MAX_RETRIES = 3;
 
@@ -22,11 +23,12 @@ export function webhookRetryDelaySeconds(
   if (!Number.isInteger(attempt) || attempt < 1) {
     throw new RangeError(`retry attempt must be a whole number >= 1, got ${attempt}`);
   }
-  if (retryAfterSeconds !== null && Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0) {
+  // Math.min also absorbs Infinity from huge exponents.
+  const computed = Math.min(baseSeconds * 2 ** (attempt - 1), maxSeconds);
+  if (retryAfterSeconds !== null && Number.isFinite(retryAfterSeconds) && retryAfterSeconds > computed) {
     return Math.min(retryAfterSeconds, maxSeconds);
   }
-  // Math.min also absorbs Infinity from huge exponents.
-  return Math.min(baseSeconds * 2 ** (attempt - 1), maxSeconds);
+  return computed;
 }
 
 /**

@@ -166,9 +166,7 @@ export class SuccessRecorder {
     });
   }
 
-  private async flush() {
-    const batch = this.pending;
-    this.pending = [];
+  private async flush(batch = this.pending.splice(0)): Promise<void> {
     try {
       const { delivered, closed } = await recordSuccesses(
         this.sql,
@@ -179,7 +177,10 @@ export class SuccessRecorder {
         p.resolve({ delivered: delivered.has(p.success.claim.id), circuitClosed: Boolean(endpointId && closed.delete(endpointId)) });
       }
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      // One success that cannot be recorded must not make the others' look lost (they would be sent
+      // again): each is recorded alone, and only its own failure is reported.
+      if (batch.length > 1) await Promise.all(batch.map((p) => this.flush([p])));
+      else for (const p of batch) p.reject(error);
     }
   }
 }

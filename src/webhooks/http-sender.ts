@@ -158,7 +158,7 @@ function send(options: SendOptions, pooled: boolean): Promise<SendResult> {
             // Only 429 and 503 carry a meaningful "come back later" per the contract.
             retryAfterSeconds: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : null,
             error,
-            responseBodySnippet: size > 0 ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') : null,
+            responseBodySnippet: size > 0 ? snippet(Buffer.concat(chunks)) : null,
             gone: status === 410,
           },
           complete && pooled,
@@ -174,4 +174,12 @@ function send(options: SendOptions, pooled: boolean): Promise<SendResult> {
     });
     req.end(body);
   });
+}
+
+/**
+ * The start of a reply, as text that PostgreSQL can store: a NUL (gzip, UTF-16 and binary replies are
+ * full of them) would make the statement recording the attempt fail, and the delivery be sent again.
+ */
+function snippet(body: Buffer): string {
+  return body.subarray(0, MAX_RESPONSE_BYTES).toString('utf8').replaceAll('\0', '\uFFFD');
 }

@@ -17,10 +17,14 @@ describe('webhook retry backoff', () => {
     expect(webhookRetryDelaySeconds(5000, null)).toBe(3600);
   });
 
-  it('lets a Retry-After value replace the exponential delay', () => {
+  it('waits longer when a Retry-After asks for more than the exponential delay', () => {
     expect(webhookRetryDelaySeconds(1, 7)).toBe(7);
     expect(webhookRetryDelaySeconds(3, 7)).toBe(7);
-    expect(webhookRetryDelaySeconds(2, 0)).toBe(0);
+  });
+
+  it('does not let a shorter Retry-After ("0", "1") use up the retries within seconds', () => {
+    expect(webhookRetryDelaySeconds(2, 0)).toBe(2);
+    expect([1, 2, 3].map((n) => webhookRetryDelaySeconds(n, 1, { baseSeconds: 30 }))).toEqual([30, 60, 120]);
   });
 
   it('bounds a huge Retry-After by maxSeconds (one hour by default)', () => {
