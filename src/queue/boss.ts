@@ -45,7 +45,10 @@ export async function ensureQueues(boss: PgBoss, config: Config, pipelines: stri
     retryDelay: 1,
     retryBackoff: true,
     retryDelayMax: 60,
-    expireInSeconds: Math.ceil(config.webhookTimeoutMs / 1000) + 30,
+    // Longer than an attempt can run: two sends (a reused connection the receiver had closed is sent
+    // again) of WEBHOOK_TIMEOUT_MS each. pg-boss would otherwise retry a run still waiting for its
+    // receiver, which would take the attempt for lost and send the event a second time meanwhile.
+    expireInSeconds: 2 * Math.ceil(config.webhookTimeoutMs / 1000) + 30,
     heartbeatSeconds: config.heartbeatSeconds,
     notify: true,
   };

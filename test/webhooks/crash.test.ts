@@ -5,6 +5,8 @@ import { deliverySettings, processBatch, processDelivery, type DeliveryDeps } fr
 import { startTestApp, type TestApp } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
 import { LEASE_LOCK_CLASS } from '../../src/db/process-lease';
+import { ensureQueues } from '../../src/queue/boss';
+import { QUEUES } from '../../src/queue/queues';
 import { killAllVidq, spawnVidq } from '../helpers/processes';
 import { startReceiver } from '../helpers/webhook-receiver';
 import { attemptLog, deliveryRow, emitTerminalEvent, signatureValid, viewerSecret, waitForDelivery } from './helpers';
@@ -152,6 +154,21 @@ describe('the delivery lease', () => {
       expect(await deliveryRow(api, deliveries[0].id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
     } finally {
       await hook.close();
+    }
+  });
+
+  it('outlasts the longest attempt: pg-boss does not retry a run still waiting for its receiver', async () => {
+    const { boss, config, database } = api.services;
+    const expiry = async (webhookTimeoutMs: number) => {
+      await ensureQueues(boss, { ...config, webhookTimeoutMs });
+      const [queue] = await database.sql<{ expire_seconds: number }[]>`select expire_seconds from pgboss.queue where name = ${QUEUES.webhookDelivery}`;
+      return queue.expire_seconds;
+    };
+    try {
+      // An attempt is at most two sends of WEBHOOK_TIMEOUT_MS (the second on a fresh connection).
+      for (const timeoutMs of [1000, 10_000, 120_000]) expect(await expiry(timeoutMs)).toBeGreaterThan((2 * timeoutMs) / 1000);
+    } finally {
+      await ensureQueues(boss, config);
     }
   });
 });
