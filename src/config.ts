@@ -43,6 +43,8 @@ const envSchema = z.object({
   WEBHOOK_CIRCUIT_FAILURE_THRESHOLD: int(1, 1000).default(5),
   /** How long an open circuit holds deliveries back before one probe is let through. */
   WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: int(1, 86_400).default(60),
+  /** How long after its event a delivery may wait behind an open circuit before it is given up. */
+  WEBHOOK_CIRCUIT_MAX_WAIT_SECONDS: int(1, 30 * 86_400).default(86_400),
   /** Deliveries one worker process sends at the same time. */
   WEBHOOK_CONCURRENCY: int(1, 200).default(40),
   JOB_RETENTION_HOURS: int(1).default(168),
@@ -171,6 +173,7 @@ const configSchema = envSchema
     webhookRetryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
     webhookCircuitFailureThreshold: e.WEBHOOK_CIRCUIT_FAILURE_THRESHOLD,
     webhookCircuitCooldownSeconds: e.WEBHOOK_CIRCUIT_COOLDOWN_SECONDS,
+    webhookCircuitMaxWaitSeconds: e.WEBHOOK_CIRCUIT_MAX_WAIT_SECONDS,
     webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     jobRetentionHours: e.JOB_RETENTION_HOURS,
     jobMaxRetries: e.JOB_MAX_RETRIES,

@@ -35,6 +35,8 @@ import { type CircuitTarget, circuitOf, claimProbe, readCircuit, recordCircuitRe
 import { type Claim, claimBatch, claimFast, recordSuccesses, type SuccessRecorder } from './delivery-batch';
 import { activeSecrets, type DeliveryJobData, isJobTarget, signingSecretsFor, TEST_EVENT_TYPE } from './events';
 import { type SendResult, sendWebhook } from './http-sender';
+import { publicDeliveryId } from './delivery-id';
+import { urlOrigin } from './redact-url';
 import { signWebhook } from './signing';
 import type { DeliveryRow, EndpointRow } from '../db/schema/index';
 
@@ -47,6 +49,8 @@ export interface DeliverySettings {
   retryMaxSeconds: number;
   failureThreshold: number;
   cooldownSeconds: number;
+  /** A delivery this long after its event, still held back by an open circuit, is given up. */
+  circuitMaxWaitSeconds: number;
   allowPrivate: boolean;
 }
 
@@ -58,6 +62,7 @@ export function deliverySettings(config: Config): DeliverySettings {
     retryMaxSeconds: 3600,
     failureThreshold: config.webhookCircuitFailureThreshold,
     cooldownSeconds: config.webhookCircuitCooldownSeconds,
+    circuitMaxWaitSeconds: config.webhookCircuitMaxWaitSeconds,
     allowPrivate: config.webhookAllowPrivateUrls,
   };
 }
@@ -156,12 +161,12 @@ export async function processDelivery(
     // A test event goes through whatever the circuit says: it is how an integrator checks a fix.
     if (!isTest) {
       const wait = await passCircuit(deps, { kind: 'endpoint', endpointId: endpoint.id }, circuitOf(endpoint));
-      if (wait) return reschedule(deps, row, queueJobId, wait);
+      if (wait) return waitForCircuit(deps, row, queueJobId, wait);
     }
   } else {
     const target: CircuitTarget = { kind: 'url', ownerId: row.ownerId, url: row.url };
     const wait = await passCircuit(deps, target, await readCircuit(db, target));
-    if (wait) return reschedule(deps, row, queueJobId, wait);
+    if (wait) return waitForCircuit(deps, row, queueJobId, wait);
   }
 
   const [claimed] = await db
@@ -219,6 +224,9 @@ async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Pr
   return delivered ? 'delivered' : 'stale';
 }
 
+/** A circuit as logs show it: a job's webhookUrl by its origin only (its path or query may hold a token). */
+const loggedTarget = (target: CircuitTarget) => (target.kind === 'url' ? { ...target, url: urlOrigin(target.url) } : target);
+
 /** Null when the delivery may go now (and, if it is the probe, the probe is ours); else when to look again. */
 async function passCircuit(deps: DeliveryDeps, target: CircuitTarget, circuit: CircuitState | null): Promise<Date | null> {
   const options = { cooldownSeconds: deps.settings.cooldownSeconds };
@@ -228,7 +236,7 @@ async function passCircuit(deps: DeliveryDeps, target: CircuitTarget, circuit: C
     const decision = canSend(current, new Date(), options);
     if (!decision.send) return decision.waitUntil;
     if (!decision.probe || (await claimProbe(deps.database.db, target, current, decision.next))) {
-      if (decision.probe) deps.log.info({ circuit: target }, 'webhook circuit half-open: sending the probe');
+      if (decision.probe) deps.log.info({ circuit: loggedTarget(target) }, 'webhook circuit half-open: sending the probe');
       return null;
     }
     // Another worker changed the circuit first (took the probe, or a success closed it): look again.
@@ -267,6 +275,31 @@ async function reschedule(deps: DeliveryDeps, row: DeliveryRow, queueJobId: stri
   const moved = await deps.database.db.transaction((tx) => scheduleNext(tx, deps, row.id, queueJobId, row.attempts, at));
   return moved ? 'waiting' : 'stale';
 }
+
+/**
+ * Held back by an open circuit: the delivery waits for the probe's time without using an attempt, a
+ * little after it (the deliveries waiting on one circuit do not all wake at the same instant), and is
+ * given up once it is WEBHOOK_CIRCUIT_MAX_WAIT_SECONDS past its event: a receiver down for that long
+ * must not keep deliveries PENDING (and out of redeliverWebhook's reach) forever.
+ */
+async function waitForCircuit(deps: DeliveryDeps, row: DeliveryRow, queueJobId: string, until: Date): Promise<DeliveryOutcome> {
+  const maxWait = deps.settings.circuitMaxWaitSeconds;
+  const deadline = row.createdAt.getTime() + maxWait * 1000;
+  if (Date.now() >= deadline) {
+    return finishUnsent(
+      deps,
+      row,
+      queueJobId,
+      `Given up: the receiver's circuit was still open ${waitText(maxWait)} after the event (WEBHOOK_CIRCUIT_MAX_WAIT_SECONDS). ` +
+        'Once the receiver accepts deliveries again (sendTestWebhook tells), use redeliverWebhook.',
+    );
+  }
+  const spread = Math.min(deps.settings.cooldownSeconds * 100, 10_000) * Math.random(); // up to 10% of a cool-down, 10 s at most
+  return reschedule(deps, row, queueJobId, new Date(Math.min(until.getTime() + spread, deadline)));
+}
+
+const waitText = (seconds: number) =>
+  seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
 
 async function finishUnsent(deps: DeliveryDeps, row: DeliveryRow, queueJobId: string, reason: string): Promise<DeliveryOutcome> {
   const done = await deps.database.db
@@ -335,7 +368,7 @@ async function recordFailure(
     }
 
     if (claim.endpointId && result.gone) {
-      const reason = `The receiver answered 410 Gone at ${new Date().toISOString()} (delivery ${claim.id}); enable the endpoint again once it accepts deliveries.`;
+      const reason = `The receiver answered 410 Gone at ${new Date().toISOString()} (delivery ${publicDeliveryId(claim.id)}); enable the endpoint again once it accepts deliveries.`;
       const [disabled] = await tx
         .update(webhookEndpoints)
         .set({ enabled: false, disabledReason: reason, updatedAt: sql`now()` })
@@ -348,11 +381,11 @@ async function recordFailure(
           code: WEBHOOK_DELIVERY_FAILED,
           ownerId: disabled.ownerId,
           endpointId: disabled.id,
-          message: `Webhook endpoint ${disabled.id} (${disabled.url}) answered 410 Gone to delivery ${claim.id}: it has been disabled and receives no more events.`,
+          message: `Webhook endpoint ${disabled.id} (${urlOrigin(disabled.url)}) answered 410 Gone to delivery ${publicDeliveryId(claim.id)}: it has been disabled and receives no more events.`,
           nextStep:
             'If the receiver moved, point the endpoint at its new URL (updateWebhookEndpoint); once it accepts deliveries again, ' +
             'enableWebhookEndpoint, then redeliverWebhook for the events it missed. If it is gone for good, deleteWebhookEndpoint.',
-          data: { url: disabled.url, deliveryId: claim.id },
+          data: { url: urlOrigin(disabled.url), deliveryId: publicDeliveryId(claim.id) },
         });
         log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
       }
@@ -365,7 +398,7 @@ async function recordFailure(
         options: { failureThreshold: deps.settings.failureThreshold, cooldownSeconds: deps.settings.cooldownSeconds },
         timeoutMs: deps.settings.timeoutMs,
       });
-      if (circuit.opened) log.warn({ circuit: target, state: circuit.state }, 'webhook circuit opened');
+      if (circuit.opened) log.warn({ circuit: loggedTarget(target), state: circuit.state }, 'webhook circuit opened');
     }
     return outcome;
   });
