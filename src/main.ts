@@ -75,4 +75,12 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     throw error;
   }
   log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
+  // Jobs, retries and deliveries are counted by the process that runs them: without METRICS_PORT this
+  // worker's counts reach no Prometheus, and the alerts on them stay quiet whatever happens here.
+  if (config.role === 'worker' && config.metricsPort === undefined) {
+    log.warn(
+      'METRICS_PORT is not set: this worker serves no /metrics, so the alert rules on jobs and webhook deliveries (timeouts, failure rate, ' +
+        'failed deliveries) cannot see what it does. Set METRICS_PORT and add it to the Prometheus scrape targets.',
+    );
+  }
 }

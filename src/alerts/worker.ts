@@ -8,6 +8,7 @@ import type { JobWithMetadata } from 'pg-boss';
 import { QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { ALERTS_CHANNEL } from './alerts';
+import { metrics } from '../metrics/index';
 import { type AlertDeliveryData, deliverAlert, enqueuePendingAlertDeliveries } from './alert-webhook';
 import { raiseStuckQueuedAlerts } from './scan';
 
@@ -61,9 +62,13 @@ export async function startAlertWorkers(services: Services): Promise<AlertWorker
       try {
         const result = await deliverAlert(services, job.data.alertId);
         if (result) log.info({ alertId: job.data.alertId, ...result, attempt: job.retryCount + 1 }, 'alert delivered');
+        if (result) metrics.alertDeliveries.inc({ result: 'DELIVERED' });
         return result;
       } catch (error) {
-        log.warn({ err: error, alertId: job.data.alertId, attempt: job.retryCount + 1, retriesLeft: job.retryLimit - job.retryCount }, 'alert delivery failed');
+        const retriesLeft = job.retryLimit - job.retryCount;
+        log.warn({ err: error, alertId: job.data.alertId, attempt: job.retryCount + 1, retriesLeft }, 'alert delivery failed');
+        // The queue's last try: the alert reaches no one but the dashboard, and VidqAdminAlertDeliveriesFailing.
+        if (retriesLeft <= 0) metrics.alertDeliveries.inc({ result: 'FAILED' });
         throw error;
       }
     },

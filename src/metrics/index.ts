@@ -52,16 +52,32 @@ export const metrics = {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
     registers: [registry],
   }),
-  webhookCircuitsOpen: new Gauge({ name: 'vidq_webhook_circuits_open', help: 'Webhook circuits open now (cluster-wide).', registers: [registry] }),
+  webhookCircuitsOpen: new Gauge({
+    name: 'vidq_webhook_circuits_open',
+    help: "Webhook circuits open now (cluster-wide): enabled endpoints', and jobs' webhookUrl ones with deliveries waiting behind them.",
+    registers: [registry],
+  }),
+  // Without it a failed read would go unseen: /metrics still answers, with the gauges' last values.
+  clusterGaugesOk: new Gauge({
+    name: 'vidq_cluster_gauges_ok',
+    help: '1 when this scrape read the cluster-wide gauges from PostgreSQL, 0 when the read failed (they keep their last values).',
+    registers: [registry],
+  }),
+  alertDeliveries: new Counter({
+    name: 'vidq_alert_deliveries_total',
+    help: 'Operator alerts sent to ADMIN_ALERT_WEBHOOK_URL: DELIVERED, or FAILED after their retries.',
+    labelNames: ['result'],
+    registers: [registry],
+  }),
   graphqlRequests: new Counter({
     name: 'vidq_graphql_requests_total',
-    help: 'GraphQL operations, by operation name.',
+    help: "GraphQL operations, by the SDK's operation name, else the root field selected first, else other.",
     labelNames: ['operation'],
     registers: [registry],
   }),
   graphqlDuration: new Histogram({
     name: 'vidq_graphql_request_duration_seconds',
-    help: 'Execution time of queries and mutations, by operation name.',
+    help: 'Execution time of queries and mutations, labelled as vidq_graphql_requests_total.',
     labelNames: ['operation'],
     buckets: REQUEST_BUCKETS,
     registers: [registry],
@@ -79,5 +95,6 @@ export const metrics = {
 export function startAlertedSeriesAtZero(pipelines: readonly string[], jobEndStatuses: readonly string[]): void {
   for (const pipeline of pipelines) for (const status of jobEndStatuses) metrics.jobs.inc({ pipeline, status }, 0);
   for (const result of ['DELIVERED', 'FAILED']) metrics.webhookDeliveries.inc({ result }, 0);
+  for (const result of ['DELIVERED', 'FAILED']) metrics.alertDeliveries.inc({ result }, 0);
   for (const outcome of ['aborted', 'refused', 'failed']) metrics.abandonedUploads.inc({ outcome }, 0);
 }

@@ -3,14 +3,15 @@
 //     retries used up by repeated errors before it could record anything, or removed) would wait
 //     forever. It is handed to a new queue job, which takes it up exactly where it stopped (delivery-run.ts:
 //     a lost in-flight attempt is logged as such, then retried or given up as usual);
-//   - retention: finished deliveries go after JOB_RETENTION_HOURS, like the jobs they belong to.
+//   - retention: finished deliveries go after JOB_RETENTION_HOURS, like the jobs they belong to, and
+//     so do the circuits of jobs' webhookUrls that nothing is waiting on any more (removeIdleUrlCircuits).
 import { randomUUID } from 'node:crypto';
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import { webhookDeliveries } from '../db/schema/index';
 import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
 import { sendInTx } from '../queue/send-in-tx';
 import type { Services } from '../services';
-import type { DeliveryJobData } from './events';
+import { type DeliveryJobData, JOB_TARGET } from './events';
 
 /** A lease this recently handed over is left alone: its queue job may be a moment from being fetched. */
 const STRANDED_AFTER_SECONDS = 60;
@@ -81,5 +82,34 @@ export async function removeExpiredDeliveries(services: Services): Promise<numbe
     .where(and(ne(webhookDeliveries.status, 'PENDING'), lt(webhookDeliveries.updatedAt, sql`now() - ${config.jobRetentionHours} * interval '1 hour'`)))
     .returning({ id: webhookDeliveries.id });
   if (gone.length) services.log.info({ count: gone.length }, 'removed webhook deliveries past their retention');
+  // Run from here, the maintenance step of retention (src/maintenance.ts), rather than as a step of its own.
+  await removeIdleUrlCircuits(services);
+  return gone.length;
+}
+
+/** A URL circuit that nothing waits on is kept at least this long after its last change (see below). */
+const IDLE_URL_CIRCUIT_MIN_SECONDS = 3600;
+
+/**
+ * Removes the circuits of jobs' webhookUrls (per owner and URL) with no PENDING delivery of that owner's
+ * jobs to that URL, untouched for an hour (or twice the cool-down, when longer). Only a success to the URL
+ * removes one otherwise, so the circuit of a URL a customer stopped using, open at its last failure,
+ * would stay forever. A circuit with a delivery waiting is never removed: that delivery is what it
+ * holds back. The age keeps one through its cool-down (after which its next delivery would be sent at
+ * once anyway, as the probe), so a URL that fails, rests and gets a new job soon after still finds its
+ * circuit open; past that, a removed circuit only means that the URL's next delivery starts from a
+ * closed, clean circuit, which it reopens if the URL still fails. Returns how many it removed.
+ */
+export async function removeIdleUrlCircuits(services: Services): Promise<number> {
+  const { database, config } = services;
+  const ageSeconds = Math.max(IDLE_URL_CIRCUIT_MIN_SECONDS, 2 * config.webhookCircuitCooldownSeconds);
+  const gone = await database.sql<{ url: string }[]>`
+    delete from webhook_url_circuits c
+    where c.updated_at < now() - ${ageSeconds} * interval '1 second'
+      and not exists (select 1 from webhook_deliveries d
+                      where d.owner_id = c.owner_id and d.url = c.url and d.status = 'PENDING'
+                        and split_part(d.target_key, '#', 1) = ${JOB_TARGET})
+    returning c.url`;
+  if (gone.length) services.log.info({ count: gone.length }, "removed circuits of jobs' webhook URLs that no delivery waits on");
   return gone.length;
 }

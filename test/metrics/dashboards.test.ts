@@ -57,10 +57,18 @@ describe('examples/grafana and examples/prometheus', () => {
     }
   });
 
-  it('the alert rules use only exported metrics and cover timeouts, failure rate, a stuck queue and open circuits', async () => {
+  it('the alert rules use only exported metrics and cover timeouts, failure rate, a stuck queue, open circuits, and being unable to watch', async () => {
     const rules = await fs.readFile(path.join(EXAMPLES, 'prometheus/vidq-alerts.yml'), 'utf8');
     expect(used(rules).filter((name) => !exported.has(name))).toEqual([]);
-    for (const alert of ['VidqJobsTimingOut', 'VidqJobFailureRateHigh', 'VidqQueueStuck', 'VidqWebhookCircuitsOpen'])
+    for (const alert of [
+      'VidqJobsTimingOut',
+      'VidqJobFailureRateHigh',
+      'VidqQueueStuck',
+      'VidqWebhookCircuitsOpen',
+      'VidqClusterGaugesUnread',
+      'VidqTargetDown',
+      'VidqAdminAlertDeliveriesFailing',
+    ])
       expect(rules).toContain(`alert: ${alert}`);
   });
 

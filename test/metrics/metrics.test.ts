@@ -9,6 +9,8 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql, wsClient } from '../helpers/graphql';
 import { seedVideo, waitFor, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
+import { buildSchema, parse } from 'graphql';
+import { KNOWN_OPERATION_NAMES, MAX_CLIENT_OPERATION_NAMES, operationLabel, OTHER_OPERATION } from '../../src/metrics/graphql-plugin';
 import { freePort } from '../helpers/pg-urls';
 import { killAllVidq, spawnVidq, untilServing } from '../helpers/processes';
 import { upload } from '../helpers/upload';
@@ -96,16 +98,64 @@ describe('GET /metrics', () => {
     expect(text).not.toMatch(/(job|vid|usr|key)_[a-z0-9]{20}/); // never an id in a label
   });
 
-  it('counts GraphQL operations by name, and times them', async () => {
+  it('counts GraphQL operations by name (the root field when they have none), and times them', async () => {
     const before = await scrape();
+    const delta = (after: Samples, series: string) => value(after, series) - value(before, series);
     await gql(app.url, user.key, 'query Viewer { viewer { id } }');
     await gql(app.url, user.key, '{ pricing { models { model } } }');
+    await gql(app.url, user.key, 'query Job($id: ID!) { job(id: $id) { __typename } }', { id: 'job_unknown' }); // the SDK's
+    await gql(app.url, user.key, '{ me: viewer { id } }'); // the field's name, never the alias
     const after = await scrape();
-    expect(value(after, 'vidq_graphql_requests_total{operation="Viewer"}') - value(before, 'vidq_graphql_requests_total{operation="Viewer"}')).toBe(1);
-    expect(value(after, 'vidq_graphql_requests_total{operation="pricing"}') - value(before, 'vidq_graphql_requests_total{operation="pricing"}')).toBe(1);
-    expect(value(after, 'vidq_graphql_request_duration_seconds_count{operation="Viewer"}')).toBe(
-      value(before, 'vidq_graphql_request_duration_seconds_count{operation="Viewer"}') + 1,
+    expect(delta(after, 'vidq_graphql_requests_total{operation="Viewer"}')).toBe(1);
+    expect(delta(after, 'vidq_graphql_requests_total{operation="viewer"}')).toBe(1);
+    expect(delta(after, 'vidq_graphql_requests_total{operation="pricing"}')).toBe(1);
+    expect(delta(after, 'vidq_graphql_requests_total{operation="Job"}')).toBe(1);
+    expect(after.has('vidq_graphql_requests_total{operation="me"}')).toBe(false);
+    expect(delta(after, 'vidq_graphql_request_duration_seconds_count{operation="Viewer"}')).toBe(1);
+  });
+
+  it('adds a bounded number of series for operation names a client makes up', async () => {
+    const named = (samples: Samples) => [...samples.keys()].filter((key) => key.startsWith('vidq_graphql_requests_total{operation="Made_Up_'));
+    const before = await scrape();
+    const sent = MAX_CLIENT_OPERATION_NAMES + 20;
+    for (let i = 0; i < sent; i++) {
+      const res = await gql(app.url, user.key, `query Made_Up_${i}_${Math.random().toString(36).slice(2)} { viewer { id } }`);
+      expect(res.body.data.viewer.id).toBe(user.id);
+    }
+    // Validated documents only reach the counter, so a field that does not exist makes no series either.
+    expect((await gql(app.url, user.key, 'query Q { noSuchField }')).body.errors).toBeDefined();
+    const after = await scrape();
+    // Names other tests of this file sent count against the same bound: fewer than the maximum are new.
+    const kept = named(after).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(MAX_CLIENT_OPERATION_NAMES);
+    expect(value(after, 'vidq_graphql_requests_total{operation="viewer"}') - value(before, 'vidq_graphql_requests_total{operation="viewer"}')).toBe(
+      sent - kept,
     );
+    expect(named(before)).toEqual([]);
+  });
+
+  it('labels a document by its name while names are under the bound, else by a root field the schema knows, else `other`', () => {
+    const schema = buildSchema('type Query { viewer: String } type Mutation { submitJob: String }');
+    const full = new Set(Array.from({ length: MAX_CLIENT_OPERATION_NAMES }, (_, i) => `Seen${i}`));
+    const label = (source: string, names = full) => operationLabel(schema, parse(source), undefined, names);
+    expect(label('query Mine { viewer }', new Set())).toBe('Mine');
+    expect(label('query Seen3 { viewer }')).toBe('Seen3');
+    expect(label('query Mine { viewer }')).toBe('viewer');
+    expect(label('mutation { ...F } fragment F on Mutation { submitJob }')).toBe('submitJob');
+    expect(label('query Mine { ... on Query { viewer } }')).toBe('viewer');
+    expect(label('query SubmitJob { viewer }')).toBe('SubmitJob');
+    expect(label('query Mine { madeUp }')).toBe(OTHER_OPERATION);
+    expect(label('subscription Mine { viewer }')).toBe(OTHER_OPERATION); // no Subscription type
+    expect(label('query A { viewer } query B { viewer }', new Set())).toBe(OTHER_OPERATION); // which one is not said
+    expect(label('query Q { __typename }')).toBe('__typename');
+  });
+
+  it('labels with every operation name the SDK sends, and no other name', async () => {
+    const source = await fs.readFile(path.resolve(import.meta.dirname, '../../clients/sdk/src/operations.ts'), 'utf8');
+    const sdk = [...source.matchAll(/^\s*(?:query|mutation|subscription) ([A-Za-z_][A-Za-z0-9_]*)/gm)].map(([, name]) => name);
+    expect(sdk.length).toBeGreaterThan(0);
+    expect([...KNOWN_OPERATION_NAMES].sort()).toEqual([...new Set(sdk)].sort());
   });
 
   it('counts uploads by result and the bytes of the videos made', async () => {
@@ -154,19 +204,35 @@ describe('GET /metrics', () => {
     expect(delta('vidq_webhook_delivery_seconds_count')).toBe(1);
   });
 
-  it('reports failed deliveries and open circuits', async () => {
+  it('reports failed deliveries, and a webhookUrl circuit as open while a delivery waits behind it', async () => {
     receiver.setBehaviour({ status: 500 });
+    const url = `${receiver.url}/broken`;
+    const delivered = async (jobId: string, status: string) =>
+      (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${jobId} and status = ${status}`).length > 0;
     const before = await scrape();
-    const id = await submit('default', { webhookUrl: `${receiver.url}/broken` });
+    const id = await submit('default', { webhookUrl: url });
     await waitForStatus(app, id, ['COMPLETED']);
+    await waitFor('the delivery to fail', () => delivered(id, 'FAILED'));
+    // Threshold 1: that failure opened the URL's circuit, but nothing waits behind it (no retries): an
+    // abandoned URL must not hold the alert up.
     await waitFor(
-      'the delivery to fail',
-      async () => (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${id} and status = 'FAILED'`).length > 0,
+      'the circuit to be open',
+      async () => (await app.services.database.sql`select 1 from webhook_url_circuits where url = ${url} and circuit_state = 'OPEN'`).length > 0,
     );
     await new Promise((r) => setTimeout(r, 1100)); // past the gauges' one-second cache
-    const after = await scrape();
-    expect(value(after, 'vidq_webhook_deliveries_total{result="FAILED"}') - value(before, 'vidq_webhook_deliveries_total{result="FAILED"}')).toBe(1);
-    expect(value(after, 'vidq_webhook_circuits_open')).toBeGreaterThanOrEqual(1); // threshold 1: that failure opened it
+    const failed = await scrape();
+    expect(value(failed, 'vidq_webhook_deliveries_total{result="FAILED"}') - value(before, 'vidq_webhook_deliveries_total{result="FAILED"}')).toBe(1);
+    expect(value(failed, 'vidq_webhook_circuits_open')).toBe(0);
+    // The next job's delivery to that URL waits for the cool-down (a minute): now the circuit counts.
+    const next = await submit('default', { webhookUrl: url });
+    await waitForStatus(app, next, ['COMPLETED']);
+    await waitFor(
+      'the delivery to wait',
+      async () =>
+        (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${next} and status = 'PENDING' and next_attempt_at > now()`).length >
+        0,
+    );
+    await waitFor('the gauge to count the circuit', async () => value(await scrape(), 'vidq_webhook_circuits_open') === 1);
     receiver.setBehaviour({});
   });
 
@@ -226,5 +292,27 @@ describe('GET /metrics', () => {
     expect((await fetch(`${url}/graphql`)).status).toBe(404); // no GraphQL in a worker
     worker.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
+    expect(worker.output()).toContain('vidq started');
+    expect(worker.output()).not.toContain('METRICS_PORT is not set');
+  });
+
+  it('a worker-only process without METRICS_PORT warns at start that the alerts cannot see it', async () => {
+    const worker = spawnVidq(['serve', '--role', 'worker'], {
+      DATABASE_URL: app.database.url,
+      DATA_DIR: app.dataDir,
+      WORKER_PIPELINES: 'default',
+      JOB_STAGES: 'probe',
+    });
+    await waitFor('the worker to start', async () => worker.output().includes('vidq started'), 60_000);
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const warning = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('METRICS_PORT is not set'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(warning).toHaveLength(1);
+    expect(warning[0]!.level).toBe(40); // pino's warn
+    expect(warning[0]!.msg).toMatch(/alert rules on jobs and webhook deliveries .* cannot see what it does\. Set METRICS_PORT/);
   });
 });

@@ -1,12 +1,13 @@
-// Webhook housekeeping: a delivery whose queue job ended without finishing it is picked up again, and
-// finished deliveries go after the retention period.
+// Webhook housekeeping: a delivery whose queue job ended without finishing it is picked up again,
+// finished deliveries go after the retention period, and so do the circuits of jobs' webhook URLs
+// that nothing waits on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGBOSS_SCHEMA, QUEUES } from '../../src/queue/queues';
 import { removeExpiredDeliveries, resumeStrandedDeliveries } from '../../src/webhooks/housekeeping';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
-import { attemptLog, deliveryRow, emitTerminalEvent, waitForDelivery } from './helpers';
+import { attemptLog, createEndpoint, deliveryRow, emitTerminalEvent, waitForDelivery } from './helpers';
 
 let api: TestApp; // no workers: deliveries stay where the test puts them until a worker is started
 let user: TestUser;
@@ -116,5 +117,41 @@ describe('retention of deliveries', () => {
     expect((await deliveryRow(api, recent)).status).toBe('DELIVERED');
     expect((await deliveryRow(api, pending)).status).toBe('PENDING');
     await waitFor('nothing else removed', async () => ((await removeExpiredDeliveries(api.services)) === 0 ? true : null), 5000);
+  });
+});
+
+describe("circuits of jobs' webhook URLs", () => {
+  it('are removed by the retention run once no delivery of their owner waits on them and they are over an hour old; others stay', async () => {
+    const other = await api.createUser({ name: 'hooks-2' });
+    const sql = api.services.database.sql;
+    const circuit = async (ownerId: string, path: string, minutesAgo: number) => {
+      await sql`insert into webhook_url_circuits (owner_id, url, circuit_state, consecutive_failures, circuit_opened_at, next_probe_at, updated_at)
+        values (${ownerId}, ${hook.url + path}, 'OPEN', 5, now() - ${minutesAgo} * interval '1 minute',
+                now() - ${minutesAgo - 1} * interval '1 minute', now() - ${minutesAgo} * interval '1 minute')`;
+    };
+    // A URL a customer stopped using: its last delivery failed for good, two hours ago.
+    const abandoned = (await emitTerminalEvent(api, user.id, { webhookUrl: `${hook.url}/abandoned` })).deliveries[0]!.id;
+    await sql`update webhook_deliveries set status = 'FAILED' where id = ${abandoned}`;
+    await circuit(user.id, '/abandoned', 120);
+    // Old, but a delivery waits behind it: the circuit is what holds it back.
+    await emitTerminalEvent(api, user.id, { webhookUrl: `${hook.url}/waiting` });
+    await circuit(user.id, '/waiting', 120);
+    // Nothing waits, but it opened ten minutes ago: a new job to that URL still finds it open.
+    await circuit(user.id, '/recent', 10);
+    // Deliveries wait for these URLs, but another owner's job's, and this owner's endpoint's: neither
+    // goes through this owner's webhookUrl circuit.
+    await emitTerminalEvent(api, other.id, { webhookUrl: `${hook.url}/shared` });
+    await circuit(user.id, '/shared', 120);
+    await createEndpoint(api, user, `${hook.url}/endpoint`);
+    const viaEndpoint = (await emitTerminalEvent(api, user.id)).deliveries;
+    expect(viaEndpoint.map((d) => [d.url, d.status])).toEqual([[`${hook.url}/endpoint`, 'PENDING']]);
+    await circuit(user.id, '/endpoint', 120);
+
+    await removeExpiredDeliveries(api.services); // the maintenance job's retention step
+    const left = await sql<{ owner_id: string; url: string }[]>`select owner_id, url from webhook_url_circuits order by url`;
+    expect(left.map((r) => [r.owner_id, r.url.slice(hook.url.length)])).toEqual([
+      [user.id, '/recent'],
+      [user.id, '/waiting'],
+    ]);
   });
 });
