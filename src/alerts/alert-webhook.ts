@@ -12,6 +12,7 @@ import { alerts } from '../db/schema/index';
 import { PGBOSS_SCHEMA, QUEUES } from '../queue/queues';
 import type { Services } from '../services';
 import { sendWebhook } from '../webhooks/http-sender';
+import { urlOrigin } from '../webhooks/redact-url';
 import { signWebhook } from '../webhooks/signing';
 import type { AlertRow } from '../db/schema/index';
 
@@ -86,6 +87,8 @@ export async function deliverAlert(services: Services, alertId: string): Promise
     : { 'webhook-id': alert.id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) };
   // The URL is the operator's own configuration, so private addresses are allowed.
   const result = await sendWebhook({ url, body, headers, timeoutMs: 10_000, allowPrivate: true });
-  if (!result.ok) throw new AlertDeliveryFailed(`alert ${alert.id} to ${url}: ${result.error ?? `HTTP ${result.statusCode}`}`);
+  // The origin only: a Slack or Teams URL carries its token in the path, and this message is logged,
+  // kept in pg-boss's job output and shown as Alert.delivery.lastError.
+  if (!result.ok) throw new AlertDeliveryFailed(`alert ${alert.id} to ${urlOrigin(url)}: ${result.error ?? `HTTP ${result.statusCode}`}`);
   return { statusCode: result.statusCode, latencyMs: result.latencyMs };
 }

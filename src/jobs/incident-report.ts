@@ -1,10 +1,12 @@
 // A job's incident report: seed 002's escalation template, filled from what vidq stores, so that an
 // operator can paste one JSON into a support ticket (Job.incidentReport, `npx vidq jobs report JOB_ID`).
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { type JobRow, videos } from '../db/schema/index';
 import { ERROR_CATALOG } from '../errors/catalog';
-import { deliveriesOf, eventsOf, stagesOf } from './queries';
+import { publicDeliveryId } from '../webhooks/delivery-id';
+import { urlOrigin } from '../webhooks/redact-url';
+import { deliveriesOf, stagesOf } from './queries';
 
 /** Seconds a job may reasonably take before it is "slow": its source's length times the model's factor, plus a minute. */
 const EXPECTED_FACTOR: Record<string, number> = { FAST: 1, ORIGINAL: 2, PRO: 4 };
@@ -26,13 +28,81 @@ function symptomOf(job: JobRow, sourceSeconds: number, now: number): string {
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
+interface ReportEvent {
+  sequence: number;
+  type: string;
+  status: string;
+  stage: string | null;
+  at: string;
+  error_code: string | null;
+  progress: number;
+  stage_progress: number | null;
+  /** On the last PROGRESS event of a run: how many PROGRESS events between it and the run's first are left out. */
+  omitted: number;
+}
+
+/**
+ * The job's events for the report, with PROGRESS events summarised in the database: a long job writes
+ * a few per second, thousands in all, which would bury the events support needs. Of each run of
+ * PROGRESS events (those between two other events, per stage) only the first and the last are kept;
+ * the last says how many were left out between them.
+ */
+async function reportEvents(db: Db, jobId: string): Promise<{ events: ReportEvent[]; total: number }> {
+  const rows = await db.execute<{
+    sequence: number;
+    type: string;
+    status: string;
+    stage: string | null;
+    at: string;
+    error_code: string | null;
+    progress: number;
+    stage_progress: number | null;
+    nth: number;
+    run_length: number;
+    total: number;
+  }>(sql`
+    select sequence, type, status, stage, to_json(at) #>> '{}' as at, error_code, progress, stage_progress, nth, run_length, total
+    from (
+      select *,
+             row_number() over (partition by run, stage, type order by sequence)::int as nth,
+             count(*) over (partition by run, stage, type)::int as run_length,
+             count(*) over ()::int as total
+      from (
+        select sequence, type, status, stage, at, error ->> 'code' as error_code, progress,
+               (data ->> 'stageProgress')::float8 as stage_progress,
+               -- A run ends at every event that is not PROGRESS: each one starts the next run.
+               count(*) filter (where type <> 'PROGRESS') over (order by sequence) as run
+        from job_events
+        where job_id = ${jobId}
+      ) numbered
+    ) ranked
+    where type <> 'PROGRESS' or nth = 1 or nth = run_length
+    order by sequence`);
+  const list = [...rows];
+  return {
+    total: list[0]?.total ?? 0,
+    events: list.map((r) => ({
+      sequence: r.sequence,
+      type: r.type,
+      status: r.status,
+      stage: r.stage,
+      at: new Date(r.at).toISOString(),
+      error_code: r.error_code,
+      progress: r.progress,
+      stage_progress: r.stage_progress,
+      omitted: r.type === 'PROGRESS' && r.nth === r.run_length ? Math.max(0, r.run_length - 2) : 0,
+    })),
+  };
+}
+
 export async function incidentReport(db: Db, job: JobRow, now = Date.now()): Promise<Record<string, unknown>> {
   const [[video], stages, events, deliveries] = await Promise.all([
     db.select({ metadata: videos.metadata }).from(videos).where(eq(videos.id, job.videoId)),
     stagesOf(db, job.id),
-    eventsOf(db, job.id),
+    reportEvents(db, job.id),
     deliveriesOf(db, job.id),
   ]);
+  const progressOmitted = events.total - events.events.length;
   const meta = video?.metadata;
   const code = job.error?.code ?? null;
   return {
@@ -64,14 +134,28 @@ export async function incidentReport(db: Db, job: JobRow, now = Date.now()): Pro
       finished_at: iso(s.finishedAt),
       error: s.error,
     })),
-    events: events.map((e) => ({ sequence: e.sequence, type: e.type, status: e.status, stage: e.stage, at: iso(e.at), error_code: e.error?.code ?? null })),
+    events: events.events.map(({ omitted, progress, stage_progress, ...e }) =>
+      e.type === 'PROGRESS' ? { ...e, progress, stage_progress, ...(omitted ? { progress_events_omitted: omitted } : {}) } : e,
+    ),
+    events_summary: {
+      total: events.total,
+      listed: events.events.length,
+      progress_events_omitted: progressOmitted,
+      note: 'Of each run of PROGRESS events only the first and the last are listed; progress_events_omitted on the last counts those left out.',
+    },
+    // Public ids (whd_…) as the API answers them; the URL by its origin only, since a receiver's path
+    // or query may carry its token and this report is pasted into tickets.
     webhook_deliveries: deliveries.map((d) => ({
-      id: d.id,
+      id: publicDeliveryId(d.id),
       event_type: d.eventType,
+      url: urlOrigin(d.url),
+      endpoint_id: d.endpointId,
       status: d.status,
       attempts: d.attempts,
       last_status_code: d.lastStatusCode,
+      last_error: d.lastError,
       error_code: d.errorCode,
+      created_at: iso(d.createdAt),
       delivered_at: iso(d.deliveredAt),
     })),
   };

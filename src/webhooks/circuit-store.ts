@@ -7,6 +7,7 @@ import { raiseAlert } from '../alerts/alerts';
 import type { Db, DbOrTx } from '../db/client';
 import { webhookEndpoints, webhookUrlCircuits } from '../db/schema/index';
 import { CLOSED_CIRCUIT, type CircuitOptions, type CircuitState, type CircuitStateName, onDeliveryResult } from './circuit';
+import { urlOrigin } from './redact-url';
 import type { EndpointRow } from '../db/schema/index';
 
 /** Whose circuit: an endpoint's, or the URL a user's jobs name in webhookUrl. */
@@ -69,9 +70,14 @@ async function lockCircuit(
     const [row] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, target.endpointId)).for('update');
     return row ? { state: circuitOf(row), ownerId: row.ownerId, url: row.url, endpointId: row.id } : null;
   }
-  await tx.insert(webhookUrlCircuits).values({ ownerId: target.ownerId, url: target.url }).onConflictDoNothing();
-  const [row] = await tx.select().from(webhookUrlCircuits).where(urlRow(target)).for('update');
-  return { state: circuitOf(row), ownerId: target.ownerId, url: target.url, endpointId: null };
+  // A success to the URL, or the sweep of idle circuits (housekeeping.ts), may delete the row between
+  // the two statements (each sees what is committed when it starts): then it is inserted again.
+  for (let tries = 1; ; tries++) {
+    await tx.insert(webhookUrlCircuits).values({ ownerId: target.ownerId, url: target.url }).onConflictDoNothing();
+    const [row] = await tx.select().from(webhookUrlCircuits).where(urlRow(target)).for('update');
+    if (row) return { state: circuitOf(row), ownerId: target.ownerId, url: target.url, endpointId: null };
+    if (tries === 3) throw new Error('the circuit of a webhookUrl was deleted three times while it was being locked');
+  }
 }
 
 /**
@@ -121,10 +127,17 @@ export async function recordCircuitResult(
   return { opened, closed: false, state: next };
 }
 
+// The alert is POSTed to the operator's chat channel and kept in its history, so it names the URL by
+// its origin only (a receiver's path or query often carries its token). The endpoint id, or the owner
+// and that origin for a job's webhookUrl, is enough for an admin to find what broke and whose it is.
 async function raiseCircuitOpenAlert(tx: DbOrTx, circuit: { ownerId: string; url: string; endpointId: string | null }, next: CircuitState, ctx: FoldContext) {
   const until = next.nextProbeAt!.toISOString();
   const seconds = Math.max(1, Math.round(ctx.timeoutMs / 1000));
-  const what = circuit.endpointId ? `Webhook endpoint ${circuit.endpointId} (${circuit.url})` : `The webhookUrl ${circuit.url} of your jobs`;
+  const origin = urlOrigin(circuit.url);
+  const what = circuit.endpointId
+    ? `Webhook endpoint ${circuit.endpointId} (at ${origin}) of owner ${circuit.ownerId}`
+    : `The webhookUrl at ${origin} of owner ${circuit.ownerId}'s jobs`;
+  const target = circuit.endpointId ? `endpoint ${circuit.endpointId}'s URL (at ${origin})` : `the jobs' webhookUrl (at ${origin})`;
   const where = circuit.endpointId ? "the endpoint's deliveries show" : "the jobs' webhookDeliveries show";
   await raiseAlert(tx, {
     kind: 'WEBHOOK_CIRCUIT_OPEN',
@@ -133,9 +146,15 @@ async function raiseCircuitOpenAlert(tx: DbOrTx, circuit: { ownerId: string; url
     endpointId: circuit.endpointId,
     message: `${what} failed ${next.consecutiveFailures} delivery attempts in a row; its circuit is open and its deliveries wait until ${until}.`,
     nextStep:
-      `Check that ${circuit.url} is reachable and answers 2xx within ${seconds} second${seconds === 1 ? '' : 's'} (${where} ` +
+      `Check that ${target} is reachable and answers 2xx within ${seconds} second${seconds === 1 ? '' : 's'} (${where} ` +
       `each attempt's status code and error). vidq sends one probe at ${until}; a success closes the circuit ` +
       `and the waiting deliveries follow.${circuit.endpointId ? ' sendTestWebhook checks a fix at once.' : ''}`,
-    data: { url: circuit.url, consecutiveFailures: next.consecutiveFailures, nextProbeAt: until },
+    data: {
+      endpointId: circuit.endpointId,
+      ownerId: circuit.ownerId,
+      urlOrigin: origin,
+      consecutiveFailures: next.consecutiveFailures,
+      nextProbeAt: until,
+    },
   });
 }

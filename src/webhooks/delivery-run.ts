@@ -385,7 +385,7 @@ async function recordFailure(
           nextStep:
             'If the receiver moved, point the endpoint at its new URL (updateWebhookEndpoint); once it accepts deliveries again, ' +
             'enableWebhookEndpoint, then redeliverWebhook for the events it missed. If it is gone for good, deleteWebhookEndpoint.',
-          data: { url: urlOrigin(disabled.url), deliveryId: publicDeliveryId(claim.id) },
+          data: { urlOrigin: urlOrigin(disabled.url), deliveryId: publicDeliveryId(claim.id) },
         });
         log.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled: 410 Gone');
       }

@@ -9,9 +9,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../../src/db/schema/index';
 import { incidentReport } from '../../src/jobs/incident-report';
+import { recordProgress } from '../../src/jobs/transitions';
+import { publicDeliveryId } from '../../src/webhooks/delivery-id';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
-import { seedVideo, waitFor, waitForStatus } from '../helpers/jobs';
+import { seedVideo, waitFor, waitForEvent, waitForStatus } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';
 
@@ -58,7 +60,7 @@ describe('the incident report', () => {
   it('of a failed job: the code, its HTTP status, the stage, the request id and the source', async () => {
     const { jobId, requestId } = await submit('exits', { stageOptions: { exitwith: { code: 65 } }, webhookUrl: `${receiver.url}/hook` });
     const job = await waitForStatus(app, jobId, ['FAILED']);
-    await receiver.waitFor(1);
+    await receiver.waitFor(1, 15_000);
     await waitFor(
       'the delivery',
       async () => (await app.services.database.sql`select 1 from webhook_deliveries where job_id = ${jobId} and status = 'DELIVERED'`).length > 0,
@@ -81,7 +83,78 @@ describe('the incident report', () => {
       expect.objectContaining({ name: 'exitwith', status: 'FAILED', attempts: 1, error: expect.objectContaining({ code: 'VIDEO_CORRUPT' }) }),
     ]);
     expect(report.events.map((e: { type: string }) => e.type)).toEqual(['QUEUED', 'STARTED', 'STAGE_STARTED', 'FAILED']);
-    expect(report.webhook_deliveries).toEqual([expect.objectContaining({ event_type: 'job.failed', status: 'DELIVERED', attempts: 1, last_status_code: 200 })]);
+    const [delivery] = await app.services.database.sql<{ id: string }[]>`select id from webhook_deliveries where job_id = ${jobId}`;
+    expect(report.webhook_deliveries).toEqual([
+      expect.objectContaining({
+        id: publicDeliveryId(delivery.id),
+        event_type: 'job.failed',
+        url: receiver.url,
+        status: 'DELIVERED',
+        attempts: 1,
+        last_status_code: 200,
+        last_error: null,
+      }),
+    ]);
+  });
+
+  it('names each webhook delivery by its whd_ id and its URL by its origin only, with why its last attempt failed', async () => {
+    const failing = await startReceiver({ status: 503 });
+    try {
+      const { jobId } = await submit('exits', {
+        stageOptions: { exitwith: { code: 65 } },
+        webhookUrl: `${failing.url}/hooks/pathtoken8e1?token=querytoken2c7`,
+      });
+      await waitForStatus(app, jobId, ['FAILED']);
+      // The first attempt failed; the delivery waits for its retry.
+      const [row] = await waitFor('a failed attempt', async () => {
+        const rows = await app.services.database.sql<{ id: string }[]>`select id from webhook_deliveries where job_id = ${jobId} and attempts >= 1`;
+        return rows.length ? rows : null;
+      });
+      const report = await reportOf(jobId);
+      expect(report.webhook_deliveries).toEqual([
+        expect.objectContaining({
+          id: publicDeliveryId(row.id),
+          url: failing.url,
+          status: 'PENDING',
+          attempts: 1,
+          last_status_code: 503,
+          last_error: 'HTTP 503',
+        }),
+      ]);
+      expect(JSON.stringify(report)).not.toMatch(/pathtoken8e1|querytoken2c7/);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('lists the first and the last PROGRESS event of each run and counts the ones left out', async () => {
+    const { jobId } = await submit('hangs');
+    // The stage's own report (0.1) comes first; then many more, as a long transcode writes them.
+    await waitForEvent(app, jobId, (e) => e.type === 'PROGRESS');
+    const [job] = await app.services.database.db.select().from(jobs).where(eq(jobs.id, jobId));
+    for (let i = 1; i <= 200; i++) await recordProgress(app.services.database.db, job, 'hang', 0.1 + i * 0.004, 0.1 + i * 0.004);
+    const [{ total, progress }] = await app.services.database.sql<{ total: number; progress: number }[]>`
+      select count(*)::int as total, (count(*) filter (where type = 'PROGRESS'))::int as progress from job_events where job_id = ${jobId}`;
+    expect(progress).toBeGreaterThanOrEqual(201);
+
+    const report = await reportOf(jobId);
+    expect(report.events.map((e: { type: string }) => e.type)).toEqual(['QUEUED', 'STARTED', 'STAGE_STARTED', 'PROGRESS', 'PROGRESS']);
+    const [first, last] = report.events.slice(3);
+    expect(first).toMatchObject({ stage: 'hang', stage_progress: 0.1 });
+    expect(first).not.toHaveProperty('progress_events_omitted');
+    expect(last).toMatchObject({
+      stage: 'hang',
+      progress: expect.closeTo(0.9, 5),
+      stage_progress: expect.closeTo(0.9, 5),
+      progress_events_omitted: progress - 2,
+    });
+    expect(report.events_summary).toMatchObject({ total, listed: 5, progress_events_omitted: progress - 2, note: expect.stringMatching(/first and the last/) });
+
+    // A run ends at the next other event: after the cancellation, that event is listed in its place.
+    await gql(app.url, user.key, 'mutation($id: ID!) { cancelJob(id: $id) { __typename } }', { id: jobId });
+    await waitForStatus(app, jobId, ['CANCELLED']);
+    const ended = await reportOf(jobId);
+    expect(ended.events.map((e: { type: string }) => e.type)).toEqual(['QUEUED', 'STARTED', 'STAGE_STARTED', 'PROGRESS', 'PROGRESS', 'CANCELLED']);
   });
 
   it('of a timed-out job says so; of a completed one that there is no incident', async () => {
@@ -108,7 +181,8 @@ describe('the incident report', () => {
   });
 
   it('is printed by `npx vidq jobs report JOB_ID`', async () => {
-    const [row] = await app.services.database.sql`select id from jobs where pipeline = 'exits' limit 1`;
+    // The first failed job: its delivery is done, so its report does not change between the two reads.
+    const [row] = await app.services.database.sql`select id from jobs where pipeline = 'exits' order by created_at limit 1`;
     const { stdout } = await run(process.execPath, ['bin/vidq.js', 'jobs', 'report', row.id], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: app.database.url, DATA_DIR: app.dataDir },

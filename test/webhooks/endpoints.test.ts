@@ -7,14 +7,14 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/db/ids';
-import { webhookEndpoints } from '../../src/db/schema/index';
+import { users, webhookEndpoints } from '../../src/db/schema/index';
 import { generateWebhookSecret } from '../../src/webhooks/signing';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
 import { seedVideo, SUBMIT } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
-import { attemptLog, CREATE_ENDPOINT, createEndpoint, emitTerminalEvent, FAST_WEBHOOKS, waitForDelivery } from './helpers';
+import { attemptLog, CREATE_ENDPOINT, createEndpoint, emitTerminalEvent, FAST_WEBHOOKS, signatureValid, viewerSecret, waitForDelivery } from './helpers';
 
 let app: TestApp;
 let strict: TestApp;
@@ -284,6 +284,91 @@ describe('changing endpoints', () => {
       lastError: expect.stringMatching(/endpoint was deleted/),
     });
     expect(await waitForDelivery(app, done.id)).toMatchObject({ status: 'DELIVERED', endpointId: null });
+  });
+});
+
+describe('rotating a signing secret', () => {
+  const ROTATED = `mutation ($id: ID!) { rotateWebhookSecret(endpointId: $id) {
+    __typename ... on RotateWebhookSecretSuccess { secret endpoint { previousSecretExpiresAt } } ... on Error { code detail } } }`;
+  const ROTATED_VIEWER = `mutation { rotateViewerWebhookSecret { secret previousSecretExpiresAt } }`;
+  const rotate = async (user: TestUser, id: string) => {
+    const r = (await gql(app.url, user.key, ROTATED, { id })).body.data.rotateWebhookSecret;
+    expect(r.__typename).toBe('RotateWebhookSecretSuccess');
+    return { secret: r.secret as string, expiresAt: r.endpoint.previousSecretExpiresAt as string };
+  };
+  const rotateViewer = async (user: TestUser) => {
+    const r = (await gql(app.url, user.key, ROTATED_VIEWER)).body.data.rotateViewerWebhookSecret;
+    return { secret: r.secret as string, expiresAt: r.previousSecretExpiresAt as string };
+  };
+  /** The request a delivery of a fresh terminal event made to `path` on the receiver. */
+  const deliveredTo = async (user: TestUser, path: string, webhookUrl?: string) => {
+    const { deliveries } = await emitTerminalEvent(app, user.id, { webhookUrl });
+    const row = await waitForDelivery(app, deliveries[0].id);
+    expect(row.status).toBe('DELIVERED');
+    return hook.requests.filter((r) => r.path === path && r.headers['webhook-id'] === row.eventId).at(-1)!;
+  };
+  const hoursLeft = (iso: string) => (new Date(iso).getTime() - Date.now()) / 3_600_000;
+
+  it('concurrent rotateWebhookSecret calls take turns: all answer the one new secret, which signs beside the original', async () => {
+    const user = await app.createUser();
+    const endpoint = await createEndpoint(app, user, `${hook.url}/rotated-together`);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => rotate(user, endpoint.id)));
+    expect(new Set(answers.map((a) => a.secret)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.expiresAt)).size).toBe(1);
+    const [{ secret }] = answers;
+    expect(secret).not.toBe(endpoint.secret);
+    const req = await deliveredTo(user, '/rotated-together');
+    expect(signatureValid(endpoint.secret, req)).toBe(true);
+    expect(signatureValid(secret, req)).toBe(true);
+  });
+
+  it('a second rotation during the overlap keeps the original signing and answers the rotation in progress; after the overlap a new secret comes', async () => {
+    const user = await app.createUser();
+    const endpoint = await createEndpoint(app, user, `${hook.url}/rotated-twice`);
+    const first = await rotate(user, endpoint.id);
+    expect(hoursLeft(first.expiresAt)).toBeGreaterThan(23.9);
+    expect(await rotate(user, endpoint.id)).toEqual(first);
+    const during = await deliveredTo(user, '/rotated-twice');
+    expect(signatureValid(endpoint.secret, during)).toBe(true);
+    expect(signatureValid(first.secret, during)).toBe(true);
+
+    // Once the overlap is over, a rotation issues a new secret; the one it replaces signs beside it.
+    await app.services.database.db
+      .update(webhookEndpoints)
+      .set({ previousSecretExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(webhookEndpoints.id, endpoint.id));
+    const next = await rotate(user, endpoint.id);
+    expect(next.secret).not.toBe(first.secret);
+    expect(hoursLeft(next.expiresAt)).toBeGreaterThan(23.9);
+    const after = await deliveredTo(user, '/rotated-twice');
+    expect(signatureValid(next.secret, after)).toBe(true);
+    expect(signatureValid(first.secret, after)).toBe(true);
+    expect(signatureValid(endpoint.secret, after)).toBe(false);
+  });
+
+  it("rotateViewerWebhookSecret behaves the same for the secret of jobs' own webhookUrl", async () => {
+    const user = await app.createUser();
+    const original = await viewerSecret(app, user);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => rotateViewer(user)));
+    expect(new Set(answers.map((a) => a.secret)).size).toBe(1);
+    const [rotated] = answers;
+    expect(rotated.secret).not.toBe(original);
+    expect(await viewerSecret(app, user)).toBe(rotated.secret);
+    expect(await rotateViewer(user)).toEqual(rotated);
+    const during = await deliveredTo(user, '/viewer-rotation', `${hook.url}/viewer-rotation`);
+    expect(signatureValid(original, during)).toBe(true);
+    expect(signatureValid(rotated.secret, during)).toBe(true);
+
+    await app.services.database.db
+      .update(users)
+      .set({ previousWebhookSecretExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(users.id, user.id));
+    const next = await rotateViewer(user);
+    expect(next.secret).not.toBe(rotated.secret);
+    const after = await deliveredTo(user, '/viewer-rotation', `${hook.url}/viewer-rotation`);
+    expect(signatureValid(next.secret, after)).toBe(true);
+    expect(signatureValid(rotated.secret, after)).toBe(true);
+    expect(signatureValid(original, after)).toBe(false);
   });
 });
 

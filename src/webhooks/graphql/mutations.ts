@@ -99,7 +99,8 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
 );
 
 const RotateWebhookSecretSuccess = builder.objectRef<EndpointWithSecret>('RotateWebhookSecretSuccess').implement({
-  description: 'The new secret, shown this once. The previous one keeps signing beside it for 24 hours (endpoint.previousSecretExpiresAt).',
+  description:
+    'The new secret. The previous one keeps signing beside it for 24 hours (endpoint.previousSecretExpiresAt); rotating again before then answers this same rotation.',
   fields: (t) => ({
     endpoint: t.field({ type: WebhookEndpointRef, resolve: (r) => r.endpoint }),
     secret: t.exposeString('secret'),
@@ -116,7 +117,8 @@ builder.mutationField('rotateWebhookSecret', (t) =>
 );
 
 const RotatedViewerSecretRef = builder.objectRef<{ secret: string; previousSecretExpiresAt: Date }>('RotatedViewerWebhookSecret').implement({
-  description: 'The new viewer.webhookSecret. The previous one keeps signing beside it until previousSecretExpiresAt (24 hours).',
+  description:
+    'The new viewer.webhookSecret. The previous one keeps signing beside it until previousSecretExpiresAt (24 hours); rotating again before then answers this same rotation.',
   fields: (t) => ({
     secret: t.exposeString('secret'),
     previousSecretExpiresAt: t.field({ type: 'DateTime', resolve: (r) => r.previousSecretExpiresAt }),
