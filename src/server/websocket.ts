@@ -167,6 +167,8 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
     if (params) (ctx as { connectionParams?: Record<string, unknown> }).connectionParams = params;
     else if (ctx.connectionParams) paramsByKey.set(keyId, ctx.connectionParams);
     sockets.add(connection);
+    // watch() reads the key once more after registering it: a revocation since authenticate() above,
+    // whose NOTIFY came while nothing watched the key, still closes the socket (4403).
     keyRevocations.watch(keyId, connection);
     return true;
   }

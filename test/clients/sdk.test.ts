@@ -264,7 +264,7 @@ describe('SDK jobs', () => {
       await download.arrayBuffer();
 
       // The job.completed delivery, checked with the SDK's verifyWebhook and the user's secret.
-      const [delivery] = await receiver.waitFor(1);
+      const [delivery] = await receiver.waitFor(1, 15_000);
       const secret = (await gql(app.url, user.key, '{ viewer { webhookSecret } }')).body.data.viewer.webhookSecret as string;
       const event = verifyWebhook(secret, delivery.body, delivery.headers);
       expect(event.type).toBe('job.completed');

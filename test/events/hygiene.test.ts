@@ -39,13 +39,35 @@ function socket(key: string | null, opts?: { autoPong?: boolean }) {
 
 const subscribe = (s: RawSocket, id: string) => s.send({ id, type: 'subscribe', payload: { query: JOB_EVENTS } });
 
+/** application_name of the live hub's read pool (src/live/hub.ts), where watched keys are read again. */
+const HUB_READ_POOL = 'vidq-events-read';
+
+const REVOKED_REASON = 'Forbidden: API key revoked (or its user disabled) while this socket was open.';
+
+/** Slots of a kind the key holds across API processes (limits/slots.ts). */
+async function slotsHeld(kind: 'ws' | 'sse', keyId: string): Promise<number> {
+  const [row] = await app.services.database.sql`select n from limit_slots where kind = ${kind} and key_id = ${keyId}`;
+  return row?.n ?? 0;
+}
+
+/** Fails with `what` unless `promise` settles within `ms` (a bound for a failure message, not a timing claim). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('keep-alive', () => {
   it('pings every WS_KEEPALIVE_SECONDS and keeps a socket that answers', async () => {
     const user = await app.createUser();
     const s = socket(user.key);
     await s.acked;
-    await new Promise((r) => setTimeout(r, 2_600));
-    expect(s.pings()).toBeGreaterThanOrEqual(2);
+    // A second ping comes only if the socket answered the first (one that did not is dropped instead).
+    await waitFor('two pings', async () => s.pings() >= 2, 10_000);
     expect(s.ws.readyState).toBe(s.ws.OPEN);
     s.ws.close();
   });
@@ -57,7 +79,7 @@ describe('keep-alive', () => {
     const started = Date.now();
     const closed = await s.closed;
     expect(closed.code).toBe(1006); // terminated: no close frame for a peer presumed dead
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(15_000); // after about 2 s; the bound only says it was not forgotten
   });
 });
 
@@ -70,8 +92,8 @@ describe('connection_init', () => {
     );
     expect(closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
     expect(Date.now() - opened).toBeGreaterThanOrEqual(9_500);
-    expect(Date.now() - opened).toBeLessThan(12_500);
-  }, 20_000);
+    expect(Date.now() - opened).toBeLessThan(25_000); // the bound only says the 10 s are enforced, on a slow machine too
+  }, 40_000);
 });
 
 describe('connections per API key', () => {
@@ -216,13 +238,19 @@ describe('a revoked key', () => {
     clients.push(client);
     const viaClient = follow(client, JOB_EVENTS);
     const sse = sseCollect(app.url, user.key, JOB_EVENTS);
-    await new Promise((r) => setTimeout(r, 500)); // every stream is open and waiting
+    // Every connection is open and authenticated: both sockets and the stream hold their slots.
+    await waitFor(
+      'both sockets and the stream to hold their slots',
+      async () => (await slotsHeld('ws', user.keyId)) === 2 && (await slotsHeld('sse', user.keyId)) === 1,
+      10_000,
+    );
 
     const revokedAt = Date.now();
     expect(await revokeApiKey(app.services.database.db, user.keyId)).toBe(true);
     const closed = await s.closed;
-    expect(closed).toEqual({ code: 4403, reason: 'Forbidden: API key revoked (or its user disabled) while this socket was open.' });
-    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    expect(closed).toEqual({ code: 4403, reason: REVOKED_REASON });
+    // Far below WS_KEY_RECHECK_SECONDS (an hour): the revocation itself closed it.
+    expect(Date.now() - revokedAt).toBeLessThan(15_000);
     await expect(viaClient.done).rejects.toBeDefined();
     expect(closeCode).toBe(4403);
 
@@ -233,6 +261,54 @@ describe('a revoked key', () => {
     // And it cannot come back.
     const again = socket(user.key);
     expect((await again.closed).code).toBe(4403);
+  });
+
+  it('ends a socket and a stream that were being set up when it was revoked (authenticated, not yet watched)', async () => {
+    const user = await app.createUser();
+    const sql = app.services.database.sql;
+    // A socket watched already: its close says when this process has heard the revocation.
+    const witness = socket(user.key);
+    await witness.acked;
+    // The key's slot rows, locked: a socket and a stream authenticated meanwhile wait there to take
+    // their slot, before anything watches their key.
+    await sql`insert into limit_slots (kind, key_id, n, holders) values ('sse', ${user.keyId}, 0, '{}') on conflict do nothing`;
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((resolve) => (unlock = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holding = sql.begin(async (tx) => {
+      await tx`select 1 from limit_slots where kind in ('ws', 'sse') and key_id = ${user.keyId} for update`;
+      locked();
+      await unlocked;
+    });
+    try {
+      await isLocked;
+      const late = socket(user.key);
+      const sse = sseCollect(app.url, user.key, JOB_EVENTS);
+      sse.catch(() => {}); // awaited below; ended by the app's close if the test fails first
+      await waitFor(
+        'the socket and the stream to wait for their slots',
+        async () =>
+          (
+            await sql`select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into limit_slots%'`
+          )[0]!.n === 2,
+        10_000,
+      );
+      expect(await revokeApiKey(app.services.database.db, user.keyId)).toBe(true);
+      expect(await witness.closed).toEqual({ code: 4403, reason: REVOKED_REASON }); // the NOTIFY was heard
+      unlock();
+      await holding;
+      // Their slots taken, they are watched after the NOTIFY: only reading the key again can end them.
+      expect(await within(late.closed, 15_000, 'the late socket closed')).toEqual({ code: 4403, reason: REVOKED_REASON });
+      const ended = await within(sse, 15_000, 'the late stream ended');
+      expect(ended.status).toBe(200);
+      expect(ended.completed).toBe(true);
+      expect(ended.events.at(-1).errors[0].extensions.code).toBe('INVALID_API_KEY');
+    } finally {
+      unlock();
+      await holding;
+    }
   });
 
   it('leaves the sockets of other keys open', async () => {
@@ -253,16 +329,26 @@ describe('a revoked key', () => {
 
 describe('periodic re-check of open sockets', () => {
   it('closes the sockets of a user disabled in the database within WS_KEY_RECHECK_SECONDS', async () => {
+    const sql = app.services.database.sql;
+    const hubReads = () => sql`select pid, state, query from pg_stat_activity where datname = current_database() and application_name = ${HUB_READ_POOL}`;
+    const earlier = new Set((await hubReads()).map((r) => r.pid as number));
     const checking = await startTestApp({ database: app.database, dataDir: app.dataDir, env: { ROLE: 'api', WS_KEY_RECHECK_SECONDS: '1' } });
     try {
       const user = await checking.createUser();
       const s = openSocket(checking.url, user.key);
       sockets.push(s);
       await s.acked;
+      // The key was read once more after the socket was watched (the read that catches a revocation
+      // during the set-up) before the user is disabled: only the periodic re-check can close it now.
+      await waitFor(
+        'the new process to have checked the socket’s key',
+        async () => (await hubReads()).some((r) => !earlier.has(r.pid) && r.state === 'idle' && String(r.query).includes('"api_keys"')),
+        10_000,
+      );
       await checking.services.database.sql`update users set disabled_at = now() where id = ${user.id}`;
       const started = Date.now();
       expect((await s.closed).code).toBe(4403);
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeLessThan(15_000); // not the hour of the other app: this one's 1 s re-check
     } finally {
       await checking.close();
     }

@@ -100,7 +100,22 @@ describe('when the LISTEN connection drops', () => {
     try {
       const user = await other.createUser();
       const stream = sseCollect(other.url, user.key, JOB_EVENTS);
-      await new Promise((r) => setTimeout(r, 500)); // the stream is open and waiting
+      // The stream is open and watched, and its key was read once more after it was watched (the read
+      // that catches a revocation during the set-up): from now on only the NOTIFY, or the re-read after
+      // a reconnect, can end it. This process's hub is the only one on this database, and nothing else
+      // it reads goes to the key table.
+      await waitFor(
+        'the stream to hold its slot and its key to be checked',
+        async () => {
+          const [slot] = await other.services.database.sql`select n from limit_slots where kind = 'sse' and key_id = ${user.keyId}`;
+          if (slot?.n !== 1) return false;
+          const checked = await other.services.database.sql`
+            select 1 from pg_stat_activity
+            where datname = current_database() and application_name = 'vidq-events-read' and state = 'idle' and query like '%"api_keys"%'`;
+          return checked.length > 0;
+        },
+        10_000,
+      );
       const [listener] = (
         await other.services.database
           .sql`select pid from pg_stat_activity where application_name = ${LISTENER_APPLICATION_NAME} and datname = current_database()`

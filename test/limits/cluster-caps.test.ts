@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys';
 import { createUser } from '../../src/auth/users';
-import { LEASE_LOCK_CLASS } from '../../src/db/process-lease';
+import { LEASE_LOCK_CLASS, LIVE_LEASE_IDS } from '../../src/db/process-lease';
 import { WS_CLOSE_TOO_MANY_CONNECTIONS } from '../../src/server/ws-policy';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { waitFor } from '../helpers/jobs';
@@ -184,7 +184,7 @@ describe('an API process whose lease connection is lost (pg_terminate_backend, a
 describe('an API process killed with its connections', () => {
   it('frees its WebSocket and SSE slots for the other processes', async () => {
     const user = await createUser(a.services.database.db, { name: 'killed', credits: 0 });
-    const key = (await createApiKey(a.services.database.db, user.id)).key;
+    const { key, id: keyId } = await createApiKey(a.services.database.db, user.id);
     const victim = await spawnApi();
     const survivor = await spawnApi();
 
@@ -194,9 +194,20 @@ describe('an API process killed with its connections', () => {
     expect((await stream(victim.url, key)).status).toBe(200);
     expect((await socket(survivor.url, key).closed).code).toBe(WS_CLOSE_TOO_MANY_CONNECTIONS);
     expect((await stream(survivor.url, key)).status).toBe(429);
+    const sql = a.services.database.sql;
+    const [row] = await sql`select holders from limit_slots where kind = 'ws' and key_id = ${keyId}`;
+    const [victimLease] = Object.keys(row!.holders);
+    expect(row!.holders).toEqual({ [victimLease!]: 2 });
 
     victim.proc.kill('SIGKILL');
     await victim.proc.exited;
+    // A slot is the dead process's until its session is gone from PostgreSQL (its lease lock with it),
+    // which PostgreSQL notices on its own time after the process exits.
+    await waitFor(
+      'the killed process’s lease to be released',
+      async () => !(await sql`select ${victimLease!}::text = any(${sql.unsafe(LIVE_LEASE_IDS)}) as held`)[0]!.held,
+      30_000,
+    );
     // Nothing was given back; the survivor finds the dead process's share and takes it out.
     const fresh = [socket(survivor.url, key), socket(survivor.url, key)];
     await Promise.all(fresh.map((s) => s.acked));

@@ -168,6 +168,8 @@ class AllEventsFollower extends Follower<JobEventRow, JobEventRow> {
   start() {
     const live = liveFeeds(this.ctx);
     live.jobEvents.watchAll(this.filter, this);
+    // A revocation since the request was authenticated (before its slot was taken) is not missed:
+    // watch() reads the key once more after registering it.
     if (this.watchesRevocation) live.keyRevocations.watch(this.ctx.viewer.keyId, this);
   }
 
