@@ -34,9 +34,9 @@ async function read(services: Pick<Services, 'database' | 'stages'>) {
       select pipeline, count(*)::int as depth, coalesce(extract(epoch from now() - min(updated_at)), 0)::float8 as oldest
       from jobs where status = 'QUEUED' group by pipeline`,
     // Circuits that hold deliveries back now; HALF_OPEN (a probe in flight) is still open. A disabled
-    // endpoint sends nothing whatever its circuit says. A job's webhookUrl circuit (owner + URL) is
-    // removed only by a success to that URL, so one a customer stopped using would stay open for good:
-    // it counts only while a job's delivery to that URL, by that owner, is still PENDING behind it.
+    // endpoint sends nothing whatever its circuit says. A job's webhookUrl circuit (owner + URL) stays
+    // open after its last failure until a success or the idle sweep (housekeeping.ts) removes it: it
+    // counts only while a job's delivery to that URL, by that owner, is still PENDING behind it.
     sql<Array<{ open: number }>>`
       select ((select count(*) from webhook_endpoints where circuit_state <> 'CLOSED' and enabled) +
               (select count(*) from webhook_url_circuits c

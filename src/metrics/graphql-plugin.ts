@@ -6,8 +6,9 @@ import { metrics } from './index';
 
 /**
  * The operation names our own clients send, which are always the label: those of the SDK
- * (clients/sdk/src/operations.ts; test/metrics/metrics.test.ts keeps this list in step with it).
- * The dashboard's operations are anonymous, so they are labelled by their root field.
+ * (clients/sdk/src/operations.ts) and of the REST mapping (src/rest/operations.ts);
+ * test/metrics/metrics.test.ts keeps this list in step with both. The dashboard's operations are
+ * anonymous, so they are labelled by their root field.
  */
 export const KNOWN_OPERATION_NAMES: ReadonlySet<string> = new Set([
   'CreateVideoFromUpload',
@@ -18,6 +19,14 @@ export const KNOWN_OPERATION_NAMES: ReadonlySet<string> = new Set([
   'RetryJob',
   'JobOutput',
   'JobUpdated',
+  'RestAuthenticate',
+  'RestJob',
+  'RestJobResult',
+  'RestSubmitJob',
+  'RestVideo',
+  'RestUploadVideo',
+  'RestDeleteVideo',
+  'RestPricing',
 ]);
 
 /** Everything else: a name of a client's own choosing, or a document without a field of the schema. */

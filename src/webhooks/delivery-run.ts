@@ -285,7 +285,9 @@ async function reschedule(deps: DeliveryDeps, row: DeliveryRow, queueJobId: stri
 async function waitForCircuit(deps: DeliveryDeps, row: DeliveryRow, queueJobId: string, until: Date): Promise<DeliveryOutcome> {
   const maxWait = deps.settings.circuitMaxWaitSeconds;
   const deadline = row.createdAt.getTime() + maxWait * 1000;
-  if (Date.now() >= deadline) {
+  // Within a second of it is past it: the deadline is the database's clock, this the worker's, and a
+  // wake-up pg-boss already sees as due must not be put off again and again.
+  if (Date.now() >= deadline - 1000) {
     return finishUnsent(
       deps,
       row,

@@ -151,11 +151,16 @@ describe('GET /metrics', () => {
     expect(label('query Q { __typename }')).toBe('__typename');
   });
 
-  it('labels with every operation name the SDK sends, and no other name', async () => {
-    const source = await fs.readFile(path.resolve(import.meta.dirname, '../../clients/sdk/src/operations.ts'), 'utf8');
-    const sdk = [...source.matchAll(/^\s*(?:query|mutation|subscription) ([A-Za-z_][A-Za-z0-9_]*)/gm)].map(([, name]) => name);
+  it('labels with every operation name the SDK and the REST mapping send, and no other name', async () => {
+    const names = async (file: string, pattern: RegExp) => {
+      const source = await fs.readFile(path.resolve(import.meta.dirname, '../..', file), 'utf8');
+      return [...source.matchAll(pattern)].map(([, name]) => name);
+    };
+    const sdk = await names('clients/sdk/src/operations.ts', /^\s*(?:query|mutation|subscription) ([A-Za-z_][A-Za-z0-9_]*)/gm);
+    const rest = await names('src/rest/operations.ts', /`(?:query|mutation) (Rest[A-Za-z0-9_]*)/g);
     expect(sdk.length).toBeGreaterThan(0);
-    expect([...KNOWN_OPERATION_NAMES].sort()).toEqual([...new Set(sdk)].sort());
+    expect(rest.length).toBeGreaterThan(0);
+    expect([...KNOWN_OPERATION_NAMES].sort()).toEqual([...new Set([...sdk, ...rest])].sort());
   });
 
   it('counts uploads by result and the bytes of the videos made', async () => {

@@ -99,7 +99,9 @@ export class UploadFollowers {
     if (upload.createdAt && upload.createdAt.getTime() + this.deps.config.uploadExpiryHours * 3600_000 < Date.now()) return null;
     let entry = this.followed.get(id);
     if (entry?.file.failed && begin) {
-      await this.drop(id); // the bucket failed it: begin again
+      // The bucket failed it: begin again. Its abort is not awaited: this runs under tus's lock, and a
+      // bucket that failed may take long to answer.
+      void this.drop(id);
       entry = this.followed.get(id);
     }
     if (!entry) {
@@ -119,7 +121,7 @@ export class UploadFollowers {
       await step();
     } catch (err) {
       this.deps.log.warn({ err, uploadId: id }, 'following a resumable upload’s bytes into the bucket failed; it is put from its first byte');
-      await this.drop(id);
+      void this.drop(id); // not awaited under tus's lock (see above)
     }
   }
 

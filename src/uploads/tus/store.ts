@@ -30,7 +30,7 @@ export function tusUploadFile(config: Pick<Config, 'dataDir'>, id: string): stri
 
 const stores = new Map<string, FileStore>();
 
-/** One FileStore per directory, shared by the tus endpoint and createVideoFromUpload. */
+/** One FileStore per directory, for createVideoFromUpload and the lookups (the endpoint's own is watchedTusStore's). */
 export function tusStore(config: Pick<Config, 'dataDir' | 'uploadExpiryHours'>): FileStore {
   const directory = tusDirectory(config);
   let store = stores.get(directory);
