@@ -160,24 +160,17 @@ export async function deleteEndpoint(db: Db, viewer: Viewer, id: string): Promis
 
 const overlapEnd = () => new Date(Date.now() + SECRET_OVERLAP_HOURS * 3600 * 1000);
 
-/** Whether a rotation's overlap still runs: the previous secret signs beside the current one (as activeSecrets decides). */
-const overlapRunning = (previous: string | null, expiresAt: Date | null) => Boolean(previous && expiresAt && expiresAt.getTime() > Date.now());
-
-// Rotations, of an endpoint's secret and of a user's, behave alike:
-// - The row is locked (SELECT … FOR UPDATE) for the whole read-decide-write, so concurrent rotations
-//   take turns instead of each overwriting the other with a secret that then never signs anything.
-// - A rotation while an earlier one's overlap still runs answers that rotation again (its new secret,
-//   its end time) and changes nothing. Two slots hold secrets, the current and the previous one; a new
-//   secret now would push out either the old one, which receivers not yet updated still verify with,
-//   or the one just handed out, which receivers may already use. Both were promised to keep working,
-//   so neither is dropped; a fresh secret can be had once the overlap has ended.
+// Rotations, of an endpoint's secret and of a user's, lock the row (SELECT … FOR UPDATE) for the whole
+// read-decide-write: concurrent rotations take turns, so each secret handed back becomes the current one
+// and then, at the next rotation, the previous one. Without the lock, two rotations both read the same
+// current secret and one of the two new secrets never signed anything. Two slots hold secrets: a
+// rotation within 24 hours of the last one ends the overlap of the secret before it.
 
 /** A new signing secret; the old one keeps signing beside it for 24 hours. */
 export async function rotateEndpointSecret(db: Db, viewer: Viewer, id: string) {
   return db.transaction(async (tx) => {
     const [endpoint] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).for('update');
     if (!endpoint || !canSee(viewer, endpoint.ownerId)) throw endpointNotFound(['endpointId'], id);
-    if (overlapRunning(endpoint.previousSecret, endpoint.previousSecretExpiresAt)) return { endpoint, secret: endpoint.secret };
     const secret = generateWebhookSecret();
     const [row] = await tx
       .update(webhookEndpoints)
@@ -193,9 +186,6 @@ export async function rotateUserSecret(db: Db, userId: string) {
   return db.transaction(async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
     if (!user) throw new Error('authenticated user vanished');
-    if (overlapRunning(user.previousWebhookSecret, user.previousWebhookSecretExpiresAt)) {
-      return { secret: user.webhookSecret, previousSecretExpiresAt: user.previousWebhookSecretExpiresAt! };
-    }
     const secret = generateWebhookSecret();
     const previousSecretExpiresAt = overlapEnd();
     await tx

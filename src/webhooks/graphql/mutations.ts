@@ -99,8 +99,7 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
 );
 
 const RotateWebhookSecretSuccess = builder.objectRef<EndpointWithSecret>('RotateWebhookSecretSuccess').implement({
-  description:
-    'The new secret. The previous one keeps signing beside it for 24 hours (endpoint.previousSecretExpiresAt); rotating again before then answers this same rotation.',
+  description: 'The new secret, shown this once. The previous one keeps signing beside it for 24 hours (endpoint.previousSecretExpiresAt).',
   fields: (t) => ({
     endpoint: t.field({ type: WebhookEndpointRef, resolve: (r) => r.endpoint }),
     secret: t.exposeString('secret'),
@@ -117,8 +116,7 @@ builder.mutationField('rotateWebhookSecret', (t) =>
 );
 
 const RotatedViewerSecretRef = builder.objectRef<{ secret: string; previousSecretExpiresAt: Date }>('RotatedViewerWebhookSecret').implement({
-  description:
-    'The new viewer.webhookSecret. The previous one keeps signing beside it until previousSecretExpiresAt (24 hours); rotating again before then answers this same rotation.',
+  description: 'The new viewer.webhookSecret. The previous one keeps signing beside it until previousSecretExpiresAt (24 hours).',
   fields: (t) => ({
     secret: t.exposeString('secret'),
     previousSecretExpiresAt: t.field({ type: 'DateTime', resolve: (r) => r.previousSecretExpiresAt }),
