@@ -54,7 +54,7 @@ export const jobs = pgTable(
     error: jsonb().$type<JobErrorShape>(),
     /** Sequence of the last event appended; the next event takes lastSequence + 1. */
     lastSequence: integer().notNull().default(0),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     startedAt: timestamp({ withTimezone: true }),
     finishedAt: timestamp({ withTimezone: true }),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

@@ -12,7 +12,7 @@ export const users = pgTable('users', {
   previousWebhookSecret: text(),
   previousWebhookSecretExpiresAt: timestamp({ withTimezone: true }),
   disabledAt: timestamp({ withTimezone: true }),
-  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
 export const apiKeys = pgTable(
@@ -49,7 +49,7 @@ export const creditLedger = pgTable(
     amount: integer().notNull(),
     balanceAfter: integer().notNull(),
     note: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index('credit_ledger_user_idx').on(t.userId), index('credit_ledger_job_idx').on(t.jobId)],
 );

@@ -23,7 +23,7 @@ export const videos = pgTable(
     metadata: jsonb().$type<VideoMetadata>().notNull(),
     recordedAt: timestamp({ withTimezone: true }),
     idempotencyKey: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index('videos_owner_created_idx').on(t.ownerId, t.createdAt), uniqueIndex('videos_owner_idempotency_idx').on(t.ownerId, t.idempotencyKey)],
 );

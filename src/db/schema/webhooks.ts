@@ -25,7 +25,7 @@ export const webhookEndpoints = pgTable(
     consecutiveFailures: integer().notNull().default(0),
     circuitOpenedAt: timestamp({ withTimezone: true }),
     nextProbeAt: timestamp({ withTimezone: true }),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('webhook_endpoints_owner_idx').on(t.ownerId)],
@@ -89,7 +89,7 @@ export const webhookDeliveries = pgTable(
     /** For a redelivery (redeliverWebhook): the delivery it repeats. */
     redeliveryOf: uuid(),
     deliveredAt: timestamp({ withTimezone: true }),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -100,6 +100,11 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_in_flight_idx')
       .on(t.workerLock)
       .where(sql`status = 'PENDING' and next_attempt_at is null`),
+    // The open-circuits gauge (every scrape) and the idle-circuit sweep ask whether an owner's delivery
+    // to a webhookUrl is still waiting.
+    index('webhook_deliveries_pending_url_idx')
+      .on(t.ownerId, t.url)
+      .where(sql`status = 'PENDING'`),
   ],
 );
 
@@ -134,7 +139,7 @@ export const alerts = pgTable(
     message: text().notNull(),
     nextStep: text().notNull(),
     data: jsonb().$type<Record<string, unknown>>(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     index('alerts_created_idx').on(t.createdAt),
