@@ -12,7 +12,7 @@ import { renameVideo } from '../uploads/queries';
 import { validateFields } from '../uploads/upload';
 import { readJsonBody } from './json-body';
 import { currentRequest } from '../server/request-context';
-import { unavailableDependency, unavailableMessage } from '../server/unavailable';
+import { unavailableCause, unavailableMessage } from '../server/unavailable';
 import type { HttpRoute } from '../server/route';
 import type { Yoga } from '../server/yoga';
 import type { Services } from '../services';
@@ -82,9 +82,9 @@ async function execute(
 /** An unexpected failure: masked, with the request id the log line carries (503 when a dependency is down). */
 function sendUnexpected(services: Services, res: ServerResponse, error: unknown) {
   const requestId = currentRequest()?.requestId ?? 'unknown';
-  const unavailable = unavailableDependency(error);
+  const unavailable = unavailableCause(error);
   if (unavailable) {
-    services.log.warn({ err: error, requestId }, `${unavailable.toLowerCase()} unavailable`);
+    services.log.warn({ err: error, requestId }, `service unavailable: ${unavailable}`);
     const entry = ERROR_CATALOG.SERVICE_UNAVAILABLE;
     return sendEnvelope(res, entry.httpStatus, {
       success: false,

@@ -7,7 +7,7 @@ import { checkHealth } from '../health/check';
 import { sendJson } from './http-json';
 import { type RequestInfo, requestIdFrom, requestStore } from './request-context';
 import type { HttpRoute, MultipartParser } from './route';
-import { unavailableDependency, unavailableMessage } from './unavailable';
+import { unavailableCause, unavailableMessage } from './unavailable';
 import type { Yoga } from './yoga';
 
 export interface HttpOptions {
@@ -79,9 +79,9 @@ export function createHttpServer(services: Services, yoga: Yoga, options: HttpOp
     });
     requestStore.run(info, () => {
       route(req, res, info).catch((error) => {
-        const unavailable = unavailableDependency(error);
+        const unavailable = unavailableCause(error);
         if (unavailable && !res.headersSent) {
-          accessLog.warn({ err: error, requestId: info.requestId }, `${unavailable.toLowerCase()} unavailable`);
+          accessLog.warn({ err: error, requestId: info.requestId }, `service unavailable: ${unavailable}`);
           return sendJson(res, 503, {
             errors: [
               {

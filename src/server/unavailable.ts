@@ -1,18 +1,36 @@
-// Failures that are not bugs of ours but a dependency that did not answer: the bucket, or PostgreSQL.
+// Failures that are not bugs of ours nor the request's fault, but a dependency that did not answer (the
+// bucket, PostgreSQL) or this machine itself (a full disk, a check the system killed or starved).
 // Clients are told SERVICE_UNAVAILABLE (503, retryable) instead of a masked INTERNAL_ERROR, so they
-// retry instead of reporting it; the log says which dependency it was.
+// retry instead of reporting it; the log says what it was.
 import { isDatabaseUnavailable } from '../db/errors';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { StorageUnavailableError } from '../storage/types';
 
-/** Which dependency `error` says did not answer, as the start of a sentence; null for any other error. */
-export function unavailableDependency(error: unknown): 'Storage' | 'The database' | null {
-  if (error instanceof StorageUnavailableError) return 'Storage';
-  if (isDatabaseUnavailable(error)) return 'The database';
+/**
+ * This server could not do its part for a reason of its own machine, not of the request: its message is
+ * the sentence clients are told (e.g. "This server could not check the video"), the cause is logged.
+ */
+export class MachineFailureError extends Error {
+  override readonly name = 'MachineFailureError';
+}
+
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/** The error or one of its causes, up to a few deep. */
+function* causes(error: unknown): Generator<unknown> {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
+/** What did not answer or failed, as the start of a sentence ("Storage did not answer"); null for any other error. */
+export function unavailableCause(error: unknown): string | null {
+  if (error instanceof StorageUnavailableError) return 'Storage did not answer';
+  if (isDatabaseUnavailable(error)) return 'The database did not answer';
+  if (error instanceof MachineFailureError) return error.message;
+  for (const e of causes(error)) if (DISK_FULL.has((e as NodeJS.ErrnoException)?.code ?? '')) return 'This server’s disk is full';
   return null;
 }
 
 /** The message a client gets for it. */
-export function unavailableMessage(dependency: string, requestId: string | undefined): string {
-  return `${ERROR_CATALOG.SERVICE_UNAVAILABLE.message} ${dependency} did not answer; retry shortly (request id ${requestId ?? 'unknown'}).`;
+export function unavailableMessage(cause: string, requestId: string | undefined): string {
+  return `${ERROR_CATALOG.SERVICE_UNAVAILABLE.message} ${cause}; retry shortly (request id ${requestId ?? 'unknown'}).`;
 }

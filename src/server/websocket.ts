@@ -44,7 +44,7 @@ import {
   WS_CLOSE_TOO_MANY_CONNECTIONS,
   WS_CLOSE_TRY_AGAIN_LATER,
 } from './ws-policy';
-import { unavailableDependency } from './unavailable';
+import { unavailableCause } from './unavailable';
 import { refusal, slotCount, WsSubscriptions } from './ws-subscriptions';
 import type { Yoga } from './yoga';
 
@@ -182,10 +182,10 @@ function createSocketManager(yoga: Yoga, services: Services, limits: Limits, key
       } catch (error) {
         // PostgreSQL did not answer: a transient failure, said with a code graphql-ws clients retry
         // (thrown on, graphql-ws would close with 4500, which they never retry).
-        const unavailable = unavailableDependency(error);
+        const unavailable = unavailableCause(error);
         if (!unavailable) throw error;
-        log.warn({ err: error }, `refusing socket: ${unavailable.toLowerCase()} unavailable`);
-        ctx.extra.socket.close(WS_CLOSE_TRY_AGAIN_LATER, `${unavailable} did not answer: retry shortly`);
+        log.warn({ err: error }, `refusing socket: ${unavailable}`);
+        ctx.extra.socket.close(WS_CLOSE_TRY_AGAIN_LATER, `${unavailable}: retry shortly`);
         return false;
       }
     },

@@ -14,7 +14,7 @@ import type { Services } from '../services';
 import { currentRequest } from './request-context';
 import { useStreamLimit } from './stream-limit';
 import { useNotAcceptableMessage } from './not-acceptable';
-import { unavailableDependency, unavailableMessage } from './unavailable';
+import { unavailableCause, unavailableMessage } from './unavailable';
 
 export interface ServerContext {
   req: IncomingMessage;
@@ -62,9 +62,9 @@ function maskUnexpected(services: Services) {
     }
     const requestId = currentRequest()?.requestId;
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    const unavailable = unavailableDependency(original);
+    const unavailable = unavailableCause(original);
     if (unavailable) {
-      services.log.warn({ err: original, requestId }, `${unavailable.toLowerCase()} unavailable`);
+      services.log.warn({ err: original, requestId }, `service unavailable: ${unavailable}`);
       return new GraphQLError(unavailableMessage(unavailable, requestId), {
         path: error instanceof GraphQLError ? error.path : undefined,
         extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, requestId, http: { status: 503 } },

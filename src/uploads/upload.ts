@@ -18,7 +18,8 @@ import type { GraphQLContext } from '../graphql/context';
 import type { Logger } from '../logger';
 import { type FieldError, FileTooLargeError, InvalidInputError, UnsupportedFormatError, VideoCorruptError } from '../errors/app-errors';
 import { InvalidDateTime } from '../graphql/date-time';
-import { PermanentStageError, probeAndVerify, resolveBinaries } from '../pipeline/index';
+import { PermanentStageError, probeAndVerify, resolveBinaries, TransientStageError } from '../pipeline/index';
+import { MachineFailureError } from '../server/unavailable';
 import type { VideoMetadata } from '../pipeline/types';
 import {
   CONTENT_TYPES,
@@ -130,7 +131,10 @@ async function inspectVideo(
     if (error instanceof PermanentStageError && error.code === 'VIDEO_CORRUPT') {
       throw new VideoCorruptError(error.detail.split(path.basename(file)).join(filename));
     }
-    throw error; // ffprobe missing or crashed: not the file's fault (masked, logged)
+    // Out of threads, file descriptors or memory, an I/O error, killed by a signal: not the file's
+    // fault, and likely to pass (503, retryable; the cause is logged).
+    if (error instanceof TransientStageError) throw new MachineFailureError('This server could not check the video', { cause: error });
+    throw error; // ffprobe missing or misconfigured: not the file's fault either (masked, logged)
   }
 }
 
