@@ -48,19 +48,7 @@ interface ReportEvent {
  * the last says how many were left out between them.
  */
 async function reportEvents(db: Db, jobId: string): Promise<{ events: ReportEvent[]; total: number }> {
-  const rows = await db.execute<{
-    sequence: number;
-    type: string;
-    status: string;
-    stage: string | null;
-    at: string;
-    error_code: string | null;
-    progress: number;
-    stage_progress: number | null;
-    nth: number;
-    run_length: number;
-    total: number;
-  }>(sql`
+  const rows = await db.execute<Omit<ReportEvent, 'omitted'> & { nth: number; run_length: number; total: number }>(sql`
     select sequence, type, status, stage, to_json(at) #>> '{}' as at, error_code, progress, stage_progress, nth, run_length, total
     from (
       select *,

@@ -2,6 +2,7 @@
 // leave vidq's side of its connections half-open (a network partition PostgreSQL has noticed and vidq
 // has not).
 import net from 'node:net';
+import { createTestDatabase, type TestDatabase } from './db';
 
 export interface TcpProxy {
   port: number;
@@ -80,4 +81,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         server.close(() => resolve());
       }),
   };
+}
+
+/** A fresh test database and a proxy in front of it; `url` reaches the database through the proxy. */
+export async function databaseBehindProxy(): Promise<{ database: TestDatabase; proxy: TcpProxy; url: string }> {
+  const database = await createTestDatabase();
+  const target = new URL(database.url);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { database, proxy, url: viaProxy.toString() };
 }

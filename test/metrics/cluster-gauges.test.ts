@@ -2,10 +2,10 @@
 // what a scrape says when the read fails (the database away) instead of repeating the last values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import type { TestDatabase } from '../helpers/db';
 import { waitFor } from '../helpers/jobs';
 import { insertJobRow, insertVideoRow } from '../helpers/rows';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { databaseBehindProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { createEndpoint, emitTerminalEvent } from '../webhooks/helpers';
 
 const TOKEN = 'prometheus-scrape-token-0123456789';
@@ -69,13 +69,9 @@ describe('a scrape while PostgreSQL is unreachable', () => {
   let proxy: TcpProxy;
   let app: TestApp;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const target = new URL(database.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    app = await startTestApp({ database, env: { ROLE: 'api', METRICS_TOKEN: TOKEN, DATABASE_URL: viaProxy.toString() } });
+    let url: string;
+    ({ database, proxy, url } = await databaseBehindProxy());
+    app = await startTestApp({ database, env: { ROLE: 'api', METRICS_TOKEN: TOKEN, DATABASE_URL: url } });
   });
   afterAll(async () => {
     proxy?.restore();

@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import type { TestDatabase } from '../helpers/db';
 import { gql } from '../helpers/graphql';
 import { upload } from '../helpers/upload';
 import { openSocket } from '../events/helpers';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { databaseBehindProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 /** Polls until check() returns something other than null (no fixed sleeps: conditions only). */
 async function waitFor<T>(check: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
@@ -82,13 +82,9 @@ describe('GET /health when PostgreSQL becomes unreachable', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const target = new URL(database.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    app = await startTestApp({ database, env: { DATABASE_URL: viaProxy.toString() } });
+    let url: string;
+    ({ database, proxy, url } = await databaseBehindProxy());
+    app = await startTestApp({ database, env: { DATABASE_URL: url } });
     user = await app.createUser({ name: 'cut-off' });
   });
   afterAll(async () => {
