@@ -42,7 +42,7 @@ export const metrics = {
   }),
   webhookDeliveries: new Counter({
     name: 'vidq_webhook_deliveries_total',
-    help: 'Webhook deliveries that ended: DELIVERED, or FAILED after their retries.',
+    help: 'Webhook deliveries of job events that ended: DELIVERED, or FAILED after their retries (test events are not counted).',
     labelNames: ['result'],
     registers: [registry],
   }),

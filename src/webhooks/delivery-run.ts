@@ -216,7 +216,7 @@ async function attempt(deps: DeliveryDeps, claim: Claim, queueJobId: string): Pr
         circuitClosed: r.closed.size > 0,
       }));
   if (circuitClosed) deps.log.info({ endpointId: claim.endpointId }, 'webhook circuit closed');
-  if (delivered) {
+  if (delivered && claim.eventType !== TEST_EVENT_TYPE) {
     metrics.webhookDeliveries.inc({ result: 'DELIVERED' });
     const since = eventTime(claim.body);
     if (since !== null) metrics.webhookDeliverySeconds.observe(Math.max(0, Date.now() - since) / 1000);
@@ -366,7 +366,8 @@ async function recordFailure(
         .returning({ id: webhookDeliveries.id });
       outcome = done.length ? 'failed' : 'stale';
       if (done.length) log.warn({ error: result.error, attempts: claim.attempt }, 'webhook delivery failed: giving up');
-      if (done.length) metrics.webhookDeliveries.inc({ result: 'FAILED' });
+      // A test event is an integrator checking a receiver, often one not ready yet: not an alert's concern.
+      if (done.length && !isTest) metrics.webhookDeliveries.inc({ result: 'FAILED' });
     }
 
     if (claim.endpointId && result.gone) {
