@@ -85,8 +85,37 @@ function describe(range: string): string {
   return `${range === 'unspecified' ? 'an' : 'a'} ${range} address`;
 }
 
+/** Runs at most `max` calls of `fn` at once; the others wait their turn, in order. */
+export function limitConcurrency<A extends unknown[], R>(fn: (...args: A) => Promise<R>, max: number): (...args: A) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (...args) => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn(...args);
+    } finally {
+      const next = waiting.shift();
+      if (next)
+        next(); // the slot passes to the next caller
+      else running--;
+    }
+  };
+}
+
+/**
+ * System lookups at once, at most. getaddrinfo runs on libuv's thread pool (4 threads), which file
+ * reads and writes share: a receiver whose DNS hangs (a dead name server: 5 s and more per lookup),
+ * with 40 deliveries to it at once, would otherwise hold every thread and stall uploads and downloads
+ * of the whole process.
+ */
+const MAX_SYSTEM_LOOKUPS = 2;
+
 /** The default resolver: the system's, like the HTTP client would use (all addresses). */
-export const systemResolve: Resolver = async (host) => (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
+export const systemResolve: Resolver = limitConcurrency(
+  async (host: string) => (await dns.promises.lookup(host, { all: true })).map((a) => a.address),
+  MAX_SYSTEM_LOOKUPS,
+);
 
 /** Strips IPv6 brackets and a trailing root dot, so `[::1]` and `localhost.` are seen as they are. */
 function bareHost(url: URL): string {

@@ -1,6 +1,14 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { checkWebhookUrl, createGuardedLookup, guardedLookup, isForbiddenAddress, type Resolver } from '../../src/webhooks/url-guard';
+import {
+  checkWebhookUrl,
+  createGuardedLookup,
+  guardedLookup,
+  isForbiddenAddress,
+  limitConcurrency,
+  type Resolver,
+  systemResolve,
+} from '../../src/webhooks/url-guard';
 
 const HINT = 'webhooks must target a public address (set WEBHOOK_ALLOW_PRIVATE_URLS=true for local development)';
 
@@ -196,5 +204,36 @@ describe('guarded lookup (connect-time check)', () => {
 
   it('refuses localhost with the system resolver', async () => {
     await expect(lookupAsync(guardedLookup, 'localhost', true)).rejects.toMatchObject({ code: 'EWEBHOOKFORBIDDEN' });
+  });
+});
+
+describe('system lookups', () => {
+  it('run at most a few at once (getaddrinfo holds a thread of the pool file I/O shares), the others in turn', async () => {
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const slow = limitConcurrency(async (n: number) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      order.push(n);
+      return n * 2;
+    }, 2);
+    expect(await Promise.all(Array.from({ length: 7 }, (_, n) => slow(n)))).toEqual([0, 2, 4, 6, 8, 10, 12]);
+    expect(most).toBe(2);
+    expect(order.slice(0, 2).sort()).toEqual([0, 1]);
+    // A failing call gives its turn up too.
+    const failing = limitConcurrency(async (n: number) => {
+      if (n % 2) throw new Error(`no ${n}`);
+      return n;
+    }, 1);
+    const settled = await Promise.allSettled(Array.from({ length: 4 }, (_, n) => failing(n)));
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  });
+
+  it('answer every one of many concurrent lookups through the limit', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => systemResolve('localhost')));
+    for (const addresses of answers) expect(addresses.some((a) => a === '127.0.0.1' || a === '::1')).toBe(true);
   });
 });
