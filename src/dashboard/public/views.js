@@ -521,8 +521,18 @@ export async function jobView(main, go, jobId) {
       onClick: () => perform(showReport, actionNote, loadReport),
     });
     actions.replaceChildren(!TERMINAL.has(job.status) ? cancel : '', RETRYABLE.has(job.status) ? retry : '', RETRYABLE.has(job.status) ? showReport : '');
+    // The outputs, above the deliveries, are in place before the deliveries are drawn: drawn after, they
+    // moved the Redeliver buttons down just as they became clickable.
+    const outputsFailed =
+      job.status === 'COMPLETED' && !outputs.childElementCount
+        ? await showOutputs().then(
+            () => null,
+            (error) => error,
+          )
+        : null;
+    if (disposed || mine !== refreshes) return;
     renderDeliveries(job.webhookDeliveries);
-    if (job.status === 'COMPLETED' && !outputs.childElementCount) await showOutputs();
+    if (outputsFailed) throw outputsFailed;
     if (!TERMINAL.has(job.status) && !unsubscribe) live(); // active again (retried): follow it again
   };
 
