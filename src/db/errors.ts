@@ -11,7 +11,7 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
 }
 
 /** Whether `error` or one of the errors it wraps (`cause`, as drizzle wraps postgres.js's) passes `test`. */
-function someCause(error: unknown, test: (e: { code?: unknown; constraint_name?: unknown }) => boolean): boolean {
+export function someCause(error: unknown, test: (e: { code?: unknown; constraint_name?: unknown }) => boolean): boolean {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     if (test(e as { code?: unknown; constraint_name?: unknown })) return true;
   }

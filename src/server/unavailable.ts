@@ -2,7 +2,7 @@
 // bucket, PostgreSQL) or this machine itself (a full disk, a check the system killed or starved).
 // Clients are told SERVICE_UNAVAILABLE (503, retryable) instead of a masked INTERNAL_ERROR, so they
 // retry instead of reporting it; the log says what it was.
-import { isDatabaseUnavailable } from '../db/errors';
+import { isDatabaseUnavailable, someCause } from '../db/errors';
 import { ERROR_CATALOG } from '../errors/catalog';
 import { StorageUnavailableError } from '../storage/types';
 
@@ -16,17 +16,12 @@ export class MachineFailureError extends Error {
 
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
-/** The error or one of its causes, up to a few deep. */
-function* causes(error: unknown): Generator<unknown> {
-  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) yield e;
-}
-
 /** What did not answer or failed, as the start of a sentence ("Storage did not answer"); null for any other error. */
 export function unavailableCause(error: unknown): string | null {
   if (error instanceof StorageUnavailableError) return 'Storage did not answer';
   if (isDatabaseUnavailable(error)) return 'The database did not answer';
   if (error instanceof MachineFailureError) return error.message;
-  for (const e of causes(error)) if (DISK_FULL.has((e as NodeJS.ErrnoException)?.code ?? '')) return 'This server’s disk is full';
+  if (someCause(error, (e) => typeof e.code === 'string' && DISK_FULL.has(e.code))) return 'This server’s disk is full';
   return null;
 }
 
