@@ -13,7 +13,7 @@ import { ERROR_CATALOG } from '../errors/catalog';
 import { DeadlineReached, resolveBinaries, StageAbortedError, StageError, toStageError } from '../pipeline/index';
 import type { Services } from '../services';
 import { StageTimedOut } from '../pipeline/external/stage';
-import { outputFilesWithUrls } from './outputs';
+import { outputFilesWithUrls } from '../downloads/urls';
 import { type JobWorkspace, openJobWorkspace } from './workspace';
 import { ProgressWriter } from './progress-writer';
 import { jobProgress } from './stages';

@@ -14,7 +14,8 @@ import type { PgBoss } from 'pg-boss';
 import type { Db, DbOrTx } from '../db/client';
 import { jobs, jobStages } from '../db/schema/index';
 import { alertForFinishedJob, raiseAlert } from '../alerts/alerts';
-import { enqueueJobWebhooks, type WebhookOutputFile } from '../webhooks/events';
+import { enqueueJobWebhooks } from '../webhooks/events';
+import type { OutputFileWithUrl } from '../downloads/urls';
 import { chargeCredits, releaseCredits } from './credits';
 import { appendJobEvent } from './events';
 import { ACTIVE_STATUSES, type JobStatus, type TerminalStatus } from './status';
@@ -182,8 +183,8 @@ export interface FinishOptions {
   attempt?: number;
   from: readonly JobStatus[];
   data?: Record<string, unknown>;
-  /** A COMPLETED job's files with their download URLs, for the job.completed webhook (jobs/outputs.ts). */
-  output?: { files: WebhookOutputFile[] };
+  /** A COMPLETED job's files with their download URLs, for the job.completed webhook (downloads/urls.ts). */
+  output?: { files: OutputFileWithUrl[] };
 }
 
 /**

@@ -5,7 +5,7 @@ import { metricsRoute } from '../metrics/route';
 import { REST_UPLOAD_FORM, restRoute } from '../rest/route';
 import type { AddressInfo } from 'node:net';
 import { graphiqlAssetsRoute } from '../graphiql/assets';
-import { fileDownloadRoute } from '../jobs/outputs';
+import { fileDownloadRoute } from '../downloads/route';
 import { startLimits } from '../limits/index';
 import type { Services } from '../services';
 import { createTusEndpoint } from '../uploads/tus/route';

@@ -11,6 +11,7 @@ import { canSee } from '../auth/permissions';
 import type { Services } from '../services';
 import { getVisibleEndpoint } from './endpoints';
 import { enqueueRedelivery, enqueueTestWebhook, isJobTarget } from './events';
+import { outputFilesWithUrls } from '../downloads/urls';
 import type { AttemptRow, DeliveryRow } from '../db/schema/index';
 
 export async function getVisibleDelivery(db: Db, viewer: Viewer, id: string, path: string[]): Promise<DeliveryRow> {
@@ -71,7 +72,28 @@ export async function redeliver(services: Services, viewer: Viewer, deliveryId: 
     }
     url = endpoint.url;
   }
-  return db.transaction((tx) => enqueueRedelivery(tx, services.boss, original, url));
+  const body = await withFreshDownloadUrls(services, original);
+  return db.transaction((tx) => enqueueRedelivery(tx, services.boss, original, url, body));
+}
+
+/**
+ * The body a redelivery sends: the original, except that a job.completed event's file URLs are signed
+ * again. They expire 24 hours after they were signed, and a redelivery is often asked for days later
+ * (the receiver was down, the event was lost on their side). Only `url` changes; a file the job no
+ * longer lists (its job removed by retention) keeps its old URL, as nothing could serve it anyway.
+ */
+async function withFreshDownloadUrls(services: Services, original: DeliveryRow): Promise<string> {
+  if (original.eventType !== 'job.completed' || !original.jobId) return original.body;
+  const current = await outputFilesWithUrls(services, original.jobId);
+  if (!current.length) return original.body;
+  const fresh = new Map(current.map((file) => [`${file.stage}/${file.path}`, file.url]));
+  const body = JSON.parse(original.body);
+  const listed: unknown = body?.data?.job?.output?.files;
+  if (!Array.isArray(listed)) return original.body;
+  for (const file of listed as { stage: string; path: string; url: string }[]) {
+    file.url = fresh.get(`${file.stage}/${file.path}`) ?? file.url;
+  }
+  return JSON.stringify(body);
 }
 
 /** One attempt of a signed webhook.test event, whatever the endpoint's circuit or enabled state. */

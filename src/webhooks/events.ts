@@ -11,6 +11,7 @@ import { users, webhookDeliveries, webhookEndpoints } from '../db/schema/index';
 import { QUEUES } from '../queue/queues';
 import { insertInTx } from '../queue/send-in-tx';
 import type { DeliveryRow, EndpointRow, JobRow } from '../db/schema/index';
+import type { OutputFileWithUrl } from '../downloads/urls';
 
 export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.timed_out', 'job.cancelled'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -31,18 +32,8 @@ export function webhookEventTypeFor(status: string): WebhookEventType | null {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type) ? (type as WebhookEventType) : null;
 }
 
-/** An output file as a job.completed payload lists it, with a download URL needing no API key. */
-export interface WebhookOutputFile {
-  kind: string;
-  stage: string;
-  path: string;
-  contentType: string;
-  sizeBytes: number;
-  url: string;
-}
-
 /** The JSON body, built once and stored, so every retry sends (and signs) the same bytes. */
-export function jobWebhookBody(eventId: string, type: WebhookEventType, job: JobRow, at: Date, output?: { files: WebhookOutputFile[] }): string {
+export function jobWebhookBody(eventId: string, type: WebhookEventType, job: JobRow, at: Date, output?: { files: OutputFileWithUrl[] }): string {
   return JSON.stringify({
     type,
     id: eventId,
@@ -83,7 +74,7 @@ async function insertDeliveries(tx: DbOrTx, boss: PgBoss, rows: Omit<NewDelivery
   return inserted;
 }
 
-export async function enqueueJobWebhooks(tx: DbOrTx, boss: PgBoss, job: JobRow, event: { at: Date }, output?: { files: WebhookOutputFile[] }) {
+export async function enqueueJobWebhooks(tx: DbOrTx, boss: PgBoss, job: JobRow, event: { at: Date }, output?: { files: OutputFileWithUrl[] }) {
   const type = webhookEventTypeFor(job.status);
   if (!type) return [];
   const endpoints = await tx
@@ -144,10 +135,11 @@ export async function enqueueTestWebhook(tx: DbOrTx, boss: PgBoss, endpoint: End
 
 /**
  * Sends a finished delivery's event again: a new delivery row (its own attempts and log) for the same
- * event id and body, so a receiver that de-duplicates by webhook-id sees it as the same event. The
- * target key gets a suffix because (event, target) is unique for the deliveries the event created.
+ * event id, so a receiver that de-duplicates by webhook-id sees it as the same event. `body` is the
+ * original's, with fresh download URLs for job.completed (delivery-access.ts). The target key gets a
+ * suffix because (event, target) is unique for the deliveries the event created.
  */
-export async function enqueueRedelivery(tx: DbOrTx, boss: PgBoss, original: DeliveryRow, url: string): Promise<DeliveryRow> {
+export async function enqueueRedelivery(tx: DbOrTx, boss: PgBoss, original: DeliveryRow, url: string, body: string): Promise<DeliveryRow> {
   const id = randomUUID();
   const [row] = await insertDeliveries(tx, boss, [
     {
@@ -159,7 +151,7 @@ export async function enqueueRedelivery(tx: DbOrTx, boss: PgBoss, original: Deli
       eventType: original.eventType,
       targetKey: `${baseTargetKey(original.targetKey)}#redelivery:${id}`,
       url,
-      body: original.body,
+      body,
       redeliveryOf: original.id,
     },
   ]);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedDownloadUrl } from '../../src/jobs/outputs';
+import { signedDownloadUrl } from '../../src/downloads/urls';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { startBrowser, type TestBrowser } from '../helpers/browser';
 import { jobOutputDir } from '../helpers/jobs';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertJobRow, insertVideoRow } from '../helpers/rows';
-import { signedDownloadUrl } from '../../src/jobs/outputs';
+import { signedDownloadUrl } from '../../src/downloads/urls';
 import { jobOutputDir } from '../helpers/jobs';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';

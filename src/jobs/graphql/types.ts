@@ -14,7 +14,7 @@ import { WebhookDeliveryRef } from '../../webhooks/graphql/types';
 import { JobEventDetailsRef } from './event-details';
 import { JobEventTypeEnum, OutputFormatEnum, ProcessingModelEnum, StageStatusEnum } from './enums';
 import { incidentReport } from '../incident-report';
-import { downloadUrl } from '../outputs';
+import { downloadUrl } from '../../downloads/urls';
 import { deliveriesOf, eventsOf, stagesOf } from '../queries';
 import type { OutputFile } from '../../pipeline/types';
 import { getStage } from '../../pipeline/stages/index';

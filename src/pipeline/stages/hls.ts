@@ -2,7 +2,7 @@
 // renditions in ~4 s fMP4 segments, one playlist per rendition and a master playlist, encoded in
 // ONE ffmpeg run (the source is decoded once and split). Files land in hls/ only when the whole ladder
 // is written. Playlists use relative URIs: they play through the directory-signed download URLs that
-// jobs/outputs.ts gives hls files.
+// downloads/urls.ts gives hls files.
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { contentTypeOf } from '../content-types.ts';

@@ -136,7 +136,7 @@ builder.mutationField('redeliverWebhook', (t) =>
     type: WebhookDeliveryRef,
     description:
       'Sends a DELIVERED or FAILED delivery’s event again: a new delivery (own attempts and retries) with the same event id and body, ' +
-      'to the endpoint’s current URL or the job’s webhookUrl.',
+      'to the endpoint’s current URL or the job’s webhookUrl. A job.completed event’s download URLs are signed again (they last 24 hours).',
     args: { deliveryId: t.arg.id({ required: true }) },
     errors: {
       types: [InvalidInputError],
