@@ -11,7 +11,7 @@ import { webhookEndpoints } from '../../src/db/schema/index';
 import { generateWebhookSecret } from '../../src/webhooks/signing';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app';
 import { gql } from '../helpers/graphql';
-import { seedVideo, SUBMIT } from '../helpers/jobs';
+import { seedVideo, SUBMIT, waitFor } from '../helpers/jobs';
 import { makeVideo } from '../helpers/media';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
 import { attemptLog, CREATE_ENDPOINT, createEndpoint, emitTerminalEvent, FAST_WEBHOOKS, signatureValid, viewerSecret, waitForDelivery } from './helpers';
@@ -308,15 +308,34 @@ describe('rotating a signing secret', () => {
     return hook.requests.filter((r) => r.path === path && r.headers['webhook-id'] === row.eventId).at(-1)!;
   };
   const hoursLeft = (iso: string) => (new Date(iso).getTime() - Date.now()) / 3_600_000;
+  /**
+   * `count` rotations in flight at once, whatever the machine's speed: the test holds the row's lock
+   * until every one of them waits on that row (at its read with the lock, at its write without it),
+   * then lets them go.
+   */
+  const rotateTogether = async <T>(table: 'webhook_endpoints' | 'users', id: string, count: number, rotateOnce: () => Promise<T>) => {
+    const sql = app.services.database.sql;
+    let answers: Promise<T[]> | undefined;
+    await sql.begin(async (tx) => {
+      await tx`select 1 from ${tx(table)} where id = ${id} for update`;
+      answers = Promise.all(Array.from({ length: count }, rotateOnce));
+      await waitFor(`${count} rotations waiting on the ${table} row`, async () => {
+        const [{ waiting }] = await sql`select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query like ${`%"${table}"%`}`;
+        return waiting >= count;
+      });
+    });
+    return answers!;
+  };
 
   it('concurrent rotateWebhookSecret calls take turns: each answers a new secret, and the two latest both sign', async () => {
     const user = await app.createUser();
     const endpoint = await createEndpoint(app, user, `${hook.url}/rotated-together`);
-    const answers = await Promise.all(Array.from({ length: 6 }, () => rotate(user, endpoint.id)));
-    expect(new Set(answers.map((a) => a.secret)).size).toBe(6);
+    const answers = await rotateTogether('webhook_endpoints', endpoint.id, 4, () => rotate(user, endpoint.id));
+    expect(new Set(answers.map((a) => a.secret)).size).toBe(4);
     const req = await deliveredTo(user, '/rotated-together');
-    // Taking turns, the last two are the current and the previous secret. Without the lock, all six read
-    // the original as the one to keep: one of the six signed, beside the original.
+    // Taking turns, the last two are the current and the previous secret. Without the lock, all four read
+    // the original as the one to keep: one of the four signed, beside the original.
     expect(answers.filter((a) => signatureValid(a.secret, req))).toHaveLength(2);
     expect(signatureValid(endpoint.secret, req)).toBe(false);
   });
@@ -342,8 +361,8 @@ describe('rotating a signing secret', () => {
   it("rotateViewerWebhookSecret takes turns the same way, for the secret of jobs' own webhookUrl", async () => {
     const user = await app.createUser();
     const original = await viewerSecret(app, user);
-    const answers = await Promise.all(Array.from({ length: 6 }, () => rotateViewer(user)));
-    expect(new Set(answers.map((a) => a.secret)).size).toBe(6);
+    const answers = await rotateTogether('users', user.id, 4, () => rotateViewer(user));
+    expect(new Set(answers.map((a) => a.secret)).size).toBe(4);
     expect(answers.map((a) => a.secret)).toContain(await viewerSecret(app, user));
     const req = await deliveredTo(user, '/viewer-rotation', `${hook.url}/viewer-rotation`);
     expect(answers.filter((a) => signatureValid(a.secret, req))).toHaveLength(2);
