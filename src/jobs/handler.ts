@@ -187,7 +187,8 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         await scheduleRetry(db, job, jobError, {
           attempt: job.attempt,
           reason: jobError.detail,
-          retriesLeft: queueJob.retryLimit - queueJob.retryCount,
+          // What bounds the retries bounds this count too (the queue job's may restart after a hand-over).
+          retriesLeft: Math.min(queueJob.retryLimit - queueJob.retryCount, job.maxAttempts - job.attempt),
           backoff: `exponential from ${queueJob.retryDelay}s`,
         });
         log.warn({ err: error, attempt: job.attempt }, 'transient failure: retry scheduled');

@@ -149,6 +149,18 @@ describe('transient failures', () => {
     const q = await gql(app.url, user.key, `query($id: ID!) { job(id: $id) { ... on Job { nextStep } } }`, { id: jobId });
     expect(q.body.data.job.nextStep).toMatch(/retryJob/);
   });
+  it('count the retries the job has left, not its queue job’s alone (a hand-over gives it a new queue job)', async () => {
+    const faulty = await makeFaultyFfmpeg(mediaDir, { realFfmpeg: binaries.ffmpeg, failures: 100, mode: 'exit1', when: 'libx264' });
+    const app = await appWithFfmpeg(faulty.path, { JOB_MAX_RETRIES: '3', JOB_RETRY_DELAY_SECONDS: '1' });
+    const { jobId } = await submit(app);
+    // As after a hand-over on its second attempt: the queue job allows 3 retries, the job 1. Set before
+    // the transcode fails (probe and thumbnails run first); the handler reads the row when it fails.
+    await app.services.database.sql`update jobs set max_attempts = 2 where id = ${jobId}`;
+    const job = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED']);
+    expect(job).toMatchObject({ status: 'FAILED', attempt: 2 });
+    const retries = (await eventsOfJob(app, jobId)).filter((e) => e.type === 'RETRY_SCHEDULED');
+    expect(retries.map((e) => e.data?.retriesLeft)).toEqual([1]);
+  });
 });
 
 describe('permanent failures', () => {

@@ -68,7 +68,11 @@ const RetryScheduledDetailsRef = builder.objectRef<Event>('RetryScheduledDetails
   fields: (t) => ({
     attempt: t.int({ nullable: true, description: 'The attempt that failed.', resolve: (e) => num(e, 'attempt') }),
     reason: t.string({ nullable: true, description: 'What failed, as the stage reported it.', resolve: (e) => str(e, 'reason') }),
-    retriesLeft: t.int({ nullable: true, resolve: (e) => num(e, 'retriesLeft') }),
+    retriesLeft: t.int({
+      nullable: true,
+      description: 'Automatic retries left, counting the one now scheduled (1: this retry is the last).',
+      resolve: (e) => num(e, 'retriesLeft'),
+    }),
     backoff: t.string({ nullable: true, description: 'e.g. "exponential from 2s".', resolve: (e) => str(e, 'backoff') }),
   }),
 });
