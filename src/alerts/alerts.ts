@@ -71,7 +71,7 @@ export function alertForFinishedJob(job: JobFacts, data?: Record<string, unknown
       kind: 'JOB_TIMED_OUT',
       code: 'JOB_TIMEOUT',
       message: `Job ${job.id} (video ${job.videoId}, owner ${job.ownerId}) timed out${stage}: ${job.error?.detail ?? `limit ${job.timeoutSeconds} s`}`,
-      nextStep: `Check the worker that ran it (CPU load, a hung ffmpeg, slow storage) or whether the video needs a longer timeoutSeconds; ${retryHint(job.id)}.`,
+      nextStep: `Check the worker that ran it (CPU load, a hung ffmpeg, slow storage) or whether the video needs more than its ${job.timeoutSeconds} s; then call retryJob(id: "${job.id}"), with a longer timeoutSeconds if so (finished stages are kept).`,
       data: { videoId: job.videoId, stage: job.error?.stage ?? null, timeoutSeconds: job.timeoutSeconds, attempt: job.attempt },
     };
   }

@@ -119,7 +119,7 @@ export const ERROR_CATALOG: Record<ErrorCode, ErrorCodeInfo> = {
     retryable: false,
     message: 'The job exceeded the maximum processing time and was terminated.',
     description:
-      'The job ran longer than its time limit and was stopped; it is not retried automatically. Trim the video, raise timeoutSeconds or PROCESSING_TIMEOUT_SECONDS, then call retryJob.',
+      'The job ran longer than its time limit and was stopped; it is not retried automatically. Call retryJob with a longer timeoutSeconds (finished stages are kept; at most PROCESSING_TIMEOUT_SECONDS), or trim the video.',
   },
   JOB_FAILED: {
     code: 'JOB_FAILED',

@@ -10,7 +10,7 @@ import type { Services } from '../services';
 import { recordReservation, reserveCredits } from './credits';
 import { appendJobEvent } from './events';
 import { getVisibleJob } from './queries';
-import { enqueueProcessing } from './submit';
+import { enqueueProcessing, timeoutFieldErrors } from './submit';
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES } from './status';
 import { finishJob } from './transitions';
 import type { JobRow } from '../db/schema/index';
@@ -37,8 +37,13 @@ export async function cancelJob(services: Services, viewer: Viewer, jobId: strin
   return cancelled;
 }
 
-/** Runs a FAILED, TIMED_OUT or CANCELLED job again, reusing the stages it already finished. */
-export async function retryJob(services: Services, viewer: Viewer, jobId: string): Promise<JobRow> {
+/**
+ * Runs a FAILED, TIMED_OUT or CANCELLED job again, reusing the stages it already finished; with
+ * `timeoutSeconds`, under that time limit from now on (a job that timed out needs a longer one).
+ */
+export async function retryJob(services: Services, viewer: Viewer, jobId: string, opts: { timeoutSeconds?: number | null } = {}): Promise<JobRow> {
+  const invalid = timeoutFieldErrors(services, opts.timeoutSeconds, ['timeoutSeconds']);
+  if (invalid.length) throw new InvalidInputError(invalid);
   const job = await getVisibleJob(services.database.db, viewer, jobId);
   if (!(RETRYABLE_STATUSES as readonly string[]).includes(job.status)) {
     if (job.status === 'QUEUED' || job.status === 'PROCESSING') throw new JobAlreadyProcessingError(job.id, job.videoId);
@@ -66,6 +71,7 @@ export async function retryJob(services: Services, viewer: Viewer, jobId: string
           queueJobId: randomUUID(),
           // A fresh set of automatic retries for this run.
           maxAttempts: sql`${jobs.attempt} + ${services.config.jobMaxRetries + 1}`,
+          ...(opts.timeoutSeconds != null ? { timeoutSeconds: opts.timeoutSeconds } : {}),
           updatedAt: sql`now()`,
         })
         .where(and(eq(jobs.id, job.id), inArray(jobs.status, [...RETRYABLE_STATUSES])))
@@ -83,7 +89,13 @@ export async function retryJob(services: Services, viewer: Viewer, jobId: string
         type: 'QUEUED',
         status: 'QUEUED',
         progress: row.progress,
-        data: { retryOf: job.status, retriedBy: viewer.id, keptStages: kept.map((k) => k.name), costCredits: row.costCredits },
+        data: {
+          retryOf: job.status,
+          retriedBy: viewer.id,
+          keptStages: kept.map((k) => k.name),
+          costCredits: row.costCredits,
+          timeoutSeconds: row.timeoutSeconds,
+        },
       });
       await enqueueProcessing(services, tx, row);
       return row;

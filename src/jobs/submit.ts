@@ -40,6 +40,13 @@ export interface SubmitJobInput {
 /** pg-boss's own expiry sits a little after the job's deadline: vidq's timer ends the job first, precisely. */
 export const QUEUE_EXPIRY_MARGIN_SECONDS = 30;
 
+/** A job's time limit (submitJob's, or a new one given to retryJob): 1 s up to PROCESSING_TIMEOUT_SECONDS. */
+export function timeoutFieldErrors(services: Services, value: number | null | undefined, path: string[]): FieldError[] {
+  const limit = services.config.processingTimeoutSeconds;
+  if (value == null || (Number.isInteger(value) && value >= 1 && value <= limit)) return [];
+  return [{ path, message: `must be a whole number of seconds between 1 and ${limit} (PROCESSING_TIMEOUT_SECONDS)` }];
+}
+
 async function validate(services: Services, input: SubmitJobInput) {
   const fieldErrors: FieldError[] = [];
   const parsed = validateProcessingOptions({
@@ -48,10 +55,7 @@ async function validate(services: Services, input: SubmitJobInput) {
     background: input.background ?? undefined,
   });
   if ('fieldErrors' in parsed) fieldErrors.push(...parsed.fieldErrors.map((f) => ({ path: ['input', ...f.path], message: f.message })));
-  const limit = services.config.processingTimeoutSeconds;
-  if (input.timeoutSeconds != null && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 1 || input.timeoutSeconds > limit)) {
-    fieldErrors.push({ path: ['input', 'timeoutSeconds'], message: `must be a whole number of seconds between 1 and ${limit} (PROCESSING_TIMEOUT_SECONDS)` });
-  }
+  fieldErrors.push(...timeoutFieldErrors(services, input.timeoutSeconds, ['input', 'timeoutSeconds']));
   if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
     fieldErrors.push({ path: ['input', 'idempotencyKey'], message: 'must be 1 to 200 characters' });
   }

@@ -403,8 +403,9 @@ describe('SDK error fields and job control', () => {
       const first = events[0];
       expect(first.type === 'QUEUED' && first.details.stages).toEqual(['probe', 'thumbnails', 'transcode']);
 
-      const retried = await sdk.retryJob(job.id);
+      const retried = await sdk.retryJob(job.id, { timeoutSeconds: 900 });
       expect(retried).toMatchObject({ id: job.id, status: 'QUEUED' });
+      expect((await sdk.job(job.id)).timeoutSeconds).toBe(900);
       await expect(sdk.cancelJob(job.id)).resolves.toMatchObject({ status: 'CANCELLED' });
       expect(await caught(sdk.cancelJob('job_nosuchjob'))).toMatchObject({ code: 'JOB_NOT_FOUND' });
       expect(await caught(sdk.retryJob('job_nosuchjob'))).toMatchObject({ code: 'JOB_NOT_FOUND' });

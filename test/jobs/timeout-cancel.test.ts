@@ -87,9 +87,23 @@ describe('a job that runs past its time limit', () => {
     const out = await gql(app.url, user.key, `query($id: ID!) { jobOutput(jobId: $id) { __typename ... on JobTimeoutError { code detail } } }`, { id: jobId });
     expect(out.body.data.jobOutput).toEqual({ __typename: 'JobTimeoutError', code: 'JOB_TIMEOUT', detail: job.error!.detail });
 
+    // What to do next: retry with a longer limit, which retryJob takes (a limit over the maximum is refused, nothing changes).
+    const next = await gql(app.url, user.key, `query($id: ID!) { job(id: $id) { ... on Job { nextStep } } }`, { id: jobId });
+    expect(next.body.data.job.nextStep).toMatch(/retryJob with a longer timeoutSeconds/);
+    const RETRY_LONGER = `mutation($id: ID!, $t: Int) { retryJob(id: $id, timeoutSeconds: $t) { __typename
+      ... on RetryJobSuccess { job { id status timeoutSeconds } } ... on InvalidInputError { fieldErrors { path message } } } }`;
+    const tooLong = await gql(app.url, user.key, RETRY_LONGER, { id: jobId, t: 10 ** 7 });
+    expect(tooLong.body.data.retryJob).toEqual({
+      __typename: 'InvalidInputError',
+      fieldErrors: [{ path: ['timeoutSeconds'], message: expect.stringMatching(/between 1 and \d+ \(PROCESSING_TIMEOUT_SECONDS\)/) }],
+    });
+    expect((await waitForStatus(app, jobId, ['TIMED_OUT'])).timeoutSeconds).toBe(LIMIT);
+
     // retryJob resumes at transcode: probe and thumbnails are not run again.
-    const retried = await gql(app.url, user.key, RETRY, { id: jobId });
-    expect(retried.body.data.retryJob).toMatchObject({ __typename: 'RetryJobSuccess', job: { status: 'QUEUED' } });
+    const retried = await gql(app.url, user.key, RETRY_LONGER, { id: jobId, t: LIMIT * 6 });
+    expect(retried.body.data.retryJob).toMatchObject({ __typename: 'RetryJobSuccess', job: { status: 'QUEUED', timeoutSeconds: LIMIT * 6 } });
+    const requeued = (await eventsOfJob(app, jobId)).filter((e) => e.type === 'QUEUED').at(-1);
+    expect(requeued?.data).toMatchObject({ retryOf: 'TIMED_OUT', timeoutSeconds: LIMIT * 6 });
     const done = await waitForStatus(app, jobId, ['COMPLETED', 'FAILED', 'TIMED_OUT']);
     expect(done.status, JSON.stringify(done.error)).toBe('COMPLETED');
     expect(await stages(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×2' });

@@ -57,9 +57,12 @@ export class VidqClient {
     return unwrap(data.cancelJob, 'CancelJobSuccess').job;
   }
 
-  /** Runs a FAILED, TIMED_OUT or CANCELLED job again, keeping its finished stages; returns it, QUEUED. */
-  async retryJob(id: string): Promise<Job> {
-    const data = await request(this.conn, RetryJobDocument, { id });
+  /**
+   * Runs a FAILED, TIMED_OUT or CANCELLED job again, keeping its finished stages; returns it, QUEUED.
+   * `timeoutSeconds`: a new time limit from this run on (a TIMED_OUT job needs a longer one).
+   */
+  async retryJob(id: string, options: { timeoutSeconds?: number } = {}): Promise<Job> {
+    const data = await request(this.conn, RetryJobDocument, { id, timeoutSeconds: options.timeoutSeconds });
     return unwrap(data.retryJob, 'RetryJobSuccess').job;
   }
 

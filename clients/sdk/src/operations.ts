@@ -72,6 +72,7 @@ export const JobFieldsFragment = graphql(`
     stage
     attempt
     maxAttempts
+    timeoutSeconds
     createdAt
     startedAt
     finishedAt
@@ -217,8 +218,8 @@ export const CancelJobDocument = graphql(`
 `);
 
 export const RetryJobDocument = graphql(`
-  mutation RetryJob($id: ID!) {
-    retryJob(id: $id) {
+  mutation RetryJob($id: ID!, $timeoutSeconds: Int) {
+    retryJob(id: $id, timeoutSeconds: $timeoutSeconds) {
       __typename
       ... on RetryJobSuccess {
         job {

@@ -74,13 +74,20 @@ builder.mutationField('retryJob', (t) =>
   t.field({
     type: JobRef,
     description: 'Runs a FAILED, TIMED_OUT or CANCELLED job again, keeping the stages it already finished.',
-    args: { id: t.arg.id({ required: true }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      timeoutSeconds: t.arg.int({
+        required: false,
+        description:
+          'A new time limit for the job from this run on (a TIMED_OUT job needs a longer one), at most PROCESSING_TIMEOUT_SECONDS. Default: its own.',
+      }),
+    },
     errors: {
       types: [JobNotFoundError, JobAlreadyProcessingError, InsufficientCreditsError, InvalidInputError],
       union: { name: 'RetryJobResult' },
       result: { name: 'RetryJobSuccess' },
       dataField: { name: 'job' },
     },
-    resolve: (_root, args, ctx) => retryJob(ctx.services, ctx.viewer, args.id),
+    resolve: (_root, args, ctx) => retryJob(ctx.services, ctx.viewer, args.id, { timeoutSeconds: args.timeoutSeconds }),
   }),
 );

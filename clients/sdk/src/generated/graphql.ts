@@ -50,7 +50,7 @@ export type ErrorCode =
   | 'JOB_NOT_COMPLETE'
   /** No job with that id exists for this account. Finished jobs are removed after the retention period. */
   | 'JOB_NOT_FOUND'
-  /** The job ran longer than its time limit and was stopped; it is not retried automatically. Trim the video, raise timeoutSeconds or PROCESSING_TIMEOUT_SECONDS, then call retryJob. */
+  /** The job ran longer than its time limit and was stopped; it is not retried automatically. Call retryJob with a longer timeoutSeconds (finished stages are kept; at most PROCESSING_TIMEOUT_SECONDS), or trim the video. */
   | 'JOB_TIMEOUT'
   /** Wait retryAfterSeconds before sending again. */
   | 'RATE_LIMITED'
@@ -179,7 +179,7 @@ export type ErrorFieldsFragment =
 
 export type VideoFieldsFragment = { id: string, filename: string, format: string, contentType: string, sizeBytes: number, sha256: string, title: string | null, recordedAt: string | null, createdAt: string, metadata: { durationSeconds: number, width: number, height: number, videoCodec: string, audioCodec: string | null, frameRate: number, bitRate: number | null } };
 
-export type JobFieldsFragment = { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null };
+export type JobFieldsFragment = { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, timeoutSeconds: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null };
 
 export type JobEventFieldsFragment = { __typename: 'JobEvent', jobId: string, sequence: number, type: JobEventType, status: JobStatus, progress: number, stage: string | null, at: string, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null, details:
     | { __typename: 'JobEndedDetails', retriesExhausted: boolean, cancelledBy: string | null, wasStatus: JobStatus | null }
@@ -217,7 +217,7 @@ export type SubmitJobMutation = { submitJob:
     | { __typename: 'InsufficientCreditsError', required: number, available: number, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'JobAlreadyProcessingError', jobId: string, videoId: string, code: ErrorCode, message: string, detail: string, retryable: boolean }
-    | { __typename: 'SubmitJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
+    | { __typename: 'SubmitJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, timeoutSeconds: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
     | { __typename: 'VideoNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
 
@@ -227,7 +227,7 @@ export type JobQueryVariables = Exact<{
 
 
 export type JobQuery = { job:
-    | { __typename: 'Job', id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null }
+    | { __typename: 'Job', id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, timeoutSeconds: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null }
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
 
@@ -247,13 +247,14 @@ export type CancelJobMutationVariables = Exact<{
 
 
 export type CancelJobMutation = { cancelJob:
-    | { __typename: 'CancelJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
+    | { __typename: 'CancelJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, timeoutSeconds: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
     | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
    };
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
+  timeoutSeconds?: number | null | undefined;
 }>;
 
 
@@ -262,7 +263,7 @@ export type RetryJobMutation = { retryJob:
     | { __typename: 'InvalidInputError', code: ErrorCode, message: string, detail: string, retryable: boolean, fieldErrors: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'JobAlreadyProcessingError', jobId: string, videoId: string, code: ErrorCode, message: string, detail: string, retryable: boolean }
     | { __typename: 'JobNotFoundError', code: ErrorCode, message: string, detail: string, retryable: boolean }
-    | { __typename: 'RetryJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
+    | { __typename: 'RetryJobSuccess', job: { id: string, status: JobStatus, progress: number, stage: string | null, attempt: number, maxAttempts: number, timeoutSeconds: number, createdAt: string, startedAt: string | null, finishedAt: string | null, webhookUrl: string | null, video: { id: string }, options: { model: ProcessingModel, outputFormat: OutputFormat }, stages: Array<{ name: string, status: StageStatus, attempts: number, progress: number }>, error: { code: ErrorCode, message: string, detail: string, stage: string | null, retryable: boolean } | null } }
    };
 
 export type JobOutputQueryVariables = Exact<{
@@ -384,6 +385,7 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   stage
   attempt
   maxAttempts
+  timeoutSeconds
   createdAt
   startedAt
   finishedAt
@@ -589,6 +591,7 @@ fragment JobFields on Job {
   stage
   attempt
   maxAttempts
+  timeoutSeconds
   createdAt
   startedAt
   finishedAt
@@ -666,6 +669,7 @@ fragment JobFields on Job {
   stage
   attempt
   maxAttempts
+  timeoutSeconds
   createdAt
   startedAt
   finishedAt
@@ -812,6 +816,7 @@ fragment JobFields on Job {
   stage
   attempt
   maxAttempts
+  timeoutSeconds
   createdAt
   startedAt
   finishedAt
@@ -838,8 +843,8 @@ fragment JobFields on Job {
   }
 }`) as unknown as TypedDocumentString<CancelJobMutation, CancelJobMutationVariables>;
 export const RetryJobDocument = new TypedDocumentString(`
-    mutation RetryJob($id: ID!) {
-  retryJob(id: $id) {
+    mutation RetryJob($id: ID!, $timeoutSeconds: Int) {
+  retryJob(id: $id, timeoutSeconds: $timeoutSeconds) {
     __typename
     ... on RetryJobSuccess {
       job {
@@ -893,6 +898,7 @@ fragment JobFields on Job {
   stage
   attempt
   maxAttempts
+  timeoutSeconds
   createdAt
   startedAt
   finishedAt
