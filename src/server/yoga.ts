@@ -38,14 +38,22 @@ function yogaLog(services: Services, level: 'debug' | 'info' | 'warn' | 'error')
       .filter((a) => !(a instanceof Error))
       .map(String)
       .join(' ');
-    if (err) services.log[level]({ err }, text || 'graphql-yoga reported an error');
-    else services.log[level](text);
+    // Yoga logs at error level every error whose masked form differs from it: a client's bad variable
+    // (three stack traces for three typos would trip log-based alerting), or one maskUnexpected has
+    // logged already at its own level. Those are kept at debug.
+    const lineLevel = err && level === 'error' && passedThroughMask.has(err) ? 'debug' : level;
+    if (err) services.log[lineLevel]({ err }, text || 'graphql-yoga reported an error');
+    else services.log[lineLevel](text);
   };
 }
+
+/** Errors maskUnexpected has seen: it logs those that need it, so Yoga's own line for them is a repeat. */
+const passedThroughMask = new WeakSet<object>();
 
 /** Unexpected exceptions never reach the client: it sees a generic error and the request id. */
 function maskUnexpected(services: Services) {
   return (error: unknown): Error => {
+    if (error && typeof error === 'object') passedThroughMask.add(error);
     if (isVariableRefusal(error)) {
       // Whole, with the variable's path ("… at "input.model"; …"), and coded as the request error it is.
       return new GraphQLError(error.message, {

@@ -70,3 +70,26 @@ describe('the log of a statement that failed', () => {
     expect(log).not.toContain(alice.key);
   });
 });
+
+describe('a client’s mistakes', () => {
+  it('are not logged as errors: a bad variable is answered INVALID_INPUT, and the log has no error line for it', async () => {
+    const errorLines = () =>
+      api
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
+    const bad = await gql(url, alice.key, `mutation ($m: ProcessingModel) { submitJob(input: { videoId: "vid_x", model: $m }) { __typename } }`, {
+      m: 'TURBO_4e2a',
+    });
+    expect(bad.body.errors![0]!.extensions!.code).toBe('INVALID_INPUT');
+    const typed = await gql(url, alice.key, `query ($n: Int) { jobs(first: $n) { __typename } }`, { n: 'ten_4e2a' });
+    expect(typed.body.errors![0]!.extensions!.code).toBe('INVALID_INPUT');
+    // Lines are written in order: once a later failure's error line is out, the mistakes' would be too.
+    const before = errorLines().length;
+    await gql(url, alice.key, `mutation { createApiKey(name: "after the mistakes") { __typename } }`);
+    await expect.poll(() => errorLines().length, { timeout: 5000 }).toBeGreaterThan(before);
+    expect(errorLines().filter((l) => l.includes('4e2a'))).toEqual([]);
+    // The failure after them is logged once, by vidq, not a second time by Yoga.
+    expect(errorLines().filter((l) => l.includes('graphql-yoga reported an error'))).toEqual([]);
+  });
+});
