@@ -36,6 +36,7 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
     }
     stopping = true;
     await starting.catch(() => {});
+    started.workers?.stopping();
     log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     await started.api?.close(); // stop taking requests first
     await started.metrics?.close();

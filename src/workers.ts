@@ -9,6 +9,8 @@ import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
 import { startWebhookWorkers } from './webhooks/worker';
 
 export interface Workers {
+  /** Called as soon as a stop begins (stop() itself comes after the API has closed). */
+  stopping(): void;
   stop(): Promise<void>;
 }
 
@@ -24,7 +26,9 @@ export async function startWorkers(services: Services): Promise<Workers> {
   await startMaintenance(services);
   const stopSweeps = sweepForCrashes(services);
   return {
+    stopping: () => processing.stopping(),
     async stop() {
+      processing.stopping();
       stopSweeps();
       // Deliveries first: they finish within the webhook timeout and record their outcome.
       await webhooks.stop();

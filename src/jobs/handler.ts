@@ -151,10 +151,14 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         log.info({ attempt: job.attempt, reason: String(reason ?? error) }, 'attempt stopped: job no longer owned by it');
         return;
       }
-      const stageError =
-        reason instanceof WorkerShuttingDown
-          ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
-          : toStageError(error);
+      const failure = toStageError(error);
+      // A transient failure once the worker is stopping is taken for the stop's doing: a supervisor that
+      // signals every process of the service at once (systemd's KillMode=control-group) kills ffmpeg
+      // beside vidq. The job is handed back like any other the stop interrupts, without using a retry.
+      const byShutdown = reason instanceof WorkerShuttingDown || (state.shuttingDown && failure.retryable && !(failure instanceof StageAbortedError));
+      const stageError = byShutdown
+        ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
+        : failure;
       if (stageError instanceof StageAbortedError) throw error; // aborted for an unknown reason: let pg-boss decide
       const [current] = await db.select().from(jobs).where(eq(jobs.id, jobId));
       if (current && current.attempt !== job.attempt) {
@@ -164,7 +168,7 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
       }
       job = current ?? job;
       const jobError = jobErrorFrom(stageError, job.stage);
-      if (reason instanceof WorkerShuttingDown) {
+      if (byShutdown) {
         // Not the job's failure: it goes back to the queue at once, whatever retries it has left.
         await scheduleRetry(
           db,

@@ -8,6 +8,8 @@ import { registerWorker, unregisterWorker } from './worker-registry';
 
 export interface ProcessingWorkers {
   running: Map<string, AbortController>;
+  /** The process has begun to stop (a signal came): a job's failure from now on may be the stop's doing. */
+  stopping(): void;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,9 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
   services.lease.onRenewed(() => void registerWorker(services, pipelines).catch((err) => services.log.warn({ err }, 'worker registration failed')));
   return {
     running: state.running,
+    stopping() {
+      state.shuttingDown = true;
+    },
     async stop() {
       state.shuttingDown = true;
       await unregisterWorker(services).catch(() => {}); // gone with the lease anyway

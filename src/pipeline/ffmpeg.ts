@@ -98,7 +98,11 @@ export function runProcess(
     try {
       const stdio = [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.onProgressLine ? ['pipe' as const] : [])] as const;
       // setpriv execs the binary in its own process: the pid, pipes and exit status are the binary's.
-      child = via ? spawn(via, ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: [...stdio] }) : spawn(bin, args, { stdio: [...stdio] });
+      // With it, the binary also leads a process group of its own: a signal to vidq's group (Ctrl-C in
+      // a terminal, `kill -- -PGID`) is vidq's to handle, which stops the job in order and hands it back
+      // without using a retry. Killed with it, the binary would fail the attempt. Without setpriv it
+      // stays in vidq's group, which is then the only way it ends with a killed vidq.
+      child = via ? spawn(via, ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: [...stdio], detached: true }) : spawn(bin, args, { stdio: [...stdio] });
     } catch (err) {
       return reject(spawnFailure(bin, err as NodeJS.ErrnoException));
     }

@@ -135,6 +135,23 @@ describe('embedded PostgreSQL as root', () => {
   );
 });
 
+describe('the embedded cluster’s server process', () => {
+  it('runs in a process group of its own: Ctrl-C in vidq’s terminal leaves it to vidq to stop, last', async () => {
+    const home = await privateDir('vidq-pgrp-');
+    await fs.chmod(home, 0o755);
+    const dir = path.join(home, 'postgres');
+    const pg = await startEmbeddedPostgres({ dir, port: await freePort(), log });
+    try {
+      const processGroup = async (pid: number | string) => (await fs.readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ')[2];
+      const [serverPid] = (await fs.readFile(path.join(await fs.realpath(dir), 'postmaster.pid'), 'utf8')).split('\n');
+      expect(await processGroup(serverPid)).toBe(serverPid);
+      expect(await processGroup('self')).not.toBe(serverPid);
+    } finally {
+      await pg.stop();
+    }
+  }, 120_000);
+});
+
 describe('the embedded cluster’s password', () => {
   it('is random per cluster, kept beside it with mode 0600, and no password file is left in /tmp', async () => {
     const tmpBefore = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('pg-password-'));

@@ -16,11 +16,13 @@ export interface VidqProcess {
 
 const running = new Set<VidqProcess>();
 
-export function spawnVidq(args: string[], env: Record<string, string>): VidqProcess {
+/** `ownProcessGroup`: vidq leads a process group, as in a terminal, for signals to the whole group. */
+export function spawnVidq(args: string[], env: Record<string, string>, opts: { ownProcessGroup?: boolean } = {}): VidqProcess {
   const child = spawn(process.execPath, ['bin/vidq.js', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownProcessGroup ?? false,
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

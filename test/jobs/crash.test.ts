@@ -260,3 +260,45 @@ describe('a worker stopped with SIGTERM', () => {
     expect(job.attempt).toBe(2);
   });
 });
+
+describe('a worker stopped while its stage runs', () => {
+  it('keeps a signal to its whole process group (Ctrl-C in a terminal) from ffmpeg, and hands the job back without using a retry', async () => {
+    const { hang, jobId } = await submitHungJob();
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { SHUTDOWN_GRACE_SECONDS: '4' }), { ownProcessGroup: true });
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+    await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+    const ffmpegPid = (await hang.pids()).at(-1)!; // the hung one: the thumbnails' ran before it
+    process.kill(-worker.child.pid!, 'SIGINT');
+    await waitFor('the worker to begin its stop', async () => worker.output().includes('shutting down'), 10_000);
+    // ffmpeg (here a hung stand-in) leads its own group: the signal did not reach it. It runs on
+    // through the grace period; vidq stops it after that.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(isRunning(ffmpegPid)).toBe(true);
+    expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
+    expect(isRunning(ffmpegPid)).toBe(false);
+    const events = await eventsOfJob(api, jobId);
+    const retries = events.filter((e) => e.type === 'RETRY_SCHEDULED');
+    expect(retries).toHaveLength(1);
+    expect(retries[0].error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/shut down/) });
+    expect(retries[0].data).toMatchObject({ attempt: 1, backoff: expect.stringMatching(/^none/) });
+    await finishJob(api.services.database.db, api.services.boss, jobId, { status: 'CANCELLED', from: ['QUEUED'] }); // nothing else runs it here
+  });
+
+  it('hands the job back without using a retry when its ffmpeg is killed beside it (every process of the service signalled at once)', async () => {
+    const { hang, jobId } = await submitHungJob();
+    // The last attempt: a failure counted as the job's would end it FAILED.
+    await api.services.database.sql`update jobs set max_attempts = 1 where id = ${jobId}`;
+    const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { SHUTDOWN_GRACE_SECONDS: '10', JOB_MAX_RETRIES: '0' }));
+    await waitForEvent(api, jobId, (e) => e.type === 'STAGE_STARTED' && e.stage === 'transcode', 60_000);
+    await waitFor('the transcode to hang', async () => (await hang.invocations()) === 1);
+    worker.kill('SIGTERM');
+    await waitFor('the worker to begin its stop', async () => worker.output().includes('shutting down'), 10_000);
+    process.kill((await hang.pids()).at(-1)!, 'SIGTERM'); // as systemd's KillMode=control-group does
+    expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
+    const [handed] = await api.services.database.sql`select status, max_attempts from jobs where id = ${jobId}`;
+    expect(handed).toMatchObject({ status: 'QUEUED', max_attempts: 2 });
+    const retry = (await eventsOfJob(api, jobId)).find((e) => e.type === 'RETRY_SCHEDULED');
+    expect(retry?.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/shut down/) });
+    await finishJob(api.services.database.db, api.services.boss, jobId, { status: 'CANCELLED', from: ['QUEUED'] });
+  });
+});

@@ -73,7 +73,15 @@ interface Spawned {
 }
 
 function start(program: string, args: string[], runAs: RunAs | null, env: NodeJS.ProcessEnv, log: Logger): Spawned {
-  const child = spawn(program, args, { ...(runAs ?? {}), cwd: '/', env: { ...process.env, ...env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In a process group of its own: Ctrl-C in a terminal (a signal to vidq's whole group) must not stop
+  // the database under the shutdown it starts, which hands running jobs back and stops it last.
+  const child = spawn(program, args, {
+    ...(runAs ?? {}),
+    cwd: '/',
+    env: { ...process.env, ...env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const collect = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
