@@ -2,7 +2,7 @@
 import { startAlertWorkers } from './alerts/worker';
 import { handOnOrphanedJobs, killLeftoverStageProcesses } from './jobs/crash-recovery';
 import { startProcessingWorkers } from './jobs/worker';
-import { sweepJobScratch } from './jobs/workspace';
+import { SCRATCH_SWEEP_MS, sweepJobScratch } from './jobs/workspace';
 import { startMaintenance } from './maintenance';
 import type { Services } from './services';
 import { resumeOrphanedDeliveries } from './webhooks/crash-recovery';
@@ -51,6 +51,8 @@ function sweepForCrashes(services: Services): () => void {
       await handOnOrphanedJobs(services);
       await resumeOrphanedDeliveries(services);
       if (++rounds % LEFTOVER_SWEEP_EVERY === 0) await killLeftoverStageProcesses(services);
+      // Directories changed in the last minute are left alone: the job may have just started again here.
+      if (rounds % (SCRATCH_SWEEP_MS / CRASH_SWEEP_MS) === 0) await sweepJobScratch(services, { minAgeMs: 60_000 });
     } catch (err) {
       services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');
     } finally {

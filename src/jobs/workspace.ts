@@ -57,17 +57,25 @@ export async function openJobWorkspace(
 }
 
 /**
- * Run by a worker at start: removes what crashed attempts left in SCRATCH_DIR (job directories of jobs
- * not PROCESSING, upload temp files older than a day). A job PROCESSING on another process that shares
- * this SCRATCH_DIR keeps its directory.
+ * Run by a worker at start and every SCRATCH_SWEEP_MS: removes what crashed attempts left in SCRATCH_DIR
+ * (job directories of jobs not PROCESSING, directories of a PROCESSING job's earlier attempts, upload
+ * temp files older than a day). The attempt a job runs now keeps its directory, whichever process of
+ * those sharing this SCRATCH_DIR runs it.
  */
-export async function sweepJobScratch(services: Pick<Services, 'config' | 'database' | 'log'>): Promise<void> {
-  const swept = await sweepScratch(services.config, async (jobIds) => {
-    const rows = await services.database.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(inArray(jobs.id, jobIds), eq(jobs.status, 'PROCESSING')));
-    return new Set(rows.map((row) => row.id));
-  });
-  if (swept.jobs || swept.uploads) services.log.info(swept, 'removed scratch files left by earlier processes');
+export async function sweepJobScratch(services: Pick<Services, 'config' | 'database' | 'log'>, opts: { minAgeMs?: number } = {}): Promise<void> {
+  const swept = await sweepScratch(
+    services.config,
+    async (jobIds) => {
+      const rows = await services.database.db
+        .select({ id: jobs.id, attempt: jobs.attempt })
+        .from(jobs)
+        .where(and(inArray(jobs.id, jobIds), eq(jobs.status, 'PROCESSING')));
+      return new Map(rows.map((row) => [row.id, row.attempt]));
+    },
+    opts,
+  );
+  if (swept.jobs || swept.attempts || swept.uploads) services.log.info(swept, 'removed scratch files left by earlier processes');
 }
+
+/** How often a worker sweeps its SCRATCH_DIR while it runs (a crashed attempt's source copy can be gigabytes). */
+export const SCRATCH_SWEEP_MS = 10 * 60_000;

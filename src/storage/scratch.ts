@@ -25,9 +25,40 @@ export async function makeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: 
   return dir;
 }
 
-/** Removes the attempt's directory, and the job's once no other attempt's is left in it. */
+/** The attempt number of an `attempt-<n>` directory, or null for any other name. */
+function attemptOf(name: string): number | null {
+  const match = /^attempt-(\d+)$/.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+/** Whether `entry` last changed at least `minAgeMs` ago (0: whatever its age). */
+async function untouchedFor(entry: string, minAgeMs: number): Promise<boolean> {
+  if (minAgeMs <= 0) return true;
+  const info = await stat(entry).catch(() => null);
+  return info !== null && Date.now() - info.mtimeMs >= minAgeMs;
+}
+
+/** Removes the attempt directories of a job numbered below `attempt` (those of a crashed or stopped process). */
+async function removeEarlierAttempts(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number, minAgeMs = 0): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(jobScratchDir(config, jobId)).catch(() => [] as string[])) {
+    const n = attemptOf(name);
+    const entry = path.join(jobScratchDir(config, jobId), name);
+    if (n === null || n >= attempt || !(await untouchedFor(entry, minAgeMs))) continue;
+    await rm(entry, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * Removes the attempt's directory and those of the job's earlier attempts (a crashed process left them;
+ * one still stopping has been superseded), and the job's once nothing else is left in it. A later
+ * attempt's directory is never touched: a retryJob may run it here while this one stops.
+ */
 export async function removeJobScratch(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number): Promise<void> {
   await rm(attemptScratchDir(config, jobId, attempt), { recursive: true, force: true });
+  await removeEarlierAttempts(config, jobId, attempt);
   await rmdir(jobScratchDir(config, jobId)).catch(() => {}); // ENOTEMPTY: another attempt runs here still
 }
 
@@ -50,23 +81,33 @@ export async function removeStaleEntries(dir: string, olderThanMs: number, accep
 }
 
 /**
- * Removes the scratch directories of jobs that `isRunning` says no process runs, and upload temp files
- * older than `uploadAgeMs` (another process sharing SCRATCH_DIR may be receiving right now).
+ * Removes the scratch directories of jobs that `running` says no process runs, those of earlier attempts
+ * of jobs that run (a crashed attempt's, while its job goes on), and upload temp files older than
+ * `uploadAgeMs` (another process sharing SCRATCH_DIR may be receiving right now). `running` answers the
+ * current attempt of each job that runs. With `minAgeMs` (a sweep while jobs run), a directory changed
+ * more recently is left alone: its job may have ended and started again here between the two looks.
  */
 export async function sweepScratch(
   config: Pick<Config, 'scratchDir'>,
-  isRunning: (jobIds: string[]) => Promise<Set<string>>,
-  uploadAgeMs = 24 * 3600_000,
-): Promise<{ jobs: number; uploads: number }> {
+  running: (jobIds: string[]) => Promise<Map<string, number>>,
+  opts: { uploadAgeMs?: number; minAgeMs?: number } = {},
+): Promise<{ jobs: number; attempts: number; uploads: number }> {
+  const { uploadAgeMs = 24 * 3600_000, minAgeMs = 0 } = opts;
   const jobsDir = path.join(config.scratchDir, 'jobs');
   const jobIds = (await readdir(jobsDir).catch(() => [] as string[])).filter((name) => /^job_[0-9a-z]+$/.test(name));
-  const running = jobIds.length ? await isRunning(jobIds) : new Set<string>();
+  const current = jobIds.length ? await running(jobIds) : new Map<string, number>();
   let jobs = 0;
+  let attempts = 0;
   for (const jobId of jobIds) {
-    if (running.has(jobId)) continue;
+    const attempt = current.get(jobId);
+    if (attempt !== undefined) {
+      attempts += await removeEarlierAttempts(config, jobId, attempt, minAgeMs);
+      continue;
+    }
+    if (!(await untouchedFor(path.join(jobsDir, jobId), minAgeMs))) continue;
     await rm(path.join(jobsDir, jobId), { recursive: true, force: true });
     jobs++;
   }
   const uploads = await removeStaleEntries(uploadScratchDir(config), uploadAgeMs);
-  return { jobs, uploads };
+  return { jobs, attempts, uploads };
 }
