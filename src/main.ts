@@ -4,6 +4,7 @@ import { handleUncaughtExceptions } from './db/unheard-errors';
 import { createLogger, drainLogs } from './logger';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from './metrics/worker-server';
 import { startRuntime } from './runtime';
+import { checkStartRequirements } from './start-checks';
 import type { RunningApi } from './server/app';
 import { startWorkers, type Workers } from './workers';
 
@@ -23,6 +24,11 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   handleUncaughtExceptions(log);
 
   const runtime = await startRuntime(config, log);
+  // After the database (a DATABASE_URL mistake is named first, and nothing is written before it).
+  await checkStartRequirements(config).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
   // What has started so far (filled while starting; read by shutdown whenever a signal comes).
   const started: { api: RunningApi | null; workers: Workers | null; metrics: WorkerMetricsServer | null } = { api: null, workers: null, metrics: null };
   let stopping = false;
@@ -78,6 +84,12 @@ export async function serve(overrides: { role?: Role } = {}): Promise<void> {
   log.info({ storage: config.storageDriver, workerConcurrency: config.role === 'api' ? 0 : config.workerConcurrency }, 'vidq started');
   // Jobs, retries and deliveries are counted by the process that runs them: without METRICS_PORT this
   // worker's counts reach no Prometheus, and the alerts on them stay quiet whatever happens here.
+  if (config.role !== 'worker' && config.metricsPort !== undefined) {
+    log.warn(
+      { metricsPort: config.metricsPort },
+      `METRICS_PORT is used by worker-only processes (ROLE=worker); this ${config.role} process serves /metrics on PORT (${config.port}) instead.`,
+    );
+  }
   if (config.role === 'worker' && config.metricsPort === undefined) {
     log.warn(
       'METRICS_PORT is not set: this worker serves no /metrics, so the alert rules on jobs and webhook deliveries (timeouts, failure rate, ' +

@@ -234,6 +234,32 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     }
   });
 
+  it('`serve` exits 1 with one line naming FFMPEG_PATH, FFPROBE_PATH or SCRATCH_DIR when it cannot run the program or write there', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-bad-tools-'));
+    try {
+      const base = { ...env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' };
+      const ffmpeg = await vidq(['serve', '--role', 'worker'], { ...base, FFMPEG_PATH: '/nonexistent/ffmpeg' });
+      expect([ffmpeg.code, ffmpeg.stderr.trim()]).toEqual([
+        1,
+        "FFMPEG_PATH: /nonexistent/ffmpeg cannot be run (ENOENT). Next step: point FFMPEG_PATH at a working binary, or unset it to use the one on PATH or vidq's bundled build.",
+      ]);
+      const notAProgram = path.join(dataDir, 'ffprobe.txt');
+      await fs.writeFile(notAProgram, 'not a program', { mode: 0o644 });
+      const ffprobe = await vidq(['serve', '--role', 'api'], { ...base, FFPROBE_PATH: notAProgram });
+      expect(ffprobe.code).toBe(1);
+      expect(ffprobe.stderr.trim()).toMatch(/^FFPROBE_PATH: \S+ffprobe\.txt cannot be run \(EACCES\)\. Next step: point FFPROBE_PATH at a working binary/);
+      // A file where the directory should be (as a typo in a path can make).
+      const scratch = await vidq(['serve', '--role', 'worker'], { ...base, SCRATCH_DIR: path.join(notAProgram, 'scratch') });
+      expect([scratch.code, scratch.stderr.trim()]).toEqual([
+        1,
+        `SCRATCH_DIR: ${path.join(notAProgram, 'scratch')} cannot be written (ENOTDIR). Next step: point SCRATCH_DIR (default DATA_DIR/scratch) at a writable directory on a local disk.`,
+      ]);
+      for (const result of [ffmpeg, ffprobe, scratch]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('`serve` and `migrate` exit 1 with one line naming DATABASE_URL and the next step when its database cannot be used', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-bad-database-'));
     try {
