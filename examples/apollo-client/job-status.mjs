@@ -7,6 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 
+if (!process.env.VIDQ_API_KEY) {
+  console.error('usage: VIDQ_API_KEY=vq_… node examples/apollo-client/job-status.mjs [JOB_ID]   (create a key with `vidq keys create --user USER_ID`)');
+  process.exit(64);
+}
+
 const possibleTypes = JSON.parse(readFileSync(new URL('../../clients/possibleTypes.json', import.meta.url), 'utf8'));
 const url = process.env.VIDQ_URL || 'http://localhost:4000';
 
@@ -50,8 +55,10 @@ try {
     const cause = error.cause.code ?? error.cause.message;
     console.error(`cannot reach vidq at ${url}/graphql (${cause}): is vidq running there? Set VIDQ_URL=http://host:port to point this example at it.`);
   } else {
-    // A request-level error (a bad key, a limit): vidq answered, with a message for people.
-    console.error(`request failed: ${error.message}`);
+    // A request-level error (a bad key, a limit): vidq answered, with a message for people and the
+    // next step in extensions.detail.
+    const detail = error.errors?.[0]?.extensions?.detail;
+    console.error(`request failed: ${error.message}${detail && detail !== error.message ? ` (${detail})` : ''}`);
   }
   process.exit(1);
 }

@@ -26,7 +26,11 @@ const server = http.createServer(async (req, res) => {
     event = verifyWebhook(secret, Buffer.concat(chunks), req.headers); // the raw body, as received
   } catch (error) {
     if (!(error instanceof VidqError)) throw error;
-    console.log(`refused a delivery: ${error.detail}`);
+    // The usual cause: the other secret. An endpoint signs with its own (createWebhookEndpoint,
+    // rotateWebhookSecret); a job's own webhookUrl with the user's (viewer.webhookSecret).
+    console.log(
+      `refused a delivery: ${error.detail} (if it came from vidq: endpoints sign with their own secret, jobs' webhookUrl with viewer.webhookSecret; is VIDQ_WEBHOOK_SECRET the right one?)`,
+    );
     res.writeHead(400).end(error.message);
     return;
   }

@@ -126,6 +126,15 @@ describe('examples/', () => {
     expect(missing.stdout).toContain('JobNotFoundError JOB_NOT_FOUND: The specified job could not be found.');
   });
 
+  it('apollo-client/job-status.mjs says how to run it without a key (64), and why a wrong key is refused (1)', async () => {
+    const none = (await example('apollo-client/job-status.mjs', ['job_x'], { VIDQ_API_KEY: '' })) as { code?: number; stderr: string };
+    expect(none.code).toBe(64);
+    expect(none.stderr).toMatch(/^usage: VIDQ_API_KEY=vq_… node examples\/apollo-client\/job-status\.mjs \[JOB_ID\]/);
+    const wrong = (await example('apollo-client/job-status.mjs', ['job_x'], { VIDQ_API_KEY: 'vq_not_a_real_key' })) as { code?: number; stderr: string };
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toMatch(/^request failed: The API key is invalid, revoked or disabled\. \(.*create a new key.*\)$/);
+  });
+
   it('node-sdk and apollo-client name the URL and VIDQ_URL when nothing answers there, and exit 1', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`; // a closed port: nothing listens there
     const clip = path.join(dir, 'never-sent.mp4');

@@ -61,10 +61,13 @@ function tusError(conn: Connection, error: Error | DetailedError): VidqError {
   const retryAfterSeconds = code === 'RATE_LIMITED' ? parseRetryAfter(response?.getHeader('retry-after')) : undefined;
   // The 413 at creation names the limit: "… up to 1000 MB (1048576000 bytes)."
   const maxBytes = code === 'FILE_TOO_LARGE' ? Number(/\((\d+) bytes\)/.exec(body)?.[1] ?? NaN) : NaN;
+  // The body is written for people reading it alone ("<message> <what to do>"): the detail is its rest.
+  const message = ERROR_MESSAGES[code].message;
+  const rest = body.startsWith(message) ? body.slice(message.length).trim() : body;
   return new VidqError({
     code,
-    message: ERROR_MESSAGES[code].message,
-    detail: body || `vidq answered the upload with HTTP ${status}.`,
+    message,
+    detail: rest || body || `vidq answered the upload with HTTP ${status}.`,
     retryable: ERROR_MESSAGES[code].retryable,
     cause: error,
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
@@ -86,7 +89,11 @@ async function openSource(source: UploadSource, filename: string | undefined) {
     const size = await stat(source).then(
       (s) => s.size,
       (error: Error) => {
-        throw new VidqError({ code: 'INVALID_INPUT', message: `Cannot read the file to upload: ${error.message}` });
+        throw new VidqError({
+          code: 'INVALID_INPUT',
+          message: `Cannot read the file to upload: ${error.message}`,
+          detail: 'Check the path, and that this process may read the file.',
+        });
       },
     );
     // A file ReadStream lets tus-js-client reopen the file at any offset (resume) and fingerprint it.
