@@ -86,7 +86,7 @@ export function alertForFinishedJob(job: JobFacts, data?: Record<string, unknown
         ? `Job ${job.id} (video ${job.videoId}, owner ${job.ownerId}) failed after ${job.attempt} attempts${stage}: ${job.error?.detail ?? code}`
         : `Job ${job.id} (video ${job.videoId}, owner ${job.ownerId}) failed permanently${stage}: ${job.error?.detail ?? code}`,
       nextStep: exhausted
-        ? `A transient problem (${code}) outlasted the automatic retries: check worker health (ffmpeg, disk space, database connectivity) and the logs for job ${job.id}; ${retryHint(job.id)}.`
+        ? `A transient problem (${code}) outlasted the automatic retries: check the worker's health (GET /health: database, queue, storage; ffmpeg, disk space) and the logs for job ${job.id}; ${retryHint(job.id)}.`
         : `Nothing to fix on the server side unless ${code} is unexpected for this file: the owner must fix the input (e.g. upload a readable video) — retrying it unchanged fails the same way.`,
       data: { videoId: job.videoId, stage: job.error?.stage ?? null, attempts: job.attempt, retriesExhausted: exhausted },
     };
