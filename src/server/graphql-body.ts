@@ -18,18 +18,24 @@ function tooLarge(res: ServerResponse) {
     errors: [
       {
         message: `Request body too large: a GraphQL request may be at most ${MAX_GRAPHQL_BODY_BYTES} bytes. Upload files with a multipart request.`,
-        extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' },
+        // A code of the error catalog, as every refusal has; the HTTP status says which kind.
+        extensions: {
+          code: 'INVALID_INPUT',
+          detail: `The body passed ${MAX_GRAPHQL_BODY_BYTES} bytes. Send files with uploadVideo (multipart) or tus at /uploads, not inside variables.`,
+        },
       },
     ],
   });
 }
 
+/** A body that is no GraphQL request: 400 INVALID_INPUT (a code of the error catalog), saying what to send. */
 function badRequest(message: string, cause?: unknown) {
+  const why = cause instanceof Error ? ` (${cause.message})` : '';
   return new GraphQLError(message, {
     extensions: {
       http: { status: 400 },
-      code: 'BAD_REQUEST',
-      ...(cause instanceof Error ? { originalError: { name: cause.name, message: cause.message } } : {}),
+      code: 'INVALID_INPUT',
+      detail: `${message}${why} Send a JSON object {"query": "…", "variables": {…}} with content-type application/json.`,
     },
   });
 }

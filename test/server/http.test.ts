@@ -196,8 +196,9 @@ describe('GraphQL request bodies', () => {
     const res = await post(big);
     expect(res.status).toBe(413);
     const body = await res.json();
-    expect(body.errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(body.errors[0].extensions.code).toBe('INVALID_INPUT'); // a code of the error catalog
     expect(body.errors[0].message).toMatch(/multipart/);
+    expect(body.errors[0].extensions.detail).toMatch(/tus at \/uploads/);
     expect((await viewerPost()).status).toBe(200);
   });
 
@@ -213,7 +214,7 @@ describe('GraphQL request bodies', () => {
     const res = await post(stream, { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
     expect(res.headers.get('content-length')).not.toBeNull();
     expect(res.status).toBe(413);
-    expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect((await res.json()).errors[0].extensions.code).toBe('INVALID_INPUT');
   });
 
   it('answers a body just under the limit', async () => {
@@ -224,12 +225,14 @@ describe('GraphQL request bodies', () => {
     expect((await res.json()).data.viewer.id).toBe(user.id);
   });
 
-  it('answers invalid JSON and a non-object body with 400 BAD_REQUEST', async () => {
+  it('answers invalid JSON and a non-object body with 400 INVALID_INPUT, saying what to send', async () => {
     const invalid = await post('{"query": "{ viewer { id } }"');
     expect(invalid.status).toBe(400);
     const invalidBody = await invalid.json();
     expect(invalidBody.errors[0].message).toBe('POST body sent invalid JSON.');
-    expect(invalidBody.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(invalidBody.errors[0].extensions.code).toBe('INVALID_INPUT');
+    expect(invalidBody.errors[0].extensions.detail).toMatch(/^POST body sent invalid JSON\. \(.+\) Send a JSON object/);
+    expect(invalidBody.errors[0].extensions).not.toHaveProperty('originalError');
     const scalar = await post('42');
     expect(scalar.status).toBe(400);
     expect((await scalar.json()).errors[0].message).toMatch(/expected to be object but received number/);
