@@ -15,14 +15,24 @@ export function expectedSeconds(job: Pick<JobRow, 'options' | 'timeoutSeconds'>,
   return Math.min(job.timeoutSeconds, Math.round(60 + sourceSeconds * (EXPECTED_FACTOR[job.options.model] ?? 2)));
 }
 
-function symptomOf(job: JobRow, sourceSeconds: number, now: number): string {
+/** `retryCodes`: the error codes of the job's RETRY_SCHEDULED events, in order. */
+function symptomOf(job: JobRow, sourceSeconds: number, now: number, retryCodes: string[]): string {
   if (job.status === 'TIMED_OUT') return `timeout: stopped after its limit of ${job.timeoutSeconds} s`;
   if (job.status === 'FAILED') return `failed with code ${job.error?.code ?? 'unknown'}${job.error?.stage ? ` at stage ${job.error.stage}` : ''}`;
   if (job.status === 'CANCELLED') return 'cancelled';
-  if (job.status === 'COMPLETED') return 'completed (no incident)';
-  const since = Math.round((now - (job.startedAt ?? job.createdAt).getTime()) / 1000);
+  if (job.status === 'COMPLETED') {
+    // Transient failures it got over are worth a look still (a flaky worker, an outage).
+    if (!retryCodes.length) return 'completed (no incident)';
+    const n = retryCodes.length;
+    return `completed after ${n} automatic ${n === 1 ? 'retry' : 'retries'} (${[...new Set(retryCodes)].join(', ')})`;
+  }
   const expected = expectedSeconds(job, sourceSeconds);
-  if (job.status === 'QUEUED') return since > expected ? `slow: queued for ${since} s without a worker taking it` : `queued for ${since} s`;
+  if (job.status === 'QUEUED') {
+    // Waiting since it was submitted, or went back to the queue (a retry, a hand-over): updated_at.
+    const waiting = Math.round((now - job.updatedAt.getTime()) / 1000);
+    return waiting > expected ? `slow: queued for ${waiting} s without a worker taking it` : `queued for ${waiting} s`;
+  }
+  const since = Math.round((now - (job.startedAt ?? job.createdAt).getTime()) / 1000);
   return since > expected ? `slow: still processing after ${since} s (expected about ${expected} s)` : `processing for ${since} s`;
 }
 
@@ -98,7 +108,12 @@ export async function incidentReport(db: Db, job: JobRow, now = Date.now()): Pro
     job_id: job.id,
     model: job.options.model,
     output_format: job.options.outputFormat,
-    symptom: symptomOf(job, meta?.durationSeconds ?? 0, now),
+    symptom: symptomOf(
+      job,
+      meta?.durationSeconds ?? 0,
+      now,
+      events.events.filter((e) => e.type === 'RETRY_SCHEDULED').map((e) => e.error_code ?? 'unknown'),
+    ),
     http_status: code ? (ERROR_CATALOG[code]?.httpStatus ?? 500) : 200,
     error_code: code,
     request_id: job.requestId,

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentReport } from '../../src/jobs/incident-report';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { makeFaultyFfmpeg } from '../helpers/faulty-ffmpeg';
 import { gql } from '../helpers/graphql';
@@ -105,6 +106,8 @@ describe('transient failures', () => {
     expect(details.at(-1)).toEqual({ type: 'COMPLETED', __typename: 'JobEndedDetails', retriesExhausted: false });
     expect(await stageAttempts(app, jobId)).toEqual({ probe: 'COMPLETED×1', thumbnails: 'COMPLETED×1', transcode: 'COMPLETED×3' });
     expect(await faulty.invocations()).toBe(3);
+    // Support sees that it got over two failures, and which.
+    expect((await incidentReport(app.services.database.db, job)).symptom).toBe('completed after 2 automatic retries (SERVICE_UNAVAILABLE)');
 
     const events = await eventsOfJob(app, jobId);
     const retries = events.filter((e) => e.type === 'RETRY_SCHEDULED');

@@ -167,6 +167,16 @@ describe('the incident report', () => {
     expect(await reportOf(ok.jobId)).toMatchObject({ symptom: 'completed (no incident)', error_code: null, http_status: 200, request_id: ok.requestId });
   });
 
+  it('of a queued job counts its wait from when it went (back) to the queue, not from its submission', async () => {
+    const { jobId } = await submit('default');
+    const done = await waitForStatus(app, jobId, ['COMPLETED']);
+    // As after a hand-over an hour after its submission: back in the queue 20 s ago.
+    const now = Date.now();
+    const requeued = { ...done, status: 'QUEUED' as const, createdAt: new Date(now - 3600_000), startedAt: null, updatedAt: new Date(now - 20_000) };
+    expect((await incidentReport(app.services.database.db, requeued, now)).symptom).toBe('queued for 20 s');
+    expect((await incidentReport(app.services.database.db, requeued, now + 3600_000)).symptom).toMatch(/^slow: queued for 3620 s without a worker taking it$/);
+  });
+
   it('of a job still running long after its expected duration calls it slow', async () => {
     const { jobId } = await submit('hangs');
     const [job] = await waitFor('it to run', async () => {
