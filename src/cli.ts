@@ -170,9 +170,15 @@ function isParseArgsError(error: unknown): error is Error {
 
 main(process.argv.slice(2)).catch((error) => {
   if (isParseArgsError(error)) error = new UsageError(error.message);
-  if (error instanceof UsageError || error instanceof ConfigError) {
-    console.error(`${error.message}\n\n${error instanceof UsageError ? USAGE : ''}`.trimEnd());
+  // 2: the command line is wrong (with the usage); 1: anything else, a bad setting included, as
+  // `serve` exits for the settings it reads first.
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${USAGE}`);
     process.exit(2);
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
   }
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

@@ -234,7 +234,7 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
     }
   });
 
-  it('`serve` exits 1 with one line naming FFMPEG_PATH, FFPROBE_PATH or SCRATCH_DIR when it cannot run the program or write there', async () => {
+  it('`serve` exits 1 with one line naming FFMPEG_PATH, FFPROBE_PATH, SCRATCH_DIR or WORKER_PIPELINES when it cannot use them', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidq-bad-tools-'));
     try {
       const base = { ...env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' };
@@ -254,7 +254,13 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
         1,
         `SCRATCH_DIR: ${path.join(notAProgram, 'scratch')} cannot be written (ENOTDIR). Next step: point SCRATCH_DIR (default DATA_DIR/scratch) at a writable directory on a local disk.`,
       ]);
-      for (const result of [ffmpeg, ffprobe, scratch]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      // A setting checked once the deployment's pipelines are known: exit 1 too, as for every setting.
+      const pipelines = await vidq(['serve', '--role', 'worker'], { ...base, WORKER_PIPELINES: 'defualt' });
+      expect(pipelines.code).toBe(1);
+      expect(pipelines.stderr.trim()).toMatch(
+        /^Invalid configuration:\n {2}- WORKER_PIPELINES: unknown pipeline "defualt" \(this deployment runs: default, hls\)/,
+      );
+      for (const result of [ffmpeg, ffprobe, scratch, pipelines]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
