@@ -400,7 +400,7 @@ describe('vidq serve on the embedded PostgreSQL', () => {
       cwd: ROOT,
       env: vidqEnv({ ...env, LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, so that cleanup can take the cluster down with it
+      detached: true, // its own process group, for cleanup (the cluster leads a group of its own: killed by its pid file)
     });
     child.stdout!.on('data', (chunk) => (serverLog += chunk));
     child.stderr!.on('data', (chunk) => (serverLog += chunk));
@@ -438,7 +438,7 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     expect(await portIsOpen(pgPort)).toBe(true);
     // Where to go, and (no user yet) how to get in: said before the start's last line.
     await waitFor('the start logged', async () => serverLog.includes('vidq started'), 10_000);
-    expect(serverLog).toContain(`vidq ready: the dashboard at http://localhost:${port}/, GraphQL at http://localhost:${port}/graphql`);
+    expect(serverLog).toContain(`vidq ready: the dashboard at http://127.0.0.1:${port}/, GraphQL at http://127.0.0.1:${port}/graphql`); // HOST's address
     expect(serverLog).toContain('no users yet: create one with `npx vidq users create --name NAME --admin`');
     const serverCluster = postmasterPid();
 

@@ -57,7 +57,10 @@ export async function startApi(services: Services, options: HttpOptions & { port
     throw error;
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
-  services.log.info({ port: actualPort }, `vidq ready: the dashboard at http://localhost:${actualPort}/, GraphQL at http://localhost:${actualPort}/graphql`);
+  // The address it listens on when HOST names one (localhost may resolve to ::1 where only 127.0.0.1 listens).
+  const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shown}:${actualPort}`;
+  services.log.info({ port: actualPort }, `vidq ready: the dashboard at ${base}/, GraphQL at ${base}/graphql`);
   // A first start: say how to get in.
   if (!(await anyUserExists(services.database.db).catch(() => true))) {
     services.log.info('no users yet: create one with `npx vidq users create --name NAME --admin`, then its key with `npx vidq keys create --user USER_ID`');
