@@ -37,7 +37,10 @@ export class InsufficientCreditsError extends AppError {
     readonly required: number,
     readonly available: number,
   ) {
-    super(`This job needs ${required} credits; the account has ${available} available.`);
+    super(
+      `This job needs ${required} credits; the account has ${available} available. ` +
+        'An admin can add credits (grantCredits, or `vidq credits add USER_ID AMOUNT`); model FAST costs the least (see pricing).',
+    );
     this.useCatalogMessage();
   }
 }
@@ -58,7 +61,9 @@ export class VideoNotFoundError extends AppError {
 export class UploadNotFoundError extends AppError {
   readonly code = 'UPLOAD_NOT_FOUND';
   constructor(uploadId: string) {
-    super(`No upload with id '${uploadId}' is waiting to become a video.`);
+    super(
+      `No upload with id '${uploadId}' is waiting to become a video: it is unknown, another user's, expired (UPLOAD_EXPIRY_HOURS), or already made into one (query videos). Upload the file again to /uploads.`,
+    );
     this.useCatalogMessage();
   }
 }

@@ -82,6 +82,7 @@ describe('submitJob', () => {
       required: 2,
       available: 1,
       message: 'Account credits below required amount.',
+      detail: expect.stringMatching(/^This job needs 2 credits; the account has 1 available\. An admin can add credits \(grantCredits/),
     });
     expect(await countJobs()).toBe(before);
     const ledger = await app.services.database.sql`select kind from credit_ledger where user_id = ${poor.id}`;

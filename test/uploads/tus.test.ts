@@ -102,6 +102,7 @@ describe('a resumable upload', () => {
     expect((await fs.readdir(tusDirectory(app.config))).filter((f) => f.startsWith(id))).toEqual([]);
     const again = (await gql(app.url, alice.key, CREATE, { input: { uploadId: id } })).body.data.createVideoFromUpload;
     expect(again).toMatchObject({ __typename: 'UploadNotFoundError', code: 'UPLOAD_NOT_FOUND' });
+    expect(again.detail).toMatch(/already made into one \(query videos\)\. Upload the file again/);
   });
 
   it('sent with its creation request (creation-with-upload) works the same, and a repeat with the idempotency key returns the first video', async () => {
