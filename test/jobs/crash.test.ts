@@ -262,6 +262,11 @@ describe('a worker stopped with SIGTERM', () => {
 });
 
 describe('a worker stopped while its stage runs', () => {
+  // The worker each test starts must be the only one: the earlier tests leave theirs running.
+  beforeAll(async () => {
+    await killAllVidq();
+    for (const app of extraApps.splice(0)) await app.close();
+  });
   it('keeps a signal to its whole process group (Ctrl-C in a terminal) from ffmpeg, and hands the job back without using a retry', async () => {
     const { hang, jobId } = await submitHungJob();
     const worker = spawnVidq(['serve', '--role', 'worker'], workerEnv(hang.path, { SHUTDOWN_GRACE_SECONDS: '4' }), { ownProcessGroup: true });
