@@ -22,8 +22,14 @@ async function checkProgram(variable: 'FFMPEG_PATH' | 'FFPROBE_PATH', bin: strin
   try {
     await run(bin, ['-version'], { timeout: CHECK_TIMEOUT_MS, maxBuffer: 1 << 20 });
   } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
-    const why = e.killed ? `no answer to -version within ${CHECK_TIMEOUT_MS / 1000} s` : (e.code ?? e.stderr?.trim().split('\n').at(-1) ?? e.message);
+    const e = error as Omit<NodeJS.ErrnoException, 'code'> & { code?: string | number; stderr?: string; killed?: boolean };
+    const said = e.stderr?.trim().split('\n').at(-1);
+    // A string code: it could not be started (ENOENT, EACCES); a number: it ran and exited with it.
+    const why = e.killed
+      ? `no answer to -version within ${CHECK_TIMEOUT_MS / 1000} s`
+      : typeof e.code === 'string'
+        ? e.code
+        : said || (e.code !== undefined ? `exit code ${e.code}` : e.message);
     const fix = configured
       ? `point ${variable} at a working binary, or unset it to use the one on PATH or vidq's bundled build`
       : `install ffmpeg (it brings ffprobe) and put it on PATH, or set ${variable}, or run \`npm install\` again to restore the bundled build`;
@@ -58,7 +64,15 @@ async function checkScratchDir(dir: string): Promise<void> {
 }
 
 export async function checkStartRequirements(config: Pick<Config, 'ffmpegPath' | 'ffprobePath' | 'scratchDir'>): Promise<void> {
-  const binaries = resolveBinaries(config);
+  let binaries: ReturnType<typeof resolveBinaries>;
+  try {
+    binaries = resolveBinaries(config);
+  } catch (error) {
+    // No ffmpeg on PATH and the bundled build's package is missing its binary for this platform.
+    throw new StartCheckError(
+      `FFMPEG_PATH: no ffmpeg on PATH and no bundled build (${(error as Error).message}). Next step: install ffmpeg, or set FFMPEG_PATH and FFPROBE_PATH.`,
+    );
+  }
   await Promise.all([
     checkProgram('FFMPEG_PATH', binaries.ffmpeg, config.ffmpegPath !== undefined),
     checkProgram('FFPROBE_PATH', binaries.ffprobe, config.ffprobePath !== undefined),

@@ -24,7 +24,16 @@ export async function startWorkers(services: Services): Promise<Workers> {
   const webhooks = await startWebhookWorkers(services);
   const alerting = await startAlertWorkers(services);
   await startMaintenance(services);
-  const stopSweeps = sweepForCrashes(services);
+  const stopCrashSweeps = sweepForCrashes(services);
+  // On a timer of its own: removing a crashed attempt's gigabytes must not hold up the crash sweeps.
+  const scratchSweeps = setInterval(() => {
+    sweepJobScratch(services).catch((err) => services.log.debug({ err }, 'scratch sweep failed; trying again later'));
+  }, SCRATCH_SWEEP_MS);
+  scratchSweeps.unref();
+  const stopSweeps = () => {
+    stopCrashSweeps();
+    clearInterval(scratchSweeps);
+  };
   return {
     stopping: () => processing.stopping(),
     async stop() {
@@ -51,8 +60,6 @@ function sweepForCrashes(services: Services): () => void {
       await handOnOrphanedJobs(services);
       await resumeOrphanedDeliveries(services);
       if (++rounds % LEFTOVER_SWEEP_EVERY === 0) await killLeftoverStageProcesses(services);
-      // Directories changed in the last minute are left alone: the job may have just started again here.
-      if (rounds % (SCRATCH_SWEEP_MS / CRASH_SWEEP_MS) === 0) await sweepJobScratch(services, { minAgeMs: 60_000 });
     } catch (err) {
       services.log.debug({ err }, 'crash-recovery sweep failed; trying again shortly');
     } finally {

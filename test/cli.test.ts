@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { gql } from './helpers/graphql';
 import { waitFor } from './helpers/jobs';
 import { databaseUrl, freePort } from './helpers/pg-urls';
+import { isRunning } from './helpers/processes';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VIEWER = '{ viewer { id name isAdmin credits } }';
@@ -243,6 +244,12 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
         1,
         "FFMPEG_PATH: /nonexistent/ffmpeg cannot be run (ENOENT). Next step: point FFMPEG_PATH at a working binary, or unset it to use the one on PATH or vidq's bundled build.",
       ]);
+      // A program that runs but fails: its exit code (or last line of stderr) is the reason.
+      const failing = await vidq(['serve', '--role', 'worker'], { ...base, FFMPEG_PATH: '/bin/false' });
+      expect([failing.code, failing.stderr.trim()]).toEqual([
+        1,
+        "FFMPEG_PATH: /bin/false cannot be run (exit code 1). Next step: point FFMPEG_PATH at a working binary, or unset it to use the one on PATH or vidq's bundled build.",
+      ]);
       const notAProgram = path.join(dataDir, 'ffprobe.txt');
       await fs.writeFile(notAProgram, 'not a program', { mode: 0o644 });
       const ffprobe = await vidq(['serve', '--role', 'api'], { ...base, FFPROBE_PATH: notAProgram });
@@ -260,7 +267,7 @@ describe('vidq users and keys on DATABASE_URL', { timeout: 120_000 }, () => {
       expect(pipelines.stderr.trim()).toMatch(
         /^Invalid configuration:\n {2}- WORKER_PIPELINES: unknown pipeline "defualt" \(this deployment runs: default, hls\)/,
       );
-      for (const result of [ffmpeg, ffprobe, scratch, pipelines]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      for (const result of [ffmpeg, failing, ffprobe, scratch, pipelines]) expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
@@ -492,6 +499,21 @@ describe('vidq serve on the embedded PostgreSQL', () => {
     expect(await portIsOpen(port)).toBe(false);
 
     // What a supervisor does next works: the cluster recovers from the crash and vidq serves again.
+    const restarted = startServer(env);
+    await waitHealthy(baseUrl, restarted.exited);
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('takes its cluster down with it when it is killed (SIGKILL): no postgres is left holding the port', { timeout: 240_000 }, async () => {
+    const { pgPort, env, baseUrl } = await serverEnv();
+    const run = startServer(env);
+    await waitHealthy(baseUrl, run.exited);
+    const cluster = postmasterPid();
+    run.child.kill('SIGKILL');
+    expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // setpriv's parent-death signal: a fast shutdown of the cluster, which removes its pid file.
+    await waitFor('the orphaned cluster to stop', async () => !existsSync(pidFile()) && !(await portIsOpen(pgPort)) && !isRunning(cluster), 30_000);
     const restarted = startServer(env);
     await waitHealthy(baseUrl, restarted.exited);
     restarted.child.kill('SIGTERM');

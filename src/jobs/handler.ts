@@ -91,13 +91,22 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal, onLateEnd: (erro
   });
 }
 
-export function createProcessingHandler(services: Services, state: { shuttingDown: boolean; running: Map<string, AbortController> }) {
+/** What the processing workers of a process share: whether (and since when) it is stopping, and what runs. */
+export interface ProcessingState {
+  shuttingDown: boolean;
+  /** When the stop began (Date.now()), or null. */
+  stoppingSince: number | null;
+  running: Map<string, AbortController>;
+}
+
+export function createProcessingHandler(services: Services, state: ProcessingState) {
   const { database, boss, config } = services;
   const db = database.db;
   const binaries = resolveBinaries(config);
   const instance = deploymentTag(database);
 
   return async function handle([queueJob]: JobWithMetadata<ProcessingJobData>[]) {
+    const handedAt = Date.now();
     const jobId = queueJob.data.jobId;
     const log = services.log.child({ jobId, queueJobId: queueJob.id });
     const started = await startAttempt(
@@ -152,10 +161,14 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
         return;
       }
       const failure = toStageError(error);
-      // A transient failure once the worker is stopping is taken for the stop's doing: a supervisor that
-      // signals every process of the service at once (systemd's KillMode=control-group) kills ffmpeg
-      // beside vidq. The job is handed back like any other the stop interrupts, without using a retry.
-      const byShutdown = reason instanceof WorkerShuttingDown || (state.shuttingDown && failure.retryable && !(failure instanceof StageAbortedError));
+      // A transient failure of an attempt that was running when the stop began is taken for the stop's
+      // doing: a supervisor that signals every process of the service at once (systemd's
+      // KillMode=control-group) kills ffmpeg beside vidq. The job is handed back like any other the stop
+      // interrupts, without using a retry. An attempt started after the stop began (the queue is read
+      // until the webhooks have stopped) fails as usual: a job handed back here and fetched again must
+      // not go round without using its retries.
+      const stoppedUnder = state.stoppingSince !== null && handedAt < state.stoppingSince;
+      const byShutdown = reason instanceof WorkerShuttingDown || (stoppedUnder && failure.retryable && !(failure instanceof StageAbortedError));
       const stageError = byShutdown
         ? new StageError('SERVICE_UNAVAILABLE', 'The worker was shut down while the job ran; it is resumed by another worker.', true)
         : failure;
@@ -174,10 +187,17 @@ export function createProcessingHandler(services: Services, state: { shuttingDow
           db,
           job,
           jobError,
-          { attempt: job.attempt, reason: jobError.detail, retriesLeft: job.maxAttempts + 1 - job.attempt, backoff: 'none: resumed by another worker at once' },
+          {
+            attempt: job.attempt,
+            reason: jobError.detail,
+            retriesLeft: job.maxAttempts + 1 - job.attempt,
+            backoff: 'none: resumed by another worker at once',
+            // What failed, when the stop's signal reached the stage before vidq stopped it.
+            ...(reason instanceof WorkerShuttingDown ? {} : { failure: failure.detail }),
+          },
           (tx, row) => enqueueProcessing(services, tx, row),
         );
-        log.warn({ attempt: job.attempt }, 'worker shutting down: job handed back to the queue');
+        log.warn({ err: reason instanceof WorkerShuttingDown ? undefined : error, attempt: job.attempt }, 'worker shutting down: job handed back to the queue');
         return;
       }
       if (!stageError.retryable) {

@@ -15,7 +15,7 @@ export function expectedSeconds(job: Pick<JobRow, 'options' | 'timeoutSeconds'>,
   return Math.min(job.timeoutSeconds, Math.round(60 + sourceSeconds * (EXPECTED_FACTOR[job.options.model] ?? 2)));
 }
 
-/** `retryCodes`: the error codes of the job's RETRY_SCHEDULED events, in order. */
+/** `retryCodes`: the error codes of the automatic retries of the job's current run (automaticRetryCodes). */
 function symptomOf(job: JobRow, sourceSeconds: number, now: number, retryCodes: string[]): string {
   if (job.status === 'TIMED_OUT') return `timeout: stopped after its limit of ${job.timeoutSeconds} s`;
   if (job.status === 'FAILED') return `failed with code ${job.error?.code ?? 'unknown'}${job.error?.stage ? ` at stage ${job.error.stage}` : ''}`;
@@ -93,12 +93,26 @@ async function reportEvents(db: Db, jobId: string): Promise<{ events: ReportEven
   };
 }
 
+/**
+ * The error codes of the automatic retries of the job's current run, in order: not a shutdown's
+ * hand-back (it uses no retry), nor the retries of a run before the last retryJob.
+ */
+async function automaticRetryCodes(db: Db, jobId: string): Promise<string[]> {
+  const rows = await db.execute<{ code: string | null }>(sql`
+    select error ->> 'code' as code from job_events
+    where job_id = ${jobId} and type = 'RETRY_SCHEDULED' and coalesce(data ->> 'backoff', '') not like 'none%'
+      and sequence > coalesce((select max(sequence) from job_events where job_id = ${jobId} and type = 'QUEUED' and data ? 'retryOf'), 0)
+    order by sequence`);
+  return rows.map((row) => row.code ?? 'unknown');
+}
+
 export async function incidentReport(db: Db, job: JobRow, now = Date.now()): Promise<Record<string, unknown>> {
-  const [[video], stages, events, deliveries] = await Promise.all([
+  const [[video], stages, events, deliveries, retryCodes] = await Promise.all([
     db.select({ metadata: videos.metadata }).from(videos).where(eq(videos.id, job.videoId)),
     stagesOf(db, job.id),
     reportEvents(db, job.id),
     deliveriesOf(db, job.id),
+    automaticRetryCodes(db, job.id),
   ]);
   const progressOmitted = events.total - events.events.length;
   const meta = video?.metadata;
@@ -108,12 +122,7 @@ export async function incidentReport(db: Db, job: JobRow, now = Date.now()): Pro
     job_id: job.id,
     model: job.options.model,
     output_format: job.options.outputFormat,
-    symptom: symptomOf(
-      job,
-      meta?.durationSeconds ?? 0,
-      now,
-      events.events.filter((e) => e.type === 'RETRY_SCHEDULED').map((e) => e.error_code ?? 'unknown'),
-    ),
+    symptom: symptomOf(job, meta?.durationSeconds ?? 0, now, retryCodes),
     http_status: code ? (ERROR_CATALOG[code]?.httpStatus ?? 500) : 200,
     error_code: code,
     request_id: job.requestId,

@@ -3,7 +3,7 @@
 import type { PgBoss } from 'pg-boss';
 import { processingQueue } from '../queue/queues';
 import type { Services } from '../services';
-import { createProcessingHandler, NoLongerOwned, STOP_WAIT_MS } from './handler';
+import { createProcessingHandler, NoLongerOwned, type ProcessingState, STOP_WAIT_MS } from './handler';
 import { registerWorker, unregisterWorker } from './worker-registry';
 
 export interface ProcessingWorkers {
@@ -15,7 +15,7 @@ export interface ProcessingWorkers {
 
 export async function startProcessingWorkers(services: Services): Promise<ProcessingWorkers> {
   const { boss, config } = services;
-  const state = { shuttingDown: false, running: new Map<string, AbortController>() };
+  const state: ProcessingState = { shuttingDown: false, stoppingSince: null, running: new Map<string, AbortController>() };
   const handler = createProcessingHandler(services, state);
   // Our lease went with its connection: another worker is taking these jobs over right now.
   services.lease.onLost(() => {
@@ -39,9 +39,11 @@ export async function startProcessingWorkers(services: Services): Promise<Proces
     running: state.running,
     stopping() {
       state.shuttingDown = true;
+      state.stoppingSince ??= Date.now();
     },
     async stop() {
       state.shuttingDown = true;
+      state.stoppingSince ??= Date.now();
       await unregisterWorker(services).catch(() => {}); // gone with the lease anyway
       await stopWorkers(boss, config.shutdownGraceSeconds);
       // Aborted handlers still hand their jobs back before they return: a stage may take STOP_WAIT_MS to

@@ -5,7 +5,7 @@
 // machine resumes from them), and the scratch directory goes when the attempt ends, whatever the outcome.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { and, eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { jobs, type VideoRow } from '../db/schema/index';
 import type { OutputFile } from '../pipeline/types';
 import type { Services } from '../services';
@@ -57,23 +57,15 @@ export async function openJobWorkspace(
 }
 
 /**
- * Run by a worker at start and every SCRATCH_SWEEP_MS: removes what crashed attempts left in SCRATCH_DIR
- * (job directories of jobs not PROCESSING, directories of a PROCESSING job's earlier attempts, upload
- * temp files older than a day). The attempt a job runs now keeps its directory, whichever process of
- * those sharing this SCRATCH_DIR runs it.
+ * Run by a worker at start and every SCRATCH_SWEEP_MS: removes what crashed or stopped attempts left in
+ * SCRATCH_DIR (see sweepScratch), and upload temp files older than a day. The attempt a job runs now
+ * keeps its directory, whichever process of those sharing this SCRATCH_DIR runs it.
  */
-export async function sweepJobScratch(services: Pick<Services, 'config' | 'database' | 'log'>, opts: { minAgeMs?: number } = {}): Promise<void> {
-  const swept = await sweepScratch(
-    services.config,
-    async (jobIds) => {
-      const rows = await services.database.db
-        .select({ id: jobs.id, attempt: jobs.attempt })
-        .from(jobs)
-        .where(and(inArray(jobs.id, jobIds), eq(jobs.status, 'PROCESSING')));
-      return new Map(rows.map((row) => [row.id, row.attempt]));
-    },
-    opts,
-  );
+export async function sweepJobScratch(services: Pick<Services, 'config' | 'database' | 'log'>): Promise<void> {
+  const swept = await sweepScratch(services.config, async (jobIds) => {
+    const rows = await services.database.db.select({ id: jobs.id, attempt: jobs.attempt, status: jobs.status }).from(jobs).where(inArray(jobs.id, jobIds));
+    return new Map(rows.map((row) => [row.id, { attempt: row.attempt, processing: row.status === 'PROCESSING' }]));
+  });
   if (swept.jobs || swept.attempts || swept.uploads) services.log.info(swept, 'removed scratch files left by earlier processes');
 }
 

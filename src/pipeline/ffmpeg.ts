@@ -1,9 +1,10 @@
 // Runs ffmpeg/ffprobe as child processes that never outlive their caller: killed at once on abort,
 // on a throwing callback, when Node exits, and (on Linux) when the worker itself is killed. Progress
 // comes from `-progress` on fd 3 so stdout stays free for data (raw frames) and stderr for logs.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StageAbortedError, TransientStageError, classifyExit, spawnFailure } from './errors.ts';
+import { deathSignalLauncher, launchFailure } from '../death-signal.ts';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -61,28 +62,6 @@ function lines(stream: Readable, onLine: (line: string) => void) {
   });
   stream.on('end', () => partial && onLine(partial));
 }
-
-/**
- * A worker killed with SIGKILL cannot kill its children, and ffmpeg ignores SIGPIPE when its progress
- * pipe breaks: it would run on, orphaned, to the end of its encode. On Linux, children are therefore
- * started through util-linux's `setpriv --pdeathsig SIGKILL`, which makes the kernel kill them when
- * their parent dies. Where setpriv is missing they are started directly.
- */
-let launcherChecked = false;
-let launcher: string | null = null;
-export function deathSignalLauncher(): string | null {
-  if (!launcherChecked) {
-    launcherChecked = true;
-    if (process.platform === 'linux') {
-      const r = spawnSync('setpriv', ['--pdeathsig', 'SIGKILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
-      if (!r.error && r.status === 0) launcher = 'setpriv';
-    }
-  }
-  return launcher;
-}
-
-/** setpriv's own message when it could not exec the binary (then it exits 126 or 127). */
-const LAUNCH_FAILED = /^setpriv: failed to execute/m;
 
 /** Spawns `bin`; with onProgressLine it also opens fd 3 (for `-progress pipe:3`) and feeds its key=value lines. */
 export function runProcess(
@@ -180,9 +159,8 @@ export function runProcess(
       const stderr = tail.join('\n');
       if (failure) return reject(failure);
       if (spawnError && child.pid === undefined) return reject(spawnFailure(bin, spawnError));
-      if (via && (code === 126 || code === 127) && LAUNCH_FAILED.test(stderr)) {
-        return reject(spawnFailure(bin, Object.assign(new Error(stderr), { code: code === 127 ? 'ENOENT' : 'EACCES' })));
-      }
+      const launch = via ? launchFailure(code, stderr) : null;
+      if (launch) return reject(spawnFailure(bin, Object.assign(new Error(stderr), { code: launch })));
       if (code === 0) return resolve({ stderr, stdout: opts.captureStdout ? Buffer.concat(out) : undefined });
       reject(classifyExit({ bin, args, exitCode: code, signal: sig, stderr, exitMeansCorrupt: opts.exitMeansCorrupt }));
     }

@@ -2,7 +2,8 @@
 // is not local) live in SCRATCH_DIR/jobs/<jobId>/attempt-<n> while it runs, and the directory goes when
 // the attempt ends, whatever the outcome (one per attempt: a cancelled attempt still stopping its stage
 // must not remove the files of the next one, started by a retryJob meanwhile); uploads being checked live in SCRATCH_DIR/uploads. A process that crashed
-// leaves its directories behind: the next worker start here removes those of jobs not running.
+// leaves its directories behind: the job's next attempt here removes them when it ends, and a worker
+// sweeps them at its start and every 10 minutes (by attempt number: a newer attempt's is never touched).
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
@@ -31,21 +32,13 @@ function attemptOf(name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Whether `entry` last changed at least `minAgeMs` ago (0: whatever its age). */
-async function untouchedFor(entry: string, minAgeMs: number): Promise<boolean> {
-  if (minAgeMs <= 0) return true;
-  const info = await stat(entry).catch(() => null);
-  return info !== null && Date.now() - info.mtimeMs >= minAgeMs;
-}
-
-/** Removes the attempt directories of a job numbered below `attempt` (those of a crashed or stopped process). */
-async function removeEarlierAttempts(config: Pick<Config, 'scratchDir'>, jobId: string, attempt: number, minAgeMs = 0): Promise<number> {
+/** Removes the attempt directories of a job numbered below `below` (those of a crashed or stopped process). */
+async function removeEarlierAttempts(config: Pick<Config, 'scratchDir'>, jobId: string, below: number): Promise<number> {
   let removed = 0;
   for (const name of await readdir(jobScratchDir(config, jobId)).catch(() => [] as string[])) {
     const n = attemptOf(name);
-    const entry = path.join(jobScratchDir(config, jobId), name);
-    if (n === null || n >= attempt || !(await untouchedFor(entry, minAgeMs))) continue;
-    await rm(entry, { recursive: true, force: true });
+    if (n === null || n >= below) continue;
+    await rm(path.join(jobScratchDir(config, jobId), name), { recursive: true, force: true });
     removed++;
   }
   return removed;
@@ -81,33 +74,38 @@ export async function removeStaleEntries(dir: string, olderThanMs: number, accep
 }
 
 /**
- * Removes the scratch directories of jobs that `running` says no process runs, those of earlier attempts
- * of jobs that run (a crashed attempt's, while its job goes on), and upload temp files older than
- * `uploadAgeMs` (another process sharing SCRATCH_DIR may be receiving right now). `running` answers the
- * current attempt of each job that runs. With `minAgeMs` (a sweep while jobs run), a directory changed
- * more recently is left alone: its job may have ended and started again here between the two looks.
+ * Removes what no attempt runs any more: the directories of attempts older than their job's current one
+ * (and the current one's too once the job is not PROCESSING), the directories of jobs that no longer
+ * exist, and upload temp files older than `uploadAgeMs` (another process sharing SCRATCH_DIR may be
+ * receiving right now). `attempts` answers the current attempt of each job that exists. A new attempt
+ * always has a higher number than the one read here, so a sweep never removes one that just started.
  */
 export async function sweepScratch(
   config: Pick<Config, 'scratchDir'>,
-  running: (jobIds: string[]) => Promise<Map<string, number>>,
-  opts: { uploadAgeMs?: number; minAgeMs?: number } = {},
+  attempts: (jobIds: string[]) => Promise<Map<string, { attempt: number; processing: boolean }>>,
+  uploadAgeMs = 24 * 3600_000,
 ): Promise<{ jobs: number; attempts: number; uploads: number }> {
-  const { uploadAgeMs = 24 * 3600_000, minAgeMs = 0 } = opts;
   const jobsDir = path.join(config.scratchDir, 'jobs');
   const jobIds = (await readdir(jobsDir).catch(() => [] as string[])).filter((name) => /^job_[0-9a-z]+$/.test(name));
-  const current = jobIds.length ? await running(jobIds) : new Map<string, number>();
+  const current = jobIds.length ? await attempts(jobIds) : new Map<string, { attempt: number; processing: boolean }>();
   let jobs = 0;
-  let attempts = 0;
+  let removedAttempts = 0;
   for (const jobId of jobIds) {
-    const attempt = current.get(jobId);
-    if (attempt !== undefined) {
-      attempts += await removeEarlierAttempts(config, jobId, attempt, minAgeMs);
+    const job = current.get(jobId);
+    if (!job) {
+      await rm(path.join(jobsDir, jobId), { recursive: true, force: true }); // the job is gone: nothing can start it
+      jobs++;
       continue;
     }
-    if (!(await untouchedFor(path.join(jobsDir, jobId), minAgeMs))) continue;
-    await rm(path.join(jobsDir, jobId), { recursive: true, force: true });
-    jobs++;
+    removedAttempts += await removeEarlierAttempts(config, jobId, job.processing ? job.attempt : job.attempt + 1);
+    if (
+      await rmdir(path.join(jobsDir, jobId)).then(
+        () => true,
+        () => false,
+      )
+    )
+      jobs++; // only when nothing else is left in it
   }
   const uploads = await removeStaleEntries(uploadScratchDir(config), uploadAgeMs);
-  return { jobs, attempts, uploads };
+  return { jobs, attempts: removedAttempts, uploads };
 }

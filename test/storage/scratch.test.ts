@@ -1,6 +1,6 @@
 // SCRATCH_DIR after crashes: an attempt that ends takes what its job's earlier attempts left on this
 // machine, and the worker's sweeps take what crashed attempts left of jobs that run on, or ended,
-// elsewhere, never the directory of an attempt that runs.
+// elsewhere, never the directory of an attempt that runs (decided by attempt number, not by age).
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -27,11 +27,6 @@ async function leftBy(jobId: string, attempt: number): Promise<string> {
   return scratch;
 }
 
-const hourAgo = async (entry: string) => {
-  const then = new Date(Date.now() - 3600_000);
-  await fs.utimes(entry, then, then);
-};
-
 describe('scratch directories', () => {
   it('an attempt that ends removes its job’s earlier attempts’ directories, never a later one’s', async () => {
     const crashed = await leftBy('job_sc1', 1);
@@ -45,34 +40,33 @@ describe('scratch directories', () => {
     expect(existsSync(jobScratchDir(config, 'job_sc1'))).toBe(false);
   });
 
-  it('a sweep removes a running job’s earlier attempts and ended jobs’ directories, and keeps what runs', async () => {
+  it('a sweep removes a running job’s earlier attempts, what an ended job left, and a deleted job’s directory; never what runs', async () => {
     const crashed = await leftBy('job_sc2', 1);
     const current = await leftBy('job_sc2', 2);
-    const ended = await leftBy('job_sc3', 1);
-    const swept = await sweepScratch(config, async (jobIds) => new Map(jobIds.filter((id) => id === 'job_sc2').map((id) => [id, 2])));
-    expect(swept).toMatchObject({ jobs: 1, attempts: 1 });
+    const ended = await leftBy('job_sc3', 1); // the job FAILED after this attempt: nothing runs it
+    const deleted = await leftBy('job_sc7', 1); // the job's row is gone (deleteVideo, retention)
+    const attempts = async () =>
+      new Map([
+        ['job_sc2', { attempt: 2, processing: true }],
+        ['job_sc3', { attempt: 1, processing: false }],
+      ]);
+    expect(await sweepScratch(config, attempts)).toEqual({ jobs: 2, attempts: 2, uploads: 0 });
     expect(existsSync(crashed)).toBe(false);
+    expect(existsSync(jobScratchDir(config, 'job_sc3'))).toBe(false);
     expect(existsSync(ended)).toBe(false);
+    expect(existsSync(jobScratchDir(config, 'job_sc7'))).toBe(false);
+    expect(existsSync(deleted)).toBe(false);
     expect(await fs.readFile(path.join(current, 'source'), 'utf8')).toBe('a partial copy');
     await removeJobScratch(config, 'job_sc2', 2);
   });
 
-  it('a sweep while jobs run leaves directories changed lately alone: their job may have just started again here', async () => {
-    const recent = await leftBy('job_sc4', 1);
-    const old = await leftBy('job_sc5', 1);
-    await hourAgo(jobScratchDir(config, 'job_sc5'));
-    const crashedLately = await leftBy('job_sc6', 1);
-    const crashedLongAgo = await leftBy('job_sc6', 2);
-    await hourAgo(crashedLongAgo);
-    await leftBy('job_sc6', 3);
-    const running = async () => new Map([['job_sc6', 3]]);
-    expect(await sweepScratch(config, running, { minAgeMs: 60_000 })).toMatchObject({ jobs: 1, attempts: 1 });
-    expect(existsSync(recent)).toBe(true);
-    expect(existsSync(old)).toBe(false);
-    expect(existsSync(crashedLately)).toBe(true);
-    expect(existsSync(crashedLongAgo)).toBe(false);
-    await removeJobScratch(config, 'job_sc4', 1);
-    await removeJobScratch(config, 'job_sc6', 3);
+  it('a sweep never removes an attempt newer than the one it read: one that started just after the read is kept', async () => {
+    await leftBy('job_sc4', 1);
+    // The job was QUEUED at attempt 1 when the sweep read it; attempt 2 started here right after.
+    const started = await leftBy('job_sc4', 2);
+    expect(await sweepScratch(config, async () => new Map([['job_sc4', { attempt: 1, processing: false }]]))).toMatchObject({ jobs: 0, attempts: 1 });
+    expect(await fs.readFile(path.join(started, 'source'), 'utf8')).toBe('a partial copy');
+    await removeJobScratch(config, 'job_sc4', 2);
     expect(await fs.readdir(path.join(config.scratchDir, 'jobs'))).toEqual([]);
   });
 });

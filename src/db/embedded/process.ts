@@ -2,6 +2,7 @@
 // (a program that cannot be executed, a full disk, a port in use) ends as an EmbeddedPostgresError
 // with PostgreSQL's own reason, never as an unhandled 'error' event of a child process.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { launchFailure, withDeathSignal } from '../../death-signal';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -74,8 +75,11 @@ interface Spawned {
 
 function start(program: string, args: string[], runAs: RunAs | null, env: NodeJS.ProcessEnv, log: Logger): Spawned {
   // In a process group of its own: Ctrl-C in a terminal (a signal to vidq's whole group) must not stop
-  // the database under the shutdown it starts, which hands running jobs back and stops it last.
-  const child = spawn(program, args, {
+  // the database under the shutdown it starts, which hands running jobs back and stops it last. And
+  // through setpriv where it works, so that it still stops ("fast": SIGINT) when vidq dies without
+  // stopping it (SIGKILL, or a signal before vidq handles signals).
+  const [file, argv] = withDeathSignal('SIGINT', program, args);
+  const child = spawn(file, argv, {
     ...(runAs ?? {}),
     cwd: '/',
     env: { ...process.env, ...env, LC_MESSAGES: 'C' },
@@ -120,6 +124,8 @@ export async function initCluster(opts: { binaries: PostgresBinaries; dir: strin
     );
     const { code, signal, error } = await initdb.exited;
     if (error) throw spawnFailure(opts.binaries.initdb, error);
+    const launch = launchFailure(code, initdb.output());
+    if (launch) throw spawnFailure(opts.binaries.initdb, Object.assign(new Error(initdb.output()), { code: launch }));
     if (code !== 0) {
       throw new EmbeddedPostgresError(
         `initdb failed in ${dir} (${signal ? `killed by ${signal}` : `exit code ${code}`}): ${reasonIn(initdb.output())}`,
@@ -185,6 +191,8 @@ export async function startServer(opts: {
     );
   }
   if (outcome.error) throw spawnFailure(opts.binaries.postgres, outcome.error);
+  const launch = launchFailure(outcome.code, server.output());
+  if (launch) throw spawnFailure(opts.binaries.postgres, Object.assign(new Error(server.output()), { code: launch }));
   const output = server.output();
   if (/could not bind|Address already in use/i.test(output)) {
     throw new EmbeddedPostgresError(`port ${opts.port} is already in use`, `set EMBEDDED_PG_PORT to a free port, ${USE_YOUR_OWN}`);

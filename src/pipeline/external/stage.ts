@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, copyFile, constants as fsConstants, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeadlineReached, PermanentStageError, StageAbortedError, type StageError, TransientStageError, spawnFailure } from '../errors.ts';
-import { deathSignalLauncher } from '../ffmpeg.ts';
+import { deathSignalLauncher } from '../../death-signal.ts';
 import type { ExternalStageDefinition } from '../registry/pipelines-file.ts';
 import type { OutputFile, Stage, StageContext, StageResult } from '../types.ts';
 import { contentTypeOf } from '../content-types.ts';

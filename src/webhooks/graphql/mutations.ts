@@ -135,8 +135,8 @@ builder.mutationField('redeliverWebhook', (t) =>
   t.field({
     type: WebhookDeliveryRef,
     description:
-      'Sends a DELIVERED or FAILED delivery’s event again: a new delivery (own attempts and retries) with the same event id and body, ' +
-      'to the endpoint’s current URL or the job’s webhookUrl. A job.completed event’s download URLs are signed again (they last 24 hours).',
+      'Sends a DELIVERED or FAILED delivery’s event again: a new delivery (own attempts and retries) with the same event id, ' +
+      'to the endpoint’s current URL or the job’s webhookUrl. The body is the event’s own, except that a job.completed event’s download URLs are signed again (they last 24 hours).',
     args: { deliveryId: t.arg.id({ required: true }) },
     errors: {
       types: [InvalidInputError],
