@@ -312,6 +312,8 @@ describe('a worker stopped while its stage runs', () => {
     expect(handed).toMatchObject({ status: 'QUEUED', max_attempts: 2 });
     const retry = (await eventsOfJob(api, jobId)).find((e) => e.type === 'RETRY_SCHEDULED');
     expect(retry?.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: expect.stringMatching(/shut down/) });
+    // What failed is kept beside it: ffmpeg, killed by the signal.
+    expect(retry?.data).toMatchObject({ failure: expect.stringMatching(/ffmpeg|SIGTERM|signal/i) });
     await finishJob(api.services.database.db, api.services.boss, jobId, { status: 'CANCELLED', from: ['QUEUED'] });
   });
 });
